@@ -1,0 +1,45 @@
+"""The CLI's output contract: JSON documents on stdout, errors on stderr, exit codes by error type."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+T = TypeVar("T")
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(
+    code: str, message: str, *, field: str | None = None, exit_code: int = 2, as_json: bool = True
+) -> NoReturn:
+    if as_json:
+        body = {"error": {"code": code, "field": field, "message": message}}
+        click.echo(json.dumps(body, ensure_ascii=False), err=True)
+    else:
+        click.echo(f"error: {message}", err=True)
+    sys.exit(exit_code)
+
+
+def run_guarded(action: Callable[[], T], *, as_json: bool) -> T:
+    """Run a service call, turning Lumina errors into the contract's stderr JSON and exit code."""
+    from lumina_tui.services.errors import LuminaError
+
+    try:
+        return action()
+    except LuminaError as exc:
+        if as_json:
+            click.echo(json.dumps({"error": exc.as_dict()}, ensure_ascii=False, default=str), err=True)
+        else:
+            click.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        fail("io_error", f"{exc.__class__.__name__}: {exc}", exit_code=1, as_json=as_json)

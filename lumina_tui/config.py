@@ -1,0 +1,179 @@
+"""Settings: defaults, then `config.toml`, then `LUMINA_*` environment variables (highest wins).
+
+All paths come from platformdirs unless `LUMINA_HOME` is set, which puts data, config and logs
+under one folder so tests and demos never touch a real profile.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "lumina"
+
+
+def _home() -> Path | None:
+    home = os.environ.get("LUMINA_HOME")
+    return Path(home).expanduser() if home else None
+
+
+def data_dir() -> Path:
+    home = _home()
+    if home:
+        return home / "data"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_dir() -> Path:
+    home = _home()
+    if home:
+        return home / "config"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    home = _home()
+    if home:
+        return home / "logs"
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def config_file() -> Path:
+    explicit = os.environ.get("LUMINA_CONFIG_FILE")
+    return Path(explicit).expanduser() if explicit else config_dir() / "config.toml"
+
+
+class WorkerSettings(BaseSettings):
+    """Timings of the send worker; settings so that tests can shorten them."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    lease_seconds: float = 60.0
+    sweep_interval_seconds: float = 60.0
+    backoff_base_seconds: float = 1.0
+    backoff_cap_seconds: float = 900.0
+    max_age_seconds: float = 24 * 3600.0
+    idle_exit_seconds: float = 300.0
+    heartbeat_interval_seconds: float = 2.0
+    heartbeat_stale_seconds: float = 15.0
+    polling_delay_seconds: float = 0.02
+    threads: int = 2
+    autostart_sidecar: bool = True
+
+
+class ComposerSettings(BaseSettings):
+    """How the composer behaves; a rep can turn the automatic AI off."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    save_interval_ms: int = 500
+    auto_personalize: bool = True
+    auto_personalize_pause_ms: int = 1500
+    score_pause_ms: int = 600
+    tone_settle_ms: int = 400
+
+
+class Settings(BaseSettings):
+    """Everything Lumina reads from the environment and `config.toml`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LUMINA_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    database_url: str | None = None
+    queue_url: str | None = None
+
+    ai_engine: Literal["auto", "offline", "openai"] = "auto"
+    ai_base_url: str | None = None
+    ai_model: str = "gpt-4o-mini"
+    ai_api_key: str | None = Field(default=None, repr=False)
+    ai_timeout_seconds: float = 30.0
+    ai_requests_per_minute: int = 60
+
+    undo_window_seconds: float = 10.0
+
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    composer: ComposerSettings = Field(default_factory=ComposerSettings)
+    keymap: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        return (init_settings, env_settings, toml)
+
+    # Paths are functions of the environment, not fields, so LUMINA_HOME always wins.
+    @property
+    def data_dir(self) -> Path:
+        return data_dir()
+
+    @property
+    def config_dir(self) -> Path:
+        return config_dir()
+
+    @property
+    def log_dir(self) -> Path:
+        return log_dir()
+
+    @property
+    def config_file(self) -> Path:
+        return config_file()
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "lumina.db"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.db_path}"
+
+    def resolved_ai_api_key(self) -> str | None:
+        """The AI key from settings, then OPENAI_API_KEY; the keyring is the service layer's job."""
+        return self.ai_api_key or os.environ.get("OPENAI_API_KEY") or None
+
+    def ensure_dirs(self) -> None:
+        for path in (self.data_dir, self.config_dir, self.log_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings afresh (tests change the environment between calls)."""
+    return Settings(**overrides)
+
+
+@lru_cache(maxsize=1)
+def cached_settings() -> Settings:
+    """One Settings per process for long-running callers (the TUI, the worker)."""
+    return Settings()

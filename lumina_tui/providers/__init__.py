@@ -1,0 +1,1 @@
+"""Lumina providers package."""

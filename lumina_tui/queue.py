@@ -1,0 +1,1 @@
+"""The huey queue and the task doorbells (written by the send work)."""

@@ -1,0 +1,1 @@
+"""Lumina services: the design document's API verbs as plain Python functions."""

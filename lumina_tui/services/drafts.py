@@ -1,0 +1,263 @@
+"""Drafts: get, list, create, idempotent save by client-chosen id + revision, delete.
+
+The save rule (ARCHITECTURE.md, invariant 1): an older revision than the stored one is ignored and
+reported; the same revision with the same content is a no-op; the same revision with other content
+is a conflict; a newer revision replaces the content. The whole decision runs inside one
+`BEGIN IMMEDIATE` transaction, so concurrent savers cannot interleave a read and a write.
+A sent draft is frozen: it can be neither edited nor deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from lumina_tui.services import validation
+from lumina_tui.services.context import Actor
+from lumina_tui.services.errors import (
+    AlreadySentError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
+from lumina_tui.services.jsonable import Page, iso
+from lumina_tui.services.rendering import text_to_html
+from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.models import Account, EmailDraft, Prospect, Template
+
+SaveOutcome = Literal["created", "updated", "unchanged", "ignored_older"]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    draft: EmailDraft
+    outcome: SaveOutcome
+
+    @property
+    def stored_revision(self) -> int:
+        return self.draft.revision
+
+
+def as_json(draft: EmailDraft) -> dict[str, Any]:
+    return {
+        "id": draft.id,
+        "subject": draft.subject,
+        "body": draft.body_text,
+        "body_html": draft.body_html,
+        "prospect_id": draft.prospect_id,
+        "template_id": draft.template_id,
+        "account_id": draft.account_id,
+        "revision": draft.revision,
+        "sent_at": iso(draft.sent_at),
+        "email_id": draft.email_id,
+        "created_at": iso(draft.created_at),
+        "updated_at": iso(draft.updated_at),
+    }
+
+
+def _scoped(session: Session, actor: Actor, draft_id: str) -> EmailDraft:
+    draft = session.get(EmailDraft, draft_id)
+    if draft is None or draft.workspace_id != actor.workspace_id:
+        raise NotFoundError(f"draft {draft_id} not found", field="draft_id")
+    return draft
+
+
+def get(db: Database, actor: Actor, draft_id: str) -> EmailDraft:
+    draft_id = validation.uuid_text(draft_id, "draft_id")
+    with db.read() as session:
+        return _scoped(session, actor, draft_id)
+
+
+def list_drafts(
+    db: Database,
+    actor: Actor,
+    *,
+    include_sent: bool = False,
+    prospect_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[EmailDraft]:
+    """Newest first."""
+    conditions = [EmailDraft.workspace_id == actor.workspace_id]
+    if not include_sent:
+        conditions.append(EmailDraft.sent_at.is_(None))  # type: ignore[union-attr]
+    if prospect_id:
+        conditions.append(EmailDraft.prospect_id == prospect_id)
+    with db.read() as session:
+        total = session.execute(select(func.count()).select_from(EmailDraft).where(*conditions)).scalar_one()
+        rows = (
+            session.execute(
+                select(EmailDraft)
+                .where(*conditions)
+                .order_by(EmailDraft.updated_at.desc(), EmailDraft.id)  # type: ignore[attr-defined]
+                .limit(max(1, min(limit, 500)))
+                .offset(max(0, offset))
+            )
+            .scalars()
+            .all()
+        )
+    return Page(items=list(rows), total=int(total))
+
+
+def latest_unsent(db: Database, actor: Actor) -> EmailDraft | None:
+    """The draft the composer reopens: the most recently edited one not yet sent."""
+    page = list_drafts(db, actor, limit=1)
+    return page.items[0] if page.items else None
+
+
+def _check_reference(
+    session: Session, actor: Actor, model: type, ref_id: str | None, field: str, label: str
+) -> str | None:
+    if ref_id is None or ref_id == "":
+        return None
+    ref_id = validation.uuid_text(ref_id, field)
+    row = session.get(model, ref_id)
+    if row is None or row.workspace_id != actor.workspace_id:
+        raise ValidationError(f"{field}: unknown {label} {ref_id}", field=field)
+    return ref_id
+
+
+def save(
+    db: Database,
+    actor: Actor,
+    draft_id: str,
+    revision: int,
+    *,
+    subject: str = "",
+    body: str = "",
+    prospect_id: str | None = None,
+    template_id: str | None = None,
+    account_id: str | None = None,
+) -> SaveResult:
+    """Create or update a draft by its client-chosen id; see the module docstring for the rule."""
+    draft_id = validation.uuid_text(draft_id, "id")
+    revision = validation.revision_number(revision)
+    subject = validation.header_text(subject, "subject")
+    body = validation.body_text(body)
+    content = {
+        "subject": subject,
+        "body_text": body,
+        "prospect_id": prospect_id or None,
+        "template_id": template_id or None,
+        "account_id": account_id or None,
+    }
+    with db.write() as session:
+        existing = session.get(EmailDraft, draft_id)
+        if existing is not None and existing.workspace_id != actor.workspace_id:
+            # Never reveal (or touch) another workspace's row.
+            raise NotFoundError(f"draft {draft_id} not found", field="id")
+        if existing is not None and existing.sent_at is not None:
+            raise AlreadySentError(
+                f"draft {draft_id} was already sent and can no longer be edited", field="id"
+            )
+        if existing is not None:
+            if revision < existing.revision:
+                return SaveResult(existing, "ignored_older")
+            same = all(getattr(existing, key) == value for key, value in content.items())
+            if revision == existing.revision:
+                if same:
+                    return SaveResult(existing, "unchanged")
+                raise ConflictError(
+                    f"revision {revision} of draft {draft_id} was already saved with other content",
+                    field="revision",
+                    stored_revision=existing.revision,
+                )
+        changed_refs = existing is None or any(
+            getattr(existing, key) != content[key] for key in ("prospect_id", "template_id", "account_id")
+        )
+        if changed_refs:
+            _check_reference(session, actor, Prospect, content["prospect_id"], "prospect_id", "prospect")
+            _check_reference(session, actor, Template, content["template_id"], "template_id", "template")
+            _check_reference(session, actor, Account, content["account_id"], "account_id", "account")
+        now = utcnow()
+        body_html = text_to_html(body)
+        if existing is None:
+            draft = EmailDraft(
+                id=draft_id,
+                workspace_id=actor.workspace_id,
+                user_id=actor.user_id,
+                revision=revision,
+                body_html=body_html,
+                created_at=now,
+                updated_at=now,
+                **content,
+            )
+            session.add(draft)
+            session.flush()
+            return SaveResult(draft, "created")
+        for key, value in content.items():
+            setattr(existing, key, value)
+        existing.body_html = body_html
+        existing.revision = revision
+        existing.updated_at = now
+        session.flush()
+        return SaveResult(existing, "updated")
+
+
+def create(
+    db: Database,
+    actor: Actor,
+    *,
+    prospect_id: str | None = None,
+    subject: str = "",
+    body: str = "",
+    template_id: str | None = None,
+    account_id: str | None = None,
+    draft_id: str | None = None,
+) -> EmailDraft:
+    """A new draft at revision 1; with a template, its fields are filled from the prospect."""
+    if template_id:
+        from lumina_tui.services import templates
+
+        filled = templates.fill_for_prospect(db, actor, template_id, prospect_id)
+        subject = subject or filled.subject
+        body = body or filled.body
+    return save(
+        db,
+        actor,
+        draft_id or new_id(),
+        1,
+        subject=subject,
+        body=body,
+        prospect_id=prospect_id,
+        template_id=template_id,
+        account_id=account_id,
+    ).draft
+
+
+def delete(db: Database, actor: Actor, draft_id: str) -> None:
+    draft_id = validation.uuid_text(draft_id, "draft_id")
+    with db.write() as session:
+        draft = _scoped(session, actor, draft_id)
+        if draft.sent_at is not None:
+            raise AlreadySentError(
+                f"draft {draft_id} was already sent and cannot be deleted", field="draft_id"
+            )
+        session.execute(
+            sql_delete(EmailDraft).where(
+                EmailDraft.id == draft_id,  # type: ignore[arg-type]
+                EmailDraft.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                EmailDraft.sent_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+
+
+def mark_sent(session: Session, actor: Actor, draft_id: str, email_id: str, revision: int) -> bool:
+    """Freeze a draft as sent inside the caller's send transaction (conditional on the revision)."""
+    from sqlalchemy import update
+
+    result = session.execute(
+        update(EmailDraft)
+        .where(
+            EmailDraft.id == draft_id,  # type: ignore[arg-type]
+            EmailDraft.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+            EmailDraft.sent_at.is_(None),  # type: ignore[union-attr]
+            EmailDraft.revision == revision,  # type: ignore[arg-type]
+        )
+        .values(sent_at=utcnow(), email_id=email_id)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]

@@ -1,0 +1,150 @@
+"""Prospects: list with search and paging, get by id or email, create, update.
+
+CSV import lives in `prospect_import.py`; company columns go to `company_data`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from lumina_tui.services import validation
+from lumina_tui.services.context import Actor
+from lumina_tui.services.errors import NotFoundError, ValidationError
+from lumina_tui.services.jsonable import Page, iso
+from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.models import Prospect
+
+EDITABLE = ("email", "first_name", "last_name", "company", "job_title", "custom_fields")
+NAME_LIMIT = 200
+
+
+def as_json(prospect: Prospect) -> dict[str, Any]:
+    return {
+        "id": prospect.id,
+        "email": prospect.email,
+        "first_name": prospect.first_name,
+        "last_name": prospect.last_name,
+        "company": prospect.company,
+        "job_title": prospect.job_title,
+        "custom_fields": prospect.custom_fields,
+        "created_at": iso(prospect.created_at),
+        "updated_at": iso(prospect.updated_at),
+    }
+
+
+def display_name(prospect: Prospect) -> str:
+    return f"{prospect.first_name} {prospect.last_name}".strip() or prospect.email
+
+
+def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate the editable fields present in `values`; raises ValidationError naming the field."""
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ValidationError(f"{name}: not a prospect field", field=name)
+    clean: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "email":
+            clean[key] = validation.email_address(value, "email")
+        elif key == "custom_fields":
+            if value is None:
+                value = {}
+            if not isinstance(value, dict):
+                raise ValidationError("custom_fields: must be a mapping of names to values", field=key)
+            clean[key] = {str(k): v for k, v in value.items()}
+        else:
+            text = validation.header_text(
+                "" if value is None else str(value).strip(), key, max_chars=NAME_LIMIT
+            )
+            clean[key] = text
+    return clean
+
+
+def _by_id_or_email(session: Session, actor: Actor, ref: str) -> Prospect | None:
+    ref = (ref or "").strip()
+    if "@" in ref:
+        return session.execute(
+            select(Prospect).where(
+                Prospect.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                Prospect.email == ref.lower(),  # type: ignore[arg-type]
+            )
+        ).scalar_one_or_none()
+    prospect = session.get(Prospect, validation.uuid_text(ref, "prospect"))
+    if prospect is None or prospect.workspace_id != actor.workspace_id:
+        return None
+    return prospect
+
+
+def get(db: Database, actor: Actor, ref: str) -> Prospect:
+    """A prospect by id or email address."""
+    with db.read() as session:
+        prospect = _by_id_or_email(session, actor, ref)
+    if prospect is None:
+        raise NotFoundError(f"prospect {ref} not found", field="prospect")
+    return prospect
+
+
+def list_prospects(
+    db: Database, actor: Actor, *, search: str | None = None, limit: int = 50, offset: int = 0
+) -> Page[Prospect]:
+    """Sorted by name; `search` matches name, email, company and title (case-insensitive)."""
+    conditions: list[Any] = [Prospect.workspace_id == actor.workspace_id]
+    if search and search.strip():
+        for word in search.strip().lower().split():
+            pattern = f"%{word}%"
+            conditions.append(
+                or_(
+                    func.lower(Prospect.first_name).like(pattern),
+                    func.lower(Prospect.last_name).like(pattern),
+                    func.lower(Prospect.email).like(pattern),
+                    func.lower(Prospect.company).like(pattern),
+                    func.lower(Prospect.job_title).like(pattern),
+                )
+            )
+    with db.read() as session:
+        total = session.execute(select(func.count()).select_from(Prospect).where(*conditions)).scalar_one()
+        rows = session.execute(
+            select(Prospect)
+            .where(*conditions)
+            .order_by(func.lower(Prospect.first_name), func.lower(Prospect.last_name), Prospect.email)
+            .limit(max(1, min(limit, 1000)))
+            .offset(max(0, offset))
+        ).scalars()
+        return Page(items=list(rows.all()), total=int(total))
+
+
+def create(db: Database, actor: Actor, *, email: str, **fields: Any) -> Prospect:
+    clean = clean_fields({"email": email, **fields})
+    with db.write() as session:
+        if _by_id_or_email(session, actor, clean["email"]) is not None:
+            raise ValidationError(f"email: a prospect with {clean['email']} already exists", field="email")
+        now = utcnow()
+        prospect = Prospect(
+            id=new_id(), workspace_id=actor.workspace_id, created_at=now, updated_at=now, **clean
+        )
+        session.add(prospect)
+        session.flush()
+        return prospect
+
+
+def update(db: Database, actor: Actor, ref: str, **changes: Any) -> Prospect:
+    clean = clean_fields(changes)
+    with db.write() as session:
+        prospect = _by_id_or_email(session, actor, ref)
+        if prospect is None:
+            raise NotFoundError(f"prospect {ref} not found", field="prospect")
+        if "email" in clean and clean["email"] != prospect.email:
+            other = _by_id_or_email(session, actor, clean["email"])
+            if other is not None:
+                raise ValidationError(
+                    f"email: a prospect with {clean['email']} already exists", field="email"
+                )
+        for key, value in clean.items():
+            setattr(prospect, key, value)
+        prospect.updated_at = utcnow()
+        session.add(prospect)
+        session.flush()
+        return prospect

@@ -1,0 +1,91 @@
+"""Field checks shared by every service: each failure names the field in words a person reads."""
+
+from __future__ import annotations
+
+import uuid
+
+from lumina_tui.services.errors import ValidationError
+
+MAX_BODY_BYTES = 1_000_000
+MAX_SUBJECT_CHARS = 998  # RFC 5322's line limit; a subject is one header line
+
+
+def email_address(value: str | None, field: str = "email") -> str:
+    """A normalised deliverable-looking address; no DNS lookups (we are offline-first)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(f"{field}: an email address is required", field=field)
+    if "\r" in text or "\n" in text:
+        raise ValidationError(f"{field}: an email address cannot contain a line break", field=field)
+    try:
+        checked = validate_email(text, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValidationError(f"{field}: invalid email address {text!r} ({exc})", field=field) from exc
+    return checked.normalized.lower() if checked.ascii_email else checked.normalized
+
+
+def email_domain(address: str) -> str:
+    return address.rsplit("@", 1)[-1].lower()
+
+
+def header_text(value: str | None, field: str, *, max_chars: int = MAX_SUBJECT_CHARS) -> str:
+    """A value that will become (part of) a header line: no CR or LF, bounded length."""
+    text = value or ""
+    if "\r" in text or "\n" in text:
+        raise ValidationError(f"{field}: a line break is not allowed here", field=field)
+    if len(text) > max_chars:
+        raise ValidationError(
+            f"{field}: {len(text)} characters is too long (at most {max_chars})", field=field
+        )
+    return text
+
+
+def body_text(value: str | None, field: str = "body") -> str:
+    text = value or ""
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise ValidationError(
+            f"{field}: the body is {size / 1_000_000:.1f} MB; the limit is 1 MB", field=field
+        )
+    if "\x00" in text:
+        raise ValidationError(f"{field}: the text contains a NUL character", field=field)
+    return text
+
+
+def uuid_text(value: str | None, field: str) -> str:
+    """A dashed UUID string, exactly as the CLI prints ids."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValidationError(f"{field}: {value!r} is not a valid id (a UUID)", field=field) from exc
+
+
+def revision_number(value: object, field: str = "revision") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{field}: must be a whole number, 0 or more", field=field)
+    return value
+
+
+TONE_NAMES = {"formal": 0.0, "neutral": 0.5, "casual": 1.0}
+
+
+def tone(value: str | float | None, field: str = "tone") -> float | None:
+    """formal = 0.0, neutral = 0.5, casual = 1.0, or any number between."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        named = TONE_NAMES.get(value.strip().lower())
+        if named is not None:
+            return named
+        try:
+            value = float(value)
+        except ValueError as exc:
+            raise ValidationError(
+                f"{field}: use formal, neutral, casual or a number from 0 to 1", field=field
+            ) from exc
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValidationError(f"{field}: {number} is outside 0 (formal) .. 1 (casual)", field=field)
+    return number

@@ -1,0 +1,275 @@
+"""SQLModel tables: the one picture of what Lumina stores.
+
+Ids are dashed UUID text (exactly as the CLI prints them), times are naive UTC datetimes, and every
+row that belongs to a workspace carries `workspace_id` so services can scope each query. The schema
+itself is created by `store.migrations` (plain SQL, versioned); a test keeps these classes and the
+migrated schema in agreement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite has no time zones, and every time we store is UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _json(default: Any = None) -> Any:
+    factory = (lambda: {}) if default is None else default
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
+
+
+class Workspace(SQLModel, table=True):
+    __tablename__ = "workspaces"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("workspace_id", "email"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    email: str
+    name: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Prospect(SQLModel, table=True):
+    __tablename__ = "prospects"
+    __table_args__ = (UniqueConstraint("workspace_id", "email"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    job_title: str = ""
+    custom_fields: dict[str, Any] = _json()
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CompanyData(SQLModel, table=True):
+    __tablename__ = "company_data"
+    __table_args__ = (UniqueConstraint("workspace_id", "domain"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    domain: str
+    name: str = ""
+    industry: str = ""
+    size: str = ""
+    location: str = ""
+    # `metadata` is reserved by SQLAlchemy's declarative base, so the attribute has another name.
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Template(SQLModel, table=True):
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    name: str
+    subject: str = ""
+    body: str = ""
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EmailDraft(SQLModel, table=True):
+    __tablename__ = "email_drafts"
+
+    id: str = Field(primary_key=True)  # chosen by the client, so saves are idempotent
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    user_id: str = Field(foreign_key="users.id")
+    prospect_id: str | None = Field(default=None, foreign_key="prospects.id", index=True)
+    template_id: str | None = Field(default=None, foreign_key="templates.id")
+    account_id: str | None = Field(default=None, foreign_key="accounts.id")
+    subject: str = ""
+    body_text: str = ""
+    body_html: str = ""
+    revision: int = 0
+    sent_at: datetime | None = None
+    email_id: str | None = None
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Account(SQLModel, table=True):
+    """A provider connection. Secrets live in the keyring under `secret_ref`, never here."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    user_id: str = Field(foreign_key="users.id")
+    provider: str  # maildir | smtp | gmail | outlook
+    name: str
+    email: str
+    display_name: str = ""
+    settings: dict[str, Any] = _json()
+    secret_ref: str | None = None
+    is_default: bool = False
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Email(SQLModel, table=True):
+    """The immutable snapshot of one send. Only the delivery-state columns may change (triggers)."""
+
+    __tablename__ = "emails"
+    __table_args__ = (UniqueConstraint("workspace_id", "idempotency_key"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    user_id: str = Field(foreign_key="users.id")
+    draft_id: str | None = Field(default=None, index=True)
+    account_id: str | None = None
+    provider: str = ""
+    from_email: str
+    from_name: str = ""
+    to_email: str = Field(index=True)
+    to_name: str = ""
+    cc: list[str] = _json(list)
+    bcc: list[str] = _json(list)
+    subject: str = ""
+    body_text: str = ""
+    body_html: str = ""
+    template_id: str | None = None
+    prospect_id: str | None = Field(default=None, index=True)
+    prospect_snapshot: dict[str, Any] = _json()
+    score_snapshot: dict[str, Any] = _json()
+    accepted_suggestion_ids: list[str] = _json(list)
+    idempotency_key: str
+    request_fingerprint: str = ""
+    message_id: str = ""
+    send_after: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    # Delivery state: the only columns an UPDATE may touch.
+    status: str = Field(default="PENDING_SEND", index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    provider_message_id: str | None = None
+    sent_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+EMAIL_MUTABLE_COLUMNS: frozenset[str] = frozenset(
+    {
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "lease_owner",
+        "lease_expires_at",
+        "provider_message_id",
+        "sent_at",
+        "updated_at",
+    }
+)
+
+
+class EmailEvent(SQLModel, table=True):
+    """Append-only: triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "email_events"
+    __table_args__ = (UniqueConstraint("provider", "provider_event_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    email_id: str = Field(foreign_key="emails.id", index=True)
+    provider: str = "lumina"
+    provider_event_id: str
+    event_type: str
+    event_data: dict[str, Any] = _json()
+    occurred_at: datetime = Field(default_factory=utcnow)
+    recorded_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AIFeedback(SQLModel, table=True):
+    __tablename__ = "ai_feedback"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    user_id: str = Field(foreign_key="users.id")
+    suggestion_id: str = Field(index=True)
+    draft_id: str | None = None
+    action: str  # accepted | rejected | edited
+    note: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserPreferences(SQLModel, table=True):
+    """The sender's profile (context and a fact source for the AI) and composer preferences."""
+
+    __tablename__ = "user_preferences"
+
+    user_id: str = Field(foreign_key="users.id", primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    sender_name: str = ""
+    sender_title: str = ""
+    company_name: str = ""
+    company_website: str = ""
+    value_proposition: str = ""
+    proof_points: list[str] = _json(list)
+    signature: str = ""
+    default_tone: float = 0.5
+    banned_phrases: list[str] = _json(list)
+    default_account_id: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Suppression(SQLModel, table=True):
+    """Do-not-contact addresses and domains, checked at send."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("workspace_id", "value"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    kind: str  # address | domain
+    value: str
+    reason: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsumerCursor(SQLModel, table=True):
+    """Where an analytics consumer has read the event log to; advanced with its writes."""
+
+    __tablename__ = "consumer_cursors"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    name: str
+    last_recorded_at: datetime | None = None
+    last_event_id: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,1 @@
+"""Lumina tui widgets package."""

@@ -1,0 +1,48 @@
+"""Every test runs in its own LUMINA_HOME with a real SQLite file; nothing touches a real profile."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lumina_tui.config import Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def lumina_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "lumina-home"
+    home.mkdir()
+    for name in list(os.environ):
+        if name.startswith("LUMINA_") or name in {"OPENAI_API_KEY", "NO_COLOR", "TEXTUAL_THEME"}:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LUMINA_HOME", str(home))
+    # The composer must never start a real sidecar from a unit test unless the test asks for one.
+    monkeypatch.setenv("LUMINA_WORKER__AUTOSTART_SIDECAR", "false")
+    yield home
+    from lumina_tui.services.runtime import reset_runtime
+    from lumina_tui.store import close_all
+
+    reset_runtime()
+    close_all()
+
+
+@pytest.fixture
+def settings(lumina_home: Path) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture
+def db(settings: Settings):
+    from lumina_tui.store import open_database
+
+    return open_database(settings.resolved_database_url)
+
+
+@pytest.fixture
+def actor(db):
+    from lumina_tui.services.context import local_actor
+
+    return local_actor(db)

@@ -1,0 +1,119 @@
+"""The schema matches the models, and the immutability guards hold on fresh and migrated stores."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+from lumina_tui.store import (
+    Database,
+    models,  # noqa: F401 - registers the tables
+)
+from lumina_tui.store import migrations as mig
+
+GUARDS = {"emails_content_immutable", "emails_no_delete", "email_events_no_update", "email_events_no_delete"}
+
+
+def _seed_email(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO workspaces (id, name, created_at) VALUES ('w1', 'W', '2026-01-01')")
+    conn.execute(
+        "INSERT INTO users (id, workspace_id, email, name, created_at) VALUES ('u1','w1','a@b.test','','2026-01-01')"
+    )
+    conn.execute(
+        """INSERT INTO emails (id, workspace_id, user_id, provider, from_email, from_name, to_email, to_name,
+           cc, bcc, subject, body_text, body_html, prospect_snapshot, score_snapshot, accepted_suggestion_ids,
+           idempotency_key, request_fingerprint, message_id, send_after, created_at, status, attempts,
+           updated_at)
+           VALUES ('e1','w1','u1','smtp','a@b.test','','c@d.test','','[]','[]','Hi','Body','','{}','{}','[]',
+           'k1','','<m@b.test>','2026-01-01','2026-01-01','PENDING_SEND',0,'2026-01-01')"""
+    )
+    conn.execute(
+        """INSERT INTO email_events (id, workspace_id, email_id, provider, provider_event_id, event_type,
+           event_data, occurred_at, recorded_at) VALUES ('v1','w1','e1','lumina','e1:sent','sent','{}',
+           '2026-01-01','2026-01-01')"""
+    )
+    conn.commit()
+
+
+def _assert_guarded(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    assert names >= GUARDS
+    _seed_email(conn)
+    for statement in (
+        "UPDATE emails SET subject = 'changed' WHERE id = 'e1'",
+        "UPDATE emails SET body_text = 'changed', status = 'SENT' WHERE id = 'e1'",
+        "UPDATE emails SET to_email = 'x@y.test' WHERE id = 'e1'",
+        "DELETE FROM emails WHERE id = 'e1'",
+        "UPDATE email_events SET event_type = 'opened'",
+        "DELETE FROM email_events",
+    ):
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(statement)
+        conn.rollback()
+    # Delivery state may change.
+    conn.execute("UPDATE emails SET status = 'SENT', attempts = 1, sent_at = '2026-01-02' WHERE id = 'e1'")
+    conn.commit()
+    assert conn.execute("SELECT subject, status FROM emails").fetchone() == ("Hi", "SENT")
+    assert conn.execute("SELECT count(*) FROM email_events").fetchone() == (1,)
+    conn.close()
+
+
+def test_guards_on_a_fresh_database(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert db.migrate() == mig.head_version()
+    _assert_guarded(db.path)
+
+
+@pytest.mark.parametrize("start", mig.all_versions())
+def test_guards_after_migrating_from_every_version(tmp_path: Path, start: int) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    from lumina_tui.store.migrations import migrate
+
+    migrate(db.writer, target=start)
+    assert db.migrate() == mig.head_version()
+    _assert_guarded(db.path)
+
+
+def test_a_table_rebuilding_migration_does_not_lose_the_guards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SQLite rebuild dance (new table, copy, drop, rename) drops triggers; migrate reinstalls them."""
+    db = Database(f"sqlite:///{tmp_path / 'rebuild.db'}")
+    db.migrate()
+    create_sql = (
+        sqlite3.connect(db.path).execute("SELECT sql FROM sqlite_master WHERE name = 'emails'").fetchone()[0]
+    )
+
+    def rebuild(conn: sqlite3.Connection) -> None:
+        conn.execute(create_sql.replace("CREATE TABLE emails", "CREATE TABLE emails_new", 1))
+        conn.execute("INSERT INTO emails_new SELECT * FROM emails")
+        conn.execute("DROP TABLE emails")
+        conn.execute("ALTER TABLE emails_new RENAME TO emails")
+
+    nxt = mig.head_version() + 1
+    monkeypatch.setitem(mig.PYTHON_STEPS, nxt, ("rebuild_emails", rebuild))
+    assert db.migrate() == nxt
+    _assert_guarded(db.path)
+
+
+def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'cols.db'}")
+    db.migrate()
+    conn = sqlite3.connect(db.path)
+    for table in SQLModel.metadata.sorted_tables:
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table.name})")}
+        assert columns == {c.name for c in table.columns}, table.name
+
+
+def test_pragmas(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    db.migrate()
+    with db.reader.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
