@@ -1,0 +1,150 @@
+"""The one way Lumina turns an email row into an RFC 5322 message, whichever provider carries it.
+
+multipart/alternative (text, then HTML), a Date, a stable Message-ID derived from the email id (so a
+retried send is recognisably the same message), From and To with display names, non-ASCII headers
+encoded by the email package, and `X-Lumina-Email-Id` so a provider can be asked whether it already
+has the message. Header injection is refused here too, whatever the caller checked before: any CR or
+LF in a value that becomes a header raises ValueError naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+EMAIL_ID_HEADER = "X-Lumina-Email-Id"
+
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322 field name)
+_RESERVED_HEADERS = {
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "date",
+    "message-id",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    EMAIL_ID_HEADER.lower(),
+}
+
+
+def _no_line_breaks(value: str, field: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: expected text, got {type(value).__name__}")
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{field}: a line break is not allowed in a header value")
+    return value
+
+
+def _ascii_domain(domain: str, field: str) -> str:
+    """IDNA-encode an internationalised domain: header addresses must be ASCII without SMTPUTF8."""
+    domain = domain.strip().rstrip(".")
+    if not domain:
+        raise ValueError(f"{field}: the address has no domain")
+    try:
+        domain.encode("ascii")
+        return domain.lower()
+    except UnicodeEncodeError:
+        try:
+            return domain.encode("idna").decode("ascii").lower()
+        except UnicodeError as exc:
+            raise ValueError(f"{field}: the domain {domain!r} cannot be encoded ({exc})") from None
+
+
+def _address(addr: str, name: str, field: str) -> Address:
+    addr = _no_line_breaks(addr, field).strip()
+    name = _no_line_breaks(name or "", f"{field}_name").strip()
+    local, at, domain = addr.rpartition("@")
+    if not at or not local:
+        raise ValueError(f"{field}: {addr!r} is not an email address")
+    try:
+        local.encode("ascii")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"{field}: a non-ASCII mailbox name ({addr!r}) needs SMTPUTF8, which is not supported"
+        ) from None
+    try:
+        return Address(display_name=name, username=local, domain=_ascii_domain(domain, field))
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"{field}: {addr!r} is not a valid address ({exc})") from None
+
+
+def make_message_id(email_id: str, sender_domain: str) -> str:
+    """`<email_id@domain>`: the same email id always yields the same Message-ID."""
+    email_id = _no_line_breaks(email_id, "email_id").strip()
+    if not email_id or not re.fullmatch(r"[A-Za-z0-9._\-]+", email_id):
+        raise ValueError(f"email_id: {email_id!r} cannot form a Message-ID")
+    domain = _ascii_domain(_no_line_breaks(sender_domain, "sender_domain"), "sender_domain")
+    if not re.fullmatch(r"[A-Za-z0-9.\-]+", domain):
+        raise ValueError(f"sender_domain: {domain!r} cannot form a Message-ID")
+    return f"<{email_id}@{domain}>"
+
+
+def _utc(date: datetime) -> datetime:
+    """Naive datetimes are UTC in Lumina (the store has no time zones)."""
+    return date.replace(tzinfo=UTC) if date.tzinfo is None else date
+
+
+def build_message(
+    *,
+    from_email: str,
+    from_name: str,
+    to_email: str,
+    to_name: str,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    message_id: str,
+    email_id: str,
+    date: datetime,
+    cc: Iterable[str] = (),
+    bcc: Iterable[str] = (),
+    extra_headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """A ready-to-send message: text/plain alone if there is no HTML, else multipart/alternative."""
+    sender = _address(from_email, from_name, "from")
+    recipient = _address(to_email, to_name, "to")
+    cc_addresses = [_address(a, "", "cc") for a in cc]
+    bcc_addresses = [_address(a, "", "bcc") for a in bcc]
+    subject = _no_line_breaks(subject or "", "subject")
+    message_id = _no_line_breaks(message_id, "message_id").strip()
+    if not re.fullmatch(r"<[^<>\s@]+@[^<>\s@]+>", message_id):
+        raise ValueError(f"message_id: {message_id!r} is not of the form <id@domain>")
+    email_id = _no_line_breaks(email_id, "email_id").strip()
+    if not email_id:
+        raise ValueError("email_id: required")
+    if "\x00" in (body_text or "") or "\x00" in (body_html or ""):
+        raise ValueError("body: the text contains a NUL character")
+
+    message = EmailMessage(policy=policy.default)
+    message["From"] = sender
+    message["To"] = recipient
+    if cc_addresses:
+        message["Cc"] = cc_addresses
+    if bcc_addresses:
+        # Kept for the sender's own copy (Maildir); the SMTP provider strips it before transmission.
+        message["Bcc"] = bcc_addresses
+    message["Subject"] = subject
+    message["Date"] = format_datetime(_utc(date))
+    message["Message-ID"] = message_id
+    message[EMAIL_ID_HEADER] = email_id
+    for name, value in (extra_headers or {}).items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise ValueError(f"extra_headers: {name!r} is not a valid header name")
+        if name.lower() in _RESERVED_HEADERS:
+            raise ValueError(f"extra_headers: {name} is set by Lumina and cannot be overridden")
+        message[name] = _no_line_breaks(value, f"extra_headers[{name}]")
+
+    message.set_content(body_text or "", subtype="plain", charset="utf-8")
+    if body_html:
+        message.add_alternative(body_html, subtype="html", charset="utf-8")
+        for part in message.iter_parts():
+            del part["MIME-Version"]  # only the top level carries it (RFC 2045)
+    return message
