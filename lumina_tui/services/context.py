@@ -47,7 +47,14 @@ def create_workspace(session: Session, name: str, user_email: str, user_name: st
     session.flush()
     session.execute(
         insert(UserPreferences)
-        .values(user_id=user.id, workspace_id=workspace.id, updated_at=utcnow())
+        # A Core insert does not run the model's default factories: JSON columns are given here.
+        .values(
+            user_id=user.id,
+            workspace_id=workspace.id,
+            proof_points=[],
+            banned_phrases=[],
+            updated_at=utcnow(),
+        )
         .on_conflict_do_nothing()
     )
     return Actor(workspace_id=workspace.id, user_id=user.id)

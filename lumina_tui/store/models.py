@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import NaiveDatetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -21,7 +22,11 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    """Naive UTC: SQLite has no time zones, and every time we store is UTC."""
+    """Naive UTC: SQLite has no time zones, and every time we store is UTC.
+
+    Columns are annotated `NaiveDatetime`: sqlmodel >= 0.0.50 maps a plain `datetime` to a type that
+    refuses naive values, which would break every insert.
+    """
     return datetime.now(UTC).replace(tzinfo=None)
 
 
@@ -35,7 +40,7 @@ class Workspace(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True)
     name: str
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class User(SQLModel, table=True):
@@ -46,7 +51,7 @@ class User(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspaces.id", index=True)
     email: str
     name: str = ""
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Prospect(SQLModel, table=True):
@@ -62,8 +67,8 @@ class Prospect(SQLModel, table=True):
     job_title: str = ""
     custom_fields: dict[str, Any] = _json()
     is_demo: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class CompanyData(SQLModel, table=True):
@@ -80,8 +85,8 @@ class CompanyData(SQLModel, table=True):
     # `metadata` is reserved by SQLAlchemy's declarative base, so the attribute has another name.
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
     is_demo: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Template(SQLModel, table=True):
@@ -94,8 +99,8 @@ class Template(SQLModel, table=True):
     subject: str = ""
     body: str = ""
     is_demo: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class EmailDraft(SQLModel, table=True):
@@ -111,11 +116,11 @@ class EmailDraft(SQLModel, table=True):
     body_text: str = ""
     body_html: str = ""
     revision: int = 0
-    sent_at: datetime | None = None
+    sent_at: NaiveDatetime | None = None
     email_id: str | None = None
     is_demo: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Account(SQLModel, table=True):
@@ -135,8 +140,8 @@ class Account(SQLModel, table=True):
     secret_ref: str | None = None
     is_default: bool = False
     is_demo: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Email(SQLModel, table=True):
@@ -168,18 +173,18 @@ class Email(SQLModel, table=True):
     idempotency_key: str
     request_fingerprint: str = ""
     message_id: str = ""
-    send_after: datetime = Field(default_factory=utcnow)
-    created_at: datetime = Field(default_factory=utcnow)
+    send_after: NaiveDatetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
     # Delivery state: the only columns an UPDATE may touch.
     status: str = Field(default="PENDING_SEND", index=True)
     attempts: int = 0
     last_error: str | None = None
-    next_attempt_at: datetime | None = None
+    next_attempt_at: NaiveDatetime | None = None
     lease_owner: str | None = None
-    lease_expires_at: datetime | None = None
+    lease_expires_at: NaiveDatetime | None = None
     provider_message_id: str | None = None
-    sent_at: datetime | None = None
-    updated_at: datetime = Field(default_factory=utcnow)
+    sent_at: NaiveDatetime | None = None
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 EMAIL_MUTABLE_COLUMNS: frozenset[str] = frozenset(
@@ -210,8 +215,8 @@ class EmailEvent(SQLModel, table=True):
     provider_event_id: str
     event_type: str
     event_data: dict[str, Any] = _json()
-    occurred_at: datetime = Field(default_factory=utcnow)
-    recorded_at: datetime = Field(default_factory=utcnow, index=True)
+    occurred_at: NaiveDatetime = Field(default_factory=utcnow)
+    recorded_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
 class AIFeedback(SQLModel, table=True):
@@ -224,7 +229,7 @@ class AIFeedback(SQLModel, table=True):
     draft_id: str | None = None
     action: str  # accepted | rejected | edited
     note: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class UserPreferences(SQLModel, table=True):
@@ -244,7 +249,7 @@ class UserPreferences(SQLModel, table=True):
     default_tone: float = 0.5
     banned_phrases: list[str] = _json(list)
     default_account_id: str | None = None
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Suppression(SQLModel, table=True):
@@ -258,7 +263,7 @@ class Suppression(SQLModel, table=True):
     kind: str  # address | domain
     value: str
     reason: str = ""
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class ConsumerCursor(SQLModel, table=True):
@@ -270,6 +275,6 @@ class ConsumerCursor(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     workspace_id: str = Field(foreign_key="workspaces.id", index=True)
     name: str
-    last_recorded_at: datetime | None = None
+    last_recorded_at: NaiveDatetime | None = None
     last_event_id: str | None = None
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
