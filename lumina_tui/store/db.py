@@ -89,6 +89,9 @@ class Database:
             try:
                 yield session
             finally:
+                # A rollback expires every loaded row; detach them first so that callers can still
+                # read the rows a service returns after this block (expire_on_commit covers commits only).
+                session.expunge_all()
                 session.rollback()
 
     @contextmanager
