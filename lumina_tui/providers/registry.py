@@ -1,0 +1,37 @@
+"""Which provider class carries an account's mail, chosen by the account's `provider` field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lumina_tui.providers.base import AccountConfig, PermanentProviderError, Provider
+
+KNOWN_PROVIDERS = ("maildir", "smtp", "gmail", "outlook")
+AVAILABLE_PROVIDERS = ("maildir", "smtp")
+NOT_YET = {"gmail": "Gmail", "outlook": "Outlook"}
+
+
+def not_available_message(provider: str) -> str:
+    label = NOT_YET.get(provider, provider)
+    return (
+        f"{label} accounts are not available in this build yet; use an SMTP account "
+        f"(e.g. smtp.{provider}.com with an app password) or the local maildir outbox"
+    )
+
+
+def open_provider(config: AccountConfig, *, outbox_dir: Path) -> Provider:
+    """A ready provider for `config`; maildir writes under `settings["path"]`, else `outbox_dir`."""
+    if config.provider == "maildir":
+        from lumina_tui.providers.maildir import MaildirProvider
+
+        path = config.settings.get("path") if config.settings else None
+        return MaildirProvider(Path(path) if path else outbox_dir)
+    if config.provider == "smtp":
+        from lumina_tui.providers.smtp import SmtpProvider
+
+        return SmtpProvider(config)
+    if config.provider in NOT_YET:
+        raise PermanentProviderError(not_available_message(config.provider))
+    raise PermanentProviderError(
+        f"unknown provider {config.provider!r} (known: {', '.join(KNOWN_PROVIDERS)})"
+    )

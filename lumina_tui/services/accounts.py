@@ -1,0 +1,466 @@
+"""Sending accounts: add, list, resolve (`--from`), test, remove; and the provider for an account.
+
+An account row holds what a provider needs to connect except the secret: the password or token goes
+to the OS keyring (`secrets.py`) under `account:<id>`, never into SQLite. The demo account is a
+Maildir — a local outbox, not delivered — so a misconfigured demo can never mail a real person.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from lumina_tui import secrets
+from lumina_tui.config import Settings
+from lumina_tui.providers.base import (
+    AccountConfig,
+    AuthError,
+    Provider,
+    ProviderError,
+    TransientProviderError,
+)
+from lumina_tui.providers.maildir import LABEL as MAILDIR_LABEL
+from lumina_tui.providers.registry import (
+    AVAILABLE_PROVIDERS,
+    KNOWN_PROVIDERS,
+    not_available_message,
+    open_provider,
+)
+from lumina_tui.services import validation
+from lumina_tui.services.context import Actor
+from lumina_tui.services.errors import (
+    InvalidStateError,
+    NotFoundError,
+    ProviderFailure,
+    StorageError,
+    ValidationError,
+)
+from lumina_tui.services.jsonable import iso
+from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.models import Account, EmailDraft, UserPreferences
+from lumina_tui.store.models import Email as EmailRow
+
+NAME_LIMIT = 100
+DEFAULT_MAILDIR_EMAIL = "rep@outbox.test"
+SMTP_SECURITY = ("starttls", "ssl", "plain")
+SMTP_AUTH = ("password", "xoauth2", "none")
+SETTINGS_KEYS = {
+    "maildir": {"path"},
+    "smtp": {"host", "port", "security", "username", "auth", "timeout", "ca_file", "local_hostname"},
+}
+# Statuses that still need the account: removing it would strand these emails.
+UNFINISHED = ("PENDING_SEND", "SENDING")
+
+
+def secret_ref_for(account_id: str) -> str:
+    return f"account:{account_id}"
+
+
+def label(account: Account) -> str:
+    """How the account is shown everywhere: the demo's Maildir says plainly that nothing is delivered."""
+    if account.provider == "maildir":
+        return MAILDIR_LABEL
+    if account.provider == "smtp":
+        s = account.settings or {}
+        return f"SMTP {s.get('host', '?')}:{s.get('port', '?')} ({s.get('security', '?')})"
+    return account.provider
+
+
+def as_json(account: Account) -> dict[str, Any]:
+    """The account as the CLI prints it. The secret is never included, only whether one is stored."""
+    return {
+        "id": account.id,
+        "name": account.name,
+        "provider": account.provider,
+        "email": account.email,
+        "display_name": account.display_name,
+        "label": label(account),
+        "delivers": account.provider != "maildir",
+        "settings": dict(account.settings or {}),
+        "has_secret": account.secret_ref is not None,
+        "is_default": account.is_default,
+        "is_demo": account.is_demo,
+        "created_at": iso(account.created_at),
+        "updated_at": iso(account.updated_at),
+    }
+
+
+# -- validation ------------------------------------------------------------------------------------
+
+
+def _clean_name(name: str | None, email: str) -> str:
+    text = validation.header_text((name or "").strip() or email, "name", max_chars=NAME_LIMIT).strip()
+    if not text:
+        raise ValidationError("name: an account name is required", field="name")
+    return text
+
+
+def _clean_smtp(raw: dict[str, Any], has_secret: bool) -> dict[str, Any]:
+    host = str(raw.get("host") or "").strip()
+    if not host:
+        raise ValidationError("host: an SMTP account needs a host", field="host")
+    if any(ch.isspace() for ch in host) or "/" in host or len(host) > 253:
+        raise ValidationError(f"host: {host!r} is not a host name or address", field="host")
+    port = raw.get("port")
+    if port is None or port == "":
+        raise ValidationError("port: an SMTP account needs a port (587, 465, 25, ...)", field="port")
+    try:
+        port_number = int(port)
+    except (TypeError, ValueError):
+        raise ValidationError(f"port: {port!r} is not a number", field="port") from None
+    if isinstance(port, bool) or not 1 <= port_number <= 65535:
+        raise ValidationError(f"port: {port!r} is outside 1..65535", field="port")
+    security = str(raw.get("security") or "").strip().lower()
+    if security not in SMTP_SECURITY:
+        raise ValidationError("security: choose starttls, ssl (implicit TLS) or plain", field="security")
+    auth = str(raw.get("auth") or ("password" if has_secret else "none")).strip().lower()
+    if auth not in SMTP_AUTH:
+        raise ValidationError("auth: choose password, xoauth2 or none", field="auth")
+    if auth != "none" and not has_secret:
+        what = "password" if auth == "password" else "XOAUTH2 token"
+        raise ValidationError(f"password: this account logs in, so it needs a {what}", field="password")
+    if auth == "none" and has_secret:
+        raise ValidationError("auth: a secret was given but auth is none", field="auth")
+    clean: dict[str, Any] = {"host": host, "port": port_number, "security": security, "auth": auth}
+    username = raw.get("username")
+    if username not in (None, ""):
+        clean["username"] = validation.header_text(str(username).strip(), "username", max_chars=320)
+    if raw.get("timeout") not in (None, ""):
+        try:
+            timeout = float(raw["timeout"])
+        except (TypeError, ValueError):
+            raise ValidationError("timeout: must be a number of seconds", field="timeout") from None
+        if not math.isfinite(timeout) or not 0 < timeout <= 600:
+            raise ValidationError("timeout: must be between 0 and 600 seconds", field="timeout")
+        clean["timeout"] = timeout
+    if raw.get("ca_file") not in (None, ""):
+        ca_file = Path(str(raw["ca_file"])).expanduser()
+        if not ca_file.is_file():
+            raise ValidationError(f"ca_file: {ca_file} is not a file", field="ca_file")
+        clean["ca_file"] = str(ca_file.resolve())
+    if raw.get("local_hostname") not in (None, ""):
+        clean["local_hostname"] = validation.header_text(
+            str(raw["local_hostname"]).strip(), "local_hostname", max_chars=253
+        )
+    return clean
+
+
+def _clean_settings(provider: str, settings: dict[str, Any] | None, has_secret: bool) -> dict[str, Any]:
+    raw = dict(settings or {})
+    unknown = sorted(set(raw) - SETTINGS_KEYS[provider])
+    if unknown:
+        name = unknown[0]
+        hint = " (secrets go in `secret`, never in settings)" if "pass" in name or "token" in name else ""
+        raise ValidationError(f"{name}: not a {provider} account setting{hint}", field=name)
+    if provider == "smtp":
+        return _clean_smtp(raw, has_secret)
+    if has_secret:
+        raise ValidationError("secret: a maildir account has no password", field="secret")
+    clean: dict[str, Any] = {}
+    if raw.get("path") not in (None, ""):
+        clean["path"] = str(Path(str(raw["path"])).expanduser().resolve())
+    return clean
+
+
+def _clean_provider(provider: str) -> str:
+    name = (provider or "").strip().lower()
+    if name not in KNOWN_PROVIDERS:
+        raise ValidationError(
+            f"provider: {provider!r} is not a provider (choose {', '.join(AVAILABLE_PROVIDERS)})",
+            field="provider",
+        )
+    if name not in AVAILABLE_PROVIDERS:
+        raise ValidationError(f"provider: {not_available_message(name)}", field="provider")
+    return name
+
+
+# -- queries ---------------------------------------------------------------------------------------
+
+
+def _in_workspace(session: Session, actor: Actor) -> list[Account]:
+    rows = session.execute(
+        select(Account)
+        .where(Account.workspace_id == actor.workspace_id)  # type: ignore[arg-type]
+        .order_by(Account.is_default.desc(), func.lower(Account.name))  # type: ignore[attr-defined]
+    ).scalars()
+    return list(rows.all())
+
+
+def _find(session: Session, actor: Actor, ref: str) -> Account | None:
+    """By id, then by name (ignoring case), then by email; an email shared by accounts is ambiguous."""
+    ref = (ref or "").strip()
+    if not ref:
+        return None
+    try:
+        account_id = validation.uuid_text(ref, "account")
+    except ValidationError:
+        account_id = None
+    if account_id is not None:
+        account = session.get(Account, account_id)
+        if account is not None and account.workspace_id == actor.workspace_id:
+            return account
+    accounts = _in_workspace(session, actor)
+    by_name = [a for a in accounts if a.name.lower() == ref.lower()]
+    if by_name:
+        return by_name[0]
+    by_email = [a for a in accounts if a.email.lower() == ref.lower()]
+    if len(by_email) > 1:
+        names = ", ".join(a.name for a in by_email)
+        raise ValidationError(f"from: several accounts send as {ref} ({names}); name one", field="from")
+    return by_email[0] if by_email else None
+
+
+def list_accounts(db: Database, actor: Actor) -> list[Account]:
+    """Every account of the workspace, the default first, then by name."""
+    with db.read() as session:
+        return _in_workspace(session, actor)
+
+
+def get_account(db: Database, actor: Actor, account_id: str) -> Account:
+    account_id = validation.uuid_text(account_id, "account")
+    with db.read() as session:
+        account = session.get(Account, account_id)
+    if account is None or account.workspace_id != actor.workspace_id:
+        raise NotFoundError(f"account {account_id} not found", field="account")
+    return account
+
+
+def _default(session: Session, actor: Actor) -> Account:
+    preferences = session.get(UserPreferences, actor.user_id)
+    if preferences is not None and preferences.default_account_id:
+        account = session.get(Account, preferences.default_account_id)
+        if account is not None and account.workspace_id == actor.workspace_id:
+            return account
+    accounts = _in_workspace(session, actor)
+    defaults = [a for a in accounts if a.is_default]
+    if defaults:
+        return defaults[0]
+    if len(accounts) == 1:
+        return accounts[0]
+    if not accounts:
+        raise ValidationError(
+            "from: there is no sending account; add one with `lumina accounts add smtp ...` "
+            "(or `lumina demo` for a local outbox)",
+            field="from",
+        )
+    names = ", ".join(a.name for a in accounts)
+    raise ValidationError(
+        f"from: {len(accounts)} accounts and none is the default ({names}); pass --from NAME "
+        "or add one with --default",
+        field="from",
+    )
+
+
+def resolve_account(db: Database, actor: Actor, ref: str | None) -> Account:
+    """The account `--from` names (id, name or email), or the default one when `ref` is None."""
+    with db.read() as session:
+        if ref is None or not str(ref).strip():
+            return _default(session, actor)
+        account = _find(session, actor, str(ref))
+    if account is None:
+        raise NotFoundError(f"from: no account {ref!r} (see `lumina accounts list`)", field="from")
+    return account
+
+
+# -- changes ---------------------------------------------------------------------------------------
+
+
+def _make_default(session: Session, actor: Actor, account_id: str) -> None:
+    session.execute(
+        update(Account)
+        .where(Account.workspace_id == actor.workspace_id, Account.id != account_id)  # type: ignore[arg-type]
+        .values(is_default=False, updated_at=utcnow())
+    )
+    preferences = session.get(UserPreferences, actor.user_id)
+    if preferences is None:
+        preferences = UserPreferences(user_id=actor.user_id, workspace_id=actor.workspace_id)
+    preferences.default_account_id = account_id
+    preferences.updated_at = utcnow()
+    session.add(preferences)
+
+
+def add_account(
+    db: Database,
+    actor: Actor,
+    *,
+    provider: str,
+    email: str | None,
+    name: str | None = None,
+    display_name: str = "",
+    settings: dict[str, Any] | None = None,
+    secret: str | None = None,
+    is_demo: bool = False,
+    make_default: bool = False,
+) -> Account:
+    """Validate, store the secret in the keyring (never SQLite), then insert the row."""
+    provider = _clean_provider(provider)
+    if provider == "maildir" and not (email or "").strip():
+        email = DEFAULT_MAILDIR_EMAIL
+    address = validation.email_address(email, "email")
+    account_name = _clean_name(name, address)
+    shown_name = validation.header_text((display_name or "").strip(), "display_name", max_chars=NAME_LIMIT)
+    if secret is not None and not isinstance(secret, str):
+        raise ValidationError("secret: must be text", field="secret")
+    secret = secret or None
+    if secret is not None and ("\r" in secret or "\n" in secret):
+        raise ValidationError(
+            "password: a line break is not allowed in a password or token", field="password"
+        )
+    clean_settings = _clean_settings(provider, settings, secret is not None)
+
+    account_id = new_id()
+    ref = secret_ref_for(account_id) if secret is not None else None
+    if ref is not None:
+        assert secret is not None
+        try:
+            secrets.set_secret(ref, secret)
+        except (secrets.SecretStoreError, OSError) as exc:
+            raise StorageError(f"password: could not store the secret: {exc}", field="password") from None
+    try:
+        with db.write() as session:
+            if any(a.name.lower() == account_name.lower() for a in _in_workspace(session, actor)):
+                raise ValidationError(
+                    f"name: an account named {account_name!r} already exists; pass --name", field="name"
+                )
+            now = utcnow()
+            account = Account(
+                id=account_id,
+                workspace_id=actor.workspace_id,
+                user_id=actor.user_id,
+                provider=provider,
+                name=account_name,
+                email=address,
+                display_name=shown_name,
+                settings=clean_settings,
+                secret_ref=ref,
+                is_default=make_default,
+                is_demo=is_demo,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(account)
+            session.flush()
+            if make_default:
+                _make_default(session, actor, account_id)
+            return account
+    except IntegrityError:
+        if ref is not None:
+            secrets.delete_secret(ref)
+        raise ValidationError(
+            f"name: an account named {account_name!r} already exists; pass --name", field="name"
+        ) from None
+    except BaseException:
+        if ref is not None:
+            secrets.delete_secret(ref)
+        raise
+
+
+def remove_account(db: Database, actor: Actor, ref: str) -> Account:
+    """Delete the account and its secret; refused while emails from it are still waiting to go."""
+    with db.write() as session:
+        account = _find(session, actor, ref)
+        if account is None:
+            raise NotFoundError(f"account {ref!r} not found", field="account")
+        pending = session.execute(
+            select(func.count())
+            .select_from(EmailRow)
+            .where(
+                EmailRow.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                EmailRow.account_id == account.id,  # type: ignore[arg-type]
+                EmailRow.status.in_(UNFINISHED),  # type: ignore[attr-defined]
+            )
+        ).scalar_one()
+        if pending:
+            raise InvalidStateError(
+                f"account: {pending} email(s) from {account.name} are still waiting to send; "
+                "cancel them or let them finish first",
+                field="account",
+            )
+        session.execute(
+            update(EmailDraft)
+            .where(EmailDraft.account_id == account.id)  # type: ignore[arg-type]
+            .values(account_id=None)
+        )
+        session.execute(
+            update(UserPreferences)
+            .where(UserPreferences.default_account_id == account.id)  # type: ignore[arg-type]
+            .values(default_account_id=None, updated_at=utcnow())
+        )
+        session.delete(account)
+        session.flush()
+    if account.secret_ref:
+        try:
+            secrets.delete_secret(account.secret_ref)
+        except (secrets.SecretStoreError, OSError) as exc:
+            raise StorageError(
+                f"account removed, but its secret could not be deleted from the keyring: {exc}",
+                field="password",
+            ) from None
+    return account
+
+
+# -- providers -------------------------------------------------------------------------------------
+
+
+def account_config(db: Database, account_id: str) -> AccountConfig:
+    """What a provider needs, by account id alone (the worker acts in the email's own workspace).
+
+    A keyring that cannot be read right now (locked, busy) is a transient failure: the worker retries.
+    """
+    with db.read() as session:
+        account = session.get(Account, account_id)
+    if account is None:
+        raise NotFoundError(f"account {account_id} not found", field="account")
+    secret: str | None = None
+    if account.secret_ref:
+        try:
+            secret = secrets.get_secret(account.secret_ref)
+        except (secrets.SecretStoreError, OSError) as exc:
+            raise TransientProviderError(f"cannot read the account's secret: {exc}") from None
+    return AccountConfig(
+        account_id=account.id,
+        provider=account.provider,
+        email=account.email,
+        display_name=account.display_name,
+        settings=dict(account.settings or {}),
+        secret=secret,
+    )
+
+
+def open_provider_for(db: Database, settings: Settings, account_id: str) -> Provider:
+    """A ready provider for the account; the caller closes it (SMTP keeps its connection open)."""
+    return open_provider(account_config(db, account_id), outbox_dir=settings.outbox_dir)
+
+
+def test_account(db: Database, actor: Actor, ref: str | None, settings: Settings) -> dict[str, Any]:
+    """Maildir: the folder is writable. SMTP: connect, EHLO, TLS, login, NOOP; nothing is sent."""
+    account = resolve_account(db, actor, ref)
+    provider: Provider | None = None
+    try:
+        provider = open_provider_for(db, settings, account.id)
+        check = getattr(provider, "check", None)
+        detail = check() if callable(check) else "this provider has no connection test"
+    except ProviderError as exc:
+        kind = (
+            "auth"
+            if isinstance(exc, AuthError)
+            else "transient"
+            if isinstance(exc, TransientProviderError)
+            else "permanent"
+        )
+        raise ProviderFailure(
+            f"{account.name}: {exc.reason}", field="account", account_id=account.id, kind=kind
+        ) from None
+    finally:
+        if provider is not None:
+            provider.close()
+    return {"account": as_json(account), "ok": True, "detail": detail}
+
+
+# Not a pytest test, although its name says so (tests import it by name).
+test_account.__test__ = False  # type: ignore[attr-defined]
