@@ -1,0 +1,212 @@
+"""Add or edit one prospect: a small form whose errors appear next to the field the service names.
+
+The service is the only judge of what is valid (`prospects.clean_fields`): the form sends what was
+typed and shows the `ValidationError` beside the input its `field` names, so the rules live in one
+place and the CLI and the composer agree with this form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from lumina_tui.services import prospects as prospect_service
+from lumina_tui.services.errors import LuminaError
+
+# (field name in the service, label) in the order the form shows them.
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("email", "Email"),
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("company", "Company"),
+    ("job_title", "Title"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SaveFailed:
+    field: str | None
+    message: str
+
+
+class ProspectFormScreen(ModalScreen[str | None]):
+    """Dismisses with the saved prospect's id, or None when the rep goes back."""
+
+    HELP_GROUP: ClassVar[str] = "Prospect form"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="prospect_form.save", priority=True),
+        Binding("escape", "cancel", "Back", id="prospect_form.cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    ProspectFormScreen {
+        align: center middle;
+    }
+    ProspectFormScreen #prospect-form {
+        width: 72;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    ProspectFormScreen .form-row {
+        height: 1;
+        margin-top: 1;
+    }
+    ProspectFormScreen .form-row Label {
+        width: 12;
+    }
+    ProspectFormScreen .form-row Input {
+        width: 1fr;
+    }
+    ProspectFormScreen .field-error {
+        height: auto;
+        padding-left: 12;
+        color: $text-error;
+    }
+    ProspectFormScreen .field-error.-empty {
+        display: none;
+    }
+    ProspectFormScreen #form-error {
+        height: auto;
+        color: $text-error;
+    }
+    ProspectFormScreen #form-error.-empty {
+        display: none;
+    }
+    ProspectFormScreen #form-buttons {
+        height: 1;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    ProspectFormScreen #form-buttons Button {
+        margin-left: 2;
+    }
+    """
+
+    def __init__(self, prospect_id: str | None) -> None:
+        super().__init__()
+        self.prospect_id = prospect_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prospect-form") as form:
+            form.border_title = "Edit prospect" if self.prospect_id else "Add a prospect"
+            for name, label in FIELDS:
+                with Horizontal(classes="form-row"):
+                    yield Label(label)
+                    yield Input(id=f"field-{name}", compact=True, disabled=bool(self.prospect_id))
+                yield Static("", id=f"error-{name}", classes="field-error -empty", markup=False)
+            yield Static("", id="form-error", classes="-empty", markup=False)
+            with Horizontal(id="form-buttons"):
+                yield Button("Save ^s", id="form-save", variant="primary", compact=True)
+                yield Button("Back esc", id="form-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        if self.prospect_id:
+            self._load(self.prospect_id)
+        else:
+            self.query_one("#field-email", Input).focus()
+
+    @work(thread=True, group="prospect-form-load", exit_on_error=False)
+    def _load(self, prospect_id: str) -> dict[str, str]:
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        prospect = prospect_service.get(runtime.db, runtime.actor, prospect_id)
+        return {name: str(getattr(prospect, name) or "") for name, _ in FIELDS}
+
+    @work(thread=True, exclusive=True, group="prospect-form-save", exit_on_error=False)
+    def _save(self, values: dict[str, str]) -> str | SaveFailed:
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        try:
+            if self.prospect_id:
+                saved = prospect_service.update(runtime.db, runtime.actor, self.prospect_id, **values)
+            else:
+                email = values.pop("email")
+                saved = prospect_service.create(runtime.db, runtime.actor, email=email, **values)
+        except LuminaError as error:
+            return SaveFailed(field=error.field, message=error.message)
+        return saved.id
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "prospect-form-load":
+            if event.state == WorkerState.SUCCESS:
+                for name, value in worker.result.items():
+                    field_input = self.query_one(f"#field-{name}", Input)
+                    field_input.value = value
+                    field_input.disabled = False
+                self.query_one("#field-email", Input).focus()
+            elif event.state == WorkerState.ERROR:
+                self._show_error(None, f"Could not open this prospect: {worker.error}")
+        elif worker.group == "prospect-form-save":
+            if event.state == WorkerState.SUCCESS:
+                result = worker.result
+                if isinstance(result, SaveFailed):
+                    self._show_error(result.field, result.message)
+                else:
+                    self.dismiss(result)
+            elif event.state == WorkerState.ERROR:
+                self._show_error(None, f"Could not save: {worker.error}")
+            if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+                self.query_one("#form-save", Button).disabled = False
+
+    def _clear_errors(self) -> None:
+        for widget in self.query(".field-error"):
+            assert isinstance(widget, Static)
+            widget.update("")
+            widget.add_class("-empty")
+        form_error = self.query_one("#form-error", Static)
+        form_error.update("")
+        form_error.add_class("-empty")
+
+    def _show_error(self, field: str | None, message: str) -> None:
+        """Put the message under the field it names (or under the form when it names none)."""
+        self._clear_errors()
+        known = {name for name, _ in FIELDS}
+        if field in known:
+            target = self.query_one(f"#error-{field}", Static)
+            # The service prefixes messages with the field name; the position already says it.
+            target.update(message.removeprefix(f"{field}: "))
+            target.remove_class("-empty")
+            self.query_one(f"#field-{field}", Input).focus()
+        else:
+            target = self.query_one("#form-error", Static)
+            target.update(message)
+            target.remove_class("-empty")
+
+    def field_error(self, field: str) -> str:
+        """The error shown beside `field` ('' when none): what a test or a screen reader checks."""
+        return str(self.query_one(f"#error-{field}", Static).content).strip()
+
+    def action_save(self) -> None:
+        save_button = self.query_one("#form-save", Button)
+        if save_button.disabled or any(self.query_one(f"#field-{n}", Input).disabled for n, _ in FIELDS):
+            return
+        save_button.disabled = True
+        values = {name: self.query_one(f"#field-{name}", Input).value for name, _ in FIELDS}
+        self._save(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _submitted(self, _event: Input.Submitted) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#form-save")
+    def _save_pressed(self, _event: Button.Pressed) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#form-cancel")
+    def _cancel_pressed(self, _event: Button.Pressed) -> None:
+        self.action_cancel()

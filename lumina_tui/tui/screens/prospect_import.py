@@ -1,0 +1,271 @@
+"""Import prospects from a CSV: a path, a progress bar, then the report (imported, updated, rejected).
+
+The import runs in a thread worker; the service's progress callback reaches the bar through
+`call_from_thread`, at most every few hundredths of a second so a large file is not slowed by
+repainting. The report lists each rejected row by its physical line number, as the CLI does.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, ProgressBar, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from lumina_tui.services.errors import LuminaError
+
+PROGRESS_INTERVAL_SECONDS = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    line: int
+    message: str
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What the screen shows of the service's report, read defensively by attribute name."""
+
+    imported: int = 0
+    updated: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    error: str | None = None
+    error_field: str | None = None
+
+    @classmethod
+    def from_report(cls, report: Any) -> ImportSummary:
+        rejected = []
+        for item in _get(report, "rejected", []) or []:
+            line = _get(item, "line", None)
+            if line is None:
+                line = _get(item, "line_number", 0)
+            message = _get(item, "message", None) or _get(item, "reason", None) or _get(item, "error", "")
+            rejected.append(RejectedRow(line=int(line or 0), message=str(message)))
+        return cls(
+            imported=_count(_get(report, "imported", 0)),
+            updated=_count(_get(report, "updated", 0)),
+            rejected=rejected,
+        )
+
+
+def _get(obj: Any, name: str, default: Any) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _count(value: Any) -> int:
+    """A count, whether the report gives a number or the list of rows it counted."""
+    if isinstance(value, int):
+        return value
+    try:
+        return len(value)
+    except TypeError:
+        return 0
+
+
+class ProspectImportScreen(ModalScreen[ImportSummary | None]):
+    """Dismisses with the summary of the last import (None when nothing was imported)."""
+
+    HELP_GROUP: ClassVar[str] = "Import prospects"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="prospect_import.close"),
+    ]
+
+    DEFAULT_CSS = """
+    ProspectImportScreen {
+        align: center middle;
+    }
+    ProspectImportScreen #import-dialog {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    ProspectImportScreen #import-path-row {
+        height: 1;
+        margin-top: 1;
+    }
+    ProspectImportScreen #import-path-row Label {
+        width: 10;
+    }
+    ProspectImportScreen #import-path {
+        width: 1fr;
+    }
+    ProspectImportScreen #import-path-error {
+        height: auto;
+        padding-left: 10;
+        color: $text-error;
+    }
+    ProspectImportScreen #import-path-error.-empty {
+        display: none;
+    }
+    ProspectImportScreen #import-progress {
+        margin-top: 1;
+        height: 1;
+    }
+    ProspectImportScreen #import-summary {
+        height: auto;
+        margin-top: 1;
+    }
+    ProspectImportScreen #import-rejected {
+        height: auto;
+        max-height: 10;
+        color: $text-warning;
+    }
+    ProspectImportScreen #import-buttons {
+        height: 1;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    ProspectImportScreen #import-buttons Button {
+        margin-left: 2;
+    }
+    """
+
+    def __init__(self, path: str = "") -> None:
+        super().__init__()
+        self._initial_path = path
+        self._last_progress = 0.0
+        self.summary: ImportSummary | None = None
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="import-dialog") as dialog:
+            dialog.border_title = "Import prospects from CSV"
+            with Horizontal(id="import-path-row"):
+                yield Label("CSV file")
+                yield Input(
+                    self._initial_path,
+                    placeholder="~/Downloads/prospects.csv",
+                    id="import-path",
+                    compact=True,
+                )
+            yield Static("", id="import-path-error", classes="-empty", markup=False)
+            yield ProgressBar(id="import-progress", show_eta=False)
+            yield Static("Type the file's path and press Enter.", id="import-summary", markup=False)
+            with VerticalScroll(id="import-rejected"):
+                yield Static("", id="import-rejected-lines", markup=False)
+            with Horizontal(id="import-buttons"):
+                yield Button("Import ⏎", id="import-start", variant="primary", compact=True)
+                yield Button("Close esc", id="import-close", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#import-path", Input).focus()
+
+    # ---- running the import --------------------------------------------------------------------
+
+    @on(Input.Submitted, "#import-path")
+    @on(Button.Pressed, "#import-start")
+    def _start_pressed(self) -> None:
+        self.start_import()
+
+    def start_import(self) -> None:
+        if self.running:
+            return
+        text = self.query_one("#import-path", Input).value.strip()
+        if not text:
+            self._path_error("Type the path of a CSV file.")
+            return
+        path = Path(text).expanduser()
+        self._path_error("")
+        self.running = True
+        self.query_one("#import-start", Button).disabled = True
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.query_one("#import-summary", Static).update(f"Importing {path.name}...")
+        self.query_one("#import-rejected-lines", Static).update("")
+        self._last_progress = 0.0
+        self._import(path)
+
+    @work(thread=True, exclusive=True, group="prospect-import", exit_on_error=False)
+    def _import(self, path: Path) -> ImportSummary:
+        from lumina_tui.services import prospect_import
+
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        try:
+            report = prospect_import.import_csv(runtime.db, runtime.actor, path, progress=self._progress)
+        except LuminaError as error:
+            return ImportSummary(error=error.message, error_field=error.field)
+        except OSError as error:
+            return ImportSummary(
+                error=f"Could not read {path}: {error.strerror or error}", error_field="path"
+            )
+        return ImportSummary.from_report(report)
+
+    def _progress(self, done: int, total: int | None) -> None:
+        """Called by the service in the worker thread; throttled, then handed to the UI thread."""
+        now = time.monotonic()
+        if done != total and now - self._last_progress < PROGRESS_INTERVAL_SECONDS:
+            return
+        self._last_progress = now
+        if get_current_worker().is_cancelled:
+            return  # the rep closed this dialog; the import itself goes on to the end
+        try:
+            self.app.call_from_thread(self._show_progress, done, total)
+        except RuntimeError:
+            return  # the app is shutting down; never let the bar abort the import
+
+    def _show_progress(self, done: int, total: int | None) -> None:
+        if self.is_attached:
+            self.query_one(ProgressBar).update(total=total or None, progress=done)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "prospect-import" or not event.worker.is_finished:
+            return
+        self.running = False
+        self.query_one("#import-start", Button).disabled = False
+        if event.state == WorkerState.SUCCESS:
+            self._show_summary(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            self._show_summary(ImportSummary(error=f"The import failed: {event.worker.error}"))
+
+    def _show_summary(self, summary: ImportSummary) -> None:
+        if summary.error:
+            if summary.error_field in {"path", "file", None}:
+                self._path_error(summary.error)
+            self.query_one("#import-summary", Static).update(summary.error)
+            return
+        self.summary = summary
+        bar = self.query_one(ProgressBar)
+        if bar.total is None:
+            bar.update(total=1, progress=1)
+        else:
+            bar.update(progress=bar.total)
+        self.query_one("#import-summary", Static).update(
+            Content.from_markup(
+                "[b]$imported[/b] imported · [b]$updated[/b] updated · [b]$rejected[/b] rejected",
+                imported=str(summary.imported),
+                updated=str(summary.updated),
+                rejected=str(len(summary.rejected)),
+            )
+        )
+        lines = "\n".join(f"line {row.line}: {row.message}" for row in summary.rejected)
+        self.query_one("#import-rejected-lines", Static).update(lines)
+
+    def _path_error(self, message: str) -> None:
+        error = self.query_one("#import-path-error", Static)
+        error.update(message)
+        error.set_class(not message, "-empty")
+
+    def action_close(self) -> None:
+        # Closing while an import runs leaves it running to the end: rows are committed as they go,
+        # and the prospects table reloads when it is shown again.
+        self.dismiss(self.summary)
+
+    @on(Button.Pressed, "#import-close")
+    def _close_pressed(self) -> None:
+        self.action_close()
