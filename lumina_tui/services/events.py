@@ -1,0 +1,97 @@
+"""The append-only event log of every email: `sent`, `failed`, `cancelled`, and later provider events.
+
+Rows are never updated or deleted (store triggers refuse it). A provider may report the same event
+twice (webhook retries, a sync that overlaps), so each event carries `(provider, provider_event_id)`
+and `append_event` inserts with ON CONFLICT DO NOTHING: appending is idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.sqlite import insert
+from sqlmodel import Session
+
+from lumina_tui.services import validation
+from lumina_tui.services.context import Actor
+from lumina_tui.services.errors import NotFoundError
+from lumina_tui.services.jsonable import iso
+from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.models import Email, EmailEvent
+
+LUMINA_PROVIDER = "lumina"
+
+EVENT_TYPES: frozenset[str] = frozenset(
+    {"sent", "failed", "cancelled", "retried", "opened", "clicked", "replied", "bounced", "unsubscribed"}
+)
+
+
+def as_json(event: EmailEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "email_id": event.email_id,
+        "event_type": event.event_type,
+        "provider": event.provider,
+        "provider_event_id": event.provider_event_id,
+        "data": event.event_data,
+        "occurred_at": iso(event.occurred_at),
+        "recorded_at": iso(event.recorded_at),
+    }
+
+
+def append_event(
+    session: Session,
+    *,
+    workspace_id: str,
+    email_id: str,
+    event_type: str,
+    provider: str = LUMINA_PROVIDER,
+    provider_event_id: str,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> bool:
+    """Append one event inside the caller's transaction; False if it was already recorded."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    now = utcnow()
+    result = session.execute(
+        insert(EmailEvent)
+        .values(
+            id=new_id(),
+            workspace_id=workspace_id,
+            email_id=email_id,
+            provider=provider,
+            provider_event_id=provider_event_id,
+            event_type=event_type,
+            event_data=data or {},
+            occurred_at=occurred_at or now,
+            recorded_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def events_for(session: Session, workspace_id: str, email_id: str) -> list[EmailEvent]:
+    """An email's events in the order they happened (recorded order breaks ties)."""
+    rows = session.execute(
+        select(EmailEvent)
+        .where(
+            EmailEvent.workspace_id == workspace_id,  # type: ignore[arg-type]
+            EmailEvent.email_id == email_id,  # type: ignore[arg-type]
+        )
+        .order_by(EmailEvent.occurred_at, EmailEvent.recorded_at, EmailEvent.id)  # type: ignore[arg-type]
+    )
+    return list(rows.scalars().all())
+
+
+def list_events(db: Database, actor: Actor, email_id: str) -> list[EmailEvent]:
+    """The events of one email of the actor's workspace; NotFoundError if there is no such email."""
+    email_id = validation.uuid_text(email_id, "email_id")
+    with db.read() as session:
+        email = session.get(Email, email_id)
+        if email is None or email.workspace_id != actor.workspace_id:
+            raise NotFoundError(f"email {email_id} not found", field="email_id")
+        return events_for(session, actor.workspace_id, email_id)

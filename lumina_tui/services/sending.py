@@ -1,0 +1,712 @@
+"""The send transaction: a send is a row before it is an action (ARCHITECTURE.md, invariant 4).
+
+`send` looks up the idempotency key first (same key and payload: the same email comes back; same
+key, other payload: an error), then validates everything a rep could get wrong, then inserts the
+immutable `emails` snapshot with status PENDING_SEND and freezes the draft, in ONE `BEGIN IMMEDIATE`
+transaction, and only after the commit rings the queue's doorbell. If ringing fails the row is
+still there and the worker's sweep finds it, so an intent, once acknowledged, is never lost.
+
+The delivery state machine after that (PENDING_SEND -> SENDING -> SENT | FAILED) belongs to the
+worker (`worker/tasks.py`); this module offers the rep's verbs on it: cancel inside the undo
+window, retry a failed email, list and show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from lumina_tui import queue
+from lumina_tui.config import Settings
+from lumina_tui.services import events, suppressions, templates, validation
+from lumina_tui.services.context import Actor
+from lumina_tui.services.errors import (
+    AlreadySentError,
+    IdempotencyConflictError,
+    InvalidStateError,
+    NotFoundError,
+    StaleRevisionError,
+    SuppressedRecipientError,
+    ValidationError,
+)
+from lumina_tui.services.jsonable import Page, iso
+from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.models import (
+    Account,
+    CompanyData,
+    Email,
+    EmailDraft,
+    EmailEvent,
+    Prospect,
+    Template,
+    User,
+)
+
+log = logging.getLogger(__name__)
+
+PENDING_SEND = "PENDING_SEND"
+SENDING = "SENDING"
+SENT = "SENT"
+FAILED = "FAILED"
+CANCELLED = "CANCELLED"
+BOUNCED = "BOUNCED"
+STATUSES = (PENDING_SEND, SENDING, SENT, FAILED, CANCELLED, BOUNCED)
+# An email still on its way: the worker (and the sidecar's idle check) must keep watching these.
+UNFINISHED = (PENDING_SEND, SENDING)
+
+# `last_error` of a row the sweep took back from a worker that died or overran its lease mid-send.
+# The next attempt must first ask the provider whether the message already went out.
+INTERRUPTED_PREFIX = "interrupted:"
+
+# Keys derived from draft id + revision (the CLI sends without a key) live in their own namespace.
+DERIVED_KEY_NAMESPACE = uuid.UUID("6f1d3c52-3a8e-4b8e-9a51-5d1c0f5e2b7a")
+MAX_KEY_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    email: Email
+    created: bool  # False: this key was already used for the same request; nothing new happened
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    email: Email
+    draft_id: str  # a new, editable copy of the cancelled email; the sent draft stays frozen
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+
+
+def as_json(email: Email, event_rows: Iterable[EmailEvent] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": email.id,
+        "status": email.status,
+        "draft_id": email.draft_id,
+        "account_id": email.account_id,
+        "provider": email.provider,
+        "from_email": email.from_email,
+        "from_name": email.from_name,
+        "to_email": email.to_email,
+        "to_name": email.to_name,
+        "cc": email.cc,
+        "bcc": email.bcc,
+        "subject": email.subject,
+        "body": email.body_text,
+        "body_html": email.body_html,
+        "template_id": email.template_id,
+        "prospect_id": email.prospect_id,
+        "prospect": email.prospect_snapshot,
+        "score": email.score_snapshot,
+        "accepted_suggestion_ids": email.accepted_suggestion_ids,
+        "idempotency_key": email.idempotency_key,
+        "message_id": email.message_id,
+        "send_after": iso(email.send_after),
+        "attempts": email.attempts,
+        "last_error": email.last_error,
+        "next_attempt_at": iso(email.next_attempt_at),
+        "provider_message_id": email.provider_message_id,
+        "sent_at": iso(email.sent_at),
+        "created_at": iso(email.created_at),
+        "updated_at": iso(email.updated_at),
+    }
+    if event_rows is not None:
+        body["events"] = [events.as_json(event) for event in event_rows]
+    return body
+
+
+# -- the request -----------------------------------------------------------------------------------
+
+
+def derived_idempotency_key(draft_id: str, revision: int) -> str:
+    """The key of a send without one: the same draft revision always yields the same key."""
+    return str(uuid.uuid5(DERIVED_KEY_NAMESPACE, f"{draft_id}:{revision}"))
+
+
+def request_fingerprint(
+    *,
+    draft_id: str,
+    revision: int | None,
+    from_account: str | None,
+    to_email: str | None,
+    accepted_suggestion_ids: Iterable[str],
+) -> str:
+    """What the caller asked for, canonically: a retry of the same request has the same fingerprint."""
+    payload = {
+        "draft_id": draft_id,
+        "revision": revision,
+        "from": (from_account or "").strip().lower() or None,
+        "to": (to_email or "").strip().lower() or None,
+        "accepted_suggestion_ids": sorted(set(accepted_suggestion_ids)),
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _clean_key(value: str) -> str:
+    key = str(value).strip()
+    if not key:
+        raise ValidationError("idempotency_key: must not be empty", field="idempotency_key")
+    if len(key) > MAX_KEY_CHARS:
+        raise ValidationError(
+            f"idempotency_key: at most {MAX_KEY_CHARS} characters (a UUID is best)", field="idempotency_key"
+        )
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        raise ValidationError("idempotency_key: control characters are not allowed", field="idempotency_key")
+    return key
+
+
+def _clean_suggestion_ids(values: Iterable[str]) -> list[str]:
+    ids = []
+    for value in values:
+        text = str(value).strip()
+        if not text or len(text) > 200 or any(ord(ch) < 32 for ch in text):
+            raise ValidationError(
+                f"accepted_suggestion_ids: {value!r} is not a suggestion id", field="accepted_suggestion_ids"
+            )
+        ids.append(text)
+    return sorted(set(ids))
+
+
+def _by_key(session: Session, workspace_id: str, key: str) -> Email | None:
+    return session.execute(
+        select(Email).where(
+            Email.workspace_id == workspace_id,  # type: ignore[arg-type]
+            Email.idempotency_key == key,  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+
+
+def _replay(existing: Email, fingerprint: str) -> SendResult:
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyConflictError(
+            f"idempotency_key: this key was already used for a different send (email {existing.id}); "
+            "use a new key for a new send",
+            field="idempotency_key",
+            email_id=existing.id,
+        )
+    return SendResult(email=existing, created=False)
+
+
+# -- validation and the snapshot -------------------------------------------------------------------
+
+
+def _person_name(prospect: Prospect) -> str:
+    return f"{prospect.first_name} {prospect.last_name}".strip()
+
+
+def _prospect_snapshot(prospect: Prospect | None, company: CompanyData | None) -> dict[str, Any]:
+    """The prospect's fields as they were when the email went out (analytics cannot backfill them)."""
+    if prospect is None:
+        return {}
+    from lumina_tui.services import company_data, prospects
+
+    snapshot = prospects.as_json(prospect)
+    snapshot["company_data"] = company_data.as_json(company) if company is not None else None
+    return snapshot
+
+
+def score_snapshot(subject: str, body_text: str, body_html: str) -> dict[str, Any]:
+    """The pure AI score of what is being sent, or {} when the scorer is unavailable.
+
+    Advisory only: a scorer that is missing or fails must never stop a send (failures stay in
+    their lane), so every error here is logged and swallowed.
+    """
+    try:
+        from lumina_tui.ai import scoring
+    except ImportError:
+        return {}
+    try:
+        result = _call_scorer(scoring, subject, body_text, body_html)
+    except Exception:
+        log.warning("scoring at send time failed; the email is stored without a score", exc_info=True)
+        return {}
+    if result is None:
+        return {}
+    if hasattr(result, "model_dump"):
+        result = result.model_dump(mode="json")
+    elif not isinstance(result, dict):
+        result = getattr(result, "__dict__", {})
+    try:
+        return json.loads(json.dumps(result, default=str))
+    except (TypeError, ValueError):
+        return {}
+
+
+def _call_scorer(scoring: Any, subject: str, body_text: str, body_html: str) -> Any:
+    score = getattr(scoring, "score_email", None) or getattr(scoring, "score", None)
+    if score is None:
+        return None
+    return score(subject=subject, body_text=body_text, body_html=body_html)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Everything the insert needs, read and checked before the write transaction opens."""
+
+    draft: EmailDraft
+    account: Account
+    to_email: str
+    to_name: str
+    from_name: str
+    prospect_snapshot: dict[str, Any]
+    score: dict[str, Any]
+
+
+def _prepare(
+    db: Database,
+    actor: Actor,
+    *,
+    draft_id: str,
+    revision: int | None,
+    from_account: str | None,
+    to_email: str | None,
+) -> _Plan:
+    from lumina_tui.providers.registry import AVAILABLE_PROVIDERS, not_available_message
+    from lumina_tui.services import accounts, company_data
+
+    with db.read() as session:
+        user = session.get(User, actor.user_id)
+        if user is None or user.workspace_id != actor.workspace_id:
+            raise NotFoundError("the acting user does not belong to this workspace", field="user")
+        draft = session.get(EmailDraft, draft_id)
+        if draft is None or draft.workspace_id != actor.workspace_id:
+            raise NotFoundError(f"draft {draft_id} not found", field="draft_id")
+        if draft.sent_at is not None:
+            raise AlreadySentError(
+                f"draft {draft_id} was already sent (email {draft.email_id})",
+                field="draft_id",
+                email_id=draft.email_id,
+            )
+        if revision is not None and revision != draft.revision:
+            raise StaleRevisionError(
+                f"revision: the send names revision {revision} but the draft is at {draft.revision}; "
+                "save and review it again",
+                field="revision",
+                stored_revision=draft.revision,
+            )
+        prospect = session.get(Prospect, draft.prospect_id) if draft.prospect_id else None
+        company = (
+            company_data.find(session, actor, validation.email_domain(prospect.email)) if prospect else None
+        )
+
+    account = accounts.resolve_account(db, actor, from_account or draft.account_id)
+    if account.provider not in AVAILABLE_PROVIDERS:
+        raise ValidationError(f"from: {not_available_message(account.provider)}", field="from")
+
+    if to_email is not None and str(to_email).strip():
+        recipient = validation.email_address(to_email, "to")
+    elif prospect is not None:
+        recipient = validation.email_address(prospect.email, "to")
+    else:
+        raise ValidationError("to: this draft has no prospect; give a recipient address", field="to")
+    to_name = _person_name(prospect) if prospect and prospect.email.lower() == recipient.lower() else ""
+
+    # Header injection: any CR or LF in a value that becomes a header is refused, whoever stored it.
+    validation.header_text(draft.subject, "subject")
+    validation.header_text(to_name, "to_name", max_chars=200)
+    validation.header_text(account.display_name, "from_name", max_chars=200)
+    validation.email_address(account.email, "from")
+    validation.body_text(draft.body_text)
+    if not draft.subject.strip() and not draft.body_text.strip():
+        raise ValidationError("body: the draft is empty; there is nothing to send", field="body")
+    for field, text in (("subject", draft.subject), ("body", draft.body_text)):
+        leftover = templates.leftover_fields(text)
+        if leftover:
+            names = ", ".join("{{" + name + "}}" for name in leftover)
+            raise ValidationError(
+                f"{field}: {names} was never filled in; replace it before sending",
+                field=field,
+                fields=leftover,
+            )
+    return _Plan(
+        draft=draft,
+        account=account,
+        to_email=recipient,
+        to_name=to_name,
+        from_name=account.display_name,
+        prospect_snapshot=_prospect_snapshot(prospect, company),
+        score=score_snapshot(draft.subject, draft.body_text, draft.body_html),
+    )
+
+
+def _check_not_suppressed(session: Session, actor: Actor, address: str) -> None:
+    entry = suppressions.is_suppressed(session, actor.workspace_id, address)
+    if entry is not None:
+        what = "this address" if entry.kind == "address" else f"the domain {entry.value}"
+        why = f" ({entry.reason})" if entry.reason else ""
+        raise SuppressedRecipientError(
+            f"to: {address} must not be contacted: {what} is on the suppression list{why}",
+            field="to",
+            suppression=entry.value,
+        )
+
+
+# -- send ------------------------------------------------------------------------------------------
+
+
+def send(
+    db: Database,
+    actor: Actor,
+    *,
+    draft_id: str,
+    idempotency_key: str | None = None,
+    from_account: str | None = None,
+    to_email: str | None = None,
+    revision: int | None = None,
+    accepted_suggestion_ids: Iterable[str] = (),
+    settings: Settings,
+) -> SendResult:
+    """Turn a draft into a PENDING_SEND email, exactly once per idempotency key."""
+    draft_id = validation.uuid_text(draft_id, "draft_id")
+    if revision is not None:
+        revision = validation.revision_number(revision)
+    suggestion_ids = _clean_suggestion_ids(accepted_suggestion_ids)
+    if idempotency_key is None:
+        key_revision = revision if revision is not None else _stored_revision(db, actor, draft_id)
+        key = derived_idempotency_key(draft_id, key_revision)
+    else:
+        key = _clean_key(idempotency_key)
+    fingerprint = request_fingerprint(
+        draft_id=draft_id,
+        revision=revision,
+        from_account=from_account,
+        to_email=to_email,
+        accepted_suggestion_ids=suggestion_ids,
+    )
+
+    with db.read() as session:
+        existing = _by_key(session, actor.workspace_id, key)
+    if existing is not None:
+        return _replay(existing, fingerprint)
+
+    plan = _prepare(
+        db, actor, draft_id=draft_id, revision=revision, from_account=from_account, to_email=to_email
+    )
+    try:
+        email = _insert(
+            db, actor, settings, plan, key=key, fingerprint=fingerprint, suggestions=suggestion_ids
+        )
+    except _Replay as replay:
+        return _replay(replay.existing, fingerprint)
+    except IntegrityError:
+        # Another sender committed the same key between our check and our insert.
+        with db.read() as session:
+            existing = _by_key(session, actor.workspace_id, key)
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+
+    ring_doorbell(settings, email)
+    return SendResult(email=email, created=True)
+
+
+class _Replay(Exception):
+    """Raised inside the write transaction to leave it (rolled back) when the key turned up there."""
+
+    def __init__(self, existing: Email) -> None:
+        super().__init__(existing.id)
+        self.existing = existing
+
+
+def _stored_revision(db: Database, actor: Actor, draft_id: str) -> int:
+    with db.read() as session:
+        draft = session.get(EmailDraft, draft_id)
+    if draft is None or draft.workspace_id != actor.workspace_id:
+        raise NotFoundError(f"draft {draft_id} not found", field="draft_id")
+    return draft.revision
+
+
+def _insert(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    plan: _Plan,
+    *,
+    key: str,
+    fingerprint: str,
+    suggestions: list[str],
+) -> Email:
+    from lumina_tui.providers.message import make_message_id
+    from lumina_tui.services import drafts
+
+    draft, account = plan.draft, plan.account
+    email_id = new_id()
+    try:
+        message_id = make_message_id(email_id, validation.email_domain(account.email))
+    except ValueError as exc:
+        raise ValidationError(f"from: {exc}", field="from") from None
+    with db.write() as session:
+        existing = _by_key(session, actor.workspace_id, key)
+        if existing is not None:
+            raise _Replay(existing)
+        _check_not_suppressed(session, actor, plan.to_email)
+        now = utcnow()
+        email = Email(
+            id=email_id,
+            workspace_id=actor.workspace_id,
+            user_id=actor.user_id,
+            draft_id=draft.id,
+            account_id=account.id,
+            provider=account.provider,
+            from_email=account.email,
+            from_name=plan.from_name,
+            to_email=plan.to_email,
+            to_name=plan.to_name,
+            cc=[],
+            bcc=[],
+            subject=draft.subject,
+            body_text=draft.body_text,
+            body_html=draft.body_html,
+            template_id=draft.template_id,
+            prospect_id=draft.prospect_id,
+            prospect_snapshot=plan.prospect_snapshot,
+            score_snapshot=plan.score,
+            accepted_suggestion_ids=suggestions,
+            idempotency_key=key,
+            request_fingerprint=fingerprint,
+            message_id=message_id,
+            send_after=now + timedelta(seconds=max(0.0, settings.undo_window_seconds)),
+            created_at=now,
+            status=PENDING_SEND,
+            attempts=0,
+            updated_at=now,
+        )
+        session.add(email)
+        session.flush()
+        if not drafts.mark_sent(session, actor, draft.id, email.id, draft.revision):
+            current = session.execute(
+                select(EmailDraft.sent_at, EmailDraft.revision).where(EmailDraft.id == draft.id)  # type: ignore[arg-type]
+            ).one()
+            if current.sent_at is not None:
+                raise AlreadySentError(f"draft {draft.id} was already sent", field="draft_id")
+            raise StaleRevisionError(
+                f"revision: the draft changed while sending (now revision {current.revision}); "
+                "review it again",
+                field="revision",
+                stored_revision=current.revision,
+            )
+        return email
+
+
+def ring_doorbell(settings: Settings, email: Email) -> bool:
+    """Enqueue the worker's doorbell for `email`, due at its `send_after`; never raises.
+
+    Called only after the row is committed. A failure here loses nothing: the row is the truth,
+    and the worker's sweep re-enqueues due PENDING_SEND rows whose doorbell never rang.
+    """
+    delay = max(0.0, (email.send_after - utcnow()).total_seconds())
+    try:
+        queue.enqueue_send(settings, email.id, delay_seconds=delay)
+    except Exception:
+        log.warning("could not enqueue email %s; the worker's sweep will pick it up", email.id, exc_info=True)
+        return False
+    return True
+
+
+# -- the rep's verbs after a send ------------------------------------------------------------------
+
+
+def _scoped_email(session: Session, actor: Actor, email_id: str) -> Email:
+    email = session.get(Email, email_id)
+    if email is None or email.workspace_id != actor.workspace_id:
+        raise NotFoundError(f"email {email_id} not found", field="email_id")
+    return email
+
+
+def _reload(session: Session, email_id: str) -> Email:
+    return session.execute(
+        select(Email).where(Email.id == email_id).execution_options(populate_existing=True)  # type: ignore[arg-type]
+    ).scalar_one()
+
+
+def cancel(db: Database, actor: Actor, email_id: str) -> CancelResult:
+    """Undo: stop an email that is still waiting (undo window or retry backoff), never a claimed one.
+
+    The sent draft stays frozen (history is immutable); the rep gets a new editable draft with the
+    same content, whose id is returned.
+    """
+    email_id = validation.uuid_text(email_id, "email_id")
+    with db.write() as session:
+        email = _scoped_email(session, actor, email_id)
+        now = utcnow()
+        result = session.execute(
+            update(Email)
+            .where(
+                Email.id == email_id,  # type: ignore[arg-type]
+                Email.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                Email.status == PENDING_SEND,  # type: ignore[arg-type]
+                # A previous attempt that was cut off may already have delivered it: not undoable.
+                or_(
+                    Email.last_error.is_(None),  # type: ignore[union-attr]
+                    ~Email.last_error.startswith(INTERRUPTED_PREFIX),  # type: ignore[union-attr]
+                ),
+            )
+            .values(status=CANCELLED, next_attempt_at=None, updated_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise InvalidStateError(
+                f"email {email_id} is {email.status} and can no longer be cancelled"
+                + (" (it may already have gone out)" if email.status == PENDING_SEND else ""),
+                field="email_id",
+                status=email.status,
+            )
+        events.append_event(
+            session,
+            workspace_id=actor.workspace_id,
+            email_id=email_id,
+            event_type="cancelled",
+            provider_event_id=f"{email_id}:cancelled",
+            data={"by_user_id": actor.user_id},
+            occurred_at=now,
+        )
+        copy = _editable_copy(session, actor, email, now)
+        return CancelResult(email=_reload(session, email_id), draft_id=copy.id)
+
+
+def _editable_copy(session: Session, actor: Actor, email: Email, now: datetime) -> EmailDraft:
+    """A fresh draft with the cancelled email's content and the original draft's references."""
+    original = session.get(EmailDraft, email.draft_id) if email.draft_id else None
+
+    def still_there(model: type, ref: str | None) -> str | None:
+        if not ref:
+            return None
+        row = session.get(model, ref)
+        return ref if row is not None and row.workspace_id == actor.workspace_id else None
+
+    copy = EmailDraft(
+        id=new_id(),
+        workspace_id=actor.workspace_id,
+        user_id=actor.user_id,
+        prospect_id=still_there(Prospect, email.prospect_id),
+        template_id=still_there(Template, email.template_id),
+        account_id=still_there(Account, email.account_id),
+        subject=original.subject if original else email.subject,
+        body_text=original.body_text if original else email.body_text,
+        body_html=original.body_html if original else email.body_html,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def retry(db: Database, actor: Actor, email_id: str, *, settings: Settings) -> Email:
+    """A FAILED email back to PENDING_SEND (the same row, the same Message-ID), then the doorbell."""
+    email_id = validation.uuid_text(email_id, "email_id")
+    with db.write() as session:
+        email = _scoped_email(session, actor, email_id)
+        previous_attempts, previous_error = email.attempts, email.last_error
+        now = utcnow()
+        result = session.execute(
+            update(Email)
+            .where(
+                Email.id == email_id,  # type: ignore[arg-type]
+                Email.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                Email.status == FAILED,  # type: ignore[arg-type]
+            )
+            .values(
+                status=PENDING_SEND,
+                attempts=0,
+                last_error=None,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise InvalidStateError(
+                f"email {email_id} is {email.status}: only a FAILED email can be retried",
+                field="email_id",
+                status=email.status,
+            )
+        events.append_event(
+            session,
+            workspace_id=actor.workspace_id,
+            email_id=email_id,
+            event_type="retried",
+            provider_event_id=f"{email_id}:retried:{new_id()}",
+            data={"previous_attempts": previous_attempts, "previous_error": previous_error},
+            occurred_at=now,
+        )
+        email = _reload(session, email_id)
+    ring_doorbell(settings, email)
+    return email
+
+
+def get_email(db: Database, actor: Actor, email_id: str) -> Email:
+    email_id = validation.uuid_text(email_id, "email_id")
+    with db.read() as session:
+        return _scoped_email(session, actor, email_id)
+
+
+def list_emails(
+    db: Database,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Email]:
+    """Newest first; `status` filters (case-insensitive)."""
+    conditions: list[Any] = [Email.workspace_id == actor.workspace_id]
+    if status:
+        wanted = status.strip().upper()
+        if wanted not in STATUSES:
+            raise ValidationError(f"status: choose one of {', '.join(STATUSES)}", field="status")
+        conditions.append(Email.status == wanted)
+    with db.read() as session:
+        total = session.execute(select(func.count()).select_from(Email).where(*conditions)).scalar_one()
+        rows = session.execute(
+            select(Email)
+            .where(*conditions)
+            .order_by(Email.created_at.desc(), Email.id)  # type: ignore[attr-defined]
+            .limit(max(1, min(int(limit), 500)))
+            .offset(max(0, int(offset)))
+        )
+        return Page(items=list(rows.scalars().all()), total=int(total))
+
+
+def list_events(db: Database, actor: Actor, email_id: str) -> list[EmailEvent]:
+    return events.list_events(db, actor, email_id)
+
+
+def last_sent_to(db: Database, actor: Actor, address: str, within_days: int = 30) -> Email | None:
+    """The latest email to `address` in the last `within_days` that went (or is going) out.
+
+    For the send review's "You emailed Ana 6 days ago": cancelled and failed emails never reached
+    the person, so they do not count.
+    """
+    address = (address or "").strip().lower()
+    if not address:
+        return None
+    since = utcnow() - timedelta(days=within_days)
+    with db.read() as session:
+        return (
+            session.execute(
+                select(Email)
+                .where(
+                    Email.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                    Email.to_email == address,  # type: ignore[arg-type]
+                    Email.status.in_((SENT, SENDING, PENDING_SEND, BOUNCED)),  # type: ignore[attr-defined]
+                    Email.created_at >= since,  # type: ignore[arg-type]
+                )
+                .order_by(Email.created_at.desc())  # type: ignore[attr-defined]
+                .limit(1)
+            )
+            .scalars()
+            .first()
+        )
