@@ -1,31 +1,156 @@
-"""The send review: one look at what will go out, then Enter sends and Esc goes back (skeleton)."""
+"""The send review: one look at what will go out, then Enter sends and Esc goes back.
+
+The screen only shows a `SendReview` (built by `services.send_review.build_review`, off the event
+loop, by the composer) and answers True or False; the composer does the send with the review's
+idempotency key. Blockers disable Enter and say why, in words, next to the disabled key.
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Button, Label, Static
 
 from lumina_tui.services.send_review import SendReview
 
 
+def _score_line(review: SendReview) -> Content:
+    if review.spam_risk is None and review.reply_probability is None:
+        return Content.styled(review.score_note or "Score unavailable.", "$text-muted")
+    parts: list[Content] = []
+    if review.spam_risk is not None:
+        style = "$text-error" if review.spam_risk >= 0.5 else ""
+        parts.append(Content.assemble("spam risk ", (f"{review.spam_risk:.2f}", style)))
+    if review.reply_probability is not None:
+        parts.append(Content(f"reply prob. {review.reply_probability:.2f}"))
+    return Content(" · ").join(parts)
+
+
 class SendReviewScreen(ModalScreen[bool]):
-    BINDINGS = [
-        Binding("enter", "confirm", "Send", id="send_review.confirm"),
+    """Dismisses True to send, False to go back to the draft."""
+
+    HELP_GROUP: ClassVar[str] = "Send review"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "confirm", "Send", id="send_review.confirm", priority=True),
         Binding("escape", "back", "Back", id="send_review.back"),
     ]
+
+    DEFAULT_CSS = """
+    SendReviewScreen {
+        align: center middle;
+    }
+    SendReviewScreen #review {
+        width: 66;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $primary;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    SendReviewScreen #review.-blocked {
+        border: round $error;
+    }
+    SendReviewScreen #review-body {
+        height: auto;
+        max-height: 1fr;
+    }
+    SendReviewScreen .review-row {
+        height: auto;
+    }
+    SendReviewScreen .review-key {
+        width: 9;
+        color: $text-muted;
+    }
+    SendReviewScreen .review-value {
+        width: 1fr;
+    }
+    SendReviewScreen #review-preview {
+        margin-top: 1;
+        color: $text;
+        text-style: italic;
+    }
+    SendReviewScreen #review-score {
+        margin-top: 1;
+    }
+    SendReviewScreen .review-warning {
+        color: $text-warning;
+    }
+    SendReviewScreen .review-blocker {
+        color: $text-error;
+        text-style: bold;
+    }
+    SendReviewScreen #review-buttons {
+        height: 1;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    SendReviewScreen #review-buttons Button {
+        margin-left: 2;
+    }
+    """
 
     def __init__(self, review: SendReview) -> None:
         super().__init__()
         self.review = review
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Send this email? {self.review.subject}")
+        review = self.review
+        with Vertical(id="review", classes="" if review.can_send else "-blocked") as box:
+            box.border_title = "Send this email?" if review.can_send else "This email cannot be sent yet"
+            with VerticalScroll(id="review-body"):
+                for label, value, widget_id in (
+                    ("From", review.from_label, "review-from"),
+                    ("To", review.to_label or "(no recipient)", "review-to"),
+                    ("Subject", review.subject or "(no subject)", "review-subject"),
+                ):
+                    with Horizontal(classes="review-row"):
+                        yield Label(label, classes="review-key")
+                        yield Static(value, id=widget_id, classes="review-value", markup=False)
+                yield Static(review.preview or "(empty body)", id="review-preview", markup=False)
+                yield Static(_score_line(review), id="review-score")
+                for text in review.warnings:
+                    yield Static(Content(f"⚠ {text}"), classes="review-warning")
+                for text in review.blockers:
+                    yield Static(Content(f"✖ {text}"), classes="review-blocker")
+            with Horizontal(id="review-buttons"):
+                send = Button(
+                    "Send ⏎" if review.can_send else "Send disabled", id="review-send", compact=True
+                )
+                send.disabled = not review.can_send
+                back = Button("Back esc", id="review-back", compact=True)
+                # Keys do the work; the buttons are for the mouse, so Enter never lands on "Back".
+                send.can_focus = False
+                back.can_focus = False
+                yield send
+                yield back
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "confirm":
+            return True if self.review.can_send else None  # None: shown, but disabled
+        return True
 
     def action_confirm(self) -> None:
         if self.review.can_send:
             self.dismiss(True)
+        else:
+            self.notify(self.review.blockers[0], title="Not sent", severity="warning")
 
     def action_back(self) -> None:
         self.dismiss(False)
+
+    @on(Button.Pressed, "#review-send")
+    def _send_pressed(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#review-back")
+    def _back_pressed(self) -> None:
+        self.action_back()
