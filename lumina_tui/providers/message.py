@@ -92,6 +92,13 @@ def _utc(date: datetime) -> datetime:
     return date.replace(tzinfo=UTC) if date.tzinfo is None else date
 
 
+def _transfer_encoding(text: str) -> str:
+    """7bit when it is, else quoted-printable: 8bit bodies need 8BITMIME, which not every relay has."""
+    if text.isascii() and all(len(line) <= 998 for line in text.splitlines()):
+        return "7bit"
+    return "quoted-printable"
+
+
 def build_message(
     *,
     from_email: str,
@@ -142,9 +149,9 @@ def build_message(
             raise ValueError(f"extra_headers: {name} is set by Lumina and cannot be overridden")
         message[name] = _no_line_breaks(value, f"extra_headers[{name}]")
 
-    message.set_content(body_text or "", subtype="plain", charset="utf-8")
+    message.set_content(body_text or "", subtype="plain", charset="utf-8", cte=_transfer_encoding(body_text))
     if body_html:
-        message.add_alternative(body_html, subtype="html", charset="utf-8")
+        message.add_alternative(body_html, subtype="html", charset="utf-8", cte=_transfer_encoding(body_html))
         for part in message.iter_parts():
             del part["MIME-Version"]  # only the top level carries it (RFC 2045)
     return message
