@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from lumina_tui.config import Settings
-from lumina_tui.services import accounts, drafts, suppressions, templates
+from lumina_tui.services import accounts, drafts, sending, suppressions, templates
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import LuminaError
@@ -203,11 +203,7 @@ def _score(
 def _recent_email_note(
     db: Database, actor: Actor, address: str, first_name: str, now: datetime
 ) -> str | None:
-    """ "You emailed Ana 6 days ago." when an email to this address went out in the last 30 days."""
-    try:
-        from lumina_tui.services import sending
-    except ImportError:
-        return None
+    """'You emailed Ana 6 days ago.' when an email to this address went out in the last 30 days."""
     last = sending.last_sent_to(db, actor, address, within_days=RECENT_DAYS)
     if last is None:
         return None

@@ -1,13 +1,553 @@
-"""The outbox (f4): emails and their delivery state (skeleton)."""
+"""The outbox (f4): every email's delivery state, the selected one's events, retry, cancel, the worker.
+
+The table refreshes itself about once a second from a thread worker, so the rep watches a send go
+from Queued to Sent without pressing anything, and a slow disk never freezes the screen. A load
+that is still running when the next tick comes is not doubled up: the tick waits for it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.events import ScreenResume, ScreenSuspend
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Select, Static
+from textual.worker import Worker, WorkerState
+
+from lumina_tui.services import sending
+from lumina_tui.services.errors import LuminaError
+
+REFRESH_SECONDS = 1.0
+PAGE_SIZE = 200
+LOCAL_OUTBOX = "local outbox, not delivered"
+
+# The filter's choices: (label, status or None for all).
+FILTERS: tuple[tuple[str, str | None], ...] = (
+    ("All", None),
+    ("Queued", sending.PENDING_SEND),
+    ("Sending", sending.SENDING),
+    ("Sent", sending.SENT),
+    ("Failed", sending.FAILED),
+    ("Cancelled", sending.CANCELLED),
+)
+ALL = "all"
+
+
+def utc_now() -> datetime:
+    """Naive UTC, like every time the store keeps."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored (naive UTC) time in the rep's local zone, short enough for a table cell."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=UTC).astimezone().strftime("%b %d %H:%M")
+
+
+def local_time_seconds(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.replace(tzinfo=UTC).astimezone().strftime("%b %d %H:%M:%S")
+
+
+def _clip(text: str | None, width: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEmail:
+    """One email as the outbox shows it; plain values, so nothing lazy crosses the thread boundary."""
+
+    id: str
+    status: str
+    provider: str
+    from_email: str
+    to_email: str
+    to_name: str
+    subject: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    send_after: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> OutboxEmail:
+        return cls(
+            id=row.id,
+            status=row.status,
+            provider=row.provider,
+            from_email=row.from_email,
+            to_email=row.to_email,
+            to_name=row.to_name,
+            subject=row.subject,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            send_after=row.send_after,
+            next_attempt_at=row.next_attempt_at,
+            sent_at=row.sent_at,
+        )
+
+    @property
+    def is_local(self) -> bool:
+        return self.provider == "maildir"
+
+    def in_undo_window(self, now: datetime) -> bool:
+        return self.status == sending.PENDING_SEND and self.send_after > now
+
+    def status_label(self, now: datetime) -> str:
+        """The status in words (with the state's name kept recognisable for the CLI's users)."""
+        if self.status == sending.PENDING_SEND:
+            if self.in_undo_window(now):
+                seconds = max(1, int((self.send_after - now).total_seconds() + 0.999))
+                return f"◷ Queued · {seconds} s"
+            if self.attempts and self.next_attempt_at is not None:
+                return "↻ Retrying"
+            return "◷ Queued"
+        if self.status == sending.SENDING:
+            return "➤ Sending"
+        if self.status == sending.SENT:
+            return "✓ Local outbox" if self.is_local else "✓ Sent"
+        if self.status == sending.FAILED:
+            return "✖ Failed"
+        if self.status == sending.CANCELLED:
+            return "⊘ Cancelled"
+        if self.status == sending.BOUNCED:
+            return "↩ Bounced"
+        return self.status
+
+    def cells(self, now: datetime) -> tuple[str, ...]:
+        return (
+            self.status_label(now),
+            _clip(self.to_name or self.to_email, 24),
+            _clip(self.subject or "(no subject)", 30),
+            str(self.attempts),
+            _clip(self.last_error, 32),
+            local_time(self.created_at),
+            local_time(self.sent_at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    event_type: str
+    occurred_at: datetime
+    summary: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> OutboxEvent:
+        data = row.event_data or {}
+        # Who did it is always the rep in a local workspace; the rest says what happened.
+        parts = [
+            f"{key}={_clip(str(value), 60)}"
+            for key, value in data.items()
+            if value not in (None, "") and not key.endswith("user_id")
+        ]
+        return cls(event_type=row.event_type, occurred_at=row.occurred_at, summary=" ".join(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerLine:
+    online: bool | None  # None: the status could not be read
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class OutboxSnapshot:
+    status_filter: str | None
+    emails: list[OutboxEmail]
+    total: int
+    worker: WorkerLine
+    events_for: str | None = None
+    events: list[OutboxEvent] = field(default_factory=list)
+    error: str | None = None
+
+
+def read_worker_line(settings: Any) -> WorkerLine:
+    """Online/offline from the worker's heartbeat, said in words; never raises."""
+    try:
+        from lumina_tui.services import worker_status
+    except ImportError:
+        return WorkerLine(online=None, detail="status unknown")
+    try:
+        status = worker_status.read_status(settings)
+    except Exception as error:  # a broken status file must not break the outbox
+        return WorkerLine(online=None, detail=f"status unknown ({error})")
+    online = status.get("online") if isinstance(status, dict) else getattr(status, "online", None)
+    return WorkerLine(online=bool(online))
 
 
 class OutboxScreen(Screen[None]):
+    """Emails newest first; the selected email's details and events below the table."""
+
+    HELP_GROUP: ClassVar[str] = "Outbox"
+
+    # Tests pin the clock; the undo countdown and the cancel rule read it.
+    clock: ClassVar[Callable[[], datetime]] = staticmethod(utc_now)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "retry", "Retry", id="outbox.retry"),
+        Binding("u", "cancel_send", "Undo send", id="outbox.cancel"),
+        Binding("f", "next_filter", "Filter", id="outbox.filter"),
+    ]
+
+    DEFAULT_CSS = """
+    OutboxScreen {
+        layout: vertical;
+    }
+    OutboxScreen #outbox-bar {
+        height: 1;
+        padding: 0 1;
+    }
+    OutboxScreen #outbox-title {
+        width: auto;
+        text-style: bold;
+        padding-right: 2;
+    }
+    OutboxScreen #outbox-filter {
+        width: 20;
+    }
+    OutboxScreen #outbox-count {
+        width: 1fr;
+        padding-left: 2;
+        color: $text-muted;
+    }
+    OutboxScreen #outbox-worker {
+        width: auto;
+    }
+    OutboxScreen #outbox-worker.-online {
+        color: $text-success;
+    }
+    OutboxScreen #outbox-worker.-offline {
+        color: $text-warning;
+    }
+    OutboxScreen #outbox-table {
+        height: 1fr;
+        min-height: 5;
+    }
+    OutboxScreen #outbox-detail {
+        height: 1fr;
+        max-height: 12;
+        border-top: solid $primary-darken-2;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._timer: Timer | None = None
+        self._loading = False
+        self._load_again = False
+        self._emails: dict[str, OutboxEmail] = {}
+        self._order: list[str] = []
+        self._events_for: str | None = None
+        self._events: list[OutboxEvent] = []
+        self.loads = 0  # completed loads; tests wait on it
+
     def compose(self) -> ComposeResult:
-        yield DataTable(id="outbox-table")
+        with Horizontal(id="outbox-bar"):
+            yield Static("Outbox", id="outbox-title")
+            yield Select(
+                [(label, status or ALL) for label, status in FILTERS],
+                value=ALL,
+                allow_blank=False,
+                compact=True,
+                id="outbox-filter",
+            )
+            yield Static("", id="outbox-count")
+            yield Static("worker …", id="outbox-worker")
+        table: DataTable[str] = DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
+        for label, key in (
+            ("Status", "status"),
+            ("To", "to"),
+            ("Subject", "subject"),
+            ("Tries", "attempts"),
+            ("Last error", "last_error"),
+            ("Created", "created"),
+            ("Sent", "sent"),
+        ):
+            table.add_column(label, key=key)
+        yield table
+        with VerticalScroll(id="outbox-detail"):
+            yield Static("No emails yet: send one from the composer (f2).", id="outbox-detail-text")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        self._timer = self.set_interval(REFRESH_SECONDS, self.refresh_outbox)
+        self.refresh_outbox()
+
+    def on_screen_suspend(self, _event: ScreenSuspend) -> None:
+        if self._timer is not None:
+            self._timer.pause()
+
+    def on_screen_resume(self, _event: ScreenResume) -> None:
+        if self._timer is not None:
+            self._timer.resume()
+        self.refresh_outbox()
+
+    # ---- loading -------------------------------------------------------------------------------
+
+    @property
+    def status_filter(self) -> str | None:
+        value = self.query_one("#outbox-filter", Select).value
+        return None if value in (ALL, Select.BLANK) else str(value)
+
+    def refresh_outbox(self) -> None:
+        """Start a load unless one is running (then one more runs right after it)."""
+        if self._loading:
+            self._load_again = True
+            return
+        self._loading = True
+        self._load_again = False
+        self._load(self.status_filter, self.selected_email_id)
+
+    @work(thread=True, group="outbox-load", exit_on_error=False)
+    def _load(self, status_filter: str | None, selected: str | None) -> OutboxSnapshot:
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        worker = read_worker_line(runtime.settings)
+        try:
+            page = sending.list_emails(runtime.db, runtime.actor, status=status_filter, limit=PAGE_SIZE)
+        except LuminaError as error:
+            return OutboxSnapshot(status_filter, [], 0, worker, error=error.message)
+        emails = [OutboxEmail.from_row(row) for row in page.items]
+        ids = {email.id for email in emails}
+        events_for = selected if selected in ids else (emails[0].id if emails else None)
+        events: list[OutboxEvent] = []
+        if events_for is not None:
+            try:
+                events = [
+                    OutboxEvent.from_row(row)
+                    for row in sending.list_events(runtime.db, runtime.actor, events_for)
+                ]
+            except LuminaError:
+                events = []
+        return OutboxSnapshot(status_filter, emails, page.total, worker, events_for, events)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if not event.worker.is_finished:
+            return
+        if event.worker.group == "outbox-load":
+            self._load_finished(event)
+        elif event.worker.group == "outbox-verb":
+            self._verb_finished(event)
+
+    def _load_finished(self, event: Worker.StateChanged) -> None:
+        self._loading = False
+        if event.state == WorkerState.SUCCESS:
+            snapshot: OutboxSnapshot = event.worker.result
+            if snapshot.status_filter == self.status_filter:
+                self._apply(snapshot)
+            else:
+                self._load_again = True  # the filter changed while this load ran
+        elif event.state == WorkerState.ERROR:
+            self._show_detail(Content(f"Could not read the outbox: {event.worker.error}"))
+        self.loads += 1
+        if self._load_again and self.is_attached:
+            self.refresh_outbox()
+
+    # ---- showing -------------------------------------------------------------------------------
+
+    def _apply(self, snapshot: OutboxSnapshot) -> None:
+        now = self.clock()
+        table = self.query_one(DataTable)
+        new_order = [email.id for email in snapshot.emails]
+        selected = self.selected_email_id
+        if new_order == self._order:
+            # Same rows in the same order: change only the cells that changed (keeps scroll and cursor).
+            for email in snapshot.emails:
+                old = self._emails.get(email.id)
+                new_cells = email.cells(now)
+                old_cells = old.cells(now) if old is not None else ()
+                for key, old_value, new_value in zip(
+                    ("status", "to", "subject", "attempts", "last_error", "created", "sent"),
+                    old_cells or (None,) * len(new_cells),
+                    new_cells,
+                    strict=True,
+                ):
+                    if old_value != new_value:
+                        table.update_cell(email.id, key, new_value)
+        else:
+            table.clear()
+            for email in snapshot.emails:
+                table.add_row(*email.cells(now), key=email.id)
+            if selected in new_order:
+                table.move_cursor(row=new_order.index(selected), animate=False)
+        self._order = new_order
+        self._emails = {email.id: email for email in snapshot.emails}
+        self._events_for, self._events = snapshot.events_for, snapshot.events
+        self._show_bar(snapshot)
+        if snapshot.error:
+            self._show_detail(Content(snapshot.error))
+        else:
+            self._show_selected()
+        self.refresh_bindings()
+
+    def _show_bar(self, snapshot: OutboxSnapshot) -> None:
+        shown = len(snapshot.emails)
+        noun = "email" if snapshot.total == 1 else "emails"
+        count = f"{snapshot.total} {noun}" + (f" (newest {shown})" if shown < snapshot.total else "")
+        self.query_one("#outbox-count", Static).update(count)
+        worker = self.query_one("#outbox-worker", Static)
+        if snapshot.worker.online is None:
+            worker.update(f"worker ? {snapshot.worker.detail}".strip())
+        else:
+            worker.update("worker ● online" if snapshot.worker.online else "worker ○ offline")
+        worker.set_class(snapshot.worker.online is True, "-online")
+        worker.set_class(snapshot.worker.online is False, "-offline")
+
+    def _show_selected(self) -> None:
+        email_id = self.selected_email_id
+        email = self._emails.get(email_id) if email_id else None
+        if email is None:
+            filtered = self.status_filter is not None
+            self._show_detail(
+                Content(
+                    "No emails with this status."
+                    if filtered
+                    else "No emails yet: send one from the composer (f2)."
+                )
+            )
+            return
+        now = self.clock()
+        lines: list[Content] = []
+        via = f" ({LOCAL_OUTBOX})" if email.is_local else ""
+        lines.append(Content.assemble(("From     ", "$text-muted"), f"{email.from_email}{via}"))
+        to = f"{email.to_name} <{email.to_email}>" if email.to_name else email.to_email
+        lines.append(Content.assemble(("To       ", "$text-muted"), to))
+        lines.append(Content.assemble(("Subject  ", "$text-muted"), email.subject or "(no subject)"))
+        lines.append(Content.assemble(("Status   ", "$text-muted"), self._status_sentence(email, now)))
+        if email.last_error:
+            lines.append(Content.assemble(("Error    ", "$text-muted"), (email.last_error, "$text-error")))
+        if self._events_for == email.id and self._events:
+            lines.append(Content.styled("Events", "bold"))
+            for event in self._events:
+                lines.append(
+                    Content.assemble(
+                        f"  {local_time_seconds(event.occurred_at)}  ",
+                        (f"{event.event_type:<10}", "bold"),
+                        " ",
+                        event.summary,
+                    )
+                )
+        elif self._events_for == email.id:
+            lines.append(Content.styled("No events yet.", "$text-muted"))
+        self._show_detail(Content("\n").join(lines))
+
+    def _status_sentence(self, email: OutboxEmail, now: datetime) -> str:
+        keys = {
+            active.binding.id: self.app.get_key_display(active.binding)
+            for active in self.active_bindings.values()
+            if active.binding.id
+        }
+        if email.status == sending.PENDING_SEND:
+            if email.in_undo_window(now):
+                seconds = max(1, int((email.send_after - now).total_seconds() + 0.999))
+                return f"Queued — sending in {seconds} s · {keys.get('outbox.cancel', 'u')} undoes it"
+            if email.attempts and email.next_attempt_at is not None:
+                at = local_time_seconds(email.next_attempt_at)
+                return f"Waiting to retry (attempt {email.attempts + 1}) at {at}"
+            return "Queued — the worker sends it when it is online"
+        if email.status == sending.SENDING:
+            return f"Sending (attempt {max(1, email.attempts)})"
+        if email.status == sending.SENT:
+            where = LOCAL_OUTBOX if email.is_local else "delivered to the provider"
+            return f"Sent {local_time_seconds(email.sent_at)} — {where}"
+        if email.status == sending.FAILED:
+            return f"Failed after {email.attempts} attempt(s) · {keys.get('outbox.retry', 'r')} retries it"
+        if email.status == sending.CANCELLED:
+            return "Cancelled — it was never sent; the draft is back in your drafts"
+        return email.status
+
+    def _show_detail(self, content: Content) -> None:
+        self.query_one("#outbox-detail-text", Static).update(content)
+
+    # ---- selection, filter and actions ---------------------------------------------------------
+
+    @property
+    def selected_email_id(self) -> str | None:
+        if not self.is_mounted:
+            return None
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return None if row_key.value is None else str(row_key.value)
+
+    @property
+    def selected_email(self) -> OutboxEmail | None:
+        email_id = self.selected_email_id
+        return self._emails.get(email_id) if email_id else None
+
+    @on(DataTable.RowHighlighted, "#outbox-table")
+    def _row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_selected()
+        self.refresh_bindings()
+        if self.selected_email_id != self._events_for:
+            self.refresh_outbox()
+
+    @on(Select.Changed, "#outbox-filter")
+    def _filter_changed(self, _event: Select.Changed) -> None:
+        self.refresh_outbox()
+
+    def action_next_filter(self) -> None:
+        select = self.query_one("#outbox-filter", Select)
+        values = [status or ALL for _, status in FILTERS]
+        current = select.value if select.value in values else ALL
+        select.value = values[(values.index(current) + 1) % len(values)]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry":
+            email = self.selected_email
+            return True if email is not None and email.status == sending.FAILED else None
+        if action == "cancel_send":
+            email = self.selected_email
+            return True if email is not None and email.in_undo_window(self.clock()) else None
+        return True
+
+    def action_retry(self) -> None:
+        email = self.selected_email
+        if email is not None and email.status == sending.FAILED:
+            self._run_verb("retry", email.id)
+
+    def action_cancel_send(self) -> None:
+        email = self.selected_email
+        if email is not None and email.in_undo_window(self.clock()):
+            self._run_verb("cancel", email.id)
+
+    @work(thread=True, group="outbox-verb", exit_on_error=False)
+    def _run_verb(self, verb: str, email_id: str) -> tuple[str, str | None]:
+        """Retry or cancel in a thread; returns (what happened, error message or None)."""
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        try:
+            if verb == "retry":
+                sending.retry(runtime.db, runtime.actor, email_id, settings=runtime.settings)
+                return "Queued again: the worker retries it now.", None
+            sending.cancel(runtime.db, runtime.actor, email_id)
+            return "Cancelled: it will not be sent. Its text is back in your drafts.", None
+        except LuminaError as error:
+            return "", error.message
+
+    def _verb_finished(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.SUCCESS:
+            done, error = event.worker.result
+            if error:
+                self.notify(error, title="Not done", severity="error")
+            else:
+                self.notify(done)
+        elif event.state == WorkerState.ERROR:
+            self.notify(str(event.worker.error), title="Not done", severity="error")
+        self.refresh_outbox()
