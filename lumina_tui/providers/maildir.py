@@ -48,10 +48,15 @@ class MaildirProvider:
         with self._lock:
             if not self._ready:
                 try:
-                    mailbox.Maildir(self.path, create=True)  # tmp/ new/ cur/, as mail readers expect
-                except OSError as exc:
+                    # tmp/ new/ cur/ as mail readers expect; made with exist_ok because several workers
+                    # may create the outbox at once (mailbox.Maildir(create=True) is not race-safe).
+                    for sub in ("tmp", "new", "cur"):
+                        (self.path / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+                    mailbox.Maildir(self.path, create=False)
+                except (OSError, mailbox.Error) as exc:
+                    why = getattr(exc, "strerror", None) or exc
                     raise TransientProviderError(
-                        f"{LABEL}: cannot create the outbox at {self.path}: {exc.strerror or exc}"
+                        f"{LABEL}: cannot create the outbox at {self.path}: {why}"
                     ) from None
                 self._ready = True
 
