@@ -1,0 +1,59 @@
+"""The worker's heartbeat: a JSON file in the data dir rewritten every `heartbeat_interval_seconds`.
+
+The composer reads it (`services.worker_status`) to show "worker ● online" and to decide whether a
+sidecar must be started; the sweep uses the pid in a lease owner to tell a dead worker's rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+from lumina_tui.config import Settings
+from lumina_tui.services.worker_status import Heartbeat, remove_heartbeat, write_heartbeat
+
+log = logging.getLogger(__name__)
+
+
+class HeartbeatWriter:
+    def __init__(self, settings: Settings, worker_id: str, threads: int) -> None:
+        self.settings = settings
+        self.worker_id = worker_id
+        self.threads = threads
+        self.started_at = time.time()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lumina-heartbeat", daemon=True)
+
+    def beat(self) -> None:
+        write_heartbeat(
+            self.settings,
+            Heartbeat(
+                worker_id=self.worker_id,
+                pid=os.getpid(),
+                hostname=socket.gethostname(),
+                beat_at=time.time(),
+                started_at=self.started_at,
+                threads=self.threads,
+            ),
+        )
+
+    def start(self) -> None:
+        self.beat()  # the first beat before any work, so the composer sees us at once
+        self._thread.start()
+
+    def _run(self) -> None:
+        interval = max(0.05, self.settings.worker.heartbeat_interval_seconds)
+        while not self._stop.wait(interval):
+            try:
+                self.beat()
+            except OSError:
+                log.warning("could not write the worker heartbeat", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        remove_heartbeat(self.settings, self.worker_id)

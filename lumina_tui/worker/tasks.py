@@ -1,0 +1,425 @@
+"""What the worker does when a doorbell rings: claim, send, finish or back off; and the sweep.
+
+Every state change is a conditional UPDATE, so a duplicate doorbell, a second thread or a restarted
+worker can never move a row twice:
+
+    claim    PENDING_SEND and due      -> SENDING  (attempts + 1, a lease owned by this attempt)
+    finish   SENDING, lease is mine    -> SENT     (+ the `sent` event, in the same transaction)
+    backoff  SENDING, lease is mine    -> PENDING_SEND with next_attempt_at (transient failure)
+    fail     SENDING, lease is mine    -> FAILED   (+ the `failed` event)
+    sweep    SENDING, owner dead or lease expired -> PENDING_SEND, marked "interrupted"
+
+A message can still go out twice in one case only: the worker dies after the provider accepted the
+message and before `finish` commits. The next attempt then asks the provider whether it already
+has the message (`find_sent`, where the provider can tell: Maildir can, SMTP cannot).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import func, or_, select, update
+
+from lumina_tui import queue
+from lumina_tui.config import Settings
+from lumina_tui.providers.base import (
+    AuthError,
+    PermanentProviderError,
+    SendReceipt,
+    TransientProviderError,
+)
+from lumina_tui.providers.message import build_message
+from lumina_tui.services import events
+from lumina_tui.services.sending import (
+    FAILED,
+    INTERRUPTED_PREFIX,
+    PENDING_SEND,
+    SENDING,
+    SENT,
+)
+from lumina_tui.services.worker_status import pid_alive
+from lumina_tui.store import Database, utcnow
+from lumina_tui.store.models import Email, EmailEvent
+from lumina_tui.worker.provider_pool import AccountGone, ProviderPool
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 500
+
+
+def new_worker_id() -> str:
+    """`host:pid:random`: unique per worker process, and tells the sweep where to look for it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Activity:
+    """What the idle check needs: sends in flight and when the worker last had something to do."""
+
+    in_flight: int = 0
+    last_busy: float = field(default_factory=time.monotonic)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def begin(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.last_busy = time.monotonic()
+
+    def end(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self.last_busy = time.monotonic()
+
+    def touch(self) -> None:
+        with self._lock:
+            self.last_busy = time.monotonic()
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    db: Database
+    worker_id: str
+    providers: ProviderPool
+    activity: Activity = field(default_factory=Activity)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def lease_token(self) -> str:
+        """The owner of one claim: this worker plus a token, so only this attempt may finish it."""
+        return f"{self.worker_id}#{uuid.uuid4().hex[:12]}"
+
+    def owner_alive(self, lease_owner: str | None) -> bool:
+        """Could the worker that owns this lease still finish it?"""
+        if not lease_owner:
+            return False
+        worker_id = lease_owner.split("#", 1)[0]
+        if worker_id == self.worker_id:
+            return True
+        host, _, rest = worker_id.partition(":")
+        pid_text = rest.split(":", 1)[0]
+        if host != socket.gethostname():
+            return True  # another machine: only its lease expiry tells
+        try:
+            pid = int(pid_text)
+        except ValueError:
+            return False
+        # Our own pid under another worker id is an earlier life of this pid (a restarted container).
+        return pid != os.getpid() and pid_alive(pid)
+
+
+# -- the backoff policy ----------------------------------------------------------------------------
+
+
+def backoff_seconds(attempts: int, settings: Settings, rng: random.Random | None = None) -> float:
+    """base * 2^(attempts-1), +-20% jitter so retries of many emails spread out, capped."""
+    rng = rng or random.Random()
+    worker = settings.worker
+    exponent = min(max(0, attempts - 1), 40)
+    raw = worker.backoff_base_seconds * (2**exponent)
+    return max(0.0, min(worker.backoff_cap_seconds, raw * rng.uniform(0.8, 1.2)))
+
+
+def _delivery_started(session, email: Email) -> datetime:
+    """The age of an email counts from its creation, or from the rep's last manual retry."""
+    retried = session.execute(
+        select(func.max(EmailEvent.occurred_at)).where(
+            EmailEvent.email_id == email.id,  # type: ignore[arg-type]
+            EmailEvent.event_type == "retried",  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    return max(email.created_at, retried) if retried else email.created_at
+
+
+# -- send_email ------------------------------------------------------------------------------------
+
+
+def _due(email: Email) -> datetime:
+    return max(email.send_after, email.next_attempt_at or email.send_after)
+
+
+def claim(ctx: WorkerContext, email_id: str) -> tuple[Email | None, Email | None]:
+    """(claimed row, or None and the row as it is): the conditional UPDATE that starts an attempt."""
+    now = utcnow()
+    token = ctx.lease_token()
+    with ctx.db.write() as session:
+        result = session.execute(
+            update(Email)
+            .where(
+                Email.id == email_id,  # type: ignore[arg-type]
+                Email.status == PENDING_SEND,  # type: ignore[arg-type]
+                Email.send_after <= now,  # type: ignore[arg-type]
+                or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= now),  # type: ignore[union-attr,operator]
+            )
+            .values(
+                status=SENDING,
+                attempts=Email.attempts + 1,
+                lease_owner=token,
+                lease_expires_at=now + timedelta(seconds=ctx.settings.worker.lease_seconds),
+                updated_at=now,
+            )
+        )
+        row = session.execute(
+            select(Email).where(Email.id == email_id).execution_options(populate_existing=True)  # type: ignore[arg-type]
+        ).scalar_one_or_none()
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return row, None
+        return None, row
+
+
+def send_email(ctx: WorkerContext, email_id: str) -> str:
+    """The handler of the `send_email` doorbell; returns what happened (for logs and tests)."""
+    ctx.activity.begin()
+    try:
+        return _send_email(ctx, email_id)
+    finally:
+        ctx.activity.end()
+
+
+def _send_email(ctx: WorkerContext, email_id: str) -> str:
+    email, current = claim(ctx, email_id)
+    if email is None:
+        if current is not None and current.status == PENDING_SEND:
+            # Not due yet (undo window, backoff): ring again when it is.
+            delay = max(0.0, (_due(current) - utcnow()).total_seconds())
+            queue.enqueue_send(ctx.settings, email_id, delay_seconds=delay)
+            return "not_due"
+        return "not_claimable"
+
+    uncertain = email.attempts > 1 and (email.last_error or "").startswith(INTERRUPTED_PREFIX)
+    try:
+        provider = ctx.providers.get(email.account_id)
+        found = provider.find_sent(email_id=email.id, message_id=email.message_id) if uncertain else None
+        receipt = found
+        if receipt is None:
+            receipt = provider.send(_message(email), email_id=email.id)
+    except AuthError as exc:
+        ctx.providers.discard(email.account_id)
+        return _fail(ctx, email, f"the account's login was refused: {exc.reason}", code=exc.code, kind="auth")
+    except PermanentProviderError as exc:
+        return _fail(ctx, email, exc.reason, code=exc.code, kind="permanent")
+    except TransientProviderError as exc:
+        ctx.providers.discard(email.account_id)
+        return _back_off(ctx, email, exc.reason, code=exc.code)
+    except AccountGone as exc:
+        return _fail(ctx, email, str(exc), code=None, kind="permanent")
+    except ValueError as exc:
+        # build_message refused the stored content; it is immutable, so retrying cannot help.
+        return _fail(ctx, email, f"the message could not be built: {exc}", code=None, kind="permanent")
+    except Exception as exc:
+        log.exception("unexpected error sending email %s", email.id)
+        ctx.providers.discard(email.account_id)
+        return _back_off(ctx, email, f"internal error: {exc.__class__.__name__}: {exc}", code=None)
+    if found is not None:
+        log.info("email %s was already delivered before the interruption", email.id)
+    # Outside the try: once the provider accepted the message, no error may lead to a resend.
+    return _finish(ctx, email, receipt, recovered=found is not None)
+
+
+def _message(email: Email) -> EmailMessage:
+    return build_message(
+        from_email=email.from_email,
+        from_name=email.from_name,
+        to_email=email.to_email,
+        to_name=email.to_name,
+        subject=email.subject,
+        body_text=email.body_text,
+        body_html=email.body_html,
+        message_id=email.message_id,
+        email_id=email.id,
+        date=email.send_after,
+        cc=email.cc,
+        bcc=email.bcc,
+    )
+
+
+def _mine(email: Email) -> list:
+    return [
+        Email.id == email.id,
+        Email.status == SENDING,
+        Email.lease_owner == email.lease_owner,
+    ]
+
+
+def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered: bool) -> str:
+    now = utcnow()
+    with ctx.db.write() as session:
+        result = session.execute(
+            update(Email)
+            .where(
+                Email.id == email.id,  # type: ignore[arg-type]
+                or_(
+                    (Email.status == SENDING) & (Email.lease_owner == email.lease_owner),  # type: ignore[arg-type]
+                    # Our lease ran out mid-send and the sweep took the row back: it did go out.
+                    Email.status == PENDING_SEND,  # type: ignore[arg-type]
+                ),
+            )
+            .values(
+                status=SENT,
+                sent_at=now,
+                provider_message_id=receipt.provider_message_id or email.message_id,
+                last_error=None,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            log.warning("email %s was delivered but its row had moved on; not marking it SENT", email.id)
+            return "sent_unrecorded"
+        events.append_event(
+            session,
+            workspace_id=email.workspace_id,
+            email_id=email.id,
+            event_type="sent",
+            provider=events.LUMINA_PROVIDER,
+            provider_event_id=f"{email.id}:sent",
+            data={
+                "provider": email.provider,
+                "attempts": email.attempts,
+                "detail": receipt.detail,
+                "provider_message_id": receipt.provider_message_id,
+                "recovered": recovered,
+            },
+            occurred_at=now,
+        )
+    return "sent"
+
+
+def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | None, kind: str) -> str:
+    now = utcnow()
+    with ctx.db.write() as session:
+        result = session.execute(
+            update(Email)
+            .where(*_mine(email))
+            .values(
+                status=FAILED,
+                last_error=reason,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return "lost_lease"
+        events.append_event(
+            session,
+            workspace_id=email.workspace_id,
+            email_id=email.id,
+            event_type="failed",
+            provider_event_id=f"{email.id}:failed:{email.lease_owner}",
+            data={"reason": reason, "code": code, "kind": kind, "attempts": email.attempts},
+            occurred_at=now,
+        )
+    log.info("email %s FAILED (%s): %s", email.id, kind, reason)
+    return "failed"
+
+
+def _back_off(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | None) -> str:
+    now = utcnow()
+    with ctx.db.read() as session:
+        started = _delivery_started(session, email)
+    age = (now - started).total_seconds()
+    if age >= ctx.settings.worker.max_age_seconds:
+        hours = ctx.settings.worker.max_age_seconds / 3600
+        return _fail(
+            ctx,
+            email,
+            f"gave up after {email.attempts} attempts over {hours:g} h; last error: {reason}",
+            code=code,
+            kind="expired",
+        )
+    delay = backoff_seconds(email.attempts, ctx.settings, ctx.rng)
+    with ctx.db.write() as session:
+        result = session.execute(
+            update(Email)
+            .where(*_mine(email))
+            .values(
+                status=PENDING_SEND,
+                last_error=reason,
+                next_attempt_at=now + timedelta(seconds=delay),
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return "lost_lease"
+    log.info("email %s: %s; next attempt in %.1f s", email.id, reason, delay)
+    queue.enqueue_send(ctx.settings, email.id, delay_seconds=delay)
+    return "retry_scheduled"
+
+
+# -- the sweep -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    reclaimed: int
+    enqueued: int
+
+
+def sweep(ctx: WorkerContext, *, startup: bool = False) -> SweepReport:
+    """Take back the rows of dead or overdue claims, and ring again for due rows that were lost.
+
+    At start-up every due PENDING_SEND row gets a doorbell (the previous worker may have died with
+    jobs in hand). Later sweeps only ring for rows due for longer than one sweep interval: a row
+    whose doorbell is merely waiting in a busy queue should not get a second one every minute.
+    """
+    now = utcnow()
+    reclaimed_ids: list[str] = []
+    with ctx.db.write() as session:
+        claimed = session.execute(
+            select(Email.id, Email.lease_owner, Email.lease_expires_at).where(
+                Email.status == SENDING  # type: ignore[arg-type]
+            )
+        ).all()
+        for email_id, owner, expires in claimed:
+            expired = expires is None or expires <= now
+            if expired or not ctx.owner_alive(owner):
+                reclaimed_ids.append(email_id)
+        for start in range(0, len(reclaimed_ids), _CHUNK):
+            chunk = reclaimed_ids[start : start + _CHUNK]
+            session.execute(
+                update(Email)
+                .where(Email.id.in_(chunk), Email.status == SENDING)  # type: ignore[attr-defined,arg-type]
+                .values(
+                    status=PENDING_SEND,
+                    last_error=f"{INTERRUPTED_PREFIX} the worker stopped or overran its lease mid-send; "
+                    "checking whether the message already went out before sending again",
+                    next_attempt_at=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+            )
+    grace = 0.0 if startup else ctx.settings.worker.sweep_interval_seconds
+    cutoff = now - timedelta(seconds=grace)
+    with ctx.db.read() as session:
+        due = session.execute(
+            select(Email.id)
+            .where(
+                Email.status == PENDING_SEND,  # type: ignore[arg-type]
+                Email.send_after <= cutoff,  # type: ignore[arg-type]
+                or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= cutoff),  # type: ignore[union-attr,operator]
+            )
+            .order_by(Email.send_after)  # type: ignore[arg-type]
+        ).scalars()
+        to_ring = list(dict.fromkeys([*reclaimed_ids, *due]))
+    for email_id in to_ring:
+        queue.enqueue_send(ctx.settings, email_id)
+    if reclaimed_ids or to_ring:
+        log.info(
+            "sweep: %d interrupted sends taken back, %d doorbells rung", len(reclaimed_ids), len(to_ring)
+        )
+    return SweepReport(reclaimed=len(reclaimed_ids), enqueued=len(to_ring))
