@@ -199,9 +199,9 @@ class OutboxScreen(Screen[None]):
     clock: ClassVar[Callable[[], datetime]] = staticmethod(utc_now)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "retry", "Retry", id="outbox.retry"),
-        Binding("u", "cancel_send", "Undo send", id="outbox.cancel"),
-        Binding("f", "next_filter", "Filter", id="outbox.filter"),
+        Binding("r", "retry", "Retry", id="outbox_retry"),
+        Binding("u", "cancel_send", "Undo send", id="outbox_cancel"),
+        Binding("f", "next_filter", "Filter", id="outbox_filter"),
     ]
 
     DEFAULT_CSS = """

@@ -43,8 +43,8 @@ class ProspectFormScreen(ModalScreen[str | None]):
     HELP_GROUP: ClassVar[str] = "Prospect form"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="prospect_form.save", priority=True),
-        Binding("escape", "cancel", "Back", id="prospect_form.cancel"),
+        Binding("ctrl+s", "save", "Save", id="prospect_form_save", priority=True),
+        Binding("escape", "cancel", "Back", id="prospect_form_cancel"),
     ]
 
     DEFAULT_CSS = """

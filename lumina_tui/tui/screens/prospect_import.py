@@ -80,7 +80,7 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
     HELP_GROUP: ClassVar[str] = "Import prospects"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="prospect_import.close"),
+        Binding("escape", "close", "Close", id="prospect_import_close"),
     ]
 
     DEFAULT_CSS = """

@@ -52,11 +52,11 @@ class ProspectsScreen(Screen[None]):
     HELP_GROUP: ClassVar[str] = "Prospects"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Search", id="prospects.search"),
-        Binding("a", "add", "Add", id="prospects.add"),
-        Binding("e", "edit", "Edit", id="prospects.edit"),
-        Binding("i", "import_csv", "Import CSV", id="prospects.import"),
-        Binding("c", "compose", "Compose to", id="prospects.compose"),
+        Binding("slash", "focus_search", "Search", id="prospects_search"),
+        Binding("a", "add", "Add", id="prospects_add"),
+        Binding("e", "edit", "Edit", id="prospects_edit"),
+        Binding("i", "import_csv", "Import CSV", id="prospects_import"),
+        Binding("c", "compose", "Compose to", id="prospects_compose"),
     ]
 
     DEFAULT_CSS = """

@@ -38,8 +38,8 @@ class SendReviewScreen(ModalScreen[bool]):
     HELP_GROUP: ClassVar[str] = "Send review"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "confirm", "Send", id="send_review.confirm", priority=True),
-        Binding("escape", "back", "Back", id="send_review.back"),
+        Binding("enter", "confirm", "Send", id="send_review_confirm", priority=True),
+        Binding("escape", "back", "Back", id="send_review_back"),
     ]
 
     DEFAULT_CSS = """
