@@ -1,0 +1,242 @@
+"""`lumina drafts new|show|list|save|delete`: the drafts service as commands.
+
+`save` follows the composer's rule: without `--revision` it saves the stored revision + 1 (a newer
+edit); with an explicit older revision the save is ignored and reported, and the same revision with
+other content is a conflict (exit 2).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lumina_tui.cli.output import emit_json, json_option, run_guarded
+from lumina_tui.services.errors import ValidationError
+
+
+@click.group()
+def drafts() -> None:
+    """Create, show, list, save and delete drafts."""
+
+
+def _read_body(path: str | None) -> str | None:
+    """The body from a file, or from stdin when the path is `-`."""
+    if path is None:
+        return None
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(
+            f"body_file: cannot read {path}: {exc.strerror or exc}", field="body_file"
+        ) from exc
+    try:
+        return raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"body_file: {path} is not UTF-8 text", field="body_file") from exc
+
+
+def _template_id(db: Any, actor: Any, ref: str | None) -> str | None:
+    """A template by id or (case-insensitive) name."""
+    if not ref:
+        return None
+    from lumina_tui.services import templates
+    from lumina_tui.services.validation import uuid_text
+
+    try:
+        return uuid_text(ref, "template_id")
+    except ValidationError:
+        pass
+    for template in templates.list_templates(db, actor):
+        if template.name.casefold() == ref.strip().casefold():
+            return template.id
+    raise ValidationError(f"template_id: unknown template {ref!r}", field="template_id")
+
+
+def _print_draft(draft: Any, title: str) -> None:
+    from lumina_tui.cli import tables
+
+    console = tables.stdout()
+    console.print(
+        tables.key_values(
+            title,
+            [
+                ("id", draft.id),
+                ("revision", draft.revision),
+                ("prospect", draft.prospect_id),
+                ("template", draft.template_id),
+                ("subject", draft.subject),
+                ("sent", draft.sent_at),
+                ("updated", draft.updated_at),
+            ],
+        )
+    )
+    if draft.body_text:
+        console.print()
+        console.print(draft.body_text, markup=False)
+
+
+@drafts.command("new")
+@click.option("--prospect", "prospect_ref", required=True, metavar="ID|EMAIL", help="Who the draft is to.")
+@click.option("--subject", default="")
+@click.option("--body-file", metavar="FILE|-", help="Read the body from a file, or stdin with '-'.")
+@click.option("--template", "template_ref", metavar="ID|NAME", help="Fill subject and body from a template.")
+@json_option
+def new_command(
+    prospect_ref: str, subject: str, body_file: str | None, template_ref: str | None, as_json: bool
+) -> None:
+    """Create a draft (revision 1)."""
+    from lumina_tui.services import drafts as service
+    from lumina_tui.services import prospects
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        body = _read_body(body_file) or ""
+        rt = runtime()
+        prospect = prospects.get(rt.db, rt.actor, prospect_ref)
+        return service.create(
+            rt.db,
+            rt.actor,
+            prospect_id=prospect.id,
+            subject=subject,
+            body=body,
+            template_id=_template_id(rt.db, rt.actor, template_ref),
+        )
+
+    draft = run_guarded(run, as_json=as_json)
+    if as_json:
+        emit_json(service.as_json(draft))
+    else:
+        _print_draft(draft, "New draft")
+
+
+@drafts.command("show")
+@click.argument("draft_id", metavar="ID")
+@json_option
+def show_command(draft_id: str, as_json: bool) -> None:
+    """Show one draft."""
+    from lumina_tui.services import drafts as service
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        rt = runtime()
+        return service.get(rt.db, rt.actor, draft_id)
+
+    draft = run_guarded(run, as_json=as_json)
+    if as_json:
+        emit_json(service.as_json(draft))
+    else:
+        _print_draft(draft, "Draft")
+
+
+@drafts.command("list")
+@click.option("--all", "include_sent", is_flag=True, help="Include drafts that were sent.")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@json_option
+def list_command(include_sent: bool, limit: int, offset: int, as_json: bool) -> None:
+    """List drafts, most recently edited first (unsent only, unless --all)."""
+    from lumina_tui.services import drafts as service
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        rt = runtime()
+        return service.list_drafts(rt.db, rt.actor, include_sent=include_sent, limit=limit, offset=offset)
+
+    page = run_guarded(run, as_json=as_json)
+    if as_json:
+        emit_json(page.as_json(service.as_json))
+        return
+    from lumina_tui.cli import tables
+
+    tables.stdout().print(
+        tables.rows_table(
+            f"Drafts ({len(page.items)} of {page.total})",
+            ["id", "rev", "subject", "updated", "sent"],
+            (
+                (
+                    d.id,
+                    d.revision,
+                    d.subject,
+                    d.updated_at.strftime("%Y-%m-%d %H:%M"),
+                    "yes" if d.sent_at else "",
+                )
+                for d in page.items
+            ),
+        )
+    )
+
+
+@drafts.command("save")
+@click.argument("draft_id", metavar="ID")
+@click.option("--subject", default=None, help="New subject (default: keep the stored one).")
+@click.option("--body-file", metavar="FILE|-", help="New body from a file, or stdin with '-'.")
+@click.option("--prospect", "prospect_ref", metavar="ID|EMAIL", help="Address the draft to another prospect.")
+@click.option(
+    "--revision", type=click.IntRange(0), default=None, help="Revision to save (default: stored + 1)."
+)
+@json_option
+def save_command(
+    draft_id: str,
+    subject: str | None,
+    body_file: str | None,
+    prospect_ref: str | None,
+    revision: int | None,
+    as_json: bool,
+) -> None:
+    """Save a new revision of a draft; unchanged fields keep their stored values."""
+    from lumina_tui.services import drafts as service
+    from lumina_tui.services import prospects
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        body = _read_body(body_file)
+        rt = runtime()
+        stored = service.get(rt.db, rt.actor, draft_id)
+        prospect_id = stored.prospect_id
+        if prospect_ref:
+            prospect_id = prospects.get(rt.db, rt.actor, prospect_ref).id
+        return service.save(
+            rt.db,
+            rt.actor,
+            stored.id,
+            stored.revision + 1 if revision is None else revision,
+            subject=stored.subject if subject is None else subject,
+            body=stored.body_text if body is None else body,
+            prospect_id=prospect_id,
+            template_id=stored.template_id,
+            account_id=stored.account_id,
+        )
+
+    result = run_guarded(run, as_json=as_json)
+    if as_json:
+        emit_json({**service.as_json(result.draft), "outcome": result.outcome})
+        return
+    messages = {
+        "created": "created",
+        "updated": "saved",
+        "unchanged": "unchanged (same revision, same content)",
+        "ignored_older": "ignored: an older revision than the stored one",
+    }
+    click.echo(f"Draft {result.draft.id} revision {result.draft.revision}: {messages[result.outcome]}")
+
+
+@drafts.command("delete")
+@click.argument("draft_id", metavar="ID")
+@json_option
+def delete_command(draft_id: str, as_json: bool) -> None:
+    """Delete a draft that was never sent."""
+    from lumina_tui.services import drafts as service
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> None:
+        rt = runtime()
+        service.delete(rt.db, rt.actor, draft_id)
+
+    run_guarded(run, as_json=as_json)
+    if as_json:
+        emit_json({"id": draft_id, "deleted": True})
+    else:
+        click.echo(f"Deleted draft {draft_id}")
