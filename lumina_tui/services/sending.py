@@ -50,6 +50,7 @@ from lumina_tui.store.models import (
     Prospect,
     Template,
     User,
+    UserPreferences,
 )
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,12 @@ def _prospect_snapshot(prospect: Prospect | None, company: CompanyData | None) -
     return snapshot
 
 
-def score_snapshot(subject: str, body_text: str, body_html: str) -> dict[str, Any]:
+def score_snapshot(
+    draft: EmailDraft,
+    prospect: Prospect | None,
+    company: CompanyData | None,
+    preferences: UserPreferences | None,
+) -> dict[str, Any]:
     """The pure AI score of what is being sent, or {} when the scorer is unavailable.
 
     Advisory only: a scorer that is missing or fails must never stop a send (failures stay in
@@ -224,30 +230,67 @@ def score_snapshot(subject: str, body_text: str, body_html: str) -> dict[str, An
     """
     try:
         from lumina_tui.ai import scoring
+        from lumina_tui.ai.models import CompanyInput, ProspectInput, SenderProfile
     except ImportError:
         return {}
     try:
-        result = _call_scorer(scoring, subject, body_text, body_html)
+        prospect_input = (
+            ProspectInput.model_validate(
+                {
+                    "id": prospect.id,
+                    "first_name": prospect.first_name,
+                    "last_name": prospect.last_name,
+                    "email": prospect.email,
+                    "company": prospect.company,
+                    "job_title": prospect.job_title,
+                    "custom_fields": prospect.custom_fields or {},
+                }
+            )
+            if prospect is not None
+            else None
+        )
+        company_input = (
+            CompanyInput.model_validate(
+                {
+                    "name": company.name,
+                    "domain": company.domain,
+                    "industry": company.industry,
+                    "size": company.size,
+                    "location": company.location,
+                    "metadata": company.extra or {},
+                }
+            )
+            if company is not None
+            else None
+        )
+        sender = (
+            SenderProfile.model_validate(
+                {
+                    "sender_name": preferences.sender_name,
+                    "sender_title": preferences.sender_title,
+                    "company_name": preferences.company_name,
+                    "company_website": preferences.company_website,
+                    "value_proposition": preferences.value_proposition,
+                    "proof_points": tuple(preferences.proof_points or ()),
+                    "signature": preferences.signature,
+                    "banned_phrases": tuple(preferences.banned_phrases or ()),
+                }
+            )
+            if preferences is not None
+            else None
+        )
+        result = scoring.score(
+            draft.subject,
+            draft.body_text,
+            prospect=prospect_input,
+            company=company_input,
+            sender=sender,
+            html=draft.body_html or None,
+        )
+        return json.loads(json.dumps(result.model_dump(mode="json"), default=str))
     except Exception:
         log.warning("scoring at send time failed; the email is stored without a score", exc_info=True)
         return {}
-    if result is None:
-        return {}
-    if hasattr(result, "model_dump"):
-        result = result.model_dump(mode="json")
-    elif not isinstance(result, dict):
-        result = getattr(result, "__dict__", {})
-    try:
-        return json.loads(json.dumps(result, default=str))
-    except (TypeError, ValueError):
-        return {}
-
-
-def _call_scorer(scoring: Any, subject: str, body_text: str, body_html: str) -> Any:
-    score = getattr(scoring, "score_email", None) or getattr(scoring, "score", None)
-    if score is None:
-        return None
-    return score(subject=subject, body_text=body_text, body_html=body_html)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +342,7 @@ def _prepare(
         company = (
             company_data.find(session, actor, validation.email_domain(prospect.email)) if prospect else None
         )
+        preferences = session.get(UserPreferences, actor.user_id)
 
     account = accounts.resolve_account(db, actor, from_account or draft.account_id)
     if account.provider not in AVAILABLE_PROVIDERS:
@@ -336,7 +380,7 @@ def _prepare(
         to_name=to_name,
         from_name=account.display_name,
         prospect_snapshot=_prospect_snapshot(prospect, company),
-        score=score_snapshot(draft.subject, draft.body_text, draft.body_html),
+        score=score_snapshot(draft, prospect, company, preferences),
     )
 
 
