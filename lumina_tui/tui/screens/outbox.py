@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Select, Static
 from textual.worker import Worker, WorkerState
 
-from lumina_tui.services import sending
+from lumina_tui.services import sending, worker_status
 from lumina_tui.services.errors import LuminaError
 
 REFRESH_SECONDS = 1.0
@@ -149,14 +149,35 @@ class OutboxEvent:
 
     @classmethod
     def from_row(cls, row: Any) -> OutboxEvent:
-        data = row.event_data or {}
-        # Who did it is always the rep in a local workspace; the rest says what happened.
-        parts = [
-            f"{key}={_clip(str(value), 60)}"
-            for key, value in data.items()
-            if value not in (None, "") and not key.endswith("user_id")
-        ]
-        return cls(event_type=row.event_type, occurred_at=row.occurred_at, summary=" ".join(parts))
+        return cls(event_type=row.event_type, occurred_at=row.occurred_at, summary=event_summary(row))
+
+
+def event_summary(row: Any) -> str:
+    """One line saying what the event means; ids and file paths stay in `lumina emails show`."""
+    data: dict[str, Any] = dict(row.event_data or {})
+    kind = row.event_type
+    if kind == "sent":
+        where = (
+            LOCAL_OUTBOX
+            if data.get("provider") == "maildir"
+            else f"accepted by {data.get('provider') or 'the provider'}"
+        )
+        text = f"{where} · attempt {data.get('attempts', '?')}"
+        return text + (" · found already delivered after an interruption" if data.get("recovered") else "")
+    if kind == "failed":
+        code = f" ({data['code']})" if data.get("code") not in (None, "") else ""
+        return f"{data.get('reason', '')}{code} · {data.get('kind', 'failure')}".strip(" ·")
+    if kind == "cancelled":
+        return "undone before it was sent"
+    if kind == "retried":
+        previous = data.get("previous_error")
+        return "queued again" + (f" after: {_clip(str(previous), 60)}" if previous else "")
+    parts = [
+        f"{key}={_clip(str(value), 40)}"
+        for key, value in data.items()
+        if value not in (None, "") and not key.endswith("_id") and key != "detail"
+    ]
+    return " ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,15 +200,12 @@ class OutboxSnapshot:
 def read_worker_line(settings: Any) -> WorkerLine:
     """Online/offline from the worker's heartbeat, said in words; never raises."""
     try:
-        from lumina_tui.services import worker_status
-    except ImportError:
-        return WorkerLine(online=None, detail="status unknown")
-    try:
         status = worker_status.read_status(settings)
-    except Exception as error:  # a broken status file must not break the outbox
+    except Exception as error:  # a broken heartbeat file must not break the outbox
         return WorkerLine(online=None, detail=f"status unknown ({error})")
-    online = status.get("online") if isinstance(status, dict) else getattr(status, "online", None)
-    return WorkerLine(online=bool(online))
+    if status.online or status.last_beat is None:
+        return WorkerLine(online=status.online)
+    return WorkerLine(online=False, detail=f"last seen {local_time(status.last_beat)}")
 
 
 class OutboxScreen(Screen[None]):
@@ -405,7 +423,8 @@ class OutboxScreen(Screen[None]):
         if snapshot.worker.online is None:
             worker.update(f"worker ? {snapshot.worker.detail}".strip())
         else:
-            worker.update("worker ● online" if snapshot.worker.online else "worker ○ offline")
+            text = "worker ● online" if snapshot.worker.online else "worker ○ offline"
+            worker.update(f"{text} · {snapshot.worker.detail}" if snapshot.worker.detail else text)
         worker.set_class(snapshot.worker.online is True, "-online")
         worker.set_class(snapshot.worker.online is False, "-offline")
 
