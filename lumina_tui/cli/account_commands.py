@@ -1,0 +1,310 @@
+"""`lumina accounts add|list|test|remove`: sending accounts as commands (see ARCHITECTURE.md).
+
+A password or token is only ever read from stdin (`--password-stdin`), never taken as an argument,
+which any user on the machine could read in `ps`; it goes to the OS keyring, never to SQLite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lumina_tui.cli.output import emit_json, json_option, run_guarded
+
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "plain": 25}
+
+
+@click.group()
+def accounts() -> None:
+    """Add, list, test and remove sending accounts."""
+
+
+@accounts.group("add")
+def add() -> None:
+    """Add a sending account: maildir (a local outbox, not delivered) or smtp."""
+
+
+def _read_secret(what: str) -> str:
+    """The secret from stdin: one line when piped, a hidden prompt (on stderr) at a terminal."""
+    from lumina_tui.services.errors import ValidationError
+
+    stream = click.get_text_stream("stdin")
+    if stream.isatty():
+        value = click.prompt(what.capitalize(), hide_input=True, err=True, default="", show_default=False)
+    else:
+        value = stream.read()
+        # Strip only the line end `echo` or a file adds: a password may begin or end with spaces.
+        if value.endswith("\r\n"):
+            value = value[:-2]
+        elif value.endswith("\n"):
+            value = value[:-1]
+    if not value:
+        raise ValidationError(f"password: no {what} was given on stdin", field="password")
+    if "\n" in value or "\r" in value:
+        raise ValidationError(f"password: the {what} on stdin must be a single line", field="password")
+    return value
+
+
+def _print_added(account: Any, as_json: bool) -> None:
+    from lumina_tui.services import accounts as service
+
+    body = service.as_json(account)
+    if account.secret_ref:
+        from lumina_tui import secrets
+
+        warning = secrets.backend_info()["warning"]
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        emit_json(body)
+        return
+    default = " (default)" if account.is_default else ""
+    click.echo(
+        f"Added {account.provider} account {account.name!r}{default}: {account.email} — {body['label']}"
+    )
+    if account.provider == "maildir":
+        click.echo("Mail sent from it is written to a local Maildir and is not delivered to anyone.")
+    click.echo(f"Check it with: lumina accounts test {_quoted(account.name)}")
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+@add.command("maildir")
+@click.option(
+    "--email", metavar="ADDR", help="The From address shown in the outbox (default rep@outbox.test)."
+)
+@click.option("--name", metavar="NAME", help="A short name for --from (default: the email address).")
+@click.option("--display-name", default="", metavar="NAME", help="The From display name.")
+@click.option(
+    "--path",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the Maildir lives (default: outbox/ in the data dir).",
+)
+@click.option(
+    "--default", "make_default", is_flag=True, help="Send from this account unless --from says otherwise."
+)
+@json_option
+def add_maildir(
+    email: str | None,
+    name: str | None,
+    display_name: str,
+    path: Path | None,
+    make_default: bool,
+    as_json: bool,
+) -> None:
+    """A local outbox (a Maildir mutt or neomutt can open): nothing is delivered to anyone."""
+    from lumina_tui.services import accounts as service
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        rt = runtime()
+        return service.add_account(
+            rt.db,
+            rt.actor,
+            provider="maildir",
+            email=email,
+            name=name,
+            display_name=display_name,
+            settings={"path": str(path)} if path else None,
+            make_default=make_default,
+        )
+
+    _print_added(run_guarded(run, as_json=as_json), as_json)
+
+
+@add.command("smtp")
+@click.option("--email", required=True, metavar="ADDR", help="The address mail is sent from.")
+@click.option("--host", required=True, metavar="HOST", help="The SMTP server, e.g. smtp.example.com.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="Default: 587, 465 with --ssl, 25 with --plain.",
+)
+@click.option(
+    "--starttls",
+    "security",
+    flag_value="starttls",
+    default=True,
+    help="Upgrade to TLS with STARTTLS (default).",
+)
+@click.option(
+    "--ssl", "security", flag_value="ssl", help="Implicit TLS from the first byte (usually port 465)."
+)
+@click.option("--plain", "security", flag_value="plain", help="No TLS at all (local relays only).")
+@click.option("--username", metavar="USER", help="Login name (default: the email address).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (never from an argument).")
+@click.option(
+    "--xoauth2-token-stdin", is_flag=True, help="Read an OAuth2 bearer token from stdin (AUTH XOAUTH2)."
+)
+@click.option(
+    "--timeout", type=click.FloatRange(0.1, 600), metavar="SECONDS", help="Network timeout (default 30)."
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trust this CA certificate (PEM) for the server's TLS certificate.",
+)
+@click.option("--name", metavar="NAME", help="A short name for --from (default: the email address).")
+@click.option("--display-name", default="", metavar="NAME", help="The From display name.")
+@click.option(
+    "--default", "make_default", is_flag=True, help="Send from this account unless --from says otherwise."
+)
+@json_option
+def add_smtp(
+    email: str,
+    host: str,
+    port: int | None,
+    security: str,
+    username: str | None,
+    password_stdin: bool,
+    xoauth2_token_stdin: bool,
+    timeout: float | None,
+    ca_file: Path | None,
+    name: str | None,
+    display_name: str,
+    make_default: bool,
+    as_json: bool,
+) -> None:
+    """An SMTP server: STARTTLS, implicit TLS or plain; a password or an XOAUTH2 token from stdin."""
+    from lumina_tui.services import accounts as service
+    from lumina_tui.services.errors import ValidationError
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        if password_stdin and xoauth2_token_stdin:
+            raise ValidationError(
+                "password: give either --password-stdin or --xoauth2-token-stdin, not both", field="password"
+            )
+        secret: str | None = None
+        auth = "none"
+        if password_stdin:
+            secret, auth = _read_secret("password"), "password"
+        elif xoauth2_token_stdin:
+            secret, auth = _read_secret("XOAUTH2 token"), "xoauth2"
+        elif username:
+            auth = "password"  # a login name without a password: the service says what is missing
+        settings: dict[str, Any] = {
+            "host": host,
+            "port": port or DEFAULT_PORTS[security],
+            "security": security,
+            "auth": auth,
+        }
+        if username:
+            settings["username"] = username
+        if timeout is not None:
+            settings["timeout"] = timeout
+        if ca_file is not None:
+            settings["ca_file"] = str(ca_file)
+        rt = runtime()
+        return service.add_account(
+            rt.db,
+            rt.actor,
+            provider="smtp",
+            email=email,
+            name=name,
+            display_name=display_name,
+            settings=settings,
+            secret=secret,
+            make_default=make_default,
+        )
+
+    _print_added(run_guarded(run, as_json=as_json), as_json)
+
+
+def _not_yet(provider: str) -> click.Command:
+    @click.command(provider)
+    @click.option("--email", metavar="ADDR")
+    @json_option
+    def command(email: str | None, as_json: bool) -> None:
+        from lumina_tui.services import accounts as service
+        from lumina_tui.services.runtime import runtime
+
+        def run() -> Any:
+            rt = runtime()
+            return service.add_account(rt.db, rt.actor, provider=provider, email=email or "rep@example.com")
+
+        run_guarded(run, as_json=as_json)
+
+    command.help = "Not available in this build yet (use smtp with an app password for now)."
+    command.short_help = "Not available in this build yet."
+    return command
+
+
+add.add_command(_not_yet("gmail"))
+add.add_command(_not_yet("outlook"))
+
+
+@accounts.command("list")
+@json_option
+def list_command(as_json: bool) -> None:
+    """List sending accounts, the default first."""
+    from lumina_tui.services import accounts as service
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        rt = runtime()
+        return service.list_accounts(rt.db, rt.actor)
+
+    rows = run_guarded(run, as_json=as_json)
+    if as_json:
+        emit_json({"items": [service.as_json(a) for a in rows], "total": len(rows)})
+        return
+    if not rows:
+        click.echo(
+            "No sending accounts yet: `lumina accounts add smtp ...`, or `lumina demo` for a local outbox."
+        )
+        return
+    from lumina_tui.cli import tables
+
+    tables.stdout().print(
+        tables.rows_table(
+            f"Accounts ({len(rows)})",
+            ["name", "email", "where mail goes", "default"],
+            ((a.name, a.email, service.label(a), "yes" if a.is_default else "") for a in rows),
+        )
+    )
+
+
+@accounts.command("test")
+@click.argument("ref", metavar="[ID|NAME|EMAIL]", required=False)
+@json_option
+def test_command(ref: str | None, as_json: bool) -> None:
+    """Check an account without sending: maildir writable; SMTP connect, TLS, login, NOOP."""
+    from lumina_tui.services import accounts as service
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> dict[str, Any]:
+        rt = runtime()
+        return service.test_account(rt.db, rt.actor, ref, rt.settings)
+
+    result = run_guarded(run, as_json=as_json)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"ok: {result['account']['name']}: {result['detail']}")
+
+
+@accounts.command("remove")
+@click.argument("ref", metavar="ID|NAME|EMAIL")
+@json_option
+def remove_command(ref: str, as_json: bool) -> None:
+    """Remove an account and its stored secret (refused while its emails are still waiting to send)."""
+    from lumina_tui.services import accounts as service
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        rt = runtime()
+        return service.remove_account(rt.db, rt.actor, ref)
+
+    account = run_guarded(run, as_json=as_json)
+    if as_json:
+        emit_json(service.as_json(account))
+        return
+    click.echo(f"Removed account {account.name!r} ({account.email}).")
