@@ -6,6 +6,7 @@ which any user on the machine could read in `ps`; it goes to the OS keyring, nev
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ def _read_secret(what: str) -> str:
     """The secret from stdin: one line when piped, a hidden prompt (on stderr) at a terminal."""
     from lumina_tui.services.errors import ValidationError
 
-    stream = click.get_text_stream("stdin")
+    stream = sys.stdin
     if stream.isatty():
         value = click.prompt(what.capitalize(), hide_input=True, err=True, default="", show_default=False)
     else:
