@@ -1,0 +1,187 @@
+"""The send review modal: Enter sends, Esc goes back, blockers disable Enter and say why."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+
+from lumina_tui.services import accounts, drafts, prospects, sending
+from lumina_tui.services.runtime import Runtime, open_runtime
+from lumina_tui.services.send_review import SendReview, build_review
+from lumina_tui.store import utcnow
+from lumina_tui.tui.screens.send_review import SendReviewScreen
+
+pytestmark = pytest.mark.anyio
+
+BODY = (
+    "Hi Ana,\n\n"
+    "Teams like Brightwave's operations group usually lose a day a week to manual reporting. "
+    "We connect the tools you already use and keep the numbers in sync.\n\n"
+    "Would a 15-minute call next Tuesday be useful?\n\nBest,\nSam"
+)
+SCORE = {"spam_risk": 0.08, "reply_probability": 0.41}
+
+
+class ReviewHost(App[None]):
+    """Opens the review the way the composer does and records the answer."""
+
+    def __init__(self, review: SendReview) -> None:
+        super().__init__()
+        self.review = review
+        self.answers: list[bool | None] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(SendReviewScreen(self.review), self.answers.append)
+
+
+@pytest.fixture
+def runtime(settings) -> Runtime:
+    return open_runtime(settings)
+
+
+def _ana(rt: Runtime):
+    return prospects.create(
+        rt.db, rt.actor, email="ana.okafor@brightwave.example", first_name="Ana", last_name="Okafor"
+    )
+
+
+@pytest.fixture
+def ready_review(runtime) -> SendReview:
+    """A real review of a real draft that was emailed six days ago."""
+    accounts.add_account(
+        runtime.db, runtime.actor, provider="maildir", email="rep@outbox.test", make_default=True
+    )
+    ana = _ana(runtime)
+    now = utcnow()
+    earlier = drafts.create(runtime.db, runtime.actor, prospect_id=ana.id, subject="Intro", body="Hi Ana")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sending, "utcnow", lambda: now - timedelta(days=6, hours=2))
+        sending.send(runtime.db, runtime.actor, draft_id=earlier.id, settings=runtime.settings)
+    draft = drafts.create(
+        runtime.db, runtime.actor, prospect_id=ana.id, subject="Quick question about Q3 onboarding", body=BODY
+    )
+    return build_review(runtime.db, runtime.actor, runtime.settings, draft.id, score=SCORE, now=now)
+
+
+@pytest.fixture
+def blocked_review(runtime) -> SendReview:
+    """No account, a leftover field, an empty subject and an "attached" with nothing attached."""
+    ana = _ana(runtime)
+    draft = drafts.create(
+        runtime.db,
+        runtime.actor,
+        prospect_id=ana.id,
+        subject="",
+        body="Hi {{first_name}},\nThe case study is attached.",
+    )
+    return build_review(
+        runtime.db,
+        runtime.actor,
+        runtime.settings,
+        draft.id,
+        extra_warnings=['Unsupported claim: "cut costs by 40%"'],
+        score={"spam_risk": 0.55, "reply_probability": 0.12},
+    )
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+def screen_text(app: App) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_shows_what_will_go_out(ready_review):
+    app = ReviewHost(ready_review)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        text = screen_text(app)
+        assert "Send this email?" in text
+        assert "rep@outbox.test (local outbox, not delivered)" in text
+        assert "Ana Okafor <ana.okafor@brightwave.example>" in text
+        assert "Quick question about Q3 onboarding" in text
+        assert "Teams like Brightwave's operations group" in text
+        assert "spam risk 0.08 · reply prob. 0.41" in text
+        assert "⚠ You emailed Ana 6 days ago." in text
+
+
+async def test_enter_confirms(ready_review):
+    app = ReviewHost(ready_review)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.answers == [True])
+        assert not isinstance(app.screen, SendReviewScreen)
+
+
+async def test_escape_goes_back(ready_review):
+    app = ReviewHost(ready_review)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.answers == [False])
+
+
+async def test_the_buttons_do_the_same_as_the_keys(ready_review):
+    app = ReviewHost(ready_review)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot.click("#review-send")
+        await wait_until(pilot, lambda: app.answers == [True])
+
+
+async def test_blockers_disable_enter_and_say_why(blocked_review):
+    app = ReviewHost(blocked_review)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        screen = app.screen
+        text = screen_text(app)
+        assert "This email cannot be sent yet" in text
+        assert "✖ Fill in {{first_name}}" in text
+        assert "✖ No From account" in text
+        assert "⚠ The subject is empty." in text
+        assert '⚠ Unsupported claim: "cut costs by 40%"' in text
+        assert 'says "attached"' in text
+        assert "⚠ High spam risk (0.55)" in text
+        assert "Send disabled" in text
+        assert screen.check_action("confirm", ()) is None
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.answers == [] and app.screen is screen
+        await pilot.click("#review-send")
+        await pilot.pause(0.1)
+        assert app.answers == []
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.answers == [False])
+
+
+async def test_a_remapped_send_key_confirms(ready_review):
+    app = ReviewHost(ready_review)
+    app.set_keymap({"send_review_confirm": "y"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.answers == [True])
+
+
+# ---- snapshots -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_snapshot_send_review(ready_review, snap_compare, size):
+    assert snap_compare(ReviewHost(ready_review), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_snapshot_send_review_blocked(blocked_review, snap_compare, size):
+    assert snap_compare(ReviewHost(blocked_review), terminal_size=size)
