@@ -4,20 +4,13 @@ real `lumina worker` process started with the test's own LUMINA_HOME.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from memory_keyring import MemoryKeyring, memory_keyring
-from smtp_sink import ReceivedMessage, SmtpSink, _Handler
+from sending_support import TimedSink, WorkerProcess
 
 from lumina_tui.config import Settings
 from lumina_tui.services import accounts, drafts, prospects
@@ -59,60 +52,6 @@ def _close_queues() -> Iterator[None]:
 
     queue.clear_handlers()
     queue.close_all()
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02) -> Any:
-    """Poll a condition until it holds (returns its value) or fail the test at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
-        time.sleep(interval)
-
-
-# -- SMTP ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    at: float  # time.time() when the server accepted the message (end of DATA)
-    message: ReceivedMessage
-
-    @property
-    def email_id(self) -> str:
-        return str(self.message.parsed().get("X-Lumina-Email-Id", ""))
-
-
-class _SlowHandler(_Handler):
-    """Holds DATA for `sink.data_delay` seconds before accepting: a send that is visibly in flight."""
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.sink.data_started.append(time.time())  # type: ignore[attr-defined]
-        if self.sink.data_delay:  # type: ignore[attr-defined]
-            await asyncio.sleep(self.sink.data_delay)  # type: ignore[attr-defined]
-        return await super().handle_DATA(server, session, envelope)
-
-
-class TimedSink(SmtpSink):
-    """The shared SmtpSink, also recording when each message was accepted, with an optional DATA delay."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.acceptances: list[Acceptance] = []
-        self.data_started: list[float] = []
-        self.data_delay = 0.0
-        self._controller.handler = _SlowHandler(self)
-
-    def _record(self, message: ReceivedMessage) -> None:
-        with self._cond:
-            self.acceptances.append(Acceptance(time.time(), message))
-        super()._record(message)
-
-    def count_for(self, email_id: str) -> int:
-        return sum(1 for acceptance in list(self.acceptances) if acceptance.email_id == email_id)
 
 
 @pytest.fixture
@@ -173,92 +112,6 @@ def make_draft(db: Database, actor: Actor, prospect: Prospect) -> Callable[..., 
         )
 
     return make
-
-
-# -- the worker process ----------------------------------------------------------------------------
-
-
-def lumina_command(*args: str) -> list[str]:
-    script = Path(sys.executable).with_name("lumina")
-    if script.exists():
-        return [str(script), *args]
-    return [sys.executable, "-c", "from lumina_tui.cli import main; main(prog_name='lumina')", *args]
-
-
-class WorkerProcess:
-    """A real `lumina worker` subprocess on the test's LUMINA_HOME (environment inherited)."""
-
-    def __init__(self, settings: Settings, env: dict[str, str] | None = None, args: tuple[str, ...] = ()):
-        self.settings = settings
-        self.env = {**os.environ, **(env or {})}
-        self.args = args
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = settings.log_dir / "worker-test.out"
-        self.started: list[float] = []
-
-    def start(self, *, wait_online: bool = True) -> WorkerProcess:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        output = open(self.log, "ab")  # noqa: SIM115 - handed to the child
-        try:
-            self.proc = subprocess.Popen(
-                lumina_command("worker", *self.args),
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-            )
-        finally:
-            output.close()
-        self.started.append(time.time())
-        if wait_online:
-            self.wait_online()
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def wait_online(self, timeout: float = 20.0) -> None:
-        from lumina_tui.services.worker_status import read_status
-
-        def online() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"worker exited early with {self.proc.returncode}: {self.output()}")
-            status = read_status(self.settings)
-            return status.online and status.pid == self.proc.pid
-
-        wait_until(online, timeout=timeout)
-
-    def signal(self, signum: int) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signum)
-
-    def kill(self) -> None:
-        self.signal(signal.SIGKILL)
-        self.wait(10)
-
-    def wait(self, timeout: float = 20.0) -> int:
-        assert self.proc is not None
-        return self.proc.wait(timeout)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def output(self) -> str:
-        try:
-            return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
-        except FileNotFoundError:
-            return ""
-
-    def stop(self) -> None:
-        if self.alive():
-            self.signal(signal.SIGTERM)
-            try:
-                self.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
