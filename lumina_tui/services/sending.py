@@ -434,9 +434,17 @@ def send(
     if existing is not None:
         return _replay(existing, fingerprint)
 
-    plan = _prepare(
-        db, actor, draft_id=draft_id, revision=revision, from_account=from_account, to_email=to_email
-    )
+    try:
+        plan = _prepare(
+            db, actor, draft_id=draft_id, revision=revision, from_account=from_account, to_email=to_email
+        )
+    except AlreadySentError:
+        # A concurrent sender of this very key may have frozen the draft since our lookup.
+        with db.read() as session:
+            existing = _by_key(session, actor.workspace_id, key)
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
     try:
         email = _insert(
             db, actor, settings, plan, key=key, fingerprint=fingerprint, suggestions=suggestion_ids
@@ -493,6 +501,7 @@ def _insert(
     with db.write() as session:
         existing = _by_key(session, actor.workspace_id, key)
         if existing is not None:
+            session.expunge(existing)  # keep it loaded: leaving by exception rolls back and expires
             raise _Replay(existing)
         _check_not_suppressed(session, actor, plan.to_email)
         now = utcnow()
