@@ -132,7 +132,7 @@ def run_worker(
         )
         heartbeat_writer = HeartbeatWriter(settings, ctx.worker_id, worker.threads)
         heartbeat_writer.start()
-        report = tasks.sweep(ctx, startup=True)
+        report = tasks.sweep(ctx)
         log.info(
             "worker %s started: %d threads; start-up sweep took back %d and rang %d",
             ctx.worker_id,

@@ -369,12 +369,13 @@ class SweepReport:
     enqueued: int
 
 
-def sweep(ctx: WorkerContext, *, startup: bool = False) -> SweepReport:
+def sweep(ctx: WorkerContext, *, grace_seconds: float | None = None) -> SweepReport:
     """Take back the rows of dead or overdue claims, and ring again for due rows that were lost.
 
-    At start-up every due PENDING_SEND row gets a doorbell (the previous worker may have died with
-    jobs in hand). Later sweeps only ring for rows due for longer than one sweep interval: a row
-    whose doorbell is merely waiting in a busy queue should not get a second one every minute.
+    Taken-back rows are rung at once (their job died with the worker). Other PENDING_SEND rows are
+    rung only when due for longer than `grace_seconds` (default: one sweep interval): a queued
+    doorbell survives a worker's death, so a row merely waiting behind others in a busy queue
+    should not get a second doorbell on every restart and every sweep.
     """
     now = utcnow()
     reclaimed_ids: list[str] = []
@@ -403,7 +404,7 @@ def sweep(ctx: WorkerContext, *, startup: bool = False) -> SweepReport:
                     updated_at=now,
                 )
             )
-    grace = 0.0 if startup else ctx.settings.worker.sweep_interval_seconds
+    grace = ctx.settings.worker.sweep_interval_seconds if grace_seconds is None else grace_seconds
     cutoff = now - timedelta(seconds=grace)
     with ctx.db.read() as session:
         due = session.execute(

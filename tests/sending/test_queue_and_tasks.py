@@ -297,7 +297,7 @@ def test_a_periodic_sweep_rings_only_rows_overdue_by_a_sweep_interval(
     queue.get_huey(settings).flush()
     ctx.settings = load_settings(worker={"sweep_interval_seconds": 3600})
     assert tasks.sweep(ctx).enqueued == 0  # just due: its doorbell may still be on its way
-    assert tasks.sweep(ctx, startup=True).enqueued == 1
+    assert tasks.sweep(ctx, grace_seconds=0).enqueued == 1
 
 
 def test_after_an_interrupted_send_the_provider_is_asked_first(

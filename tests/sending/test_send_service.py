@@ -508,7 +508,7 @@ def test_a_failed_enqueue_loses_nothing_the_sweep_rings_later(
     ctx = tasks.WorkerContext(
         settings=settings, db=db, worker_id=tasks.new_worker_id(), providers=ProviderPool(db, settings)
     )
-    report = tasks.sweep(ctx, startup=True)
+    report = tasks.sweep(ctx, grace_seconds=0)
     assert report.enqueued == 1 and queue.queued_count(settings) == 1
 
 
