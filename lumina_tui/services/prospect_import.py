@@ -113,7 +113,7 @@ class ImportReport:
     imported: int = 0
     updated: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
-    companies: int = 0  # company_data rows created or filled in (one per domain per batch)
+    companies: int = 0  # company_data rows created or filled in (one per domain)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -183,6 +183,23 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] > counts[","] else ","
 
 
+class _LineFeed:
+    """The physical lines, handed to csv.reader one at a time; `position` can be moved back."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.position = 0
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        if self.position >= len(self.lines):
+            raise StopIteration
+        self.position += 1
+        return self.lines[self.position - 1]
+
+
 def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(first physical line, cells or None, error) for each record.
 
@@ -190,34 +207,28 @@ def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str] 
     a record spanning several lines does not have the header's shape, only its first line is
     rejected and parsing resumes on the next line, so one stray quote costs one row.
     """
-    index = 0
+    feed = _LineFeed(lines)
+    reader = csv.reader(feed, delimiter=delimiter)
     expected: int | None = None
-    while index < len(lines):
-        consumed = 0
-
-        def feed(start: int = index) -> Iterator[str]:
-            nonlocal consumed
-            for position in range(start, len(lines)):
-                consumed += 1
-                yield lines[position]
-
-        reader = csv.reader(feed(), delimiter=delimiter)
+    while feed.position < len(lines):
+        start = feed.position
         try:
             cells = next(reader)
-        except csv.Error as exc:
-            yield index + 1, None, f"the line could not be read as CSV ({exc})"
-            index += 1
-            continue
         except StopIteration:
             return
-        if expected is None:
-            expected = len(cells)
-        if consumed > 1 and _shape_mismatch(cells, expected):
-            yield index + 1, None, 'a quote (") opened on this line is never closed'
-            index += 1
-            continue
-        yield index + 1, cells, None
-        index += max(consumed, 1)
+        except csv.Error as exc:
+            yield start + 1, None, f"the line could not be read as CSV ({exc})"
+            cells = None
+        else:
+            if expected is None:
+                expected = len(cells)
+            if feed.position - start == 1 or not _shape_mismatch(cells, expected):
+                yield start + 1, cells, None
+                continue
+            yield start + 1, None, 'a quote (") opened on this line is never closed'
+        # Resume on the line after the bad record's first one, with a parser in a clean state.
+        feed.position = start + 1
+        reader = csv.reader(feed, delimiter=delimiter)
 
 
 def _shape_mismatch(cells: list[str], expected: int) -> bool:
@@ -400,8 +411,14 @@ def _timestamp() -> str:
     return utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _store_batch(db: Database, actor: Actor, batch: list[ProspectRow], report: ImportReport) -> None:
-    companies: dict[str, dict[str, str]] = {}
+def _store_batch(
+    db: Database,
+    actor: Actor,
+    batch: list[ProspectRow],
+    companies: dict[str, dict[str, str]],
+    report: ImportReport,
+) -> None:
+    """One transaction: the batch's prospects, then the companies first seen in it."""
     with db.write() as session:
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         now = _timestamp()
@@ -432,13 +449,25 @@ def _store_batch(db: Database, actor: Actor, batch: list[ProspectRow], report: I
                 report.imported += 1
             else:
                 report.updated += 1
-            if row.company_domain:
-                # Later rows of the same company fill in what earlier ones left empty.
-                companies.setdefault(row.company_domain, {}).update(row.company)
         cursor.close()
         for domain, values in companies.items():
             company_data.upsert(session, actor, domain, values)
         report.companies += len(companies)
+
+
+def _companies_per_batch(rows: list[ProspectRow]) -> list[dict[str, dict[str, str]]]:
+    """Each company's values merged over the whole file (later non-empty values win), to be written
+    once, in the batch where its domain first appears: one upsert per company, not per row."""
+    merged: dict[str, dict[str, str]] = {}
+    first_batch: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        if row.company_domain:
+            merged.setdefault(row.company_domain, {}).update(row.company)
+            first_batch.setdefault(row.company_domain, index // BATCH_ROWS)
+    batches: list[dict[str, dict[str, str]]] = [{} for _ in range(0, len(rows), BATCH_ROWS)]
+    for domain, batch in first_batch.items():
+        batches[batch][domain] = merged[domain]
+    return batches
 
 
 def import_csv(
@@ -459,10 +488,11 @@ def import_csv(
     done = len(parsed.rejected)
     if progress:
         progress(done, total)
-    for start in range(0, len(parsed.rows), BATCH_ROWS):
+    companies = _companies_per_batch(parsed.rows)
+    for number, start in enumerate(range(0, len(parsed.rows), BATCH_ROWS)):
         batch = parsed.rows[start : start + BATCH_ROWS]
         try:
-            _store_batch(db, actor, batch, report)
+            _store_batch(db, actor, batch, companies[number], report)
         except (OperationalError, sqlite3.OperationalError) as exc:
             raise StorageError(
                 f"the import stopped at line {batch[0].line} ({getattr(exc, 'orig', exc)}); "

@@ -305,3 +305,19 @@ def test_a_missing_file_is_an_io_error(db, actor, tmp_path: Path) -> None:
 def test_a_header_only_file_imports_nothing(db, actor) -> None:
     report = prospect_import.import_csv(db, actor, io.BytesIO(b"Email,First Name\n"))
     assert report.as_json() == {"imported": 0, "updated": 0, "rejected": [], "companies": 0}
+
+
+def test_an_unreadable_line_costs_that_line_only(db, actor) -> None:
+    data = b"Email,Notes\na@x.test,ok\nb@x.test," + b"x" * 200_000 + b"\nc@x.test,fine\n"
+    report = prospect_import.import_csv(db, actor, io.BytesIO(data))
+    assert report.imported == 2
+    assert [(row.line, "could not be read as CSV" in row.reason) for row in report.rejected] == [(3, True)]
+
+
+def test_one_company_upsert_per_domain_with_later_values_filling_in(db, actor) -> None:
+    rows = "".join(f"p{i}@acme.test,Acme,,\n" for i in range(1_200))
+    data = ("Email,Company,Industry,City\n" + rows + "last@acme.test,,Robotics,Lyon\n").encode()
+    report = prospect_import.import_csv(db, actor, io.BytesIO(data))
+    assert (report.imported, report.companies) == (1_201, 1)
+    company = company_data.lookup(db, actor, "acme.test")
+    assert (company.name, company.industry, company.location) == ("Acme", "Robotics", "Lyon")
