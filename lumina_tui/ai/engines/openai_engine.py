@@ -1,0 +1,383 @@
+"""The OpenAI-compatible engine (OpenAI, Azure-style gateways, Ollama, llama.cpp, vLLM).
+
+Three things the SDK does not do for us:
+- A hard budget for the whole call. The SDK's `timeout` is per attempt and it retries on its own,
+  so a 30 s timeout can take minutes. Here the SDK never retries (`max_retries=0`); this module
+  retries 429/5xx/connection errors itself, each attempt gets only the time left, a retry that
+  would overrun the deadline is not made, and the caller stops waiting at the deadline even if a
+  server trickles bytes.
+- Graceful degradation across servers: structured output (json_schema) parsed into a pydantic
+  model first; if the server rejects json_schema, JSON mode; if that is rejected too, plain text
+  with the JSON extracted. A model that rejects `temperature=0` is retried without it. What a
+  server supports is remembered per (base URL, model) for the life of the process.
+- One error type: every failure becomes `AIError` with a code the composer can show.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import openai
+from pydantic import BaseModel, ValidationError
+
+from ..errors import AIError
+from ..models import EngineOutput, EngineRequest
+from ..prompt import build_messages
+from ..ratelimit import limiter_for
+
+log = logging.getLogger(__name__)
+
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+#: Local servers ignore the key, but the SDK insists on one.
+PLACEHOLDER_KEY = "lumina-local"
+MAX_ATTEMPTS = 3
+Mode = Literal["schema", "json", "text"]
+
+
+class Reply(BaseModel):
+    """What we ask the model for (the json_schema sent with structured output)."""
+
+    subject: str | None
+    body: str
+
+
+@dataclass
+class _Capabilities:
+    """What one server/model pair accepts, learned from its 400s."""
+
+    mode: Mode = "schema"
+    temperature: bool = True
+
+
+_capabilities: dict[tuple[str, str], _Capabilities] = {}
+_clients: dict[tuple[str | None, str], openai.OpenAI] = {}
+_shared_lock = threading.Lock()
+
+
+def _client(base_url: str | None, api_key: str) -> openai.OpenAI:
+    """One SDK client per server and key: building one costs tens of ms (TLS context, pools)."""
+    key = (base_url, api_key)
+    with _shared_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = openai.OpenAI(
+                api_key=api_key, base_url=base_url, max_retries=0
+            )
+        return client
+
+
+def reset_shared_state() -> None:
+    """Forget cached clients and learned capabilities (tests; or after settings change)."""
+    with _shared_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+        _capabilities.clear()
+
+
+class _Unsupported(Exception):
+    def __init__(self, what: Literal["temperature", "response_format"]) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class _Retryable(Exception):
+    def __init__(self, error: AIError, delay: float | None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.delay = delay
+
+
+def _error_text(err: openai.APIStatusError) -> str:
+    body = err.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        return json.dumps(body)[:300]
+    return str(err.message)[:300]
+
+
+def _retry_after(err: openai.APIStatusError) -> float | None:
+    headers = err.response.headers
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return max(0.0, float(value) / scale)
+            except ValueError:
+                continue
+    return None
+
+
+def _extract_json(text: str) -> dict[str, Any] | None:
+    """JSON from a plain-text reply: fenced, bare, or the first {...} block."""
+    stripped = text.strip()
+    fenced = re.search(r"```(?:json)?\s*(\{.*?\})\s*```", stripped, re.DOTALL)
+    candidates = [fenced.group(1)] if fenced else []
+    candidates.append(stripped)
+    first, last = stripped.find("{"), stripped.rfind("}")
+    if 0 <= first < last:
+        candidates.append(stripped[first : last + 1])
+    for candidate in candidates:
+        try:
+            data = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
+
+
+class OpenAIEngine:
+    """Chat completions against any OpenAI-compatible server, inside a hard time budget."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        model: str,
+        budget_seconds: float = 30.0,
+        requests_per_minute: int | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.model = model
+        self.budget_seconds = budget_seconds
+        self.requests_per_minute = requests_per_minute
+        self._server = self.base_url or OPENAI_DEFAULT_URL
+        self._api_key = api_key or PLACEHOLDER_KEY
+
+    # ------------------------------------------------------------------------------ public
+
+    def generate(self, request: EngineRequest) -> EngineOutput:
+        deadline = time.monotonic() + self.budget_seconds
+        limiter_for(self._server, self.requests_per_minute).acquire(deadline)
+        messages = build_messages(request)
+        return self._within_deadline(lambda: self._complete(messages, deadline), deadline)
+
+    # ---------------------------------------------------------------------------- plumbing
+
+    def _timeout_error(self) -> AIError:
+        return AIError(
+            "timeout",
+            f"The AI server at {self._server} did not answer within {self.budget_seconds:g} s. "
+            "Your draft is unchanged; try again, or use the offline engine.",
+            engine=self.name,
+        )
+
+    def _within_deadline(self, call: Any, deadline: float) -> EngineOutput:
+        """Run `call` in a helper thread and stop waiting at the deadline, whatever it does."""
+        outcome: dict[str, Any] = {}
+        finished = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome["value"] = call()
+            except BaseException as exc:  # handed to the caller below
+                outcome["error"] = exc
+            finally:
+                finished.set()
+
+        threading.Thread(target=run, name="lumina-ai-request", daemon=True).start()
+        if not finished.wait(max(0.0, deadline - time.monotonic()) + 0.05):
+            raise self._timeout_error()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    def _capabilities(self) -> _Capabilities:
+        key = (self._server, self.model)
+        with _shared_lock:
+            return _capabilities.setdefault(key, _Capabilities())
+
+    def _complete(self, messages: list[dict[str, str]], deadline: float) -> EngineOutput:
+        caps = self._capabilities()
+        while True:
+            try:
+                return self._with_retries(caps.mode, caps.temperature, messages, deadline)
+            except _Unsupported as unsupported:
+                if unsupported.what == "temperature" and caps.temperature:
+                    log.info("%s/%s rejects temperature=0; retrying without", self._server,
+                             self.model)
+                    caps.temperature = False
+                elif unsupported.what == "response_format" and caps.mode != "text":
+                    caps.mode = "json" if caps.mode == "schema" else "text"
+                    log.info("%s/%s lacks that response_format; falling back to %s mode",
+                             self._server, self.model, caps.mode)
+                else:
+                    raise AIError(
+                        "bad_request",
+                        f"The AI server rejected the request ({unsupported.what}).",
+                        engine=self.name,
+                    ) from None
+
+    def _with_retries(
+        self, mode: Mode, temperature: bool, messages: list[dict[str, str]], deadline: float
+    ) -> EngineOutput:
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._timeout_error()
+            attempt += 1
+            try:
+                return self._attempt(mode, temperature, messages, remaining)
+            except _Retryable as retryable:
+                delay = retryable.delay if retryable.delay is not None else 0.25 * 2 ** (
+                    attempt - 1
+                )
+                out_of_time = time.monotonic() + delay >= deadline
+                if attempt >= MAX_ATTEMPTS or out_of_time:
+                    raise retryable.error from None
+                log.info("AI request failed (%s); retry %d in %.2f s", retryable.error.code,
+                         attempt, delay)
+                time.sleep(delay)
+
+    def _attempt(
+        self, mode: Mode, temperature: bool, messages: list[dict[str, str]], timeout: float
+    ) -> EngineOutput:
+        client = _client(self.base_url, self._api_key)
+        options: dict[str, Any] = {"model": self.model, "messages": messages, "timeout": timeout}
+        if temperature:
+            options["temperature"] = 0
+        try:
+            if mode == "schema":
+                completion = client.chat.completions.parse(response_format=Reply, **options)
+                choice = completion.choices[0]
+                if choice.message.refusal:
+                    raise AIError("bad_response",
+                                  f"The model declined: {choice.message.refusal}", engine=self.name)
+                parsed = choice.message.parsed
+                if parsed is None:
+                    raise AIError("bad_response", "The AI server returned an empty reply.",
+                                  engine=self.name)
+                return self._output(parsed.subject, parsed.body)
+            if mode == "json":
+                options["response_format"] = {"type": "json_object"}
+            completion = client.chat.completions.create(**options)
+            if not completion.choices:
+                raise AIError("bad_response", "The AI server returned no choices.",
+                              engine=self.name)
+            choice = completion.choices[0]
+            if choice.finish_reason == "length":
+                raise openai.LengthFinishReasonError(completion=completion)
+            return self._from_text(choice.message.content or "", strict=mode == "json")
+        except (AIError, _Unsupported, _Retryable):
+            raise
+        except openai.LengthFinishReasonError:
+            raise AIError(
+                "truncated",
+                "The AI reply was cut off by the model's length limit; try a shorter draft or "
+                "a model with a larger output limit.",
+                engine=self.name,
+            ) from None
+        except openai.ContentFilterFinishReasonError:
+            raise AIError("bad_response", "The AI server's content filter blocked the reply.",
+                          engine=self.name) from None
+        except openai.APITimeoutError:
+            raise self._timeout_error() from None
+        except openai.APIConnectionError as err:
+            raise _Retryable(
+                AIError(
+                    "unreachable",
+                    f"Could not reach the AI server at {self._server} ({err.__cause__ or err}). "
+                    "Check LUMINA_AI_BASE_URL and your network; drafting and sending still work.",
+                    engine=self.name,
+                ),
+                None,
+            ) from None
+        except openai.RateLimitError as err:
+            wait = _retry_after(err)
+            hint = f" in {wait:g} s" if wait is not None else " in a moment"
+            raise _Retryable(
+                AIError("rate_limited",
+                        f"The AI server is rate limiting requests (HTTP 429); try again{hint}.",
+                        retry_after=wait, engine=self.name),
+                wait,
+            ) from None
+        except openai.APIStatusError as err:
+            raise self._status_error(err) from None
+        except ValidationError as err:
+            raise AIError(
+                "bad_response",
+                f"The AI server's reply was not the JSON Lumina asked for ({err.error_count()} "
+                "problem(s)); try again or another model.",
+                engine=self.name,
+            ) from None
+        except openai.OpenAIError as err:
+            raise AIError("bad_response", f"The AI request failed: {err}",
+                          engine=self.name) from None
+
+    def _status_error(self, err: openai.APIStatusError) -> Exception:
+        status, text = err.status_code, _error_text(err)
+        lowered = text.lower()
+        if status in {400, 422}:
+            if "temperature" in lowered:
+                return _Unsupported("temperature")
+            if any(word in lowered for word in ("response_format", "json_schema", "json_object",
+                                                "structured output", "schema")):
+                return _Unsupported("response_format")
+            return AIError("bad_request", f"The AI server rejected the request: {text}",
+                           engine=self.name)
+        if status in {401, 403}:
+            return AIError(
+                "auth",
+                f"The AI server refused the API key (HTTP {status}). Check LUMINA_AI_API_KEY.",
+                engine=self.name,
+            )
+        if status == 404:
+            return AIError(
+                "bad_request",
+                f"The AI server does not know model {self.model!r} or this endpoint (HTTP 404): "
+                f"{text}",
+                engine=self.name,
+            )
+        if status >= 500 or status in {408, 409}:
+            return _Retryable(
+                AIError("server_error",
+                        f"The AI server failed (HTTP {status}); try again shortly.",
+                        engine=self.name),
+                _retry_after(err),
+            )
+        return AIError("bad_request", f"The AI server answered HTTP {status}: {text}",
+                       engine=self.name)
+
+    def _from_text(self, content: str, *, strict: bool) -> EngineOutput:
+        data = _extract_json(content)
+        if data is not None:
+            try:
+                reply = Reply.model_validate({"subject": data.get("subject"), **data})
+            except ValidationError:
+                reply = None
+            if reply is not None:
+                return self._output(reply.subject, reply.body)
+        if strict or not content.strip():
+            raise AIError(
+                "bad_response",
+                "The AI server's reply was not the JSON Lumina asked for; try again or another "
+                "model.",
+                engine=self.name,
+            )
+        # Plain-text servers: an optional "Subject:" line, then the body.
+        match = re.match(r"\s*subject:\s*(?P<subject>.+?)\n+(?P<body>.*)", content,
+                         re.IGNORECASE | re.DOTALL)
+        if match:
+            return self._output(match["subject"], match["body"])
+        return self._output(None, content)
+
+    def _output(self, subject: str | None, body: str) -> EngineOutput:
+        body = body.strip("\n")
+        if not body.strip():
+            raise AIError("bad_response", "The AI server returned an empty body.",
+                          engine=self.name)
+        subject = subject.strip() if subject and subject.strip() else None
+        return EngineOutput(subject=subject, body=body)

@@ -1,0 +1,294 @@
+"""Find checkable facts in text: URLs, emails, money, percentages, times, dates, numbers, names.
+
+Each fact comes with a canonical value, so the same fact written two ways compares equal:
+"1,200" = "1200" = "1.2k"; "40%" = "40 percent" = "forty percent"; "$2M" = "$2 million" =
+"$2,000,000"; "3pm" = "15:00"; "https://lumina.example/" = "lumina.example". Grounding compares
+canonical values; it never compares raw strings. Facts are found in priority order (a URL before the
+numbers inside it, money before its number) and each character belongs to at most one fact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# ------------------------------------------------------------------------------------ the fact
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    kind: str  # url, email, money, percent, time, date, number
+    text: str
+    start: int
+    end: int
+    values: tuple[object, ...]  # canonical forms; a fact is supported if any one is
+
+
+# -------------------------------------------------------------------------------- number words
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, *_SCALES], key=len, reverse=True))
+NUMBER_WORDS = re.compile(
+    rf"\b(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b", re.IGNORECASE
+)
+
+
+def words_to_number(text: str) -> int | None:
+    """'forty-five' -> 45, 'two hundred' -> 200, 'fifteen million five hundred thousand' -> ..."""
+    total = current = 0
+    seen = False
+    for word in re.split(r"[\s-]+", text.lower()):
+        if word == "and" or not word:
+            continue
+        if word in _UNITS:
+            current += _UNITS[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        elif word in _SCALES:
+            total += max(current, 1) * _SCALES[word]
+            current = 0
+        else:
+            return None
+        seen = True
+    return total + current if seen else None
+
+
+# ----------------------------------------------------------------------------------- patterns
+
+_TLDS = (
+    "com|net|org|io|co|ai|app|dev|example|test|invalid|ly|gl|me|us|uk|de|fr|es|it|nl|biz|info|"
+    "gd|cc|gy|so|xyz|tech|cloud|edu|gov|ca|au|in|jp|to|sh|link|page|site|online|store|at"
+)
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+URL = re.compile(
+    r"(?:\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+"
+    rf"|(?<![\w@.-])(?:[A-Za-z0-9-]+\.)+(?:{_TLDS})\b(?:/[^\s<>\"')\]]*)?)",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?'\""
+
+_MAGNITUDE = {
+    "k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "mn": 1_000_000,
+    "million": 1_000_000, "b": 1_000_000_000, "bn": 1_000_000_000, "billion": 1_000_000_000,
+}
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_MAG = r"(?:\s?(?:k|m|mm|mn|bn|b)\b|\s(?:thousand|million|billion)\b)"
+MONEY = re.compile(
+    rf"(?P<cur>[$€£¥])\s?(?P<num>{_NUM})(?P<mag>{_MAG})?"
+    rf"|(?P<num2>{_NUM})(?P<mag2>{_MAG})?\s?(?:dollars|usd|euros?|eur|pounds|gbp)\b"
+    rf"|\b(?:usd|eur|gbp)\s?(?P<num3>{_NUM})(?P<mag3>{_MAG})?"
+    rf"|(?P<words>{NUMBER_WORDS.pattern})\s+(?:dollars|euros|pounds)\b",
+    re.IGNORECASE,
+)
+PERCENT = re.compile(
+    rf"(?P<num>{_NUM})\s?(?:%|percent\b|per\s?cent\b|pct\b)"
+    rf"|(?P<words>{NUMBER_WORDS.pattern})[\s-]+(?:percent|per\s?cent)\b",
+    re.IGNORECASE,
+)
+_TZ = r"(?:\s?(?:ET|EST|EDT|CT|CST|CDT|MT|MST|MDT|PT|PST|PDT|UTC|GMT|CET|CEST|BST|IST))?"
+TIME = re.compile(
+    rf"\b(?P<h>1[0-2]|0?[1-9])(?::(?P<m>[0-5]\d))?\s?(?P<ap>a\.?m\.?|p\.?m\.?)(?![A-Za-z]){_TZ}"
+    rf"|\b(?P<h24>[01]?\d|2[0-3]):(?P<m24>[0-5]\d)\b{_TZ}"
+    rf"|\b(?P<word>noon|midnight)\b"
+    rf"|\b(?P<oc>1[0-2]|[1-9]) o'clock\b",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "oct": 10, "nov": 11, "dec": 12,
+}
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_FULL_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+)
+_WEEKDAYS = {
+    "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6,
+    "sunday": 7, "tues": 2, "thurs": 4,
+}
+DATE = re.compile(
+    r"\b(?P<iso>(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2}))\b"
+    r"|(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\d/])"
+    rf"|\b(?P<md_m>{_MONTH})\.?\s+(?P<md_d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<md_y>\d{{4}}))?"
+    rf"|\b(?P<dm_d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_m>{_MONTH})\b\.?(?:,?\s+(?P<dm_y>\d{{4}}))?"
+    rf"|(?P<mo_pre>\b(?:in|by|since|until|till|before|after|from|during|through|early|late|mid|"
+    rf"end of|this|next|last|of)\s+)(?P<mo>{_FULL_MONTH})\b(?!\s+(?:I|we|you|he|she|they|it)\b)"
+    rf"|\b(?P<mo2>(?!May\b){_FULL_MONTH})\b"
+    r"|(?<!Happy )\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Tues|Thurs)"
+    r"\b(?!s\b|'s\b)"
+    r"|\b(?P<q>Q[1-4]|H[12])\b(?:\s+(?P<qy>\d{4}))?"
+    r"|\b(?P<rel>tomorrow|tonight|yesterday|(?:next|this|last)\s+(?:week|month|quarter|year)"
+    r"|end\s+of\s+(?:the\s+)?(?:week|month|quarter|year))\b"
+    r"|(?<![\d,.$€£-])\b(?P<year>19[5-9]\d|20\d\d)\b(?![\d%]|,\d|-\d)",
+)
+PHONE = re.compile(r"(?:\+?\d{1,2}[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])?\d{3}[.-]\d{4}\b")
+RANGE = re.compile(
+    rf"(?<![\w.$€£])(?:between\s+)?(?P<lo>{_NUM})\s?(?:-|–|to|and)\s?(?P<hi>{_NUM})(?![\w%])"
+)
+NUMBER = re.compile(
+    rf"(?<![\w.])(?P<num>{_NUM})(?:(?P<mag>\s?(?:k|m|mm|bn)\b|\s(?:thousand|million|billion)\b)"
+    r"|(?P<mult>\s?[x×](?![\w]))|(?:st|nd|rd|th)\b)?"
+)
+#: Idioms that contain digits but state nothing ("24/7", "1:1 meetings", "Office 365").
+NOT_FACTS = re.compile(r"\b(?:24/7|24x7|1:1|1-on-1|one-on-one|365|2FA|B2B|B2C|P\.S\.)", re.I)
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _magnitude(text: str | None) -> int:
+    return _MAGNITUDE.get(text.strip().lower(), 1) if text else 1
+
+
+def _canon(value: Decimal | int) -> str:
+    """One spelling per quantity: 1200, 1200.0 and 1.2e3 all become '1200'."""
+    text = format(Decimal(value).normalize(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def normalize_url(text: str) -> tuple[str, str]:
+    """(host without www, host+path without scheme, trailing slash or case) for comparison."""
+    lowered = text.strip().rstrip(_TRAILING)
+    lowered = re.sub(r"^[a-z]+://", "", lowered, flags=re.IGNORECASE)
+    host, _, rest = lowered.partition("/")
+    host = host.lower().removeprefix("www.")
+    path = rest.rstrip("/")
+    return host, f"{host}/{path}" if path else host
+
+
+class _Claimed:
+    """Character spans already taken by an earlier, more specific fact."""
+
+    def __init__(self, size: int) -> None:
+        self.taken = bytearray(size)
+
+    def free(self, start: int, end: int) -> bool:
+        return not any(self.taken[start:end])
+
+    def take(self, start: int, end: int) -> None:
+        self.taken[start:end] = b"\x01" * (end - start)
+
+
+def find_facts(text: str) -> list[Fact]:
+    """Every checkable fact in `text`, ordered by position."""
+    if not text:
+        return []
+    claimed = _Claimed(len(text))
+    facts: list[Fact] = []
+
+    def add(kind: str, start: int, end: int, values: tuple[object, ...]) -> None:
+        if end > start and claimed.free(start, end):
+            claimed.take(start, end)
+            facts.append(Fact(kind, text[start:end], start, end, values))
+
+    for match in NOT_FACTS.finditer(text):
+        claimed.take(match.start(), match.end())
+    for match in EMAIL.finditer(text):
+        add("email", match.start(), match.end(), (match.group().lower(),))
+    for match in URL.finditer(text):
+        raw = match.group().rstrip(_TRAILING)
+        if not claimed.free(match.start(), match.start() + len(raw)):
+            continue
+        host, full = normalize_url(raw)
+        add("url", match.start(), match.start() + len(raw), (full, host))
+    for match in MONEY.finditer(text):
+        if match["words"]:
+            amount = words_to_number(match["words"])
+            value = Decimal(amount) if amount is not None else None
+        else:
+            number = match["num"] or match["num2"] or match["num3"]
+            mag = match["mag"] or match["mag2"] or match["mag3"]
+            base = _number(number)
+            value = base * _magnitude(mag) if base is not None else None
+        if value is not None:
+            end = match.end()
+            add("money", match.start(), end, (("money", _canon(value)),))
+    for match in PERCENT.finditer(text):
+        if match["words"]:
+            amount = words_to_number(match["words"])
+            value = Decimal(amount) if amount is not None else None
+        else:
+            value = _number(match["num"])
+        if value is not None:
+            add("percent", match.start(), match.end(), (("percent", _canon(value)),))
+    for match in TIME.finditer(text):
+        if match["word"]:
+            minutes = 720 if match["word"].lower() == "noon" else 0
+        elif match["oc"]:
+            minutes = int(match["oc"]) * 60
+        elif match["h24"] is not None:
+            minutes = int(match["h24"]) * 60 + int(match["m24"])
+        else:
+            hour = int(match["h"]) % 12 + (12 if match["ap"].lower().startswith("p") else 0)
+            minutes = hour * 60 + int(match["m"] or 0)
+        # An hour without am/pm ("at 3") is too vague to check; "3pm" is a claim.
+        add("time", match.start(), match.end(), (("time", minutes),))
+    for match in DATE.finditer(text):
+        values: tuple[object, ...]
+        kind = "date"
+        if match["iso"]:
+            values = (("md", int(match["im"]), int(match["id"])),)
+        elif match["a"]:
+            a, b = int(match["a"]), int(match["b"])
+            if not (1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)):
+                continue
+            values = (("md", a, b), ("md", b, a))  # US or European order: either counts
+        elif match["md_m"]:
+            values = (("md", _MONTHS[match["md_m"][:3].lower()], int(match["md_d"])),)
+        elif match["dm_m"]:
+            values = (("md", _MONTHS[match["dm_m"][:3].lower()], int(match["dm_d"])),)
+        elif match["mo"] or match["mo2"]:
+            month = match["mo"] or match["mo2"]
+            start = match.start("mo") if match["mo"] else match.start()
+            if claimed.free(start, start + len(month)):
+                add("date", start, start + len(month), (("month", _MONTHS[month[:3].lower()]),))
+            continue
+        elif match["wd"]:
+            values = (("weekday", _WEEKDAYS[match["wd"].lower()]),)
+        elif match["q"]:
+            values = (("period", match["q"].upper()),)
+        elif match["rel"]:
+            values = (("relative", re.sub(r"\s+", " ", match["rel"].lower())),)
+        else:
+            values = (("year", int(match["year"])),)
+        add(kind, match.start(), match.end(), values)
+    for match in PHONE.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        add("number", match.start(), match.end(), (("phone", digits[-7:]),))
+    for match in RANGE.finditer(text):
+        lo, hi = _number(match["lo"]), _number(match["hi"])
+        if lo is None or hi is None or hi <= lo:
+            continue
+        add("number", match.start(), match.end(), (("range", _canon(lo), _canon(hi)),))
+    for match in NUMBER.finditer(text):
+        base = _number(match["num"])
+        if base is None:
+            continue
+        value = base * _magnitude(match["mag"])
+        add("number", match.start(), match.end(), (("number", _canon(value)),))
+    for match in NUMBER_WORDS.finditer(text):
+        amount = words_to_number(match.group())
+        # "one quick question", "two teams": small counts are figures of speech, not claims.
+        if amount is None or amount <= 10:
+            continue
+        add("number", match.start(), match.end(), (("number", _canon(amount)),))
+    facts.sort(key=lambda fact: fact.start)
+    return facts

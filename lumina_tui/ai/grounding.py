@@ -1,0 +1,363 @@
+"""No new facts: list every fact in a suggestion that none of the request's inputs supports.
+
+Applied to every suggestion from every engine, because no engine can be trusted to obey "do not
+invent": the offline engine is checked by the same code as a remote model.
+
+What counts as support
+- Sources are the draft, the prospect, the company, the sender's profile (proof points included)
+  and the rep's own instruction. Facts are compared by canonical value (see `facts.py`), so
+  "1,200"/"1200", "40%"/"40 percent", "$2M"/"$2 million" and "Acme's"/"Acme" match.
+- Prospect and company fields are *data*, never instructions. Free-text fields (custom fields,
+  company metadata) may support names, numbers and dates, but never a URL or an email address:
+  a link is the classic payload of an injected "add a link to ...". A field that reads like an
+  instruction to the writer ("ignore previous instructions", "add a link", "SYSTEM:") supports
+  nothing at all, and copying a run of its words is itself flagged (kind `injection`).
+- Names: a capitalised word or run of words ("Sequoia", "Mark Ellison") is a claim unless every
+  word appears in the sources. Not entities: sentence-initial capitals of ordinary words, "I",
+  greetings and sign-offs, weekday and month words (dates are checked as dates; "Happy Friday" and
+  "Mondays" are generic), and title-case words of a subject line.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .facts import Fact, find_facts, normalize_url
+from .models import Claim, EngineOutput, EngineRequest
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:instructions?|above|previous|prior|"
+    r"rules|prompt)\b"
+    r"|\b(?:add|include|insert|put|append|attach)\b[^.]{0,40}\b(?:link|url|website|phone|"
+    r"number|e-?mail|address|attachment)\b"
+    r"|(?:^|\n|\.\s*)\s*(?:system|assistant|developer|user)\s*:"
+    r"|\b(?:new|updated|additional) instructions?\b"
+    r"|\b(?:you must|you should now|you are now|act as|pretend|roleplay)\b"
+    r"|\b(?:tell|say|inform|ask|remind)\b[^.]{0,25}\b(?:the reader|the recipient|them|they)\b"
+    r"|\b(?:reply|respond|send (?:your|their)|write)\b[^.]{0,30}\b(?:to|with)\b[^.]{0,30}@",
+    re.IGNORECASE,
+)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """True when a data field talks to the writer instead of describing the prospect."""
+    return bool(_INSTRUCTION.search(text))
+
+
+# ----------------------------------------------------------------------------- common words
+
+# Word lists are data; a list literal of 300 quoted words would be harder to read and edit.
+_EXTRA_COMMON = """
+about above absolutely according actually additionally after again against ago ahead all also
+although always am among an and another any anyone anything anyway appreciate are around as at
+based because been before being below best better between both but by can certainly cheers
+clearly congrats congratulations could curious currently dear definitely did do does doing done
+during each either else especially even eventually every everyone everything exactly feel
+finally first following for from further furthermore given glad good great had happy has have
+having he hello help her here hey hi his hope hopefully how however if importantly in indeed
+instead is it its just kind last lately let like likely looking lots many maybe meanwhile might
+more moreover most much must my naturally nearly need never next no none nor not nothing
+noticed now of off often on once one only or other otherwise our out over overall perhaps plus
+possibly probably quick quite rather really recently regarding regards right saw seeing seems
+several shall she should similarly simply since sincerely so some someone something sometimes
+soon sorry still such sure thank thanks that the their them then there therefore these they
+this those though through thus to today together too typically ultimately under unfortunately
+unless unlike until up us usually very was we well were what whatever when where whether which
+while who whoever why will with within without worth would yes yet you your yours
+claim book schedule imagine picture wondering reaching following circling checking attached
+enclosed sharing quickly briefly totally honestly frankly personally interestingly separately
+speaking assuming considering including alternatively ideally bottom read heard spotted caught
+came loved enjoyed kudos welcome apologies excited thrilled pleased delighted grateful reach
+reply respond send share check see take try join explore consider review compare ask question
+brief short simple teams companies reps leaders customers clients few suppose agree understand
+prospect research pipeline outbound inbound revenue sales marketing hiring scaling growing
+onboarding forecasting reporting figured wanted thought open free
+""".split()  # noqa: SIM905
+#: Generic business acronyms: capitalised, but they name no one ("your CRM", "the SDRs").
+_GENERIC_ACRONYMS = frozenset("""
+crm roi api apis kpi kpis saas b2b b2c sdr sdrs bdr bdrs ae aes smb erp hr it ai ml faq pdf
+csv seo ux ui qa okr okrs sla slas eta fyi asap ceo cfo cto coo cmo cro ciso vp vps svp evp gtm
+""".split())  # noqa: SIM905
+
+_NEVER_ENTITY = {
+    "i", "i'm", "i've", "i'll", "i'd", "ok", "okay", "ps", "p.s", "hi", "hello", "hey", "dear",
+    "greetings", "thanks", "thank", "cheers", "best", "regards", "sincerely", "warmly", "mr",
+    "mrs", "ms", "dr", "am", "pm", "a.m", "p.m", "et", "pt", "ct", "mt", "est", "edt", "pst",
+    "pdt", "cst", "cdt", "utc", "gmt", "cet", "bst", "happy",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mondays",
+    "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays", "tues", "thurs",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+}
+_COMPANY_SUFFIXES = {"inc", "corp", "corporation", "llc", "ltd", "co", "gmbh", "plc", "sa", "ag"}
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Ordinary English words (textstat's Dale-Chall list plus sentence openers of sales email)."""
+    resource = importlib.resources.files("textstat").joinpath("resources/en/easy_words.txt")
+    with resource.open(encoding="utf-8") as handle:
+        words = {line.strip().lower() for line in handle if line.strip()}
+    return frozenset(words | set(_EXTRA_COMMON))
+
+
+def is_common_word(word: str) -> bool:
+    """An ordinary English word (or a plural/inflection of one), not a name."""
+    return _is_common(word)
+
+
+def _is_common(word: str) -> bool:
+    common = common_words()
+    if word in common:
+        return True
+    stems = [word[:-1], word[:-2], word[:-3] + "y", word[:-2] + "e", word[:-3], word[:-3] + "e"]
+    if word.endswith(("s", "es", "ies", "ed", "ing", "ly", "er")):
+        return any(stem in common for stem in stems if len(stem) > 2)
+    return False
+
+
+# --------------------------------------------------------------------------------- sources
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’.-]*[A-Za-z0-9]|[A-Za-z]")
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+
+
+def _words(text: str) -> set[str]:
+    found: set[str] = set()
+    for match in _WORD.finditer(text):
+        token = _POSSESSIVE.sub("", match.group()).rstrip(".").lower()
+        found.add(token)
+        found.update(part for part in re.split(r"[-.&]", token) if part)
+    return found
+
+
+@dataclass
+class Sources:
+    """Everything a suggestion may state, reduced to comparable forms."""
+
+    values: set[object] = field(default_factory=set)
+    urls: set[str] = field(default_factory=set)
+    domains: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
+    injected: list[str] = field(default_factory=list)
+
+    def add_text(self, text: str, *, links_allowed: bool) -> None:
+        if not text:
+            return
+        self.words |= _words(text)
+        for fact in find_facts(text):
+            if fact.kind == "url":
+                if links_allowed:
+                    full, host = fact.values
+                    self.urls.add(str(full))
+                    self.domains.add(str(host))
+                continue
+            if fact.kind == "email":
+                if links_allowed:
+                    address = str(fact.values[0])
+                    self.emails.add(address)
+                    self.domains.add(address.rpartition("@")[2])
+                continue
+            for value in fact.values:
+                self.values.add(value)
+                self._add_equivalents(value)
+
+    def _add_equivalents(self, value: object) -> None:
+        """A source fact also supports the plainer facts it implies ("March 14" -> "March").
+
+        A range does not support its endpoints: "201-500 employees" must not support
+        "we work with 500 logistics companies".
+        """
+        if not isinstance(value, tuple):
+            return
+        tag = value[0]
+        if tag == "md":
+            self.values.add(("month", value[1]))
+        elif tag in {"money", "percent"}:
+            self.values.add(("number", value[1]))
+        elif tag == "year":
+            self.values.add(("number", str(value[1])))
+        elif tag == "number" and str(value[1]).isdigit() and 1950 <= int(str(value[1])) <= 2099:
+            self.values.add(("year", int(str(value[1]))))
+
+    def add_field(self, text: str, *, links_allowed: bool) -> None:
+        """A prospect/company field: data, unless it reads like an instruction (then nothing)."""
+        if not text:
+            return
+        if looks_like_instruction(text):
+            self.injected.append(text)
+            return
+        self.add_text(text, links_allowed=links_allowed)
+
+
+def build_sources(request: EngineRequest) -> Sources:
+    """Collect what the rep, the prospect record and the sender profile allow a suggestion to say."""
+    sources = Sources()
+    draft, sender = request.draft, request.sender
+    for text in (draft.subject, draft.body, request.instruction or ""):
+        sources.add_text(text, links_allowed=True)
+    for text in (
+        sender.sender_name, sender.sender_title, sender.company_name, sender.company_website,
+        sender.value_proposition, sender.signature, *sender.proof_points,
+    ):
+        sources.add_text(text, links_allowed=True)
+    prospect, company = request.prospect, request.company
+    for text in (prospect.first_name, prospect.last_name, prospect.company, prospect.job_title):
+        sources.add_field(text, links_allowed=False)
+    for text in (company.name, company.industry, company.size, company.location):
+        sources.add_field(text, links_allowed=False)
+    # The prospect's own address and their company's domain are structured, so they may be cited.
+    if prospect.email and "@" in prospect.email and not looks_like_instruction(prospect.email):
+        sources.add_text(prospect.email, links_allowed=True)
+    if company.domain and not looks_like_instruction(company.domain):
+        host, full = normalize_url(company.domain)
+        sources.domains.add(host)
+        sources.urls.add(full)
+        sources.words |= _words(company.domain)
+    for text in (*prospect.custom_fields.values(), *company.metadata.values()):
+        sources.add_field(text, links_allowed=False)
+    return sources
+
+
+# ---------------------------------------------------------------------------------- checking
+
+
+def _fact_supported(fact: Fact, sources: Sources) -> bool:
+    if fact.kind == "url":
+        full, host = fact.values
+        return full in sources.urls or (full == host and host in sources.domains)
+    if fact.kind == "email":
+        return fact.values[0] in sources.emails
+    for value in fact.values:
+        if value in sources.values:
+            return True
+        if (
+            isinstance(value, tuple)
+            and value[0] == "range"
+            and ("number", value[1]) in sources.values
+            and ("number", value[2]) in sources.values
+        ):
+            return True
+    return False
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    index = start - 1
+    while index >= 0 and text[index] in " \t\"'“‘(*•-–—>":
+        index -= 1
+    return index < 0 or text[index] in ".!?\n:;"
+
+
+def _entity_claims(
+    text: str, facts: list[Fact], sources: Sources, *, is_subject: bool
+) -> list[tuple[str, int, int]]:
+    taken = bytearray(len(text))
+    for fact in facts:
+        taken[fact.start : fact.end] = b"\x01" * (fact.end - fact.start)
+    lowered_text_words = {w.lower() for w in re.findall(r"\b[a-z][a-z'-]+\b", text)}
+
+    groups: list[list[re.Match[str]]] = []
+    current: list[re.Match[str]] = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if any(taken[match.start() : match.end()]) or not word[0].isupper():
+            current = []
+            continue
+        key = _POSSESSIVE.sub("", word).rstrip(".").lower()
+        if key in _NEVER_ENTITY:
+            current = []
+            continue
+        joined = bool(current) and text[current[-1].end() : match.start()] in {" ", " & "}
+        joined = joined and not re.search(r"(?:'s|’s|'|’)$", current[-1].group())
+        if joined:
+            current.append(match)
+        else:
+            current = [match]
+            groups.append(current)
+
+    claims: list[tuple[str, int, int]] = []
+    for group in groups:
+        words = list(group)
+        first = words[0]
+        first_key = _POSSESSIVE.sub("", first.group()).rstrip(".").lower()
+        if _sentence_initial(text, first.start()) and (
+            _is_common(first_key) or first_key in lowered_text_words
+        ):
+            words = words[1:]
+        unsupported = False
+        for match in words:
+            key = _POSSESSIVE.sub("", match.group()).rstrip(".").lower()
+            parts = [part for part in re.split(r"[-.&]", key) if part]
+            if key in sources.words or key in _COMPANY_SUFFIXES or key in _GENERIC_ACRONYMS:
+                continue
+            if parts and all(p in sources.words or _is_common(p) for p in parts) and len(parts) > 1:
+                continue
+            if is_subject and _is_common(key):
+                continue
+            unsupported = True
+        if unsupported and words:
+            start, end = words[0].start(), words[-1].end()
+            claim_text = _POSSESSIVE.sub("", text[start:end])
+            claims.append((claim_text, start, start + len(claim_text)))
+    return claims
+
+
+def _injection_claims(text: str, sources: Sources) -> list[tuple[str, int, int]]:
+    """A run of five or more words copied from an instruction-like field."""
+    claims: list[tuple[str, int, int]] = []
+    lowered = text.lower()
+    for injected in sources.injected:
+        words = re.findall(r"[\w'$.@/-]+", injected.lower())
+        for size in range(len(words), 4, -1):
+            found = False
+            for begin in range(0, len(words) - size + 1):
+                pattern = r"\W+".join(re.escape(w) for w in words[begin : begin + size])
+                match = re.search(pattern, lowered)
+                if match:
+                    claims.append((text[match.start() : match.end()], match.start(), match.end()))
+                    found = True
+                    break
+            if found:
+                break
+    return claims
+
+
+def find_unsupported(
+    text: str, sources: Sources, *, field_name: str = "body"
+) -> list[Claim]:
+    """Claims in one text (a body or a subject), ordered by position."""
+    if not text:
+        return []
+    facts = find_facts(text)
+    claims = [
+        Claim(text=f.text, kind=f.kind, start=f.start, end=f.end, field=field_name)  # type: ignore[arg-type]
+        for f in facts
+        if not _fact_supported(f, sources)
+    ]
+    for claim_text, start, end in _entity_claims(
+        text, facts, sources, is_subject=field_name == "subject"
+    ):
+        claims.append(
+            Claim(text=claim_text, kind="entity", start=start, end=end, field=field_name)  # type: ignore[arg-type]
+        )
+    for claim_text, start, end in _injection_claims(text, sources):
+        claims.append(
+            Claim(text=claim_text, kind="injection", start=start, end=end, field=field_name)  # type: ignore[arg-type]
+        )
+    claims.sort(key=lambda c: (c.start, c.end))
+    return claims
+
+
+def check_output(output: EngineOutput, request: EngineRequest) -> list[Claim]:
+    """Unsupported claims in a suggestion's subject (if it has one) and body."""
+    sources = build_sources(request)
+    claims: list[Claim] = []
+    if output.subject:
+        claims += find_unsupported(output.subject, sources, field_name="subject")
+    claims += find_unsupported(output.body, sources, field_name="body")
+    return claims

@@ -1,0 +1,70 @@
+"""Understand the common rewrite instructions a rep types, for the offline engine.
+
+A model can follow any instruction; the offline engine follows the ones reps use most (shorter,
+longer, more formal, more casual, friendlier, add a question or a call to action, remove jargon)
+and says plainly when it cannot follow one, instead of returning a suggestion that ignores it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Intent = Literal["plain", "shorter", "longer", "formal", "casual", "friendly", "question", "cta"]
+
+#: Order in which intents are applied: cut before adding, tone last so it covers new sentences.
+ORDER: tuple[Intent, ...] = (
+    "plain", "shorter", "longer", "question", "cta", "formal", "casual", "friendly",
+)
+
+_PATTERNS: dict[Intent, re.Pattern[str]] = {
+    "casual": re.compile(
+        r"\b(?:more casual|casual|relaxed|conversational|less formal|informal|laid[- ]back|"
+        r"less stiff|chill(?:er)?)\b", re.IGNORECASE),
+    "formal": re.compile(
+        r"\b(?:more formal|formal|professional|polished|less casual|more respectful)\b",
+        re.IGNORECASE),
+    "shorter": re.compile(
+        r"\b(?:shorter|shorten|concise|brief(?:er)?|cut|trim|tighten|condense|less wordy|"
+        r"fewer words|succinct|to the point)\b", re.IGNORECASE),
+    "longer": re.compile(
+        r"\b(?:longer|lengthen|expand|elaborate|more detail(?:s|ed)?|flesh (?:it )?out|"
+        r"add (?:more )?(?:context|detail))\b", re.IGNORECASE),
+    "friendly": re.compile(
+        r"\b(?:friendl(?:y|ier)|warm(?:er)?|nicer|kinder|personable|more human)\b",
+        re.IGNORECASE),
+    "question": re.compile(
+        r"\b(?:add (?:a |one )?question|ask (?:a |them a )?question|end with a question|"
+        r"more questions?)\b", re.IGNORECASE),
+    "cta": re.compile(
+        r"\b(?:call[- ]to[- ]action|cta|(?:add|clear|stronger|clearer) (?:an? )?(?:ask|next step|"
+        r"close)|book a (?:call|meeting)|ask for (?:a )?(?:call|meeting))\b", re.IGNORECASE),
+    "plain": re.compile(
+        r"\b(?:jargon|plain (?:english|language|words)|simpler|simplify|buzzwords?|less salesy|"
+        r"no buzzwords)\b", re.IGNORECASE),
+}
+
+SUPPORTED_HELP = (
+    "shorter, longer, more formal, more casual, friendlier, add a question, add a call to "
+    "action, remove jargon"
+)
+
+
+def parse_instruction(instruction: str) -> list[Intent]:
+    """Intents found in the instruction, in application order; [] when none is understood."""
+    found: set[Intent] = {intent for intent, pattern in _PATTERNS.items()
+                          if pattern.search(instruction)}
+    lowered = instruction.lower()
+    # "less formal" and "informal" mention "formal"; "less casual" mentions "casual".
+    if re.search(r"\bless formal\b|\binformal\b", lowered) and not re.search(
+        r"\bmore formal\b", lowered
+    ):
+        found.discard("formal")
+    if re.search(r"\bless casual\b", lowered):
+        found.discard("casual")
+        found.add("formal")
+    if "formal" in found and "casual" in found:
+        found.discard("casual" if "more formal" in lowered else "formal")
+    if "shorter" in found and "longer" in found:
+        found.discard("longer")
+    return [intent for intent in ORDER if intent in found]

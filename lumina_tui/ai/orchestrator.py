@@ -1,0 +1,257 @@
+"""The AI as a pure function: inputs in, a `Suggestion` or a `Score` out.
+
+Nothing here writes, enqueues or sends. The service layer reads the draft, prospect, company and
+sender profile, hands them over as plain values together with the engine it chose, and returns
+what comes back untouched. Every suggestion, whatever engine made it, goes through the same
+post-processing: grounding (unsupported facts listed), source signals and Lumina's own confidence,
+a word diff against the draft, the draft's `input_hash` and the request's `suggestion_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from . import scoring
+from .cache import SuggestionCache
+from .diff import word_diff
+from .engines.base import Engine
+from .errors import AIError
+from .grounding import check_output
+from .hashing import hash_draft, request_key
+from .instructions import parse_instruction
+from .models import (
+    CompanyInput,
+    DraftInput,
+    EngineOutput,
+    EngineRequest,
+    Operation,
+    ProspectInput,
+    Score,
+    SenderProfile,
+    Suggestion,
+    SuggestionContent,
+)
+from .prompt import PROMPT_VERSION
+from .signals import banned_phrases_in, confidence, source_signals
+from .tone import measure_tone
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+_cache: SuggestionCache[Suggestion] = SuggestionCache(maxsize=256)
+
+
+def suggestion_cache() -> SuggestionCache[Suggestion]:
+    """The process-wide cache (exposed for tests and for `clear_cache`)."""
+    return _cache
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def _coerce(model: type[M], value: M | Mapping[str, Any] | None) -> M:
+    if value is None:
+        return model()
+    if isinstance(value, model):
+        return value
+    if isinstance(value, Mapping):
+        return model.model_validate(dict(value))
+    raise AIError("invalid_input", f"expected {model.__name__} or a mapping, got "
+                  f"{type(value).__name__}")
+
+
+def _default_engine() -> Engine:
+    from .engines.local_engine import OfflineEngine
+
+    return OfflineEngine()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _rewrite_tone(instruction: str, body: str) -> float:
+    """The tone a rewrite aims for: what the instruction asks, else the draft's own."""
+    intents = parse_instruction(instruction)
+    if "formal" in intents:
+        return 0.15
+    if "casual" in intents:
+        return 0.85
+    if "friendly" in intents:
+        return 0.75
+    return measure_tone(body)
+
+
+def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engine) -> Suggestion:
+    draft = request.draft
+    subject_for_signals = output.subject if output.subject is not None else draft.subject
+    claims = check_output(output, request)
+    signals, applicable = source_signals(
+        f"{subject_for_signals}\n{output.body}", request.prospect, request.company, request.tone
+    )
+    # Tone is measured on the body alone: a subject line has no greeting or sign-off.
+    tone_score = 1.0 - abs(request.tone - measure_tone(output.body))
+    signals = signals.model_copy(update={"tone_match": round(tone_score, 3)})
+    applicable["tone"] = tone_score
+    banned = banned_phrases_in(f"{output.subject or ''}\n{output.body}",
+                               request.sender.banned_phrases)
+    return Suggestion(
+        suggestion_id=key,
+        operation=request.operation,
+        suggestion=SuggestionContent(
+            subject=output.subject,
+            body=output.body,
+            diff=word_diff(draft.body, output.body),
+        ),
+        confidence=confidence(applicable, claims, len(banned)),
+        source_signals=signals,
+        unsupported_claims=claims,
+        timestamp=_now(),
+        input_hash=hash_draft(draft.subject, draft.body, draft.prospect_id or request.prospect.id),
+        engine=engine.name,
+        model=engine.model,
+        tone=round(request.tone, 3),
+        instruction=request.instruction,
+    )
+
+
+def _suggest(request: EngineRequest, engine: Engine, use_cache: bool) -> Suggestion:
+    key = request_key(
+        operation=request.operation,
+        tone=request.tone,
+        instruction=request.instruction,
+        inputs={
+            "draft": request.draft,
+            "prospect": request.prospect,
+            "company": request.company,
+            "sender": request.sender,
+        },
+        engine=engine.name,
+        model=engine.model,
+        prompt_version=PROMPT_VERSION,
+    )
+
+    def compute() -> Suggestion:
+        try:
+            output = engine.generate(request)
+        except AIError:
+            raise
+        except Exception as exc:  # an engine bug must still reach the rep as one clear error
+            log.exception("%s engine failed", engine.name)
+            raise AIError(
+                "bad_response",
+                f"The {engine.name} engine failed unexpectedly ({type(exc).__name__}); your "
+                "draft is unchanged.",
+                engine=engine.name,
+            ) from exc
+        return _build(request, output, key, engine)
+
+    return _cache.get_or_compute(key, compute) if use_cache else compute()
+
+
+def _request(
+    operation: Operation,
+    draft: DraftInput | Mapping[str, Any],
+    prospect: ProspectInput | Mapping[str, Any] | None,
+    company: CompanyInput | Mapping[str, Any] | None,
+    sender: SenderProfile | Mapping[str, Any] | None,
+    tone: float | None,
+    instruction: str | None,
+) -> EngineRequest:
+    draft_in = _coerce(DraftInput, draft)
+    sender_in = _coerce(SenderProfile, sender)
+    if tone is not None and not 0.0 <= float(tone) <= 1.0:
+        raise AIError("invalid_input", f"tone must be between 0 (formal) and 1 (casual), not {tone}")
+    if operation == "rewrite":
+        if not (instruction or "").strip():
+            raise AIError("invalid_input", "A rewrite needs an instruction, e.g. 'make it shorter'.")
+        if not draft_in.body.strip():
+            raise AIError("invalid_input", "The draft is empty: there is nothing to rewrite yet.")
+        target = float(tone) if tone is not None else _rewrite_tone(instruction or "",
+                                                                     draft_in.body)
+    else:
+        target = float(tone) if tone is not None else sender_in.default_tone
+    return EngineRequest(
+        operation=operation,
+        draft=draft_in,
+        prospect=_coerce(ProspectInput, prospect),
+        company=_coerce(CompanyInput, company),
+        sender=sender_in,
+        tone=target,
+        instruction=(instruction or "").strip() or None,
+    )
+
+
+def personalize(
+    draft: DraftInput | Mapping[str, Any],
+    prospect: ProspectInput | Mapping[str, Any] | None = None,
+    company: CompanyInput | Mapping[str, Any] | None = None,
+    sender: SenderProfile | Mapping[str, Any] | None = None,
+    *,
+    tone: float | None = None,
+    engine: Engine | None = None,
+    use_cache: bool = True,
+) -> Suggestion:
+    """Propose a version of the draft written for this prospect, in the requested tone
+    (formal 0.0 .. casual 1.0; default: the sender's default tone)."""
+    request = _request("personalize", draft, prospect, company, sender, tone, None)
+    return _suggest(request, engine or _default_engine(), use_cache)
+
+
+def rewrite(
+    draft: DraftInput | Mapping[str, Any],
+    instruction: str,
+    prospect: ProspectInput | Mapping[str, Any] | None = None,
+    company: CompanyInput | Mapping[str, Any] | None = None,
+    sender: SenderProfile | Mapping[str, Any] | None = None,
+    *,
+    tone: float | None = None,
+    engine: Engine | None = None,
+    use_cache: bool = True,
+) -> Suggestion:
+    """Propose the draft rewritten as the rep's instruction says ("shorter", "more formal"...)."""
+    request = _request("rewrite", draft, prospect, company, sender, tone, instruction)
+    return _suggest(request, engine or _default_engine(), use_cache)
+
+
+def score(
+    draft: DraftInput | Mapping[str, Any],
+    prospect: ProspectInput | Mapping[str, Any] | None = None,
+    company: CompanyInput | Mapping[str, Any] | None = None,
+    sender: SenderProfile | Mapping[str, Any] | None = None,
+    *,
+    html: str | None = None,
+) -> Score:
+    """Spam risk, reply probability, signals and advice for a draft."""
+    draft_in = _coerce(DraftInput, draft)
+    return scoring.score(
+        draft_in.subject,
+        draft_in.body,
+        prospect=_coerce(ProspectInput, prospect) if prospect is not None else None,
+        company=_coerce(CompanyInput, company) if company is not None else None,
+        sender=_coerce(SenderProfile, sender) if sender is not None else None,
+        html=html,
+    )
+
+
+def score_message(
+    raw: bytes | str,
+    prospect: ProspectInput | Mapping[str, Any] | None = None,
+    company: CompanyInput | Mapping[str, Any] | None = None,
+    sender: SenderProfile | Mapping[str, Any] | None = None,
+) -> Score:
+    """Score a whole RFC 5322 message (headers and MIME parts count)."""
+    if not raw or not (raw.strip() if isinstance(raw, str | bytes) else raw):
+        raise AIError("invalid_input", "The message is empty.")
+    return scoring.score_message(
+        raw,
+        prospect=_coerce(ProspectInput, prospect) if prospect is not None else None,
+        company=_coerce(CompanyInput, company) if company is not None else None,
+        sender=_coerce(SenderProfile, sender) if sender is not None else None,
+    )
