@@ -38,8 +38,9 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, interval: fl
 
 @dataclass(frozen=True)
 class Acceptance:
-    at: float  # time.time() when the server accepted the message (end of DATA)
+    at: float  # time.time() when the server accepted the message (its 250 reply to DATA)
     message: ReceivedMessage
+    data_received_at: float  # when the whole message had arrived (the client's final ".")
 
     @property
     def email_id(self) -> str:
@@ -50,9 +51,11 @@ class _SlowHandler(_Handler):
     """Holds DATA for `sink.data_delay` seconds before accepting: a send that is visibly in flight."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.sink.data_started.append(time.time())  # type: ignore[attr-defined]
+        received_at = time.time()
+        self.sink.data_started.append(received_at)  # type: ignore[attr-defined]
         if self.sink.data_delay:  # type: ignore[attr-defined]
             await asyncio.sleep(self.sink.data_delay)  # type: ignore[attr-defined]
+        self.sink._receiving = received_at  # type: ignore[attr-defined]
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -64,11 +67,12 @@ class TimedSink(SmtpSink):
         self.acceptances: list[Acceptance] = []
         self.data_started: list[float] = []
         self.data_delay = 0.0
+        self._receiving = 0.0  # set just before the base handler records (one event loop: no race)
         self._controller.handler = _SlowHandler(self)
 
     def _record(self, message: ReceivedMessage) -> None:
         with self._cond:
-            self.acceptances.append(Acceptance(time.time(), message))
+            self.acceptances.append(Acceptance(time.time(), message, self._receiving or time.time()))
         super()._record(message)
 
     def count_for(self, email_id: str) -> int:

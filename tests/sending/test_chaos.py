@@ -1,0 +1,129 @@
+"""Chaos: 300 emails queued, the worker process SIGKILLed at random moments and restarted, again and
+again. At the end every email is SENT and none is lost; a message reaches the SMTP server twice only
+if a kill landed between the server's acceptance and the SENT commit (SMTP cannot be asked whether it
+already has a message), and the test measures that window and prints it.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC
+
+import pytest
+from sending_support import TimedSink, WorkerProcess, wait_until
+from sqlalchemy import select
+
+from lumina_tui.config import Settings
+from lumina_tui.services import sending
+from lumina_tui.services.context import Actor
+from lumina_tui.store import Database
+from lumina_tui.store.models import Account, Email, EmailDraft
+
+EMAILS = 300
+MIN_KILLS = 10
+MAX_KILLS = 40
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@pytest.mark.slow
+def test_sigkill_chaos_loses_nothing_and_duplicates_only_inside_the_window(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    sink: TimedSink,
+    smtp_account: Account,
+    make_draft: Callable[..., EmailDraft],
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    rng = random.Random(20261125)
+    ids = [
+        sending.send(
+            db, actor, draft_id=make_draft(subject=f"Chaos {n:03d} — Grüße").id, settings=settings
+        ).email.id
+        for n in range(EMAILS)
+    ]
+    sink.data_delay = 0.02  # a little server latency, so a kill can land mid-conversation
+
+    def unsent() -> int:
+        with db.read() as session:
+            return len(session.execute(select(Email.id).where(Email.status != sending.SENT)).all())
+
+    lives: list[tuple[float, float]] = []  # (started, killed) of each killed worker, time.time()
+    env = {"LUMINA_WORKER__LEASE_SECONDS": "3", "LUMINA_WORKER__SWEEP_INTERVAL_SECONDS": "0.3"}
+    started_at = time.monotonic()
+    while len(lives) < MIN_KILLS or (unsent() and len(lives) < MAX_KILLS):
+        worker = start_worker(env=env)
+        born = worker.started[-1]  # right after the process was spawned: it cannot have sent before
+        time.sleep(rng.uniform(0.05, 0.6))  # a random moment of this worker's life: the chaos itself
+        killed = time.time()
+        worker.kill()
+        lives.append((born, killed))
+    final = start_worker(env=env)
+    wait_until(lambda: unsent() == 0, timeout=120)
+    final.stop()
+    elapsed = time.monotonic() - started_at
+
+    with db.read() as session:
+        rows = {row.id: row for row in session.execute(select(Email)).scalars()}
+    assert len(rows) == EMAILS and set(rows) == set(ids)
+    assert {row.status for row in rows.values()} == {sending.SENT}
+
+    received = Counter(acceptance.email_id for acceptance in sink.acceptances)
+    assert set(received) == set(ids), "every email reached the server (none lost)"
+    sent_at = {email_id: rows[email_id].sent_at.replace(tzinfo=UTC).timestamp() for email_id in ids}
+
+    # The window of an email runs from the moment its message left the worker to the SENT commit.
+    # A kill "lands in it" when the server accepted the message from the killed worker and the
+    # email's SENT (the final one: an interrupted SENT was never committed) came after the kill.
+    # An acceptance belongs to the worker alive before it: data already sent when SIGKILL hit can
+    # be accepted a few ms after the kill, but before the next worker started.
+    in_window: Counter[str] = Counter()
+    kills_in_window = 0
+    next_born = [born for born, _ in lives[1:]] + [final.started[-1]]
+    for (born, killed), successor_born in zip(lives, next_born, strict=True):
+        hit = {
+            acceptance.email_id
+            for acceptance in sink.acceptances
+            if born <= acceptance.at < successor_born and sent_at[acceptance.email_id] > killed
+        }
+        kills_in_window += bool(hit)
+        in_window.update(hit)
+    duplicates = {email_id: count - 1 for email_id, count in received.items() if count > 1}
+    for email_id, extra in duplicates.items():
+        assert extra <= in_window[email_id], f"email {email_id} arrived {extra + 1} times without cause"
+    assert sum(duplicates.values()) <= sum(in_window.values())
+
+    # The measured window, for the emails that arrived once: from the message's last byte at the
+    # server to the SENT commit (server hold + reply + the worker's UPDATE), and its worker-side
+    # part alone (the server's 250 to the SENT commit).
+    once = {email_id for email_id, count in received.items() if count == 1}
+    full_ms, worker_ms = [], []
+    for acceptance in sink.acceptances:
+        if acceptance.email_id in once:
+            full_ms.append(max(0.0, (sent_at[acceptance.email_id] - acceptance.data_received_at) * 1000))
+            worker_ms.append(max(0.0, (sent_at[acceptance.email_id] - acceptance.at) * 1000))
+
+    def spread(values: list[float]) -> str:
+        return (
+            f"p50 {statistics.median(values):.1f} ms, p99 {_percentile(values, 0.99):.1f} ms, "
+            f"max {max(values):.1f} ms"
+        )
+
+    print(
+        f"\nchaos: {EMAILS} emails, {len(lives)} SIGKILLs in {elapsed:.1f} s; "
+        f"{len(sink.acceptances)} messages received, {sum(duplicates.values())} duplicates "
+        f"({len(duplicates)} emails); kills landing between acceptance and SENT: {kills_in_window} "
+        f"({sum(in_window.values())} email-kill pairs)\n"
+        f"window, last byte at the server -> SENT committed ({sink.data_delay * 1000:.0f} ms server hold): "
+        f"{spread(full_ms)}\n"
+        f"window, server's 250 reply -> SENT committed: {spread(worker_ms)}"
+    )
+    assert len(lives) >= MIN_KILLS
