@@ -13,6 +13,8 @@ It reads the store and may score the draft, so callers run it off the UI's event
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import re
 import uuid
 from collections.abc import Iterable
@@ -26,6 +28,8 @@ from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.store import Database, utcnow
+
+log = logging.getLogger(__name__)
 
 PREVIEW_LINES = 3
 PREVIEW_CHARS = 240
@@ -183,14 +187,17 @@ def _score(
 ) -> tuple[float | None, float | None, str | None]:
     """Spam risk and reply probability; a failing scorer is reported and never blocks a send."""
     if score is None:
-        try:
-            from lumina_tui.services import ai
-        except ImportError:
-            return None, None, "Score unavailable."
+        if importlib.util.find_spec("lumina_tui.services.ai") is None:
+            return None, None, "Score unavailable: the AI service is not installed."
+        from lumina_tui.services import ai
+
         try:
             score = ai.score(db, actor, draft_id)
         except LuminaError as error:
             return None, None, f"Score unavailable: {error.message}"
+        except Exception as error:  # the scorer is advice: whatever breaks in it never stops a send
+            log.warning("scoring for the send review failed", exc_info=True)
+            return None, None, f"Score unavailable: {error.__class__.__name__}"
     spam = _value(score, "spam_risk")
     reply = _value(score, "reply_probability")
     return (
