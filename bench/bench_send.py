@@ -1,0 +1,292 @@
+"""Send-path benchmark: intent latency, enqueue-to-accepted latency, one worker's throughput.
+
+Standalone: `.venv/bin/python bench/bench_send.py [--quick]`. Everything runs in a temporary
+LUMINA_HOME against a real SQLite store, a real `lumina worker` process and a local aiosmtpd sink
+on 127.0.0.1; each figure is printed beside a baseline measured in the same run:
+
+1. send intent (`services.sending.send`, 10 s undo window) vs a bare sqlite3 INSERT + huey enqueue;
+   goal p99 < 10 ms.
+2. undo window off, idle worker: from the doorbell enqueued to the SMTP server's acceptance, vs a
+   bare smtplib send to the same sink; goal p95 < 250 ms.
+3. one worker's throughput to the sink vs smtplib sending on one reused connection; goal >= 50/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import smtplib
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+HOME = Path(tempfile.mkdtemp(prefix="lumina-bench-send-"))
+os.environ["LUMINA_HOME"] = str(HOME)
+os.environ["LUMINA_WORKER__AUTOSTART_SIDECAR"] = "false"
+for name in list(os.environ):
+    if name.startswith("LUMINA_") and name not in {"LUMINA_HOME", "LUMINA_WORKER__AUTOSTART_SIDECAR"}:
+        del os.environ[name]
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from huey import SqliteHuey  # noqa: E402
+
+from lumina_tui import queue  # noqa: E402
+from lumina_tui.config import load_settings  # noqa: E402
+from lumina_tui.services import accounts, drafts, prospects, sending  # noqa: E402
+from lumina_tui.services.runtime import Runtime, open_runtime  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.2f} ms"
+
+
+class _AnyPortController(Controller):
+    """Binds port 0 (a free port from the OS); aiosmtpd's readiness probe then needs the real port."""
+
+    def _trigger_server(self) -> None:
+        if self.port == 0 and self.server is not None:
+            self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class Sink:
+    """aiosmtpd on 127.0.0.1 recording when each message (by X-Lumina-Email-Id) was accepted."""
+
+    def __init__(self) -> None:
+        self.accepted: dict[str, float] = {}
+        self.count = 0
+        self.cond = threading.Condition()
+        self.controller = _AnyPortController(self, hostname="127.0.0.1", port=0)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        now = time.perf_counter()
+        header = b"X-Lumina-Email-Id: "
+        data = envelope.original_content or envelope.content or b""
+        start = data.find(header)
+        email_id = data[start + len(header) : data.find(b"\r\n", start)].decode() if start >= 0 else ""
+        with self.cond:
+            self.accepted.setdefault(email_id, now)
+            self.count += 1
+            self.cond.notify_all()
+        return "250 OK"
+
+    def start(self) -> int:
+        self.controller.start()
+        return self.controller.port
+
+    def wait(self, predicate: Callable[[], bool], timeout: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+            return True
+
+
+def start_worker(log: Path) -> subprocess.Popen[bytes]:
+    handle = open(log, "ab")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from lumina_tui.cli import main; main(prog_name='lumina')", "worker"],
+        stdin=subprocess.DEVNULL,
+        stdout=handle,
+        stderr=handle,
+    )
+    handle.close()
+    from lumina_tui.services.worker_status import read_status
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = read_status(load_settings())
+        if status.online and status.pid == proc.pid:
+            time.sleep(0.3)  # let it finish its start-up sweep and reach the idle polling loop
+            return proc
+        time.sleep(0.02)
+    raise SystemExit("the worker did not come online")
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(30)
+
+
+def bench_intent(rt: Runtime, n: int) -> tuple[list[float], list[float]]:
+    settings = load_settings(undo_window_seconds=10)
+    prospect = prospects.create(rt.db, rt.actor, email="bench@brightwave.example", first_name="Bea")
+    ids = [
+        drafts.create(
+            rt.db, rt.actor, prospect_id=prospect.id, subject="Quick question", body="Hi Bea,\n\nA call?"
+        ).id
+        for _ in range(n)
+    ]
+    sending.send(
+        rt.db,
+        rt.actor,
+        draft_id=drafts.create(rt.db, rt.actor, prospect_id=prospect.id, body="warm").id,
+        settings=settings,
+    )  # warm-up: imports, pools, the scorer's first run
+    ours = []
+    for draft_id in ids:
+        start = time.perf_counter()
+        sending.send(rt.db, rt.actor, draft_id=draft_id, settings=settings)
+        ours.append(time.perf_counter() - start)
+
+    # Baseline: the least any durable send intent costs here — one INSERT committed, one enqueue.
+    conn = sqlite3.connect(HOME / "baseline.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE outbox (id TEXT PRIMARY KEY, payload TEXT NOT NULL)")
+    huey = SqliteHuey("baseline", filename=str(HOME / "baseline-queue.db"), results=False)
+    ring = huey.task()(lambda email_id: None)
+    base = []
+    for i in range(n):
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO outbox VALUES (?, ?)", (f"e{i}", "Hi Bea, a call?"))
+        conn.execute("COMMIT")
+        ring(f"e{i}")
+        base.append(time.perf_counter() - start)
+    conn.close()
+    return ours, base
+
+
+def bench_latency(rt: Runtime, port: int, sink: Sink, n: int) -> tuple[list[float], ...]:
+    settings = load_settings(undo_window_seconds=0)
+    prospect = prospects.create(rt.db, rt.actor, email="latency@brightwave.example", first_name="Lea")
+    ids = [
+        drafts.create(rt.db, rt.actor, prospect_id=prospect.id, subject="Hello", body="Hi Lea").id
+        for _ in range(n)
+    ]
+    worker = start_worker(rt.settings.log_dir / "bench-worker.out")
+    enqueue_to_accept, intent_to_accept = [], []
+    try:
+        for draft_id in ids:
+            time.sleep(0.15)  # the worker goes idle: its polling backs off to max_delay
+            start = time.perf_counter()
+            email = sending.send(rt.db, rt.actor, draft_id=draft_id, settings=settings).email
+            enqueued = time.perf_counter()
+            if not sink.wait(lambda e=email.id: e in sink.accepted, timeout=30):
+                raise SystemExit(f"email {email.id} was not delivered")
+            accepted = sink.accepted[email.id]
+            enqueue_to_accept.append(accepted - enqueued)
+            intent_to_accept.append(accepted - start)
+    finally:
+        stop_worker(worker)
+
+    # Baseline: the same kind of message straight to the sink with smtplib (connect, send, quit).
+    base = []
+    for i in range(n):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = (
+            "sam@acme.test",
+            "lea@brightwave.example",
+            "Hello",
+        )
+        message["X-Lumina-Email-Id"] = f"baseline-{i}"
+        message.set_content("Hi Lea")
+        start = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.send_message(message)
+        base.append(sink.accepted[f"baseline-{i}"] - start)
+    return enqueue_to_accept, intent_to_accept, base
+
+
+def bench_throughput(rt: Runtime, port: int, sink: Sink, n: int) -> tuple[float, float]:
+    settings = load_settings(undo_window_seconds=0)
+    prospect = prospects.create(rt.db, rt.actor, email="volume@brightwave.example", first_name="Vic")
+    for _ in range(n):
+        draft = drafts.create(rt.db, rt.actor, prospect_id=prospect.id, subject="Volume", body="Hi Vic")
+        sending.send(rt.db, rt.actor, draft_id=draft.id, settings=settings)
+    before = sink.count
+    worker_proc = start_worker(rt.settings.log_dir / "bench-worker.out")
+    try:
+        # Timed from the first acceptance to the last, so process start-up is not counted.
+        if not sink.wait(lambda: sink.count >= before + 1, timeout=60):
+            raise SystemExit("the worker delivered nothing")
+        first = time.perf_counter()
+        if not sink.wait(lambda: sink.count >= before + n, timeout=600):
+            raise SystemExit("the worker did not deliver everything")
+        ours = (n - 1) / (time.perf_counter() - first)
+    finally:
+        stop_worker(worker_proc)
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "sam@acme.test", "vic@brightwave.example", "Volume"
+    message.set_content("Hi Vic")
+    start = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as client:
+        for _ in range(n):
+            client.send_message(message)
+    base = n / (time.perf_counter() - start)
+    return ours, base
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
+    args = parser.parse_args()
+    n_intent, n_latency, n_volume = (100, 20, 100) if args.quick else (500, 100, 1000)
+
+    rt = open_runtime()
+    sink = Sink()
+    port = sink.start()
+    accounts.add_account(
+        rt.db,
+        rt.actor,
+        provider="smtp",
+        email="sam@acme.test",
+        settings={"host": "127.0.0.1", "port": port, "security": "plain"},
+        make_default=True,
+    )
+    print(f"LUMINA_HOME={HOME}")
+
+    ours, base = bench_intent(rt, n_intent)
+    print(f"\n1. send intent, n={n_intent} (services.sending.send, undo window 10 s)")
+    print(f"   lumina   p50 {ms(pct(ours, 0.5))}   p99 {ms(pct(ours, 0.99))}")
+    print(
+        f"   baseline p50 {ms(pct(base, 0.5))}   p99 {ms(pct(base, 0.99))}   (sqlite3 INSERT + huey enqueue)"
+    )
+    print(
+        f"   ratio    p50 {pct(ours, 0.5) / pct(base, 0.5):5.1f}x     "
+        f"p99 {pct(ours, 0.99) / pct(base, 0.99):5.1f}x"
+        f"     goal p99 < 10 ms: {'met' if pct(ours, 0.99) < 0.010 else 'MISSED'}"
+    )
+    queue.close_all()
+
+    to_accept, from_intent, base = bench_latency(rt, port, sink, n_latency)
+    print(f"\n2. enqueue -> SMTP accepted, undo window off, idle worker, n={n_latency}")
+    print(f"   lumina   p50 {ms(pct(to_accept, 0.5))}   p95 {ms(pct(to_accept, 0.95))}   (from the doorbell)")
+    print(f"   lumina   p50 {ms(pct(from_intent, 0.5))}   p95 {ms(pct(from_intent, 0.95))}   (from send())")
+    print(f"   baseline p50 {ms(pct(base, 0.5))}   p95 {ms(pct(base, 0.95))}   (smtplib connect+send+quit)")
+    print(
+        f"   ratio    p50 {pct(to_accept, 0.5) / pct(base, 0.5):5.1f}x     "
+        f"p95 {pct(to_accept, 0.95) / pct(base, 0.95):5.1f}x"
+        f"     goal p95 < 250 ms: {'met' if pct(to_accept, 0.95) < 0.250 else 'MISSED'}"
+    )
+
+    rate, base_rate = bench_throughput(rt, port, sink, n_volume)
+    print(f"\n3. one worker's throughput, n={n_volume}")
+    print(f"   lumina   {rate:8.1f} emails/s   baseline {base_rate:8.1f} emails/s (smtplib, one connection)")
+    print(
+        f"   ratio    {rate / base_rate:5.2f}x     goal >= 50 emails/s: {'met' if rate >= 50 else 'MISSED'}"
+    )
+    print(f"   (sending.mean intent {statistics.mean(ours) * 1000:.2f} ms)")
+    sink.controller.stop()
+
+
+if __name__ == "__main__":
+    main()
