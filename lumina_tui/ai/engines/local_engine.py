@@ -17,7 +17,7 @@ from ..errors import AIError
 from ..facts import find_facts
 from ..grounding import is_common_word, looks_like_instruction
 from ..instructions import SUPPORTED_HELP, Intent, parse_instruction
-from ..jargon import replace_jargon
+from ..jargon import find_jargon, replace_jargon
 from ..models import EngineOutput, EngineRequest
 from ..style import (
     calm_exclamations,
@@ -34,12 +34,19 @@ from ..tone import measure_tone, tone_label
 
 OFFLINE_MODEL = "lumina-offline-1"
 _NEWS_KEYS = {"recent_news", "news", "trigger", "trigger_event", "recent_event",
-              "recent_activity", "company_news"}
-_NEWS_VERB = re.compile(
-    r"^(?:just |recently )?(?:\w+ed|raised|won|hired|launched|opened|announced|joined|acquired|"
-    r"expanded|moved|began|became|grew|hit|closed|shipped|released|spoke|wrote|went)\b",
+              "recent_activity", "company_news", "recent_initiative", "initiative"}
+#: News phrased as a past event ("opened a Denver office") reads "I saw that Acme opened ...".
+_NEWS_PAST = re.compile(
+    r"^(?:just |recently )?(?:\w+ed|raised|won|hired|cut|built|set|made|took|ran|began|became|"
+    r"grew|hit|led|sold|bought|spun|shut|went|wrote|spoke|brought)\b",
     re.IGNORECASE,
 )
+#: News phrased as work in progress ("moving close to SAP") reads "I saw that Acme is moving ...".
+_NEWS_ONGOING = re.compile(r"^[a-z][a-z-]*ing\b")
+_MASS_NOUNS = {"logistics", "services", "analytics", "electronics", "goods", "sports",
+               "communications", "systems", "solutions", "pharmaceuticals", "materials",
+               "chemicals", "textiles", "semiconductors", "robotics", "biosciences", "sciences",
+               "media", "news", "aerospace", "mechanics", "graphics", "devices", "products"}
 _PLEASANTRY = re.compile(
     r"^(?:i hope (?:this|you|all|your)|hope (?:this|you|all|your)|i trust (?:this|you)|"
     r"i know (?:you're|you are) (?:busy|swamped)|i hope you are|my name is|allow me to introduce|"
@@ -62,12 +69,17 @@ _FILLERS: list[tuple[str, str]] = [
     (r"\bin the event that\b", "if"),
     (r"\bfor the purpose of\b", "for"),
     (r"\bI was wondering if you would be\b", "Would you be"),
-    (r"\bI wanted to reach out (?:to you )?(?:because|since)\b", "I'm writing because"),
+    (r"^I (?:just )?wanted to reach out (?:to you )?(?:because|since) ", ""),
+    (r"^I(?:'m| am) reaching out (?:to you )?(?:because|since) ", ""),
 ]
+#: The engine's own introduction line ("I'm reaching out to you as VP of Sales at ...").
 _INTRODUCTION = re.compile(
-    r"^(?:i'?m reaching out|i am reaching out|i am writing|i'?m writing|reaching out|"
-    r"i wanted to reach out)\b", re.IGNORECASE)
-_WARM_OPENER = re.compile(r"\bhope (?:your|you|all)\b", re.IGNORECASE)
+    r"^(?:i'?m reaching out|i am reaching out|i am writing|reaching out)\s+"
+    r"(?:to you\b|since you)", re.IGNORECASE)
+_FOLLOW_UP = re.compile(
+    r"^(?:following up|follow(?:ing)? up|circling back|bumping|floating this|just following|"
+    r"as promised|thanks for (?:the|your) (?:call|time|reply|note))", re.IGNORECASE)
+_WARM_OPENER = re.compile(r"\bhope (?:this|your|you|all|the)\b", re.IGNORECASE)
 _ASK = re.compile(r"\b(?:call|chat|meeting|meet|time|open to|worth|interested|demo|calendar)\b",
                   re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
@@ -102,6 +114,7 @@ def _size_phrase(size: str) -> str:
 
 def _industry_phrase(industry: str) -> str:
     words = []
+    industry = re.sub(r"\s*\([^)]*\)", "", industry).strip() or industry
     for word in industry.split():
         # Keep acronyms and brand casing (SaaS, B2B); lower-case ordinary capitalised words.
         words.append(word.lower() if word[1:].islower() or len(word) == 1 else word)
@@ -126,18 +139,31 @@ class _Context:
         self.proof_points = [p for p in (_usable(p) for p in sender.proof_points) if p]
         self.sender_company = _usable(sender.company_name)
         self.news = ""
+        self.news_raw = ""
         for key, value in prospect.custom_fields.items():
             value = _usable(value)
-            if key.lower() in _NEWS_KEYS and value and _NEWS_VERB.match(value) and len(value) < 120:
+            if key.lower() not in _NEWS_KEYS or not value or len(value) >= 120:
+                continue
+            if _NEWS_PAST.match(value):
                 self.news = value.rstrip(".")
+            elif _NEWS_ONGOING.match(value):
+                self.news = "is " + value.rstrip(".")
+            if self.news:
+                self.news_raw = value.rstrip(".")
                 break
 
     def descriptor(self) -> str:
         """'a 201-500 person logistics company based in Austin, TX' from what is known."""
         size = _size_phrase(self.size) if self.size else ""
         industry = _industry_phrase(self.industry) if self.industry else ""
-        noun = " ".join(part for part in (size, industry) if part)
-        phrase = f"{_article(noun)} {noun} company" if noun else ""
+        last = industry.split(" ")[-1].lower() if industry else ""
+        if industry and last.endswith("s") and last not in _MASS_NOUNS:
+            # "Healthcare Clinics" is not an adjective: "a company in healthcare clinics".
+            noun = f"{size} company in {industry}".strip() if size else f"company in {industry}"
+            phrase = f"{_article(noun)} {noun}"
+        else:
+            noun = " ".join(part for part in (size, industry) if part)
+            phrase = f"{_article(noun)} {noun} company" if noun else ""
         if self.location:
             phrase = f"{phrase} based in {self.location}" if phrase else f"based in {self.location}"
         return phrase
@@ -159,6 +185,8 @@ def _bridge(ctx: _Context, band: str, existing: str) -> str:
     at_company = ""
     if ctx.company:
         at_company = f" at {ctx.company}" + (f", {descriptor}," if descriptor else "")
+    elif descriptor.startswith(("a ", "an ")):
+        at_company = f" at {descriptor}"
     if ctx.title:
         who = {"formal": f"to you as {ctx.title}{at_company}",
                "neutral": f"to you as {ctx.title}{at_company}",
@@ -178,14 +206,14 @@ def _bridge(ctx: _Context, band: str, existing: str) -> str:
     else:
         return ""
     if band == "formal":
-        return f"I am writing {who} as I believe this may be relevant to your team."
+        return f"I am writing {who} since I believe this may be relevant to your team."
     if band == "neutral":
         return f"I'm reaching out {who} since this seemed relevant to your team."
     return f"Reaching out {who.rstrip(',')}, as this seemed right up your alley."
 
 
 def _news_sentence(ctx: _Context, band: str, existing: str) -> str:
-    if not ctx.news or ctx.news.lower() in existing.lower():
+    if not ctx.news or ctx.news_raw.lower() in existing.lower():
         return ""
     subject = ctx.company or "you"
     return {
@@ -287,8 +315,14 @@ def personalize(request: EngineRequest) -> EngineOutput:
     band = tone_label(request.tone)
     values = field_values(request)
     body = fill(request.draft.body, values)
+    if ctx.company and ctx.news != ctx.news_raw:
+        # A template's "{{company}} {{recent_initiative}}" with "moving ..." needs its "is".
+        body = body.replace(f"{ctx.company} {ctx.news_raw}", f"{ctx.company} {ctx.news}")
     parts = split_email(body)
     existing = body
+    follow_up = request.draft.subject.lower().startswith(("re:", "fwd:")) or bool(
+        _FOLLOW_UP.match(parts.middle.strip())
+    )
     if not parts.middle.strip():
         # An empty draft: write a short one from the sender's profile alone.
         middle = ctx.value_proposition.rstrip(".") + "." if ctx.value_proposition else ""
@@ -302,8 +336,9 @@ def personalize(request: EngineRequest) -> EngineOutput:
     else:
         greeting = greeting_for(band, name)
     parts = _with_greeting(parts, greeting)
-    opener = " ".join(s for s in (_news_sentence(ctx, band, existing),
-                                  _bridge(ctx, band, existing)) if s)
+    # A follow-up does not introduce the rep again; news is still worth a line.
+    bridge = "" if follow_up else _bridge(ctx, band, existing)
+    opener = " ".join(s for s in (_news_sentence(ctx, band, existing), bridge) if s)
     middle = _tone_middle(parts.middle, band)
     parts = parts.with_(middle=_prepend_paragraph(middle, opener))
     parts = _with_sign_off(parts, ctx, None if band == "neutral" else sign_off_for(band))
@@ -326,6 +361,7 @@ def _sentence_value(sentence: str, index: int, ctx: _Context) -> float:
         value += 1.5
     if _INTRODUCTION.match(sentence):
         value -= 3  # "I'm reaching out to you as ..." says least once the rest is there
+    value -= len(find_jargon(sentence))
     return value
 
 
@@ -340,6 +376,7 @@ def _shorten(middle: str, ctx: _Context) -> str:
                 continue
             for pattern, replacement in _FILLERS:
                 sentence = re.sub(pattern, replacement, sentence)
+            sentence = sentence.strip()
             kept.append(sentence[0].upper() + sentence[1:] if sentence else sentence)
         kept_blocks.append(kept)
     flat = [(b, i) for b, block in enumerate(kept_blocks) for i in range(len(block))]

@@ -1,0 +1,83 @@
+"""input_hash ignores what a rep cannot see; request_key covers everything; the diff is exact."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+from lumina_tui.ai.diff import apply_diff, word_diff
+from lumina_tui.ai.hashing import hash_draft, normalize_text, request_key
+
+
+def test_hash_draft_ignores_invisible_differences() -> None:
+    body = "Hi Dana,\n\nCafé at Northwind?\n\nBest,\nJordan"
+    variants = [
+        body.replace("\n", "\r\n"),
+        body.replace("\n", "   \n").replace("Dana,", "Dana,\t"),
+        unicodedata.normalize("NFD", body),
+    ]
+    expected = hash_draft("Subject", body, "p-1")
+    for variant in variants:
+        assert variant != body
+        assert hash_draft("Subject", variant, "p-1") == expected
+    assert normalize_text("a  \r\nb\t\rc") == "a\nb\nc"
+
+
+def test_hash_draft_changes_with_content_and_prospect() -> None:
+    base = hash_draft("Subject", "Body", "p-1")
+    assert hash_draft("Subject", "Body.", "p-1") != base
+    assert hash_draft("Subject!", "Body", "p-1") != base
+    assert hash_draft("Subject", "Body", "p-2") != base
+    # Subject and body are hashed as separate fields, not concatenated.
+    assert hash_draft("ab", "c", None) != hash_draft("a", "bc", None)
+
+
+def test_request_key_covers_every_input() -> None:
+    inputs = {"draft": {"subject": "S", "body": "B"}, "prospect": {"first_name": "Dana"}}
+    base = dict(operation="personalize", tone=0.5, instruction=None, inputs=inputs,
+                engine="offline", model="m", prompt_version="v1")
+    key = request_key(**base)
+    assert request_key(**base) == key
+    changed = [
+        {"tone": 0.0}, {"operation": "rewrite"}, {"instruction": "shorter"},
+        {"engine": "openai"}, {"model": "m2"}, {"prompt_version": "v2"},
+        {"inputs": {**inputs, "prospect": {"first_name": "Dan"}}},
+        {"inputs": {**inputs, "company": {"name": "Northwind"}}},
+    ]
+    keys = {request_key(**{**base, **change}) for change in changed}
+    assert key not in keys
+    assert len(keys) == len(changed)
+
+
+def test_diff_ops_are_word_level_with_exact_offsets() -> None:
+    old = "Hi {{first_name}},\n\nWe help teams book meetings."
+    new = "Hi Dana,\n\nWe help sales teams book more meetings."
+    ops = word_diff(old, new)
+    assert [(op.type, op.old, op.new) for op in ops] == [
+        ("replace", "{{first_name}},", "Dana,"),
+        ("insert", "", "sales "),
+        ("insert", "", "more "),
+    ]
+    for op in ops:
+        assert old[op.old_start:op.old_end] == op.old
+        assert new[op.new_start:op.new_end] == op.new
+    assert apply_diff(old, ops) == new
+    assert word_diff(old, old) == []
+
+
+def test_diff_reports_spacing_only_changes() -> None:
+    ops = word_diff("One. Two.", "One.\n\nTwo.")
+    assert [(op.type, op.old, op.new) for op in ops] == [("replace", " ", "\n\n")]
+
+
+def test_apply_diff_rebuilds_any_text() -> None:
+    rnd = random.Random(4)
+    words = ["Hi", "Dana,", "we", "help", "teams", "book", "meetings.", "Best,", "Jordan", "?"]
+    for _ in range(1500):
+        old = "".join(rnd.choice(words) + rnd.choice([" ", "\n", "  ", "\n\n"])
+                      for _ in range(rnd.randint(0, 14)))
+        new = "".join(rnd.choice(words) + rnd.choice([" ", "\n", "  ", "\n\n"])
+                      for _ in range(rnd.randint(0, 14)))
+        ops = word_diff(old, new)
+        assert apply_diff(old, ops) == new
+        assert all(a.old_end <= b.old_start for a, b in zip(ops, ops[1:], strict=False))
