@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from memory_keyring import memory_keyring
 
 from lumina_tui.config import Settings, load_settings
 
@@ -21,7 +22,11 @@ def lumina_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setenv("LUMINA_HOME", str(home))
     # The composer must never start a real sidecar from a unit test unless the test asks for one.
     monkeypatch.setenv("LUMINA_WORKER__AUTOSTART_SIDECAR", "false")
-    yield home
+    # Child processes (workers, CLI runs) must never reach a developer's real keyring: with the fail
+    # backend they use the 0600 fallback file inside this test's LUMINA_HOME.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    with memory_keyring():  # and this process uses an in-memory one (tests may install their own)
+        yield home
     from lumina_tui.services.runtime import reset_runtime
     from lumina_tui.store import close_all
 
