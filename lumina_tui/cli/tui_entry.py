@@ -1,0 +1,35 @@
+"""`lumina` with no command: open the runtime, start the sidecar worker if none runs, run the composer.
+
+Textual is imported here, inside the function, so `lumina --help` and every scripted command
+stay fast; the first frame is the composer's.
+"""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def run_composer(draft_id: str | None = None, start_worker: bool = True) -> int:
+    """Run the app until the rep quits; returns the exit code."""
+    from lumina_tui.services import worker_status
+    from lumina_tui.services.runtime import open_runtime
+
+    runtime = open_runtime()
+    if start_worker and runtime.settings.worker.autostart_sidecar:
+        try:
+            if worker_status.ensure_sidecar(runtime.settings):
+                log.info("started the sidecar send worker")
+        except Exception:  # the composer works without it; the status bar says "offline"
+            log.exception("could not start the sidecar worker")
+    if draft_id is not None:
+        from lumina_tui.services import drafts
+
+        drafts.get(runtime.db, runtime.actor, draft_id)  # a bad id fails here, with the CLI's error contract
+
+    from lumina_tui.tui.app import LuminaApp
+
+    app = LuminaApp(runtime, draft_id=draft_id)
+    app.run()
+    return int(app.return_code or 0)

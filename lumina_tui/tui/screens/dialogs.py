@@ -1,0 +1,107 @@
+"""Small questions the composer asks: pick one of a list (or type your own), or yes/no.
+
+Used for the rewrite instruction, templates, From accounts, the drafts list and "apply a stale
+suggestion anyway?". Each returns its answer through `dismiss`, None meaning "never mind".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.events import Key
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from lumina_tui.tui.bindings import CONFIRM_BINDINGS, DIALOG_BINDINGS
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A list to pick from; with `free_text`, whatever the rep types is an answer too."""
+
+    BINDINGS = DIALOG_BINDINGS
+
+    def __init__(
+        self,
+        title: str,
+        choices: Sequence[tuple[str, str]],
+        *,
+        free_text: str | None = None,
+        empty: str = "Nothing to choose from yet.",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.title_text = title
+        self.choices = list(choices)
+        self.free_text = free_text
+        self.empty = empty
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            if self.free_text is not None:
+                yield Input(placeholder=self.free_text, id="choice-input")
+            if self.choices:
+                yield OptionList(*[Option(label, id=key) for key, label in self.choices], id="choice-list")
+            else:
+                yield Static(self.empty, classes="dialog-empty")
+            yield Static("enter choose · esc back", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        if self.free_text is not None:
+            self.query_one("#choice-input", Input).focus()
+        elif self.choices:
+            self.query_one("#choice-list", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#choice-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    @on(Input.Submitted, "#choice-input")
+    def _typed(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if text:
+            self.dismiss(text)
+        elif self.choices:
+            options = self.query_one("#choice-list", OptionList)
+            if options.highlighted is not None:
+                self.dismiss(self.choices[options.highlighted][0])
+
+    def on_key(self, event: Key) -> None:
+        # From the text box, ↓ walks into the list of common choices.
+        if event.key == "down" and isinstance(self.focused, Input) and self.choices:
+            options = self.query_one("#choice-list", OptionList)
+            options.focus()
+            if options.highlighted is None:
+                options.highlighted = 0
+            event.stop()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Yes (Enter, y) or no (Esc, n)."""
+
+    BINDINGS = CONFIRM_BINDINGS
+
+    def __init__(self, question: str, detail: str = "", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.question = question
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            if self.detail:
+                yield Static(self.detail, markup=False)
+            yield Static("enter yes · esc no", classes="dialog-hint")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,47 @@
+"""The draft's body: a soft-wrapping TextArea whose programmatic changes are single undo steps.
+
+Accepting a suggestion, filling a template or coming back from $EDITOR replaces the body through
+TextArea's edit API between two checkpoints, so one ctrl+z restores exactly what was there. When
+that change also replaced the subject (an Input, with no shared history), undoing it posts
+`ReplacementUndone` so the composer can put the old subject back too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class BodyEditor(TextArea):
+    @dataclass
+    class ReplacementUndone(Message):
+        """The rep undid a whole-body replacement; `subject_before` is the subject it replaced."""
+
+        subject_before: str | None
+
+    def __init__(self, text: str = "", *, id: str | None = None) -> None:
+        super().__init__(text, id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self._replacement: tuple[list[object], str | None] | None = None
+
+    def replace_all(self, text: str, *, subject_before: str | None = None) -> None:
+        """Replace the whole body as one undoable edit (the cursor goes to the top)."""
+        if text == self.text:
+            self._replacement = None
+            return
+        self.history.checkpoint()
+        self.replace(text, (0, 0), self.document.end, maintain_selection_offset=False)
+        self.history.checkpoint()
+        stack = self.history.undo_stack
+        self._replacement = (stack[-1], subject_before) if stack else None
+        self.move_cursor((0, 0))
+
+    def undo(self) -> None:
+        stack = self.history.undo_stack
+        top = stack[-1] if stack else None
+        marked = self._replacement
+        super().undo()
+        if marked is not None and top is marked[0]:
+            self._replacement = None
+            self.post_message(self.ReplacementUndone(marked[1]))

@@ -1,0 +1,116 @@
+"""Choose a prospect by typing any part of their name, email or company (fuzzy, best first).
+
+The list is read once, in a thread worker, when the picker opens; matching then runs in memory on
+each keystroke, so typing in the picker never waits on the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.events import Key
+from textual.fuzzy import Matcher
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from lumina_tui.services import prospects as prospect_service
+from lumina_tui.tui.bindings import DIALOG_BINDINGS
+
+MAX_SHOWN = 50
+MAX_LOADED = 1000
+
+
+def haystack(prospect: Any) -> str:
+    """What a search matches: name, email and company, in the order a rep thinks of them."""
+    name = f"{prospect.first_name} {prospect.last_name}".strip()
+    return " ".join(part for part in (name, prospect.email, prospect.company) if part)
+
+
+def rank(query: str, candidates: list[Any]) -> list[Any]:
+    """Candidates matching `query`, best first (all of them, in name order, for an empty query)."""
+    query = query.strip()
+    if not query:
+        return candidates[:MAX_SHOWN]
+    matcher = Matcher(query)
+    scored = [(matcher.match(haystack(item)), index, item) for index, item in enumerate(candidates)]
+    scored = [item for item in scored if item[0] > 0]
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [candidate for _score, _index, candidate in scored[:MAX_SHOWN]]
+
+
+class ProspectPicker(ModalScreen[str | None]):
+    """Returns the chosen prospect's id, or None."""
+
+    BINDINGS = DIALOG_BINDINGS
+
+    def __init__(self, title: str = "Choose a prospect", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.title_text = title
+        self.candidates: list[Any] = []
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(placeholder="name, email or company", id="picker-search")
+            yield OptionList(id="picker-list")
+            yield Static("loading prospects…", id="picker-status", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#picker-search", Input).focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="picker-load")
+    def _load(self) -> None:
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        page = prospect_service.list_prospects(runtime.db, runtime.actor, limit=MAX_LOADED)
+        self.app.call_from_thread(self._loaded, page.items, page.total)
+
+    def _loaded(self, items: list[Any], total: int) -> None:
+        self.candidates = items
+        self.loaded = True
+        status = f"{total} prospects" if total else "No prospects yet: add some on the Prospects screen (f3)."
+        if total > len(items):
+            status = f"first {len(items)} of {total} prospects: type to narrow"
+        self.query_one("#picker-status", Static).update(status + " · enter choose · esc back")
+        self._refresh_list(self.query_one("#picker-search", Input).value)
+
+    def _refresh_list(self, query: str) -> None:
+        options = self.query_one("#picker-list", OptionList)
+        options.clear_options()
+        matches = rank(query, self.candidates)
+        options.add_options(Option(haystack(prospect), id=prospect.id) for prospect in matches)
+        if matches:
+            options.highlighted = 0
+
+    @on(Input.Changed, "#picker-search")
+    def _search(self, event: Input.Changed) -> None:
+        if self.loaded:
+            self._refresh_list(event.value)
+
+    @on(Input.Submitted, "#picker-search")
+    def _submit(self, _event: Input.Submitted) -> None:
+        options = self.query_one("#picker-list", OptionList)
+        if options.highlighted is not None and options.option_count:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    @on(OptionList.OptionSelected, "#picker-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def on_key(self, event: Key) -> None:
+        # ↑/↓ move through the matches while the cursor stays in the search box.
+        if isinstance(self.focused, Input) and event.key in ("up", "down"):
+            options = self.query_one("#picker-list", OptionList)
+            if event.key == "down":
+                options.action_cursor_down()
+            else:
+                options.action_cursor_up()
+            event.stop()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

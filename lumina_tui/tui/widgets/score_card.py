@@ -1,0 +1,88 @@
+"""The score card: spam risk and reply probability as gauges, and each signal with its advice.
+
+Advisory only (it never changes the draft). The composer refreshes it after a pause in typing,
+in a thread worker, and on ctrl+l; a score for an older revision than the last shown is ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+GAUGE_WIDTH = 10
+
+
+def gauge(value: float, width: int = GAUGE_WIDTH) -> str:
+    filled = round(max(0.0, min(1.0, value)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def spam_words(risk: float) -> str:
+    if risk < 0.3:
+        return "low"
+    if risk < 0.6:
+        return "medium"
+    return "high"
+
+
+def score_text(score: Any) -> Text:
+    """The card's content for an `ai.models.Score`."""
+    risk = float(score.spam_risk)
+    reply = float(score.reply_probability)
+    risk_style = "green" if risk < 0.3 else "yellow" if risk < 0.6 else "bold red"
+    text = Text()
+    text.append("spam risk   ")
+    text.append(gauge(risk), style=risk_style)
+    text.append(f" {risk:.2f} {spam_words(risk)}\n")
+    text.append("reply prob. ")
+    text.append(gauge(reply), style="cyan")
+    text.append(f" {reply:.2f}\n")
+    signals = score.signals
+    facts = [
+        f"{signals.question_count} question{'s' if signals.question_count != 1 else ''}",
+        f"grade {signals.reading_grade:.0f}",
+        f"{signals.link_count} link{'s' if signals.link_count != 1 else ''}",
+        f"{signals.personalization} personal detail{'s' if signals.personalization != 1 else ''}",
+    ]
+    text.append(" · ".join(facts), style="dim")
+    advice = list(score.advice)
+    if not advice:
+        text.append("\n✓ nothing to fix", style="green")
+    for item in advice:
+        text.append(f"\n! {item.message}", style="yellow")
+        text.append(f" ({item.signal})", style="dim")
+    return text
+
+
+class ScoreCard(Static):
+    """Shows the latest score; `revision` is the draft revision it was computed for."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("Press ^l to score the draft.", id=id, markup=False)
+        self.revision = -1
+        self.score: Any = None
+
+    def on_mount(self) -> None:
+        self.border_title = "Score"
+
+    def show_score(self, score: Any, revision: int) -> bool:
+        """Show a score unless a newer revision's score is already shown; returns whether shown."""
+        if revision < self.revision:
+            return False
+        self.revision = revision
+        self.score = score
+        self.update(score_text(score))
+        self.border_title = "Score"
+        self.remove_class("-error")
+        return True
+
+    def show_pending(self) -> None:
+        self.border_title = "Score · scoring…"
+
+    def show_error(self, message: str) -> None:
+        self.border_title = "Score · failed"
+        self.add_class("-error")
+        if self.score is None:
+            self.update(message)
