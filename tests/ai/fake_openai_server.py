@@ -33,7 +33,8 @@ class FakeOpenAI(ThreadingHTTPServer):
         self.release = threading.Event()  # ends every slow response at teardown
         self.arrived = threading.Event()  # set when a request has been received
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
 
     @property
     def base_url(self) -> str:

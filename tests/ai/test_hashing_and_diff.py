@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import unicodedata
 
@@ -80,4 +81,4 @@ def test_apply_diff_rebuilds_any_text() -> None:
                       for _ in range(rnd.randint(0, 14)))
         ops = word_diff(old, new)
         assert apply_diff(old, ops) == new
-        assert all(a.old_end <= b.old_start for a, b in zip(ops, ops[1:], strict=False))
+        assert all(a.old_end <= b.old_start for a, b in itertools.pairwise(ops))

@@ -88,10 +88,11 @@ class _Unsupported(Exception):
 
 
 class _Retryable(Exception):
-    def __init__(self, error: AIError, delay: float | None) -> None:
+    def __init__(self, error: AIError, delay: float | None, attempts: int = MAX_ATTEMPTS) -> None:
         super().__init__(error.message)
         self.error = error
         self.delay = delay
+        self.attempts = attempts  # a refused connection is worth one retry, not three
 
 
 def _error_text(err: openai.APIStatusError) -> str:
@@ -236,7 +237,7 @@ class OpenAIEngine:
                     attempt - 1
                 )
                 out_of_time = time.monotonic() + delay >= deadline
-                if attempt >= MAX_ATTEMPTS or out_of_time:
+                if attempt >= retryable.attempts or out_of_time:
                     raise retryable.error from None
                 log.info("AI request failed (%s); retry %d in %.2f s", retryable.error.code,
                          attempt, delay)
@@ -294,6 +295,7 @@ class OpenAIEngine:
                     engine=self.name,
                 ),
                 None,
+                attempts=2,
             ) from None
         except openai.RateLimitError as err:
             wait = _retry_after(err)
