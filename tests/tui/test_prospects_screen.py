@@ -199,6 +199,26 @@ async def test_compose_to_without_the_app_action_switches_to_compose_mode(runtim
         await wait_until(pilot, lambda: app.current_mode == "compose")
 
 
+async def test_an_empty_list_says_how_to_fill_it(settings):
+    app = ProspectsHost(open_runtime(settings))
+    app.set_keymap({"prospects_add": "n"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        message = screen.query_one("#prospects-message")
+        await wait_until(pilot, lambda: "No prospects yet" in str(message.content))
+        assert "n adds one, i imports a CSV" in str(message.content)  # the live (remapped) keys
+        assert "0 prospects" in str(screen.query_one("#prospects-count").content)
+
+
+async def test_a_search_without_matches_says_so(runtime):
+    app = ProspectsHost(runtime)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await loaded(pilot)
+        screen.query_one("#prospect-search", Input).value = "zzz-nobody"
+        await wait_until(pilot, lambda: table_names(app) == [])
+        assert "No prospect matches this search." in str(screen.query_one("#prospects-message").content)
+
+
 CSV = (
     "Email,First Name,Last Name,Company,Title\n"
     "fay@quay.example,Fay,Lin,Quay Ports,CFO\n"

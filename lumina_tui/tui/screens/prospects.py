@@ -92,6 +92,9 @@ class ProspectsScreen(Screen[None]):
     ProspectsScreen #prospects-message.-empty {
         display: none;
     }
+    ProspectsScreen #prospects-message.-hint {
+        color: $text-muted;
+    }
     """
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -113,7 +116,7 @@ class ProspectsScreen(Screen[None]):
         table.add_column("Company", key="company")
         table.add_column("Title", key="title")
         yield table
-        yield Static("", id="prospects-message", classes="-empty")
+        yield Static("", id="prospects-message", classes="-empty", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -170,7 +173,17 @@ class ProspectsScreen(Screen[None]):
                     table.move_cursor(row=index, animate=False)
                     break
         self._show_count()
-        self._show_message("")
+        if page.total == 0:
+            keys = self._keys()
+            self._show_message(
+                f"No prospects yet: {keys.get('prospects_add', 'a')} adds one, "
+                f"{keys.get('prospects_import', 'i')} imports a CSV (or run `lumina demo`)."
+                if not page.search.strip()
+                else "No prospect matches this search.",
+                hint=True,
+            )
+        else:
+            self._show_message("")
         self.refresh_bindings()
 
     def _show_count(self) -> None:
@@ -183,10 +196,19 @@ class ProspectsScreen(Screen[None]):
             text += f" (first {shown})"
         self.query_one("#prospects-count", Static).update(text)
 
-    def _show_message(self, text: str) -> None:
+    def _show_message(self, text: str, *, hint: bool = False) -> None:
         message = self.query_one("#prospects-message", Static)
         message.update(text)
         message.set_class(not text, "-empty")
+        message.set_class(hint, "-hint")
+
+    def _keys(self) -> dict[str, str]:
+        """The live key of each of this screen's bindings (a remapped key shows its new key)."""
+        return {
+            active.binding.id: self.app.get_key_display(active.binding)
+            for active in self.active_bindings.values()
+            if active.binding.id
+        }
 
     # ---- search --------------------------------------------------------------------------------
 
