@@ -39,25 +39,35 @@ def _section(build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 
 def ai_engine(settings: Any) -> dict[str, Any]:
-    """The engine the composer would use (ARCHITECTURE.md: OpenAI when a base URL or key is set)."""
+    """The engine the composer would use, chosen by the AI package's own `choose_engine`.
+
+    The API key here is the one from settings or OPENAI_API_KEY; a key kept only in the keyring is
+    read by the AI service at call time and is not looked up by doctor.
+    """
+    from lumina_tui.ai.engines.base import choose_engine
+    from lumina_tui.ai.errors import AIError
+
     key_source = None
     if settings.ai_api_key:
         key_source = "LUMINA_AI_API_KEY"
     elif settings.resolved_ai_api_key():
         key_source = "OPENAI_API_KEY"
-    if settings.ai_engine != "auto":
-        engine, why = settings.ai_engine, f"forced by LUMINA_AI_ENGINE={settings.ai_engine}"
-    elif settings.ai_base_url or key_source:
-        engine, why = "openai", "a base URL or API key is configured"
-    else:
-        engine, why = "offline", "no LUMINA_AI_BASE_URL or API key is configured"
-    return {
-        "engine": engine,
-        "reason": why,
+    report: dict[str, Any] = {
+        "setting": settings.ai_engine,
         "base_url": _mask("ai_base_url", settings.ai_base_url),
-        "model": settings.ai_model if engine == "openai" else None,
         "api_key": f"set ({key_source})" if key_source else "not set",
     }
+    try:
+        engine = choose_engine(
+            settings.ai_engine,
+            base_url=settings.ai_base_url,
+            api_key=settings.resolved_ai_api_key(),
+            model=settings.ai_model,
+            timeout=settings.ai_timeout_seconds,
+        )
+    except AIError as exc:
+        return {"engine": None, "error": exc.message, **report}
+    return {"engine": engine.name, "model": engine.model, **report}
 
 
 def diagnose() -> dict[str, Any]:

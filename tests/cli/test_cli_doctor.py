@@ -63,3 +63,11 @@ def test_plain_doctor_output_is_for_a_person() -> None:
     assert code == 0
     for heading in ("Where files live", "Store", "AI engine", "Keyring", "Send worker", "Settings in force"):
         assert heading in out
+
+
+def test_a_forced_engine_that_cannot_run_is_reported_not_swapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LUMINA_AI_ENGINE", "openai")
+    report = json.loads(doctor("--json")[1])
+    assert report["ai"]["engine"] is None
+    assert "LUMINA_AI_API_KEY" in report["ai"]["error"]
+    assert any(warning.startswith("ai: ") for warning in report["warnings"])
