@@ -20,7 +20,8 @@ GUARDS = {"emails_content_immutable", "emails_no_delete", "email_events_no_updat
 def _seed_email(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO workspaces (id, name, created_at) VALUES ('w1', 'W', '2026-01-01')")
     conn.execute(
-        "INSERT INTO users (id, workspace_id, email, name, created_at) VALUES ('u1','w1','a@b.test','','2026-01-01')"
+        "INSERT INTO users (id, workspace_id, email, name, created_at)"
+        " VALUES ('u1','w1','a@b.test','','2026-01-01')"
     )
     conn.execute(
         """INSERT INTO emails (id, workspace_id, user_id, provider, from_email, from_name, to_email, to_name,
