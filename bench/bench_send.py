@@ -150,7 +150,13 @@ def bench_intent(rt: Runtime, n: int) -> tuple[list[float], list[float]]:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("CREATE TABLE outbox (id TEXT PRIMARY KEY, payload TEXT NOT NULL)")
-    huey = SqliteHuey("baseline", filename=str(HOME / "baseline-queue.db"), results=False)
+    # The same queue storage as Lumina's (WAL, synchronous=NORMAL), so only the service's own work differs.
+    huey = SqliteHuey(
+        "baseline",
+        storage_class=queue.OutboxQueueStorage,
+        filename=str(HOME / "baseline-queue.db"),
+        results=False,
+    )
     ring = huey.task()(lambda email_id: None)
     base = []
     for i in range(n):

@@ -19,6 +19,7 @@ from typing import Any
 
 from huey import Huey, PostgresHuey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.exceptions import ConfigurationError
+from huey.storage import SqliteStorage
 
 from lumina_tui.config import Settings
 
@@ -35,6 +36,20 @@ Handler = Callable[..., Any]
 
 class QueueConfigurationError(RuntimeError):
     """LUMINA_QUEUE_URL names a backend this build cannot use; the message says what to do."""
+
+
+class OutboxQueueStorage(SqliteStorage):
+    """huey's SQLite storage in WAL with synchronous=NORMAL, like the store itself.
+
+    huey offers FULL (an fsync per enqueue: milliseconds, and long stalls on a busy disk) or OFF
+    (a power cut may corrupt the file). NORMAL survives any process crash and can only lose the
+    last doorbells on a power cut, which the worker's sweep re-rings from the rows, the truth.
+    """
+
+    def _create_connection(self):  # type: ignore[no-untyped-def]
+        conn = super()._create_connection()
+        conn.execute("pragma synchronous=NORMAL")
+        return conn
 
 
 class Doorbells:
@@ -95,7 +110,11 @@ def build_huey(settings: Settings) -> Huey:
     if not url:
         settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteHuey(
-            QUEUE_NAME, filename=str(settings.queue_path), timeout=SQLITE_TIMEOUT_SECONDS, **common
+            QUEUE_NAME,
+            storage_class=OutboxQueueStorage,
+            filename=str(settings.queue_path),
+            timeout=SQLITE_TIMEOUT_SECONDS,
+            **common,
         )
     scheme = url.split(":", 1)[0].lower()
     try:

@@ -293,6 +293,14 @@ def score_snapshot(
         return {}
 
 
+class _Replay(Exception):
+    """Raised inside the write transaction to leave it (rolled back) when the key turned up there."""
+
+    def __init__(self, existing: Email) -> None:
+        super().__init__(existing.id)
+        self.existing = existing
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """Everything the insert needs, read and checked before the write transaction opens."""
@@ -310,15 +318,26 @@ def _prepare(
     db: Database,
     actor: Actor,
     *,
+    key: str,
     draft_id: str,
     revision: int | None,
     from_account: str | None,
     to_email: str | None,
 ) -> _Plan:
+    """Look the key up, then read and check everything, in ONE read snapshot.
+
+    One snapshot matters: a concurrent sender of the same key commits its row and the sent draft
+    together, so this read sees both or neither, never "draft already sent" without the email
+    that explains it (which must come back as the same email, not as an error).
+    """
     from lumina_tui.providers.registry import AVAILABLE_PROVIDERS, not_available_message
     from lumina_tui.services import accounts, company_data
 
     with db.read() as session:
+        existing = _by_key(session, actor.workspace_id, key)
+        if existing is not None:
+            session.expunge(existing)
+            raise _Replay(existing)
         user = session.get(User, actor.user_id)
         if user is None or user.workspace_id != actor.workspace_id:
             raise NotFoundError("the acting user does not belong to this workspace", field="user")
@@ -429,23 +448,16 @@ def send(
         accepted_suggestion_ids=suggestion_ids,
     )
 
-    with db.read() as session:
-        existing = _by_key(session, actor.workspace_id, key)
-    if existing is not None:
-        return _replay(existing, fingerprint)
-
     try:
         plan = _prepare(
-            db, actor, draft_id=draft_id, revision=revision, from_account=from_account, to_email=to_email
+            db,
+            actor,
+            key=key,
+            draft_id=draft_id,
+            revision=revision,
+            from_account=from_account,
+            to_email=to_email,
         )
-    except AlreadySentError:
-        # A concurrent sender of this very key may have frozen the draft since our lookup.
-        with db.read() as session:
-            existing = _by_key(session, actor.workspace_id, key)
-        if existing is None:
-            raise
-        return _replay(existing, fingerprint)
-    try:
         email = _insert(
             db, actor, settings, plan, key=key, fingerprint=fingerprint, suggestions=suggestion_ids
         )
@@ -461,14 +473,6 @@ def send(
 
     ring_doorbell(settings, email)
     return SendResult(email=email, created=True)
-
-
-class _Replay(Exception):
-    """Raised inside the write transaction to leave it (rolled back) when the key turned up there."""
-
-    def __init__(self, existing: Email) -> None:
-        super().__init__(existing.id)
-        self.existing = existing
 
 
 def _stored_revision(db: Database, actor: Actor, draft_id: str) -> int:
