@@ -117,7 +117,6 @@ def _insert_missing(session: Session, model: type, conflict: list[str], values: 
 
 def _seed_rows(session: Session, actor: Actor, assets: DemoAssets, report: DemoReport) -> None:
     now = utcnow()
-    companies: dict[str, dict[str, str]] = {}
     for row in assets.prospects:
         values = {
             "id": new_id(),
@@ -133,9 +132,7 @@ def _seed_rows(session: Session, actor: Actor, assets: DemoAssets, report: DemoR
             "updated_at": now,
         }
         report.created["prospects"] += _insert_missing(session, Prospect, ["workspace_id", "email"], values)
-        if row.company_domain:
-            companies.setdefault(row.company_domain, {}).update(row.company)
-    for domain, company in companies.items():
+    for domain, company in prospect_import.merge_companies(assets.prospects).items():
         values = {
             "id": new_id(),
             "workspace_id": actor.workspace_id,

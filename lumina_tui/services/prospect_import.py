@@ -455,18 +455,24 @@ def _store_batch(
         report.companies += len(companies)
 
 
-def _companies_per_batch(rows: list[ProspectRow]) -> list[dict[str, dict[str, str]]]:
-    """Each company's values merged over the whole file (later non-empty values win), to be written
-    once, in the batch where its domain first appears: one upsert per company, not per row."""
+def merge_companies(rows: list[ProspectRow]) -> dict[str, dict[str, str]]:
+    """Each company's values merged over the rows, keyed by domain; later non-empty values win."""
     merged: dict[str, dict[str, str]] = {}
-    first_batch: dict[str, int] = {}
-    for index, row in enumerate(rows):
+    for row in rows:
         if row.company_domain:
             merged.setdefault(row.company_domain, {}).update(row.company)
-            first_batch.setdefault(row.company_domain, index // BATCH_ROWS)
+    return merged
+
+
+def _companies_per_batch(rows: list[ProspectRow]) -> list[dict[str, dict[str, str]]]:
+    """The merged companies, each written once, in the batch where its domain first appears: one
+    upsert per company rather than one per row."""
+    merged = merge_companies(rows)
     batches: list[dict[str, dict[str, str]]] = [{} for _ in range(0, len(rows), BATCH_ROWS)]
-    for domain, batch in first_batch.items():
-        batches[batch][domain] = merged[domain]
+    for index, row in enumerate(rows):
+        domain = row.company_domain
+        if domain in merged:
+            batches[index // BATCH_ROWS][domain] = merged.pop(domain)
     return batches
 
 
