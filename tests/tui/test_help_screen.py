@@ -129,3 +129,21 @@ async def test_widgets_with_bindings_are_listed_under_their_screen(runtime):
     async with app.run_test(size=(100, 30)) as pilot:
         found = entries(await open_help(pilot))
         assert found["Prospects"]["Grow the gauge"] == ["+"]
+
+
+async def test_in_the_lumina_app_help_lists_the_composer_and_its_dialogs_with_the_keymap(settings):
+    from lumina_tui.config import load_settings
+    from lumina_tui.tui.app import LuminaApp
+
+    runtime = open_runtime(load_settings(keymap={"personalize": "ctrl+y", "outbox_filter": "s"}))
+    app = LuminaApp(runtime, handle_signals=False, clock=lambda: 1000.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        found = entries(await open_help(pilot))
+        assert found["Compose"]["Personalize"] == ["^y"]
+        assert found["Compose"]["Send"] == ["^s"]
+        assert found["Outbox"]["Filter"] == ["s"]
+        assert found["Everywhere"]["Outbox"] == ["f4"]
+        # The composer's own dialogs are found by themselves, before they ever open.
+        assert "Confirm dialog" in found and "Send review" in found
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))

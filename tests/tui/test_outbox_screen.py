@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Select
 
 from lumina_tui.services import accounts, drafts, prospects, sending, worker_status
 from lumina_tui.services.runtime import Runtime, open_runtime
+from lumina_tui.tui.app import LuminaApp
 from lumina_tui.tui.screens.outbox import OutboxScreen
 from lumina_tui.worker import tasks
 from lumina_tui.worker.provider_pool import ProviderPool
@@ -289,13 +290,33 @@ def busy_outbox(runtime, clock, refusing_sink) -> Runtime:
     return runtime
 
 
+def lumina(runtime: Runtime) -> LuminaApp:
+    return LuminaApp(runtime, handle_signals=False, clock=lambda: 1000.0)
+
+
+async def test_f4_opens_the_outbox_in_the_lumina_app(runtime, clock):
+    _send(runtime, "ana@brightwave.example", "Ana", "Okafor", "Quick question")
+    app = lumina(runtime)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        screen = await loaded(pilot, 1)
+        assert status_cells(screen) == ["◷ Queued · 10 s"]
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: app.current_mode == "compose")
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.screen is screen)
+
+
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
 def test_snapshot_outbox(busy_outbox, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, OutboxScreen))
         screen = await loaded(pilot, 4)
         await pilot.press("down", "down", "down")  # the local-outbox email, with its events
         await wait_until(
             pilot, lambda: "local outbox, not delivered" in detail(screen) and "Events" in detail(screen)
         )
 
-    assert snap_compare(OutboxHost(busy_outbox), terminal_size=size, run_before=run_before)
+    assert snap_compare(lumina(busy_outbox), terminal_size=size, run_before=run_before)

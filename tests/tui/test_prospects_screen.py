@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, ProgressBar
 
 from lumina_tui.services import prospects
 from lumina_tui.services.runtime import Runtime, open_runtime
+from lumina_tui.tui.app import LuminaApp
 from lumina_tui.tui.screens.prospect_form import ProspectFormScreen
 from lumina_tui.tui.screens.prospect_import import ProspectImportScreen
 from lumina_tui.tui.screens.prospects import ProspectsScreen
@@ -273,7 +274,29 @@ async def test_csv_import_of_a_missing_file_says_so_beside_the_path(runtime, tmp
         assert dialog.summary is None
 
 
-# ---- snapshots -----------------------------------------------------------------------------------
+# ---- inside the Lumina app -----------------------------------------------------------------------
+
+
+def lumina(runtime: Runtime) -> LuminaApp:
+    return LuminaApp(runtime, handle_signals=False, clock=lambda: 1000.0)
+
+
+async def test_f3_opens_prospects_and_compose_to_addresses_the_composer(runtime):
+    app = lumina(runtime)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProspectsScreen))
+        screen = await loaded(pilot)
+        await pilot.press("down", "c")  # Ben Ito
+        await wait_until(pilot, lambda: app.current_mode == "compose")
+        ben = screen.shown_prospect_ids[1]
+        await wait_until(
+            pilot, lambda: "Ben Ito" in "\n".join(s.text for s in app.screen._compositor.render_strips())
+        )
+        assert prospects.get(runtime.db, runtime.actor, ben).first_name == "Ben"
+
+
+# ---- snapshots (in the Lumina app) -----------------------------------------------------------------
 
 
 def _still(pilot: Pilot) -> None:
@@ -281,21 +304,27 @@ def _still(pilot: Pilot) -> None:
         widget.cursor_blink = False
 
 
+async def _prospects_mode(pilot: Pilot) -> ProspectsScreen:
+    await pilot.press("f3")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectsScreen))
+    return await loaded(pilot)
+
+
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
 def test_snapshot_prospects_table(runtime, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
-        screen = await loaded(pilot)
+        screen = await _prospects_mode(pilot)
         await pilot.press("down")
         await wait_until(pilot, lambda: screen.selected_prospect_id == screen.shown_prospect_ids[1])
         _still(pilot)
 
-    assert snap_compare(ProspectsHost(runtime), terminal_size=size, run_before=run_before)
+    assert snap_compare(lumina(runtime), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
 def test_snapshot_prospect_form_with_an_error(runtime, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
-        await loaded(pilot)
+        await _prospects_mode(pilot)
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectFormScreen))
         form = pilot.app.screen
@@ -305,4 +334,4 @@ def test_snapshot_prospect_form_with_an_error(runtime, snap_compare, size):
         await wait_until(pilot, lambda: form.field_error("email") != "")
         _still(pilot)
 
-    assert snap_compare(ProspectsHost(runtime), terminal_size=size, run_before=run_before)
+    assert snap_compare(lumina(runtime), terminal_size=size, run_before=run_before)

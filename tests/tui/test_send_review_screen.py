@@ -14,6 +14,8 @@ from lumina_tui.services import accounts, drafts, prospects, sending
 from lumina_tui.services.runtime import Runtime, open_runtime
 from lumina_tui.services.send_review import SendReview, build_review
 from lumina_tui.store import utcnow
+from lumina_tui.tui.app import LuminaApp
+from lumina_tui.tui.screens.prospects import ProspectsScreen
 from lumina_tui.tui.screens.send_review import SendReviewScreen
 
 pytestmark = pytest.mark.anyio
@@ -174,14 +176,27 @@ async def test_a_remapped_send_key_confirms(ready_review):
         await wait_until(pilot, lambda: app.answers == [True])
 
 
-# ---- snapshots -----------------------------------------------------------------------------------
+# ---- snapshots (in the Lumina app, over the prospects screen so the backdrop holds still) --------
+
+
+def _review_in_lumina(runtime: Runtime, review: SendReview, size: tuple[int, int], snap_compare) -> bool:
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectsScreen))
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: len(screen.shown_prospect_ids) > 0)
+        pilot.app.push_screen(SendReviewScreen(review))
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendReviewScreen))
+
+    app = LuminaApp(runtime, handle_signals=False, clock=lambda: 1000.0)
+    return snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
-def test_snapshot_send_review(ready_review, snap_compare, size):
-    assert snap_compare(ReviewHost(ready_review), terminal_size=size)
+def test_snapshot_send_review(runtime, ready_review, snap_compare, size):
+    assert _review_in_lumina(runtime, ready_review, size, snap_compare)
 
 
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
-def test_snapshot_send_review_blocked(blocked_review, snap_compare, size):
-    assert snap_compare(ReviewHost(blocked_review), terminal_size=size)
+def test_snapshot_send_review_blocked(runtime, blocked_review, snap_compare, size):
+    assert _review_in_lumina(runtime, blocked_review, size, snap_compare)

@@ -86,12 +86,23 @@ def _screen_sources(app: App[Any]) -> Iterator[Screen[Any] | type[Screen[Any]]]:
 
 
 def _dialog_classes() -> list[type[Screen[Any]]]:
-    """The dialogs Lumina opens from its screens; listed so their keys are known before they open."""
-    from lumina_tui.tui.screens.prospect_form import ProspectFormScreen
-    from lumina_tui.tui.screens.prospect_import import ProspectImportScreen
-    from lumina_tui.tui.screens.send_review import SendReviewScreen
+    """Every screen class Lumina's UI defines, so a dialog's keys are known before it first opens.
 
-    return [SendReviewScreen, ProspectFormScreen, ProspectImportScreen, HelpScreen]
+    Found from the class hierarchy (not a hand-kept list): a dialog added later shows up by itself.
+    """
+    from lumina_tui.tui.screens import prospect_form, prospect_import, send_review  # noqa: F401
+
+    found: list[type[Screen[Any]]] = []
+
+    def walk(cls: type[Screen[Any]]) -> None:
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("lumina_tui.tui.") and sub not in found:
+                found.append(sub)
+            walk(sub)
+
+    walk(Screen)
+    # The help screen's own keys last: it is the one the rep is looking at.
+    return sorted(found, key=lambda cls: cls is HelpScreen)
 
 
 def collect_help(app: App[Any], extra_screens: Iterable[type[Screen[Any]]] = ()) -> list[HelpGroup]:
