@@ -1,35 +1,22 @@
 """`lumina send` and `lumina emails list|show|retry|cancel`: the outbox from a script.
 
-A send only queues: the worker delivers. So `send` also makes sure a worker is running (the
-sidecar), unless `worker.autostart_sidecar` is off, and never waits for it.
+A send only queues: the worker delivers. The send service also makes sure a worker is running
+(the sidecar), unless `worker.autostart_sidecar` is off, and never waits for it.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import click
 
 from lumina_tui.cli.output import emit_json, json_option, run_guarded
 
-log = logging.getLogger(__name__)
-
 
 def _runtime() -> Any:
     from lumina_tui.services.runtime import runtime
 
     return runtime()
-
-
-def _wake_worker(settings: Any) -> None:
-    """Start the sidecar if no worker is alive; a failure here must not fail the (stored) send."""
-    from lumina_tui.services import worker_status
-
-    try:
-        worker_status.ensure_sidecar(settings)
-    except Exception:
-        log.warning("could not start the sidecar worker", exc_info=True)
 
 
 def _who(name: str, address: str) -> str:
@@ -75,7 +62,6 @@ def send(
         )
 
     result = run_guarded(action, as_json=as_json)
-    _wake_worker(rt.settings)
     email = result.email
     if as_json:
         emit_json({**sending.as_json(email), "created": result.created})
@@ -157,7 +143,6 @@ def retry(email_id: str, as_json: bool) -> None:
     email = run_guarded(
         lambda: sending.retry(rt.db, rt.actor, email_id, settings=rt.settings), as_json=as_json
     )
-    _wake_worker(rt.settings)
     if as_json:
         emit_json(sending.as_json(email))
         return

@@ -563,12 +563,28 @@ def ring_doorbell(settings: Settings, email: Email) -> bool:
     and the worker's sweep re-enqueues due PENDING_SEND rows whose doorbell never rang.
     """
     delay = max(0.0, (email.send_after - utcnow()).total_seconds())
+    rung = True
     try:
         queue.enqueue_send(settings, email.id, delay_seconds=delay)
     except Exception:
         log.warning("could not enqueue email %s; the worker's sweep will pick it up", email.id, exc_info=True)
-        return False
-    return True
+        rung = False
+    _wake_worker(settings)
+    return rung
+
+
+def _wake_worker(settings: Settings) -> None:
+    """A doorbell needs someone to hear it: start the sidecar if no worker is alive (never waits).
+
+    Done here, after every enqueue, rather than once when the composer opens: a sidecar leaves
+    after its idle time, and the next send must bring one back.
+    """
+    from lumina_tui.services import worker_status
+
+    try:
+        worker_status.ensure_sidecar(settings)
+    except Exception:
+        log.warning("could not start the sidecar worker", exc_info=True)
 
 
 # -- the rep's verbs after a send ------------------------------------------------------------------

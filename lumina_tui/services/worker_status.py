@@ -188,12 +188,13 @@ def _reap() -> None:
 
 
 def _recently_spawned(settings: Settings) -> bool:
-    """A sidecar started a moment ago may not have written its first heartbeat yet."""
+    """A sidecar started a moment ago, still alive, may not have written its first heartbeat yet."""
     try:
-        stamp = float((settings.data_dir / SPAWN_STAMP_FILE).read_text(encoding="utf-8").strip())
+        stamp, pid = (settings.data_dir / SPAWN_STAMP_FILE).read_text(encoding="utf-8").split()
+        age = time.time() - float(stamp)
     except (FileNotFoundError, ValueError):
         return False
-    return 0 <= time.time() - stamp < max(5.0, settings.worker.heartbeat_stale_seconds)
+    return 0 <= age < max(5.0, settings.worker.heartbeat_stale_seconds) and pid_alive(int(pid))
 
 
 def sidecar_command(settings: Settings) -> list[str]:
@@ -221,7 +222,6 @@ def ensure_sidecar(settings: Settings) -> bool:
         if read_status(settings).online or _recently_spawned(settings):
             return False
         settings.ensure_dirs()
-        (settings.data_dir / SPAWN_STAMP_FILE).write_text(f"{time.time():.3f}", encoding="utf-8")
         output = open(settings.log_dir / SIDECAR_OUTPUT, "ab")  # noqa: SIM115 - handed to the child
         try:
             proc = subprocess.Popen(
@@ -236,5 +236,6 @@ def ensure_sidecar(settings: Settings) -> bool:
         finally:
             output.close()
         _spawned.append(proc)
+        (settings.data_dir / SPAWN_STAMP_FILE).write_text(f"{time.time():.3f} {proc.pid}", encoding="utf-8")
         log.info("started the sidecar worker (pid %s)", proc.pid)
         return True

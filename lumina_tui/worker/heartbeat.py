@@ -25,7 +25,7 @@ class HeartbeatWriter:
         self.threads = threads
         self.started_at = time.time()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lumina-heartbeat", daemon=True)
+        self._thread: threading.Thread | None = None
 
     def beat(self) -> None:
         write_heartbeat(
@@ -41,19 +41,25 @@ class HeartbeatWriter:
         )
 
     def start(self) -> None:
-        self.beat()  # the first beat before any work, so the composer sees us at once
+        """Beat now (so the composer sees us at once), then every interval on a thread."""
+        self.beat()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stop,), name="lumina-heartbeat", daemon=True
+        )
         self._thread.start()
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         interval = max(0.05, self.settings.worker.heartbeat_interval_seconds)
-        while not self._stop.wait(interval):
+        while not stop.wait(interval):
             try:
                 self.beat()
             except OSError:
                 log.warning("could not write the worker heartbeat", exc_info=True)
 
     def stop(self) -> None:
+        """Stop beating and remove the file: from now on the composer sees no worker."""
         self._stop.set()
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout=5)
         remove_heartbeat(self.settings, self.worker_id)

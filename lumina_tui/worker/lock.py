@@ -17,10 +17,10 @@ class WorkerLock:
         self.path = path
         self._lock = FileLock(str(path), timeout=0)
 
-    def acquire(self) -> bool:
-        """Take the lock now or report that another worker holds it; never waits."""
+    def acquire(self, timeout: float = 0.0) -> bool:
+        """Take the lock, waiting at most `timeout` seconds; False if another worker holds it."""
         try:
-            self._lock.acquire(timeout=0)
+            self._lock.acquire(timeout=timeout, poll_interval=0.05)
         except Timeout:
             return False
         return True

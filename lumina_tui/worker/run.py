@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 # How often the housekeeping thread wakes up to check for idleness and due sweeps.
 HOUSEKEEPING_TICK_SECONDS = 0.25
+SIDECAR_LOCK_WAIT_SECONDS = 5.0
 
 
 class LuminaConsumer(Consumer):
@@ -44,12 +45,17 @@ class Housekeeping(threading.Thread):
     """Sweeps every `sweep_interval_seconds` and, for a sidecar, stops the worker once idle."""
 
     def __init__(
-        self, ctx: tasks.WorkerContext, exit_when_idle: float | None, stop_worker: Callable[[], None]
+        self,
+        ctx: tasks.WorkerContext,
+        exit_when_idle: float | None,
+        stop_worker: Callable[[], None],
+        heartbeat: HeartbeatWriter,
     ):
         super().__init__(name="lumina-housekeeping", daemon=True)
         self.ctx = ctx
         self.exit_when_idle = exit_when_idle
         self.stop_worker = stop_worker
+        self.heartbeat = heartbeat
         self._stop = threading.Event()
         self._quiet_since = time.monotonic()
 
@@ -64,10 +70,24 @@ class Housekeeping(threading.Thread):
                     tasks.sweep(self.ctx)
                 except Exception:
                     log.exception("sweep failed; trying again at the next interval")
-            if self.exit_when_idle is not None and self._idle_long_enough():
-                log.info("no email pending for %.0f s: the sidecar worker exits", self.exit_when_idle)
-                self.stop_worker()
+            if self.exit_when_idle is not None and self._idle_long_enough() and self._leave():
                 return
+
+    def _leave(self) -> bool:
+        """Exit without stranding a send that arrives at this very moment.
+
+        The heartbeat goes first, so a composer sending from now on starts a new sidecar; then the
+        store is checked once more, and an email committed before the heartbeat vanished (whose
+        sender saw us online and started nobody) keeps this worker alive.
+        """
+        self.heartbeat.stop()
+        if self.ctx.activity.in_flight > 0 or pending_count(self.ctx.db) > 0:
+            self.heartbeat.start()
+            self._quiet_since = time.monotonic()
+            return False
+        log.info("no email pending for %.0f s: the sidecar worker exits", self.exit_when_idle)
+        self.stop_worker()
+        return True
 
     def _idle_long_enough(self) -> bool:
         activity = self.ctx.activity
@@ -109,7 +129,8 @@ def run_worker(
     runtime = open_runtime(settings, log_file="worker.log")
     _route_huey_logs()
     lock = WorkerLock(lock_path(settings))
-    if not lock.acquire():
+    # A sidecar may be started while an idle one is on its way out: it waits for the lock a moment.
+    if not lock.acquire(timeout=SIDECAR_LOCK_WAIT_SECONDS if exit_when_idle is not None else 0.0):
         heartbeat = read_heartbeat(settings)
         who = f" (pid {heartbeat.pid})" if heartbeat else ""
         say(f"another Lumina worker is already running for {settings.data_dir}{who}; this one exits")
@@ -153,7 +174,9 @@ def run_worker(
             scheduler_interval=1,
             graceful_signal="TERM",
         )
-        housekeeping = Housekeeping(ctx, exit_when_idle, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        housekeeping = Housekeeping(
+            ctx, exit_when_idle, lambda: os.kill(os.getpid(), signal.SIGTERM), heartbeat_writer
+        )
         housekeeping.start()
         say(f"Lumina worker {os.getpid()} on {settings.data_dir}; ctrl+c stops after the current send")
         consumer.run()

@@ -172,7 +172,7 @@ def test_a_second_worker_on_the_same_data_dir_refuses_to_start(
     assert status.online and status.pid == first.pid
 
 
-def test_a_sidecar_starts_detached_and_exits_when_idle(
+def test_a_sidecar_starts_with_a_send_exits_when_idle_and_comes_back_with_the_next(
     db: Database,
     actor: Actor,
     settings: Settings,
@@ -185,19 +185,24 @@ def test_a_sidecar_starts_detached_and_exits_when_idle(
     monkeypatch.setenv("LUMINA_WORKER__AUTOSTART_SIDECAR", "true")
     monkeypatch.setenv("LUMINA_WORKER__IDLE_EXIT_SECONDS", "1")
     sidecar_settings = load_settings()
-    email = sending.send(db, actor, draft_id=make_draft().id, settings=sidecar_settings).email
-    assert worker_status.ensure_sidecar(sidecar_settings)
-    assert not worker_status.ensure_sidecar(sidecar_settings)  # one is starting: not a second
-    wait_status(db, email.id, sending.SENT)
-    status = wait_until(lambda: (s := worker_status.read_status(sidecar_settings, db)).online and s)
-    assert status.pending_count == 0
-    pid = status.pid
-    # Nothing pending: it leaves by itself after the idle time, and says so.
-    wait_until(lambda: not worker_status.pid_alive(pid) or _reaped(pid), timeout=20)
-    assert not worker_status.read_status(sidecar_settings).online
+
+    def deliver_one() -> int:
+        email = sending.send(db, actor, draft_id=make_draft().id, settings=sidecar_settings).email
+        assert not worker_status.ensure_sidecar(sidecar_settings)  # one is starting: not a second
+        wait_status(db, email.id, sending.SENT)
+        status = wait_until(lambda: (s := worker_status.read_status(sidecar_settings, db)).online and s)
+        assert status.pending_count == 0
+        # Nothing pending: it leaves by itself after the idle time.
+        wait_until(lambda: not worker_status.pid_alive(status.pid) or _reaped(status.pid), timeout=20)
+        assert not worker_status.read_status(sidecar_settings).online
+        return status.pid
+
+    first = deliver_one()
+    second = deliver_one()  # the sidecar left; the next send brought a new one
+    assert second != first
+    assert len(sink.messages) == 2
     log = (settings.log_dir / "worker.log").read_text(encoding="utf-8")
-    assert "the sidecar worker exits" in log
-    assert len(sink.messages) == 1
+    assert log.count("the sidecar worker exits") == 2
 
 
 def _reaped(pid: int) -> bool:
