@@ -26,16 +26,19 @@ class BodyEditor(TextArea):
         self._replacement: tuple[list[object], str | None] | None = None
 
     def replace_all(self, text: str, *, subject_before: str | None = None) -> None:
-        """Replace the whole body as one undoable edit (the cursor goes to the top)."""
+        """Replace the whole body as one undoable edit; the cursor stays where it was (clamped)."""
         if text == self.text:
             self._replacement = None
             return
+        row, column = self.cursor_location
         self.history.checkpoint()
         self.replace(text, (0, 0), self.document.end, maintain_selection_offset=False)
         self.history.checkpoint()
         stack = self.history.undo_stack
         self._replacement = (stack[-1], subject_before) if stack else None
-        self.move_cursor((0, 0))
+        lines = self.document.line_count
+        row = min(row, lines - 1)
+        self.move_cursor((row, min(column, len(self.document.get_line(row)))))
 
     def undo(self) -> None:
         stack = self.history.undo_stack

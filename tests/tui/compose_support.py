@@ -1,0 +1,95 @@
+"""Helpers for the composer's tests: a seeded runtime, the real app, and waiting on conditions.
+
+(A module of its own, not conftest.py, so TUI-B's tests in this folder are untouched by it.)
+Everything is real: the app is `LuminaApp`, the services and the SQLite file are the ones `lumina`
+uses, the AI is the offline engine or a local OpenAI-protocol server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from lumina_tui.services import demo, drafts, prospects
+from lumina_tui.services.runtime import Runtime, open_runtime
+from lumina_tui.tui.app import LuminaApp
+from lumina_tui.tui.screens.compose import ComposeScreen
+
+WIDE = (120, 40)
+SNAP_WIDE = (100, 30)
+NARROW = (80, 24)
+
+
+class FixedClock:
+    """The composer's display clock ("saved 2 s ago", a suggestion's age), moved by hand."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def seeded_runtime() -> Runtime:
+    """The demo workspace (prospects, companies, templates, a Maildir outbox) in this test's home."""
+    runtime = open_runtime()
+    demo.seed(runtime.db, runtime.actor)
+    return runtime
+
+
+def prospect_by_email(runtime: Runtime, email: str) -> Any:
+    return prospects.get(runtime.db, runtime.actor, email)
+
+
+def first_prospect(runtime: Runtime) -> Any:
+    return prospects.list_prospects(runtime.db, runtime.actor, limit=1).items[0]
+
+
+def draft_for(runtime: Runtime, prospect: Any, body: str, subject: str = "Quick question") -> Any:
+    return drafts.create(runtime.db, runtime.actor, prospect_id=prospect.id, subject=subject, body=body)
+
+
+def make_app(
+    runtime: Runtime,
+    *,
+    draft_id: str | None = None,
+    clock: FixedClock | None = None,
+    animations: str = "none",
+) -> LuminaApp:
+    """The real app. Animations are off unless a test asks: Pilot waits for animations to finish
+    after every key, and the thinking pulse never finishes."""
+    app = LuminaApp(runtime, draft_id=draft_id, clock=clock or FixedClock(), handle_signals=False)
+    app.animation_level = animations  # type: ignore[assignment]
+    return app
+
+
+def composer(app: LuminaApp) -> ComposeScreen:
+    assert app.composer is not None
+    return app.composer
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Let the app run until `condition()` is truthy (returns it), or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.02)
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type like a person: one key per character (space and newline by their key names)."""
+    keys = []
+    for char in text:
+        keys.append({" ": "space", "\n": "enter"}.get(char, char))
+    await pilot.press(*keys)
+
+
+def stored(runtime: Runtime, draft_id: str) -> Any:
+    return drafts.get(runtime.db, runtime.actor, draft_id)

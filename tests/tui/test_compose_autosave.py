@@ -1,0 +1,118 @@
+"""Local-first saving: throttled + trailing saves off the event loop, and the last-chance saves."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+
+import pytest
+from compose_support import WIDE, composer, make_app, seeded_runtime, stored, type_text, wait_for
+
+from lumina_tui.services import drafts
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_typing_is_saved_within_the_interval_with_a_client_chosen_id() -> None:
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        draft_id = screen.draft_id
+        assert screen.status.saved == "new draft"
+        await type_text(pilot, "Hello Ana")
+
+        def saved() -> bool:
+            try:
+                return stored(runtime, draft_id).body_text == "Hello Ana"
+            except Exception:
+                return False
+
+        await wait_for(pilot, saved, timeout=5)
+        row = stored(runtime, draft_id)
+        assert row.id == draft_id  # the composer chose the id; the store kept it
+        assert row.revision >= 1
+        await wait_for(pilot, lambda: screen.status.saved == "saved 0 s ago")
+
+
+async def test_continuous_typing_is_saved_while_it_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A throttle with a trailing save: typing that never pauses is still saved every interval."""
+    monkeypatch.setenv("LUMINA_COMPOSER__SAVE_INTERVAL_MS", "200")
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        draft_id = composer(app).draft_id
+        seen_while_typing: set[str] = set()
+        text = "abcdefghijklmnopqrstuvwxyz" * 2
+        for char in text:
+            await pilot.press(char)
+            await pilot.pause(0.03)
+            with contextlib.suppress(Exception):
+                seen_while_typing.add(stored(runtime, draft_id).body_text)
+        # Saves landed *during* the typing, each a growing prefix of what was typed.
+        partial = {body for body in seen_while_typing if body and body != text}
+        assert len(partial) >= 2, seen_while_typing
+        assert all(text.startswith(body) for body in partial)
+        await wait_for(pilot, lambda: stored(runtime, draft_id).body_text == text, timeout=5)
+        assert stored(runtime, draft_id).revision >= 3
+
+
+async def test_switching_screens_saves_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LUMINA_COMPOSER__SAVE_INTERVAL_MS", "600000")  # only the switch can save
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        draft_id = composer(app).draft_id
+        await type_text(pilot, "before the switch")
+        await pilot.pause(0.2)
+        assert drafts.list_drafts(runtime.db, runtime.actor).total == 0  # not saved yet
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: app.current_mode == "prospects")
+        await wait_for(pilot, lambda: drafts.list_drafts(runtime.db, runtime.actor).total == 1, timeout=5)
+        assert stored(runtime, draft_id).body_text == "before the switch"
+
+
+async def test_quit_saves_synchronously(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LUMINA_COMPOSER__SAVE_INTERVAL_MS", "600000")
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        draft_id = composer(app).draft_id
+        await type_text(pilot, "typed just before ctrl+q")
+        await pilot.press("ctrl+q")
+    assert stored(runtime, draft_id).body_text == "typed just before ctrl+q"
+
+
+async def test_sigterm_saves_then_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The handler the app installs for SIGTERM/SIGHUP (a real signal is sent in test_kill_nine)."""
+    monkeypatch.setenv("LUMINA_COMPOSER__SAVE_INTERVAL_MS", "600000")
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        draft_id = composer(app).draft_id
+        await type_text(pilot, "then the terminal closed")
+        app._terminate(signal.SIGHUP)
+        await pilot.pause()
+    assert stored(runtime, draft_id).body_text == "then the terminal closed"
+    assert app.return_code == 128 + signal.SIGHUP
+
+
+async def test_a_failing_save_says_so_retries_and_recovers() -> None:
+    """A body over the store's 1 MB limit cannot be saved: the status says so and keeps retrying."""
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        draft_id = screen.draft_id
+        await type_text(pilot, "Hi")
+        await wait_for(pilot, lambda: screen.autosave.state == "saved")
+        screen.body.insert(("x" * 99 + "\n") * 11_000)  # a huge paste: 1.1 MB
+        await wait_for(pilot, lambda: screen.status.saved == "save failed, retrying", timeout=15)
+        assert stored(runtime, draft_id).body_text == "Hi"
+        screen.body.replace_all("Hi")  # the paste goes away; the next retry succeeds
+        await wait_for(pilot, lambda: screen.autosave.state == "saved", timeout=10)
+        assert screen.status.saved.startswith("saved")
+        assert stored(runtime, draft_id).body_text == "Hi"
+        screen.body.move_cursor(screen.body.document.end)
+        await type_text(pilot, "!")
+        await wait_for(pilot, lambda: stored(runtime, draft_id).body_text == "Hi!", timeout=5)
