@@ -60,3 +60,23 @@ def test_lumina_demo_quiet_seeds_a_fresh_home_and_a_second_run_changes_nothing(l
     chatty = run_lumina("demo")
     assert "nothing changed" in chatty.stdout
     assert snapshot(db_path) == before
+
+
+def test_demo_json_and_reset_report_what_they_did() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from lumina_tui.cli import main
+
+    first = CliRunner().invoke(main, ["demo", "--json"])
+    assert first.exit_code == 0, first.stderr
+    created = json.loads(first.stdout)
+    assert created["changed"] is True and created["created"]["templates"] == 3
+    reset = CliRunner().invoke(main, ["demo", "--reset", "--json"])
+    assert reset.exit_code == 0, reset.stderr
+    report = json.loads(reset.stdout)
+    assert report["removed"]["prospects"] == report["created"]["prospects"] == created["created"]["prospects"]
+    assert report["removed"]["accounts"] == report["created"]["accounts"] == 1
+    human = CliRunner().invoke(main, ["demo", "--reset"])
+    assert "Removed demo prospects: " in human.stdout and "Seeded demo prospects: " in human.stdout
