@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from click.testing import CliRunner
 from db_snapshot import count, snapshot
 
+from lumina_tui.cli import main
 from lumina_tui.config import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,12 +66,6 @@ def test_lumina_demo_quiet_seeds_a_fresh_home_and_a_second_run_changes_nothing(l
 
 
 def test_demo_json_and_reset_report_what_they_did() -> None:
-    import json
-
-    from click.testing import CliRunner
-
-    from lumina_tui.cli import main
-
     first = CliRunner().invoke(main, ["demo", "--json"])
     assert first.exit_code == 0, first.stderr
     created = json.loads(first.stdout)
