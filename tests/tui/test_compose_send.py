@@ -1,0 +1,119 @@
+"""Send from the composer: review (ctrl+s), Enter, the undo banner, undo (f8), a fresh draft.
+
+Real services throughout: the review is `services.send_review.build_review`, the send is
+`services.sending.send` into the demo's Maildir outbox account (nothing leaves the machine; no
+worker runs here, so the email waits in PENDING_SEND for its undo window).
+"""
+
+from __future__ import annotations
+
+import pytest
+from compose_support import (
+    WIDE,
+    composer,
+    draft_for,
+    first_prospect,
+    make_app,
+    seeded_runtime,
+    stored,
+    wait_for,
+)
+
+from lumina_tui.services import drafts, sending
+from lumina_tui.tui.screens.send_review import SendReviewScreen
+
+pytestmark = pytest.mark.anyio
+
+BODY = "Hi there,\n\nWould a short call next week be useful?\n\nBest,\nSam"
+
+
+async def open_review(pilot, app) -> SendReviewScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("ctrl+s")
+    return await wait_for(pilot, lambda: app.screen if isinstance(app.screen, SendReviewScreen) else None)
+
+
+async def test_send_reviews_queues_and_starts_a_new_draft() -> None:
+    runtime = seeded_runtime()
+    prospect = first_prospect(runtime)
+    draft = draft_for(runtime, prospect, BODY)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        review = (await open_review(pilot, app)).review
+        assert review.draft_id == draft.id
+        assert review.to_email == prospect.email
+        assert screen.check_action("send", ()) is None  # disabled while the review/send is in flight
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen._pending_send is not None)
+        banner = str(screen.query_one("#send-banner").render())
+        assert banner.startswith("Queued — sending in")
+        assert "f8 undo" in banner
+        emails = sending.list_emails(runtime.db, runtime.actor).items
+        assert len(emails) == 1
+        email = emails[0]
+        assert email.status == "PENDING_SEND"
+        assert email.idempotency_key == review.idempotency_key
+        assert stored(runtime, draft.id).sent_at is not None  # the sent draft is frozen
+        assert screen.draft_id != draft.id  # and a new draft started
+        assert screen.body.text == "" and not screen.body.read_only
+        assert screen.check_action("send", ()) is True
+
+
+async def test_undo_cancels_the_email_and_brings_the_draft_back() -> None:
+    runtime = seeded_runtime()
+    prospect = first_prospect(runtime)
+    draft = draft_for(runtime, prospect, BODY, subject="Undo me")
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await open_review(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen._pending_send is not None)
+        email_id = screen._pending_send["email_id"]
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: screen.body.text == BODY)
+        assert screen.subject.value == "Undo me"
+        assert screen.draft_id != draft.id  # an editable copy; the sent draft stays frozen
+        assert not screen.read_only
+        assert sending.get_email(runtime.db, runtime.actor, email_id).status == "CANCELLED"
+        assert "Cancelled" in str(screen.query_one("#send-banner").render())
+        assert screen.check_action("undo_send", ()) is False
+
+
+async def test_escape_in_the_review_sends_nothing_and_a_retry_reuses_the_key() -> None:
+    runtime = seeded_runtime()
+    prospect = first_prospect(runtime)
+    draft = draft_for(runtime, prospect, BODY)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        first = (await open_review(pilot, app)).review
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert sending.list_emails(runtime.db, runtime.actor).total == 0
+        assert screen.check_action("send", ()) is True
+        second = (await open_review(pilot, app)).review
+        # The same draft revision reviewed again: the same idempotency key (it can never go twice).
+        assert second.revision == first.revision
+        assert second.idempotency_key == first.idempotency_key
+        await pilot.press("escape")
+
+
+async def test_a_sent_draft_opens_read_only() -> None:
+    runtime = seeded_runtime()
+    prospect = first_prospect(runtime)
+    draft = draft_for(runtime, prospect, BODY)
+    sending.send(runtime.db, runtime.actor, draft_id=draft.id, settings=runtime.settings)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        assert screen.read_only and screen.body.read_only
+        assert screen.status.read_only
+        await pilot.press("x", "y")
+        assert screen.body.text == BODY
+        assert screen.check_action("send", ()) is None
+        assert screen.check_action("personalize", ()) is None
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, SendReviewScreen)
+        assert drafts.get(runtime.db, runtime.actor, draft.id).revision == draft.revision
