@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 # ------------------------------------------------------------------------------------ the fact
 
@@ -88,14 +89,16 @@ _MAG = r"(?:\s?(?:k|m|mm|mn|bn|b)\b|\s(?:thousand|million|billion)\b)"
 MONEY = re.compile(
     rf"(?P<cur>[$€£¥])\s?(?P<num>{_NUM})(?P<mag>{_MAG})?"
     rf"|(?P<num2>{_NUM})(?P<mag2>{_MAG})?\s?(?:dollars|usd|euros?|eur|pounds|gbp)\b"
-    rf"|\b(?:usd|eur|gbp)\s?(?P<num3>{_NUM})(?P<mag3>{_MAG})?"
-    rf"|(?P<words>{NUMBER_WORDS.pattern})\s+(?:dollars|euros|pounds)\b",
+    rf"|\b(?:usd|eur|gbp)\s?(?P<num3>{_NUM})(?P<mag3>{_MAG})?",
     re.IGNORECASE,
 )
-PERCENT = re.compile(
-    rf"(?P<num>{_NUM})\s?(?:%|percent\b|per\s?cent\b|pct\b)"
-    rf"|(?P<words>{NUMBER_WORDS.pattern})[\s-]+(?:percent|per\s?cent)\b",
-    re.IGNORECASE,
+MONEY_WORDS = re.compile(
+    rf"(?P<words>{NUMBER_WORDS.pattern})\s+(?:dollars|euros|pounds)\b", re.IGNORECASE
+)
+PERCENT = re.compile(rf"(?=\d)(?P<num>{_NUM})\s?(?:%|percent\b|per\s?cent\b|pct\b)",
+                     re.IGNORECASE)
+PERCENT_WORDS = re.compile(
+    rf"(?P<words>{NUMBER_WORDS.pattern})[\s-]+(?:percent|per\s?cent)\b", re.IGNORECASE
 )
 _TZ = r"(?:\s?(?:ET|EST|EDT|CT|CST|CDT|MT|MST|MDT|PT|PST|PDT|UTC|GMT|CET|CEST|BST|IST))?"
 TIME = re.compile(
@@ -120,31 +123,58 @@ _WEEKDAYS = {
     "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6,
     "sunday": 7, "tues": 2, "thurs": 4,
 }
-DATE = re.compile(
+_DATE_NUMERIC = (
     r"\b(?P<iso>(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2}))\b"
     r"|(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\d/])"
-    rf"|\b(?P<md_m>{_MONTH})\.?\s+(?P<md_d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<md_y>\d{{4}}))?"
+)
+_DATE_MONTH = (
+    rf"\b(?P<md_m>{_MONTH})\.?\s+(?P<md_d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<md_y>\d{{4}}))?"
     rf"|\b(?P<dm_d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_m>{_MONTH})\b\.?(?:,?\s+(?P<dm_y>\d{{4}}))?"
     rf"|(?P<mo_pre>\b(?:in|by|since|until|till|before|after|from|during|through|early|late|mid|"
     rf"end of|this|next|last|of)\s+)(?P<mo>{_FULL_MONTH})\b(?!\s+(?:I|we|you|he|she|they|it)\b)"
     rf"|\b(?P<mo2>(?!May\b){_FULL_MONTH})\b"
-    r"|(?<!Happy )\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Tues|Thurs)"
+)
+_DATE_OTHER = (
+    r"\b(?<!Happy )(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Tues|Thurs)"
     r"\b(?!s\b|'s\b)"
     r"|\b(?P<q>Q[1-4]|H[12])\b(?:\s+(?P<qy>\d{4}))?"
     r"|\b(?P<rel>tomorrow|tonight|yesterday|(?:next|this|last)\s+(?:week|month|quarter|year)"
     r"|end\s+of\s+(?:the\s+)?(?:week|month|quarter|year))\b"
-    r"|(?<![\d,.$€£-])\b(?P<year>19[5-9]\d|20\d\d)\b(?![\d%]|,\d|-\d)",
+    r"|\b(?<![\d,.$€£-])(?P<year>19[5-9]\d|20\d\d)\b(?![\d%]|,\d|-\d)"
+)
+#: Dates in three passes, most specific first, each run only when its cheap hint is present.
+DATE_PASSES = (
+    (re.compile(r"\d[/-]\d"), re.compile(_DATE_NUMERIC)),
+    (re.compile(rf"\b{_FULL_MONTH}\b|\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d"),
+     re.compile(_DATE_MONTH)),
+    (None, re.compile(_DATE_OTHER)),
 )
 PHONE = re.compile(r"(?:\+?\d{1,2}[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])?\d{3}[.-]\d{4}\b")
 RANGE = re.compile(
-    rf"(?<![\w.$€£])(?:between\s+)?(?P<lo>{_NUM})\s?(?:-|–|to|and)\s?(?P<hi>{_NUM})(?![\w%])"
+    rf"(?=\d|between\s)(?<![\w.$€£])(?:between\s+)?(?P<lo>{_NUM})\s?(?:-|–|to|and)\s?(?P<hi>{_NUM})(?![\w%])"
 )
 NUMBER = re.compile(
-    rf"(?<![\w.])(?P<num>{_NUM})(?:(?P<mag>\s?(?:k|m|mm|bn)\b|\s(?:thousand|million|billion)\b)"
+    rf"(?=\d)(?<![\w.])(?P<num>{_NUM})(?:(?P<mag>\s?(?:k|m|mm|bn)\b|\s(?:thousand|million|billion)\b)"
     r"|(?P<mult>\s?[x×](?![\w]))|(?:st|nd|rd|th)\b)?"
 )
 #: Idioms that contain digits but state nothing ("24/7", "1:1 meetings", "Office 365").
 NOT_FACTS = re.compile(r"\b(?:24/7|24x7|1:1|1-on-1|one-on-one|365|2FA|B2B|B2C|P\.S\.)", re.I)
+
+
+_CURRENCY_SIGNS = ("$", "€", "£", "¥")
+_CURRENCY_WORDS = ("dollar", "usd", "euro", "eur ", "pound", "gbp")
+_URL_HINT = re.compile(r"://|www\.|[A-Za-z0-9]\.[A-Za-z]")
+_TIME_HINT = re.compile(r"\d ?[ap]\.?m\b|\d:\d\d|noon|midnight|o'clock")  # on lowered text
+_PHONE_HINT = re.compile(r"\d{3}[.-]\d{4}")
+_BIG_NUMBER_WORDS = frozenset([*list(_UNITS)[11:], *_TENS, *_SCALES])
+
+
+def _date_matches(text: str) -> list[re.Match[str]]:
+    found: list[re.Match[str]] = []
+    for hint, pattern in DATE_PASSES:
+        if hint is None or hint.search(text):
+            found += pattern.finditer(text)
+    return found
 
 
 def _number(text: str) -> Decimal | None:
@@ -187,10 +217,15 @@ class _Claimed:
         self.taken[start:end] = b"\x01" * (end - start)
 
 
-def find_facts(text: str) -> list[Fact]:
-    """Every checkable fact in `text`, ordered by position."""
-    if not text:
-        return []
+def find_facts(text: str) -> tuple[Fact, ...]:
+    """Every checkable fact in `text`, ordered by position (memoised: drafts are re-checked
+    on every tone change, and the sender's fields on every request)."""
+    return _find_facts(text) if text else ()
+
+
+@lru_cache(maxsize=2048)
+def _find_facts(text: str) -> tuple[Fact, ...]:
+    lowered = text.lower()
     claimed = _Claimed(len(text))
     facts: list[Fact] = []
 
@@ -201,35 +236,36 @@ def find_facts(text: str) -> list[Fact]:
 
     for match in NOT_FACTS.finditer(text):
         claimed.take(match.start(), match.end())
-    for match in EMAIL.finditer(text):
+    for match in EMAIL.finditer(text) if "@" in text else ():
         add("email", match.start(), match.end(), (match.group().lower(),))
-    for match in URL.finditer(text):
+    for match in URL.finditer(text) if _URL_HINT.search(text) else ():
         raw = match.group().rstrip(_TRAILING)
         if not claimed.free(match.start(), match.start() + len(raw)):
             continue
         host, full = normalize_url(raw)
         add("url", match.start(), match.start() + len(raw), (full, host))
-    for match in MONEY.finditer(text):
-        if match["words"]:
-            amount = words_to_number(match["words"])
-            value = Decimal(amount) if amount is not None else None
-        else:
+    currency_words = any(word in lowered for word in _CURRENCY_WORDS)
+    if currency_words or any(sign in text for sign in _CURRENCY_SIGNS):
+        for match in MONEY.finditer(text):
             number = match["num"] or match["num2"] or match["num3"]
             mag = match["mag"] or match["mag2"] or match["mag3"]
             base = _number(number)
-            value = base * _magnitude(mag) if base is not None else None
-        if value is not None:
-            end = match.end()
-            add("money", match.start(), end, (("money", _canon(value)),))
-    for match in PERCENT.finditer(text):
-        if match["words"]:
-            amount = words_to_number(match["words"])
-            value = Decimal(amount) if amount is not None else None
-        else:
-            value = _number(match["num"])
+            if base is not None:
+                add("money", match.start(), match.end(), (("money", _canon(base * _magnitude(mag))),))
+    for match in MONEY_WORDS.finditer(text) if currency_words else ():
+        amount = words_to_number(match["words"])
+        if amount is not None:
+            add("money", match.start(), match.end(), (("money", _canon(amount)),))
+    percent_words = "percent" in lowered or "per cent" in lowered
+    for match in PERCENT.finditer(text) if percent_words or "%" in text or "pct" in lowered else ():
+        value = _number(match["num"])
         if value is not None:
             add("percent", match.start(), match.end(), (("percent", _canon(value)),))
-    for match in TIME.finditer(text):
+    for match in PERCENT_WORDS.finditer(text) if percent_words else ():
+        amount = words_to_number(match["words"])
+        if amount is not None:
+            add("percent", match.start(), match.end(), (("percent", _canon(amount)),))
+    for match in TIME.finditer(text) if _TIME_HINT.search(lowered) else ():
         if match["word"]:
             minutes = 720 if match["word"].lower() == "noon" else 0
         elif match["oc"]:
@@ -241,36 +277,37 @@ def find_facts(text: str) -> list[Fact]:
             minutes = hour * 60 + int(match["m"] or 0)
         # An hour without am/pm ("at 3") is too vague to check; "3pm" is a claim.
         add("time", match.start(), match.end(), (("time", minutes),))
-    for match in DATE.finditer(text):
+    for match in _date_matches(text):
+        g = match.groupdict()
         values: tuple[object, ...]
         kind = "date"
-        if match["iso"]:
-            values = (("md", int(match["im"]), int(match["id"])),)
-        elif match["a"]:
-            a, b = int(match["a"]), int(match["b"])
+        if g.get("iso"):
+            values = (("md", int(g.get("im")), int(g.get("id"))),)
+        elif g.get("a"):
+            a, b = int(g.get("a")), int(g.get("b"))
             if not (1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)):
                 continue
             values = (("md", a, b), ("md", b, a))  # US or European order: either counts
-        elif match["md_m"]:
-            values = (("md", _MONTHS[match["md_m"][:3].lower()], int(match["md_d"])),)
-        elif match["dm_m"]:
-            values = (("md", _MONTHS[match["dm_m"][:3].lower()], int(match["dm_d"])),)
-        elif match["mo"] or match["mo2"]:
-            month = match["mo"] or match["mo2"]
-            start = match.start("mo") if match["mo"] else match.start()
+        elif g.get("md_m"):
+            values = (("md", _MONTHS[g.get("md_m")[:3].lower()], int(g.get("md_d"))),)
+        elif g.get("dm_m"):
+            values = (("md", _MONTHS[g.get("dm_m")[:3].lower()], int(g.get("dm_d"))),)
+        elif g.get("mo") or g.get("mo2"):
+            month = g.get("mo") or g.get("mo2")
+            start = match.start("mo") if g.get("mo") else match.start()
             if claimed.free(start, start + len(month)):
                 add("date", start, start + len(month), (("month", _MONTHS[month[:3].lower()]),))
             continue
-        elif match["wd"]:
-            values = (("weekday", _WEEKDAYS[match["wd"].lower()]),)
-        elif match["q"]:
-            values = (("period", match["q"].upper()),)
-        elif match["rel"]:
-            values = (("relative", re.sub(r"\s+", " ", match["rel"].lower())),)
+        elif g.get("wd"):
+            values = (("weekday", _WEEKDAYS[g.get("wd").lower()]),)
+        elif g.get("q"):
+            values = (("period", g.get("q").upper()),)
+        elif g.get("rel"):
+            values = (("relative", re.sub(r"\s+", " ", g.get("rel").lower())),)
         else:
-            values = (("year", int(match["year"])),)
+            values = (("year", int(g.get("year"))),)
         add(kind, match.start(), match.end(), values)
-    for match in PHONE.finditer(text):
+    for match in PHONE.finditer(text) if _PHONE_HINT.search(text) else ():
         digits = re.sub(r"\D", "", match.group())
         add("number", match.start(), match.end(), (("phone", digits[-7:]),))
     for match in RANGE.finditer(text):
@@ -284,11 +321,12 @@ def find_facts(text: str) -> list[Fact]:
             continue
         value = base * _magnitude(match["mag"])
         add("number", match.start(), match.end(), (("number", _canon(value)),))
-    for match in NUMBER_WORDS.finditer(text):
+    words = set(re.findall(r"[a-z]+", lowered))
+    for match in NUMBER_WORDS.finditer(text) if words & _BIG_NUMBER_WORDS else ():
         amount = words_to_number(match.group())
         # "one quick question", "two teams": small counts are figures of speech, not claims.
         if amount is None or amount <= 10:
             continue
         add("number", match.start(), match.end(), (("number", _canon(amount)),))
     facts.sort(key=lambda fact: fact.start)
-    return facts
+    return tuple(facts)

@@ -126,13 +126,18 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’.-]*[A-Za-z0-9]|[A-Za-z]")
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 
 
-def _words(text: str) -> set[str]:
+@lru_cache(maxsize=2048)
+def _words(text: str) -> frozenset[str]:
     found: set[str] = set()
     for match in _WORD.finditer(text):
-        token = _POSSESSIVE.sub("", match.group()).rstrip(".").lower()
+        token = match.group()
+        if token[-1] in "'’s":
+            token = _POSSESSIVE.sub("", token)
+        token = token.rstrip(".").lower()
         found.add(token)
-        found.update(part for part in re.split(r"[-.&]", token) if part)
-    return found
+        if "-" in token or "." in token or "&" in token:
+            found.update(part for part in re.split(r"[-.&]", token) if part)
+    return frozenset(found)
 
 
 @dataclass

@@ -7,6 +7,7 @@ follows the advice and one who clicks the rewrite end up in the same place.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: jargon (lowercase, regex-safe words) -> plain replacement
 JARGON: dict[str, str] = {
@@ -63,9 +64,22 @@ _PATTERN = re.compile(
 )
 
 
+_TERM_WORDS = {term: tuple(re.split(r"[ -]", term)) for term in JARGON}
+
+
 def find_jargon(text: str) -> list[str]:
     """Jargon terms in the order they appear (lowercase, repeats kept)."""
-    return [match.group(1).lower() for match in _PATTERN.finditer(text)]
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    candidates = tuple(t for t, parts in _TERM_WORDS.items() if all(p in words for p in parts))
+    if not candidates:
+        return []  # the common case, without running the big alternation
+    return [match.group(1).lower() for match in _pattern_for(candidates).finditer(text)]
+
+
+@lru_cache(maxsize=256)
+def _pattern_for(terms: tuple[str, ...]) -> re.Pattern[str]:
+    ordered = sorted(terms, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(t) for t in ordered) + r")\b", re.IGNORECASE)
 
 
 def replace_jargon(text: str) -> str:

@@ -93,12 +93,9 @@ def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engin
     subject_for_signals = output.subject if output.subject is not None else draft.subject
     claims = check_output(output, request)
     signals, applicable = source_signals(
-        f"{subject_for_signals}\n{output.body}", request.prospect, request.company, request.tone
+        f"{subject_for_signals}\n{output.body}", request.prospect, request.company, request.tone,
+        tone_text=output.body,
     )
-    # Tone is measured on the body alone: a subject line has no greeting or sign-off.
-    tone_score = 1.0 - abs(request.tone - measure_tone(output.body))
-    signals = signals.model_copy(update={"tone_match": round(tone_score, 3)})
-    applicable["tone"] = tone_score
     banned = banned_phrases_in(f"{output.subject or ''}\n{output.body}",
                                request.sender.banned_phrases)
     return Suggestion(

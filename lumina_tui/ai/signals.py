@@ -42,10 +42,20 @@ def _tokens(text: str) -> list[str]:
 
 
 def _contains(haystack: str, needle: str) -> bool:
+    """`needle` (lower-cased) occurs in `haystack` as whole words. A plain `str.find` loop:
+    a regex with a look-behind would be tried at every position of a 2,000-character body."""
+    needle = needle.lower()
     if not needle:
         return False
-    pattern = r"(?<![\w])" + re.escape(needle.lower()) + r"(?![\w])"
-    return re.search(pattern, haystack) is not None
+    start = haystack.find(needle)
+    while start != -1:
+        end = start + len(needle)
+        before = haystack[start - 1] if start else " "
+        after = haystack[end] if end < len(haystack) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        start = haystack.find(needle, start + 1)
+    return False
 
 
 def _phrase_used(text_lower: str, text_tokens: set[str], value: str) -> bool:
@@ -152,12 +162,19 @@ def banned_phrases_in(text: str, banned: tuple[str, ...]) -> list[str]:
 
 
 def source_signals(
-    text: str, prospect: ProspectInput, company: CompanyInput, tone: float
+    text: str,
+    prospect: ProspectInput,
+    company: CompanyInput,
+    tone: float,
+    *,
+    tone_text: str | None = None,
 ) -> tuple[SourceSignals, dict[str, float | None]]:
-    """The three reported signals, plus which of them apply (None = nothing to match)."""
+    """The three reported signals, plus which of them apply (None = nothing to match).
+    Fields are looked for in `text` (subject and body); tone is measured on `tone_text`
+    (the body: a subject line has no greeting or sign-off) when given."""
     _, prospect_score = prospect_fields_used(text, prospect)
     _, company_score = company_fields_used(text, company)
-    tone_score = 1.0 - abs(tone - measure_tone(text))
+    tone_score = 1.0 - abs(tone - measure_tone(text if tone_text is None else tone_text))
     signals = SourceSignals(
         prospect_match=round(prospect_score or 0.0, 3),
         company_match=round(company_score or 0.0, 3),

@@ -82,6 +82,7 @@ def completion(content: str, *, finish_reason: str = "stop", model: str = "test-
 class _Handler(BaseHTTPRequestHandler):
     server: FakeOpenAI
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output clean
         return
@@ -93,8 +94,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        # Headers and body in one write: two small writes would meet the client's delayed ACK.
+        self._headers_buffer.append(b"\r\n")
+        self.wfile.write(b"".join(self._headers_buffer) + data)
+        self._headers_buffer = []
 
     def _error(self, status: int, message: str, param: str | None = None,
                headers: dict[str, str] | None = None) -> None:
