@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -90,6 +90,17 @@ def test_a_doorbell_rings_only_the_handler_a_worker_registered(settings: Setting
     queue.enqueue_send(settings, "email-3", delay_seconds=30)
     (later,) = huey.pending()
     assert later.eta is not None and later.eta > utcnow() + timedelta(seconds=25)
+
+
+def test_huey_rings_the_sweep_every_minute(settings: Settings) -> None:
+    huey = queue.get_huey(settings)
+    for minute in (0, 1, 37):
+        (periodic,) = huey.read_periodic(datetime(2026, 1, 1, 12, minute))
+        assert type(periodic).__name__ == queue.SWEEP
+    swept: list[int] = []
+    queue.register_handlers(send_email=lambda email_id: None, sweep=lambda: swept.append(1))
+    periodic.execute()
+    assert swept == [1]
 
 
 # -- claim and finish ------------------------------------------------------------------------------
