@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import func, or_, select, update
+from sqlmodel import Session
 
 from lumina_tui import queue
 from lumina_tui.config import Settings
@@ -128,7 +129,7 @@ def backoff_seconds(attempts: int, settings: Settings, rng: random.Random | None
     return max(0.0, min(worker.backoff_cap_seconds, raw * rng.uniform(0.8, 1.2)))
 
 
-def _delivery_started(session, email: Email) -> datetime:
+def _delivery_started(session: Session, email: Email) -> datetime:
     """The age of an email counts from its creation, or from the rep's last manual retry."""
     retried = session.execute(
         select(func.max(EmailEvent.occurred_at)).where(

@@ -333,3 +333,21 @@ def test_after_an_interrupted_send_the_provider_is_asked_first(
     (event,) = sending.list_events(db, actor, email.id)
     assert event.event_data["recovered"] is True
     assert len(outbox_files(settings)) == 1
+
+
+def test_a_manual_retry_restarts_the_age_that_backoff_gives_up_at(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    maildir_account: Account,
+    make_draft: Callable[..., EmailDraft],
+) -> None:
+    email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
+    with db.read() as session:
+        assert tasks._delivery_started(session, row(db, email.id)) == email.created_at
+    with db.write() as session:
+        session.execute(update(Email).where(Email.id == email.id).values(status=sending.FAILED))
+    sending.retry(db, actor, email.id, settings=settings)
+    (retried,) = sending.list_events(db, actor, email.id)
+    with db.read() as session:
+        assert tasks._delivery_started(session, row(db, email.id)) == retried.occurred_at > email.created_at
