@@ -502,11 +502,9 @@ def _insert(
         message_id = make_message_id(email_id, validation.email_domain(account.email))
     except ValueError as exc:
         raise ValidationError(f"from: {exc}", field="from") from None
+    # A concurrent sender of the same key is caught by UNIQUE(workspace_id, idempotency_key): the
+    # INSERT below raises IntegrityError, this transaction rolls back, and `send` re-reads the row.
     with db.write() as session:
-        existing = _by_key(session, actor.workspace_id, key)
-        if existing is not None:
-            session.expunge(existing)  # keep it loaded: leaving by exception rolls back and expires
-            raise _Replay(existing)
         _check_not_suppressed(session, actor, plan.to_email)
         now = utcnow()
         email = Email(
