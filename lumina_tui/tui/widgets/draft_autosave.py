@@ -1,7 +1,8 @@
 """Local-first saving of the open draft (ARCHITECTURE.md, invariant 1), off the event loop.
 
-Edits live in the widgets. The first unsaved edit arms a timer; when it fires (at most
-`interval` later) the current widget state is captured and saved in a thread worker. Edits made
+Edits live in the widgets. The first unsaved edit arms a timer; when it fires the current widget
+state is captured and saved in a thread worker. The timer leaves the save itself a budget (a fifth
+of the interval, at most 100 ms), so the edit is *stored* within `interval`, not merely sent off. Edits made
 while that save runs arm the next timer from *their* first moment, so continuous typing is saved
 every `interval` too (a throttle with a trailing save) and a kill -9 loses at most that much.
 Keystrokes only ever flip a flag here; reading the widgets happens once per save, on the UI thread.
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SaveState = Literal["new", "saved", "pending", "saving", "failed"]
 RETRY_CAP_SECONDS = 10.0
+SAVE_BUDGET_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class DraftAutosave:
         self.actor = actor
         self.read_snapshot = read_snapshot
         self.interval = interval
+        self.budget = min(SAVE_BUDGET_SECONDS, interval / 5)
         self.clock = clock
         # UI-thread state.
         self._dirty_since: float | None = None
@@ -144,7 +147,8 @@ class DraftAutosave:
     def _arm(self) -> None:
         if self._timer is not None or self._in_flight or self._dirty_since is None:
             return
-        delay = self._retry_delay if self._failed else self._dirty_since + self.interval - time.monotonic()
+        due = self._dirty_since + self.interval - self.budget
+        delay = self._retry_delay if self._failed else due - time.monotonic()
         self._timer = self.host.set_timer(max(0.0, delay), self._fire, name="draft-autosave")
 
     def _fire(self) -> None:
