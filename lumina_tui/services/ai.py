@@ -1,0 +1,273 @@
+"""The AI as a service: read the draft and its context, call the pure orchestrator, return its result.
+
+Everything the AI needs is read here (draft, prospect, company data, the sender's profile) and
+handed to `lumina_tui.ai` as plain values, together with the engine the settings choose. The
+result comes back untouched. Personalize, rewrite and score read and never write; `feedback` is the
+one write (an `ai_feedback` row), and the composer calls it off its UI path.
+
+Errors: a missing draft or bad input is a `ValidationError`/`NotFoundError` (exit 2); a draft that
+changed since the caller read it is a `StaleRevisionError` (exit 2); an AI failure is an
+`AIServiceError` (exit 1) whose code says which (`ai_timeout`, `ai_rate_limited`,
+`ai_server_error`, `ai_unreachable`, `ai_bad_response`, `ai_truncated`, `ai_auth`, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from lumina_tui import ai as pure
+from lumina_tui.ai import AIError
+from lumina_tui.ai.engines.base import Engine
+from lumina_tui.ai.models import CompanyInput, DraftInput, ProspectInput, SenderProfile
+from lumina_tui.config import Settings, load_settings
+from lumina_tui.services import company_data, validation
+from lumina_tui.services.context import Actor
+from lumina_tui.services.errors import (
+    AIServiceError,
+    NotFoundError,
+    StaleRevisionError,
+    ValidationError,
+)
+from lumina_tui.services.jsonable import iso
+from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.models import AIFeedback, CompanyData, EmailDraft, Prospect, UserPreferences
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FEEDBACK_ACTIONS = ("accepted", "rejected", "edited")
+NOTE_LIMIT = 2_000
+#: Where an API key kept only in the OS keyring lives (`lumina_tui.secrets`).
+KEYRING_REF = "ai:api_key"
+_SUGGESTION_ID = re.compile(r"^[0-9a-f]{64}$")
+#: AIError codes that are the caller's input, not an AI failure.
+_INPUT_CODES = {"invalid_input": None, "unsupported_instruction": "instruction"}
+
+
+# --------------------------------------------------------------------------------- inputs
+
+
+class _Context:
+    """The draft and everything around it, read in one snapshot."""
+
+    def __init__(self, draft: EmailDraft, prospect: Prospect | None,
+                 company: CompanyData | None, prefs: UserPreferences | None) -> None:
+        self.draft = draft
+        self.draft_input = DraftInput(
+            subject=draft.subject, body=draft.body_text, prospect_id=draft.prospect_id
+        )
+        self.prospect = ProspectInput(
+            id=prospect.id, first_name=prospect.first_name, last_name=prospect.last_name,
+            email=prospect.email, company=prospect.company, job_title=prospect.job_title,
+            custom_fields=prospect.custom_fields or {},
+        ) if prospect else None
+        self.company = CompanyInput(
+            name=company.name, domain=company.domain, industry=company.industry,
+            size=company.size, location=company.location, metadata=company.extra or {},
+        ) if company else None
+        self.sender = SenderProfile(
+            sender_name=prefs.sender_name, sender_title=prefs.sender_title,
+            company_name=prefs.company_name, company_website=prefs.company_website,
+            value_proposition=prefs.value_proposition, proof_points=prefs.proof_points or [],
+            signature=prefs.signature, default_tone=prefs.default_tone,
+            banned_phrases=prefs.banned_phrases or [],
+        ) if prefs else SenderProfile()
+
+
+def _load(db: Database, actor: Actor, draft_id: str, revision: int | None) -> _Context:
+    draft_id = validation.uuid_text(draft_id, "draft_id")
+    if revision is not None:
+        revision = validation.revision_number(revision)
+    with db.read() as session:
+        draft = session.get(EmailDraft, draft_id)
+        if draft is None or draft.workspace_id != actor.workspace_id:
+            raise NotFoundError(f"draft {draft_id} not found", field="draft_id")
+        if revision is not None and revision != draft.revision:
+            raise StaleRevisionError(
+                f"revision: the request names revision {revision} but the draft is at "
+                f"{draft.revision}; ask again about the current text",
+                field="revision",
+                stored_revision=draft.revision,
+            )
+        prospect = session.get(Prospect, draft.prospect_id) if draft.prospect_id else None
+        if prospect is not None and prospect.workspace_id != actor.workspace_id:
+            prospect = None
+        company = None
+        if prospect is not None and "@" in prospect.email:
+            company = company_data.find(
+                session, actor, company_data.normalise_domain(prospect.email)
+            )
+        prefs = session.execute(
+            select(UserPreferences).where(
+                UserPreferences.user_id == actor.user_id,  # type: ignore[arg-type]
+                UserPreferences.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+            )
+        ).scalar_one_or_none()
+    return _Context(draft, prospect, company, prefs)
+
+
+# --------------------------------------------------------------------------------- engine
+
+
+def _keyring_key() -> str | None:
+    """A key kept only in the OS keyring; a keyring that cannot be read is not an error here."""
+    try:
+        from lumina_tui import secrets
+    except ImportError:
+        return None
+    try:
+        return secrets.get_secret(KEYRING_REF)
+    except Exception as exc:  # no usable keyring: the settings and environment were the answer
+        log.info("AI key not read from the keyring: %s", exc)
+        return None
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine the settings ask for (key: settings, then OPENAI_API_KEY, then the keyring)."""
+    key = settings.resolved_ai_api_key()
+    if key is None and settings.ai_engine != "offline":
+        key = _keyring_key()
+    return _guard(lambda: pure.choose_engine(
+        settings.ai_engine,
+        base_url=settings.ai_base_url,
+        api_key=key,
+        model=settings.ai_model,
+        timeout=settings.ai_timeout_seconds,
+        rate_limit=settings.ai_requests_per_minute,
+    ))
+
+
+def _guard(call: Callable[[], T]) -> T:
+    """AIError -> the services' error family; the rep sees the AI's own message."""
+    try:
+        return call()
+    except AIError as error:
+        if error.code in _INPUT_CODES:
+            raise ValidationError(error.message, field=_INPUT_CODES[error.code]) from error
+        failure = AIServiceError(error.message, ai_code=error.code,
+                                 **({"retry_after": error.retry_after} if error.retry_after else {}))
+        failure.code = f"ai_{error.code}"
+        raise failure from error
+
+
+# ------------------------------------------------------------------------------ the verbs
+
+
+def personalize(
+    db: Database,
+    actor: Actor,
+    draft_id: str,
+    tone: str | float | None = None,
+    revision: int | None = None,
+    *,
+    settings: Settings | None = None,
+) -> pure.Suggestion:
+    """A suggestion that writes the draft for its prospect (tone: formal 0 .. casual 1, or the
+    sender's default). `revision`: the draft revision the caller saw; another one is an error."""
+    tone_value = validation.tone(tone)
+    context = _load(db, actor, draft_id, revision)
+    engine = engine_for(settings or load_settings())
+    return _guard(lambda: pure.personalize(
+        context.draft_input, context.prospect, context.company, context.sender,
+        tone=tone_value, engine=engine,
+    ))
+
+
+def rewrite(
+    db: Database,
+    actor: Actor,
+    draft_id: str,
+    instruction: str,
+    revision: int | None = None,
+    *,
+    settings: Settings | None = None,
+) -> pure.Suggestion:
+    """A suggestion that rewrites the draft as the rep's instruction says."""
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise ValidationError("instruction: say what to change, e.g. 'make it shorter'",
+                              field="instruction")
+    if len(instruction) > NOTE_LIMIT:
+        raise ValidationError(f"instruction: at most {NOTE_LIMIT} characters",
+                              field="instruction")
+    context = _load(db, actor, draft_id, revision)
+    engine = engine_for(settings or load_settings())
+    return _guard(lambda: pure.rewrite(
+        context.draft_input, instruction, context.prospect, context.company, context.sender,
+        engine=engine,
+    ))
+
+
+def score(db: Database, actor: Actor, draft_id: str) -> pure.Score:
+    """Spam risk, reply probability, signals and advice for the stored draft (text and HTML)."""
+    context = _load(db, actor, draft_id, None)
+    return _guard(lambda: pure.score(
+        context.draft_input, context.prospect, context.company, context.sender,
+        html=context.draft.body_html or None,
+    ))
+
+
+def score_message(raw: bytes | str) -> pure.Score:
+    """Score a whole RFC 5322 message (headers and MIME parts included)."""
+    if raw is None or not (raw.strip() if isinstance(raw, bytes | str) else True):
+        raise ValidationError("message: the message is empty", field="message")
+    return _guard(lambda: pure.score_message(raw))
+
+
+def feedback(
+    db: Database,
+    actor: Actor,
+    suggestion_id: str,
+    action: str,
+    note: str | None = None,
+    *,
+    draft_id: str | None = None,
+) -> AIFeedback:
+    """Record what the rep did with a suggestion (accepted, rejected, edited): the only AI write."""
+    suggestion_id = (suggestion_id or "").strip().lower()
+    if not _SUGGESTION_ID.match(suggestion_id):
+        raise ValidationError(f"suggestion_id: {suggestion_id!r} is not a suggestion id",
+                              field="suggestion_id")
+    action = (action or "").strip().lower()
+    if action not in FEEDBACK_ACTIONS:
+        raise ValidationError(f"action: use {', '.join(FEEDBACK_ACTIONS)}", field="action")
+    if note is not None:
+        note = note.strip() or None
+        if note and len(note) > NOTE_LIMIT:
+            raise ValidationError(f"note: at most {NOTE_LIMIT} characters", field="note")
+    if draft_id is not None:
+        draft_id = validation.uuid_text(draft_id, "draft_id")
+    row = AIFeedback(
+        id=new_id(), workspace_id=actor.workspace_id, user_id=actor.user_id,
+        suggestion_id=suggestion_id, draft_id=draft_id, action=action, note=note,
+        created_at=utcnow(),
+    )
+    with db.write() as session:
+        session.add(row)
+    return row
+
+
+# --------------------------------------------------------------------------------- as JSON
+
+
+def suggestion_json(suggestion: pure.Suggestion) -> dict[str, Any]:
+    return suggestion.model_dump(mode="json")
+
+
+def score_json(result: pure.Score) -> dict[str, Any]:
+    return result.model_dump(mode="json")
+
+
+def feedback_json(row: AIFeedback) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "suggestion_id": row.suggestion_id,
+        "draft_id": row.draft_id,
+        "action": row.action,
+        "note": row.note,
+        "created_at": iso(row.created_at),
+    }
