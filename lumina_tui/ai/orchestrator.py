@@ -137,17 +137,17 @@ def _suggest(request: EngineRequest, engine: Engine, use_cache: bool) -> Suggest
     def compute() -> Suggestion:
         try:
             output = engine.generate(request)
+            return _build(request, output, key, engine)
         except AIError:
             raise
-        except Exception as exc:  # an engine bug must still reach the rep as one clear error
-            log.exception("%s engine failed", engine.name)
+        except Exception as exc:  # a bug must still reach the rep as one clear error
+            log.exception("%s suggestion failed", engine.name)
             raise AIError(
                 "bad_response",
                 f"The {engine.name} engine failed unexpectedly ({type(exc).__name__}); your "
                 "draft is unchanged.",
                 engine=engine.name,
             ) from exc
-        return _build(request, output, key, engine)
 
     return _cache.get_or_compute(key, compute) if use_cache else compute()
 
