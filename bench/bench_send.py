@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import smtplib
 import sqlite3
 import statistics
@@ -244,7 +245,17 @@ def bench_throughput(rt: Runtime, port: int, sink: Sink, n: int) -> tuple[float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary LUMINA_HOME for a look")
     args = parser.parse_args()
+    try:
+        run(args)
+    finally:
+        queue.close_all()
+        if not args.keep:
+            shutil.rmtree(HOME, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> None:
     n_intent, n_latency, n_volume = (100, 20, 100) if args.quick else (500, 100, 1000)
 
     rt = open_runtime()
