@@ -13,6 +13,8 @@ from difflib import SequenceMatcher
 from .models import DiffOp
 
 _WORD = re.compile(r"\S+")
+#: Beyond this many changed words on both sides, the changed middle is one replace op.
+MAX_MATCH_WORDS = 2_000
 
 
 def _bounds(text: str) -> tuple[list[str], list[int]]:
@@ -73,9 +75,8 @@ def word_diff(old_text: str, new_text: str) -> list[DiffOp]:
     if not old_words or not new_words:
         op = _op(old_text, new_text, 0, len(old_text), 0, len(new_text))
         return [op] if op else []
-    matcher = SequenceMatcher(None, old_words, new_words, autojunk=False)
     ops: list[DiffOp] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(old_words, new_words):
         if tag == "equal":
             # Same words; spacing after them may still differ (a new paragraph break, say).
             for k in range(i2 - i1):
@@ -91,6 +92,38 @@ def word_diff(old_text: str, new_text: str) -> list[DiffOp]:
         if op:
             ops.append(op)
     return _merge_touching(old_text, new_text, ops)
+
+
+def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """SequenceMatcher opcodes, after trimming the common head and tail in linear time.
+
+    SequenceMatcher without autojunk is quadratic on long, repetitive text; a suggestion usually
+    changes a few places in an email, so most words are in the shared head and tail. A middle
+    still larger than MAX_MATCH_WORDS squared is reported as one replacement.
+    """
+    n, m = len(old), len(new)
+    head = 0
+    while head < min(n, m) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(n, m) - head and old[n - 1 - tail] == new[m - 1 - tail]:
+        tail += 1
+    codes: list[tuple[str, int, int, int, int]] = []
+    if head:
+        codes.append(("equal", 0, head, 0, head))
+    middle_old, middle_new = old[head : n - tail], new[head : m - tail]
+    if middle_old or middle_new:
+        if len(middle_old) * len(middle_new) > MAX_MATCH_WORDS**2:
+            codes.append(("replace", head, n - tail, head, m - tail))
+        else:
+            matcher = SequenceMatcher(None, middle_old, middle_new, autojunk=False)
+            codes += [
+                (tag, i1 + head, i2 + head, j1 + head, j2 + head)
+                for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            ]
+    if tail:
+        codes.append(("equal", n - tail, n, m - tail, m))
+    return codes
 
 
 def _merge_touching(old_text: str, new_text: str, ops: list[DiffOp]) -> list[DiffOp]:

@@ -82,3 +82,16 @@ def test_apply_diff_rebuilds_any_text() -> None:
         ops = word_diff(old, new)
         assert apply_diff(old, ops) == new
         assert all(a.old_end <= b.old_start for a, b in itertools.pairwise(ops))
+
+
+def test_long_repetitive_texts_stay_exact() -> None:
+    """SequenceMatcher is quadratic on repetitive text; the diff trims shared head and tail and
+    still rebuilds the new text exactly (a pasted 9,000-word body must not hang the composer)."""
+    old = "We help teams. " * 3000
+    new = "Hi Dana,\n\n" + old.replace("teams.", "sales teams.", 1) + "Would that help?"
+    ops = word_diff(old, new)
+    assert apply_diff(old, ops) == new
+    assert len(ops) <= 4
+    swapped = word_diff("x " * 3000, "y " * 3000)
+    assert [op.type for op in swapped] == ["replace"]
+    assert apply_diff("x " * 3000, swapped) == "y " * 3000

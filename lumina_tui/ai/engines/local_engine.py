@@ -46,7 +46,8 @@ _NEWS_ONGOING = re.compile(r"^[a-z][a-z-]*ing\b")
 _MASS_NOUNS = {"logistics", "services", "analytics", "electronics", "goods", "sports",
                "communications", "systems", "solutions", "pharmaceuticals", "materials",
                "chemicals", "textiles", "semiconductors", "robotics", "biosciences", "sciences",
-               "media", "news", "aerospace", "mechanics", "graphics", "devices", "products"}
+               "media", "news", "aerospace", "mechanics", "graphics", "devices", "products",
+               "saas", "paas", "ops", "devops", "sales", "payments", "insurance"}
 _PLEASANTRY = re.compile(
     r"^(?:i hope (?:this|you|all|your)|hope (?:this|you|all|your)|i trust (?:this|you)|"
     r"i know (?:you're|you are) (?:busy|swamped)|i hope you are|my name is|allow me to introduce|"
