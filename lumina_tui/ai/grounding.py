@@ -312,23 +312,35 @@ def _entity_claims(
     return claims
 
 
+_INJECTION_RUN = 5
+_TOKEN = re.compile(r"[\w'$.@/-]+")
+
+
 def _injection_claims(text: str, sources: Sources) -> list[tuple[str, int, int]]:
-    """A run of five or more words copied from an instruction-like field."""
-    claims: list[tuple[str, int, int]] = []
-    lowered = text.lower()
+    """Runs of five or more words copied from an instruction-like field (linear: 5-gram sets)."""
+    if not sources.injected:
+        return []
+    grams: set[tuple[str, ...]] = set()
     for injected in sources.injected:
-        words = re.findall(r"[\w'$.@/-]+", injected.lower())
-        for size in range(len(words), 4, -1):
-            found = False
-            for begin in range(0, len(words) - size + 1):
-                pattern = r"\W+".join(re.escape(w) for w in words[begin : begin + size])
-                match = re.search(pattern, lowered)
-                if match:
-                    claims.append((text[match.start() : match.end()], match.start(), match.end()))
-                    found = True
-                    break
-            if found:
-                break
+        words = [w.lower().strip(".") for w in _TOKEN.findall(injected)]
+        grams.update(tuple(words[i : i + _INJECTION_RUN])
+                     for i in range(len(words) - _INJECTION_RUN + 1))
+    tokens = list(_TOKEN.finditer(text))
+    lowered = [t.group().lower().strip(".") for t in tokens]
+    claims: list[tuple[str, int, int]] = []
+    run_end = -1
+    for i in range(len(tokens) - _INJECTION_RUN + 1):
+        if tuple(lowered[i : i + _INJECTION_RUN]) not in grams:
+            continue
+        last = i + _INJECTION_RUN - 1
+        if claims and i <= run_end + 1:
+            start = claims[-1][1]
+        else:
+            start = tokens[i].start()
+            claims.append(("", start, start))
+        end = tokens[last].end()
+        claims[-1] = (text[start:end], start, end)
+        run_end = last
     return claims
 
 
