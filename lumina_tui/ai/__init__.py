@@ -35,7 +35,6 @@ _EXPORTS = {
     "rewrite": "orchestrator",
     "score": "orchestrator",
     "score_message": "orchestrator",
-    "parse_tone": "tone",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -73,9 +73,6 @@ SIGN_OFF_WEIGHT = {
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _WORD = re.compile(r"[A-Za-z0-9']+")
 
-TONE_NAMES = {"formal": 0.0, "neutral": 0.5, "casual": 1.0}
-
-
 def _clip(value: float, limit: float) -> float:
     return max(-limit, min(limit, value))
 
@@ -130,24 +127,3 @@ def tone_label(tone: float) -> str:
     if tone > 0.66:
         return "casual"
     return "neutral"
-
-
-def parse_tone(value: str | float | None) -> float | None:
-    """'formal' | 'neutral' | 'casual' | a number in 0..1 -> float; None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        word = value.strip().lower()
-        if word in TONE_NAMES:
-            return TONE_NAMES[word]
-        try:
-            number = float(word)
-        except ValueError:
-            raise ValueError(
-                f"tone must be formal, neutral, casual or a number from 0 to 1, not {value!r}"
-            ) from None
-    if not 0.0 <= number <= 1.0 or math.isnan(number):
-        raise ValueError(f"tone must be between 0 (formal) and 1 (casual), not {value}")
-    return number

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from lumina_tui.ai.tone import measure_tone, parse_tone, tone_label
+from lumina_tui.ai.tone import measure_tone, tone_label
 
 FORMAL = (
     "Dear Ms. Okafor,\n\nI am writing regarding your vendor reviews. I would be grateful for the "
@@ -32,18 +30,3 @@ def test_formal_neutral_casual_are_ordered() -> None:
 
 def test_empty_text_is_neutral() -> None:
     assert measure_tone("") == 0.5
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("formal", 0.0), ("neutral", 0.5), ("casual", 1.0), ("0.3", 0.3), (" Casual ", 1.0),
-     (0.8, 0.8), (None, None)],
-)
-def test_parse_tone(raw: object, expected: float | None) -> None:
-    assert parse_tone(raw) == expected  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("raw", ["loud", "1.5", "-0.1", "nan"])
-def test_parse_tone_rejects_nonsense(raw: str) -> None:
-    with pytest.raises(ValueError, match="tone"):
-        parse_tone(raw)
