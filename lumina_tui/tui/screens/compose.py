@@ -608,11 +608,21 @@ class ComposeScreen(Screen[None]):
                 try:
                     if operation == "rewrite":
                         suggestion = ai_service.rewrite(
-                            runtime.db, runtime.actor, snapshot.draft_id, instruction or "", revision=revision
+                            runtime.db,
+                            runtime.actor,
+                            snapshot.draft_id,
+                            instruction or "",
+                            revision=revision,
+                            settings=runtime.settings,
                         )
                     else:
                         suggestion = ai_service.personalize(
-                            runtime.db, runtime.actor, snapshot.draft_id, tone=tone, revision=revision
+                            runtime.db,
+                            runtime.actor,
+                            snapshot.draft_id,
+                            tone=tone,
+                            revision=revision,
+                            settings=runtime.settings,
                         )
                     break
                 except StaleRevisionError:
@@ -748,7 +758,9 @@ class ComposeScreen(Screen[None]):
             try:
                 from lumina_tui.services import ai as ai_service
 
-                ai_service.feedback(runtime.db, runtime.actor, suggestion_id, action, note=note)
+                ai_service.feedback(
+                    runtime.db, runtime.actor, suggestion_id, action, note=note, draft_id=draft_id
+                )
             except Exception as exc:  # feedback is for learning later; it never bothers the rep
                 log.warning("feedback %s on %s (draft %s) failed: %s", action, suggestion_id, draft_id, exc)
 

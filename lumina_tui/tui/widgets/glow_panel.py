@@ -31,7 +31,7 @@ STATE_WORDS: dict[str, str] = {
     "idle": "idle",
     "thinking": "thinking…",
     "suggestion_ready": "suggestion ready",
-    "stale": "stale — draft changed",
+    "stale": "stale",
     "applied": "applied",
 }
 
@@ -110,6 +110,7 @@ class GlowPanel(Vertical):
         self.set_class(new == "stale", "-stale")
         self.set_class(new == "thinking", "-thinking")
         self.set_class(new in ("suggestion_ready", "stale"), "-has-suggestion")
+        self.view.set_stale(new == "stale")
         self._restyle()
 
     def watch_pulse(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-GAUGE_WIDTH = 10
+GAUGE_WIDTH = 8
 
 
 def gauge(value: float, width: int = GAUGE_WIDTH) -> str:
@@ -33,10 +33,10 @@ def score_text(score: Any) -> Text:
     reply = float(score.reply_probability)
     risk_style = "green" if risk < 0.3 else "yellow" if risk < 0.6 else "bold red"
     text = Text()
-    text.append("spam risk   ")
+    text.append("spam risk  ")
     text.append(gauge(risk), style=risk_style)
     text.append(f" {risk:.2f} {spam_words(risk)}\n")
-    text.append("reply prob. ")
+    text.append("reply prob ")
     text.append(gauge(reply), style="cyan")
     text.append(f" {reply:.2f}\n")
     signals = score.signals

@@ -74,6 +74,7 @@ class SuggestionView(VerticalScroll, can_focus=True):
         self._suggested_subject: str | None = None
         self._suggested_body: str | None = None
         self._age = 0.0
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="suggestion-meta", markup=False)
@@ -130,6 +131,11 @@ class SuggestionView(VerticalScroll, can_focus=True):
         """A diff computed elsewhere (a worker) against `draft_body`."""
         self.query_one("#suggestion-diff", Static).update(render_diff(draft_body, ops))
 
+    def set_stale(self, stale: bool) -> None:
+        if stale != self._stale:
+            self._stale = stale
+            self._render_meta()
+
     def set_age(self, age: float) -> None:
         self._age = age
         self._render_meta()
@@ -159,6 +165,8 @@ class SuggestionView(VerticalScroll, can_focus=True):
             f" · tone {signals.tone_match:.1f}"
         )
         meta.append(f"\n{what} · {freshness_words(self._age)}", style="dim")
+        if self._stale:
+            meta.append("\n⚠ stale: the draft changed since; accepting asks first", style="bold yellow")
         self.query_one("#suggestion-meta", Static).update(meta)
 
     # ------------------------------------------------------------------ editing
