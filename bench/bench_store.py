@@ -31,14 +31,19 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return p50 * 1000, p99 * 1000
 
 
-def timed(action: Callable[[int], object], count: int, warmup: int = 50) -> list[float]:
+def timed_pair(
+    first: Callable[[int], object], second: Callable[[int], object], count: int, warmup: int = 50
+) -> tuple[list[float], list[float]]:
+    """Interleaved samples (first, second, first, ...), so both see the same machine load."""
     for i in range(warmup):
-        action(i)
-    samples = []
+        first(i)
+        second(i)
+    samples: tuple[list[float], list[float]] = ([], [])
     for i in range(warmup, warmup + count):
-        start = time.perf_counter()
-        action(i)
-        samples.append(time.perf_counter() - start)
+        for action, bucket in ((first, samples[0]), (second, samples[1])):
+            start = time.perf_counter()
+            action(i)
+            bucket.append(time.perf_counter() - start)
     return samples
 
 
@@ -60,8 +65,6 @@ def bench_saves(db, actor, saves: int) -> tuple[list[float], list[float]]:
             body=body + str(i),
             prospect_id=prospect.id,
         )
-
-    service = timed(service_save, saves)
 
     conn = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -89,7 +92,7 @@ def bench_saves(db, actor, saves: int) -> tuple[list[float], list[float]]:
         conn.execute("COMMIT")
         return None
 
-    bare = timed(bare_save, saves)
+    service, bare = timed_pair(service_save, bare_save, saves)
     conn.close()
     return service, bare
 
@@ -138,7 +141,10 @@ def main() -> int:
         service, bare = bench_saves(db, actor, args.saves)
         s50, s99 = percentiles(service)
         b50, b99 = percentiles(bare)
-        print(f"draft save, {args.saves} saves, same file, WAL + synchronous=NORMAL, one transaction each")
+        load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+        print(f"machine: {os.cpu_count()} CPUs, load average {load} (a busy machine inflates p99)")
+        print(f"draft save, {args.saves} saves each, interleaved, same file, WAL + synchronous=NORMAL,")
+        print("one transaction per save")
         print(f"  service layer (drafts.save): p50 {s50:.3f} ms   p99 {s99:.3f} ms")
         print(f"  bare sqlite3 upsert:         p50 {b50:.3f} ms   p99 {b99:.3f} ms")
         print(f"  ratio service/bare:          p50 {s50 / b50:.1f}x   p99 {s99 / b99:.1f}x")
