@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session
 
@@ -60,7 +60,20 @@ def find(session: Session, actor: Actor, domain: str) -> CompanyData | None:
 
 
 def for_prospect(db: Database, actor: Actor, prospect: Prospect) -> CompanyData | None:
-    return lookup(db, actor, validation.email_domain(prospect.email))
+    """By the email's domain first; else by company name, since an import may key a company by its
+    website (`brightwave.example`) while the prospect writes from another domain (`bw-mail.example`)."""
+    found = lookup(db, actor, validation.email_domain(prospect.email))
+    if found is not None or not prospect.company.strip():
+        return found
+    with db.read() as session:
+        return session.execute(
+            select(CompanyData)
+            .where(
+                CompanyData.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                func.lower(CompanyData.name) == prospect.company.strip().lower(),
+            )
+            .limit(1)
+        ).scalar_one_or_none()
 
 
 def upsert(
