@@ -1191,8 +1191,8 @@ class ComposeScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "accept":
             return True if self.suggestion is not None and not self.read_only else None
-        if action == "reject":
-            return self.suggestion is not None
+        if action == "reject":  # shown (greyed) always; Esc passes on when there is nothing to reject
+            return True if self.suggestion is not None else None
         if action == "undo_send":
             return self._pending_send is not None
         if action == "send":

@@ -166,7 +166,7 @@ class SuggestionView(VerticalScroll, can_focus=True):
         )
         meta.append(f"\n{what} · {freshness_words(self._age)}", style="dim")
         if self._stale:
-            meta.append("\n⚠ stale: the draft changed since; accepting asks first", style="bold yellow")
+            meta.append("\n⚠ stale: the draft changed", style="bold yellow")
         self.query_one("#suggestion-meta", Static).update(meta)
 
     # ------------------------------------------------------------------ editing
