@@ -23,9 +23,9 @@ from sqlalchemy import select
 from lumina_tui import ai as pure
 from lumina_tui.ai import AIError
 from lumina_tui.ai.engines.base import Engine
-from lumina_tui.ai.models import CompanyInput, DraftInput, ProspectInput, SenderProfile
+from lumina_tui.ai.models import DraftInput
 from lumina_tui.config import Settings, load_settings
-from lumina_tui.services import company_data, validation
+from lumina_tui.services import ai_inputs, company_data, validation
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import (
     AIServiceError,
@@ -61,22 +61,9 @@ class _Context:
         self.draft_input = DraftInput(
             subject=draft.subject, body=draft.body_text, prospect_id=draft.prospect_id
         )
-        self.prospect = ProspectInput(
-            id=prospect.id, first_name=prospect.first_name, last_name=prospect.last_name,
-            email=prospect.email, company=prospect.company, job_title=prospect.job_title,
-            custom_fields=prospect.custom_fields or {},
-        ) if prospect else None
-        self.company = CompanyInput(
-            name=company.name, domain=company.domain, industry=company.industry,
-            size=company.size, location=company.location, metadata=company.extra or {},
-        ) if company else None
-        self.sender = SenderProfile(
-            sender_name=prefs.sender_name, sender_title=prefs.sender_title,
-            company_name=prefs.company_name, company_website=prefs.company_website,
-            value_proposition=prefs.value_proposition, proof_points=prefs.proof_points or [],
-            signature=prefs.signature, default_tone=prefs.default_tone,
-            banned_phrases=prefs.banned_phrases or [],
-        ) if prefs else SenderProfile()
+        self.prospect = ai_inputs.prospect_input(prospect)
+        self.company = ai_inputs.company_input(company)
+        self.sender = ai_inputs.sender_profile(prefs)
 
 
 def _load(db: Database, actor: Actor, draft_id: str, revision: int | None) -> _Context:
@@ -97,11 +84,7 @@ def _load(db: Database, actor: Actor, draft_id: str, revision: int | None) -> _C
         prospect = session.get(Prospect, draft.prospect_id) if draft.prospect_id else None
         if prospect is not None and prospect.workspace_id != actor.workspace_id:
             prospect = None
-        company = None
-        if prospect is not None and "@" in prospect.email:
-            company = company_data.find(
-                session, actor, company_data.normalise_domain(prospect.email)
-            )
+        company = company_data.find_for_prospect(session, actor, prospect) if prospect else None
         prefs = session.execute(
             select(UserPreferences).where(
                 UserPreferences.user_id == actor.user_id,  # type: ignore[arg-type]

@@ -60,20 +60,27 @@ def find(session: Session, actor: Actor, domain: str) -> CompanyData | None:
 
 
 def for_prospect(db: Database, actor: Actor, prospect: Prospect) -> CompanyData | None:
+    with db.read() as session:
+        return find_for_prospect(session, actor, prospect)
+
+
+def find_for_prospect(session: Session, actor: Actor, prospect: Prospect) -> CompanyData | None:
     """By the email's domain first; else by company name, since an import may key a company by its
     website (`brightwave.example`) while the prospect writes from another domain (`bw-mail.example`)."""
-    found = lookup(db, actor, validation.email_domain(prospect.email))
-    if found is not None or not prospect.company.strip():
-        return found
-    with db.read() as session:
-        return session.execute(
-            select(CompanyData)
-            .where(
-                CompanyData.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                func.lower(CompanyData.name) == prospect.company.strip().lower(),
-            )
-            .limit(1)
-        ).scalar_one_or_none()
+    if "@" in prospect.email:
+        found = find(session, actor, normalise_domain(validation.email_domain(prospect.email)))
+        if found is not None:
+            return found
+    if not prospect.company.strip():
+        return None
+    return session.execute(
+        select(CompanyData)
+        .where(
+            CompanyData.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+            func.lower(CompanyData.name) == prospect.company.strip().lower(),
+        )
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def upsert(

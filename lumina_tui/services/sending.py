@@ -228,57 +228,13 @@ def score_snapshot(
     Advisory only: a scorer that is missing or fails must never stop a send (failures stay in
     their lane), so every error here is logged and swallowed.
     """
+    from lumina_tui.ai import scoring
+    from lumina_tui.services import ai_inputs
+
     try:
-        from lumina_tui.ai import scoring
-        from lumina_tui.ai.models import CompanyInput, ProspectInput, SenderProfile
-    except ImportError:
-        return {}
-    try:
-        prospect_input = (
-            ProspectInput.model_validate(
-                {
-                    "id": prospect.id,
-                    "first_name": prospect.first_name,
-                    "last_name": prospect.last_name,
-                    "email": prospect.email,
-                    "company": prospect.company,
-                    "job_title": prospect.job_title,
-                    "custom_fields": prospect.custom_fields or {},
-                }
-            )
-            if prospect is not None
-            else None
-        )
-        company_input = (
-            CompanyInput.model_validate(
-                {
-                    "name": company.name,
-                    "domain": company.domain,
-                    "industry": company.industry,
-                    "size": company.size,
-                    "location": company.location,
-                    "metadata": company.extra or {},
-                }
-            )
-            if company is not None
-            else None
-        )
-        sender = (
-            SenderProfile.model_validate(
-                {
-                    "sender_name": preferences.sender_name,
-                    "sender_title": preferences.sender_title,
-                    "company_name": preferences.company_name,
-                    "company_website": preferences.company_website,
-                    "value_proposition": preferences.value_proposition,
-                    "proof_points": tuple(preferences.proof_points or ()),
-                    "signature": preferences.signature,
-                    "banned_phrases": tuple(preferences.banned_phrases or ()),
-                }
-            )
-            if preferences is not None
-            else None
-        )
+        prospect_input = ai_inputs.prospect_input(prospect)
+        company_input = ai_inputs.company_input(company)
+        sender = ai_inputs.sender_profile(preferences) if preferences is not None else None
         result = scoring.score(
             draft.subject,
             draft.body_text,
@@ -359,7 +315,7 @@ def _prepare(
             )
         prospect = session.get(Prospect, draft.prospect_id) if draft.prospect_id else None
         company = (
-            company_data.find(session, actor, validation.email_domain(prospect.email)) if prospect else None
+            company_data.find_for_prospect(session, actor, prospect) if prospect else None
         )
         preferences = session.get(UserPreferences, actor.user_id)
 

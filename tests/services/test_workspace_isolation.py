@@ -209,12 +209,15 @@ def test_b_has_its_own_prospect_with_the_same_email(world: World) -> None:
 # -- company data ------------------------------------------------------------------------------------
 
 
-@covers("company_data.lookup", "company_data.find", "company_data.for_prospect")
+@covers(
+    "company_data.lookup", "company_data.find", "company_data.for_prospect", "company_data.find_for_prospect"
+)
 def test_b_cannot_read_a_company_data(world: World) -> None:
     assert company_data.lookup(world.db, world.b, "someone@bright.test") is None
     assert company_data.for_prospect(world.db, world.b, world.prospect) is None
     with world.db.read() as session:
         assert company_data.find(session, world.b, "bright.test") is None
+        assert company_data.find_for_prospect(session, world.b, world.prospect) is None
     assert company_data.lookup(world.db, world.a, "bright.test").name == "Brightwave"
 
 
