@@ -35,21 +35,21 @@ COMPOSE_BINDINGS: list[Binding] = [
 ]
 
 TONE_SLIDER_BINDINGS: list[Binding] = [
-    Binding("left", "move(-1)", "More formal", show=False, id="tone.formal"),
-    Binding("right", "move(1)", "More casual", show=False, id="tone.casual"),
+    Binding("left", "move(-1)", "More formal", show=False, id="tone_formal"),
+    Binding("right", "move(1)", "More casual", show=False, id="tone_casual"),
 ]
 
 SUGGESTION_BINDINGS: list[Binding] = [
-    Binding("enter", "edit_suggestion", "Edit suggestion", show=False, id="suggestion.edit"),
+    Binding("enter", "edit_suggestion", "Edit suggestion", show=False, id="suggestion_edit"),
 ]
 
 DIALOG_BINDINGS: list[Binding] = [
-    Binding("escape", "cancel", "Back", id="dialog.cancel"),
+    Binding("escape", "cancel", "Back", id="dialog_cancel"),
 ]
 
 CONFIRM_BINDINGS: list[Binding] = [
-    Binding("enter,y", "confirm", "Yes", id="confirm.yes"),
-    Binding("escape,n", "cancel", "No", id="confirm.no"),
+    Binding("enter,y", "confirm", "Yes", id="confirm_yes"),
+    Binding("escape,n", "cancel", "No", id="confirm_no"),
 ]
 
 
