@@ -227,8 +227,12 @@ class Suggestion(BaseModel):
 
 
 class Advice(BaseModel):
+    """One sentence a rep can act on; `level` says whether it is already right ("good"), worth
+    fixing ("fix") or context ("info"), so the score card can put what needs work first."""
+
     signal: str
     message: str
+    level: Literal["good", "fix", "info"] = "fix"
 
 
 class SpamRuleHit(BaseModel):

@@ -318,12 +318,12 @@ def _reply_probability(signals: ScoreSignals, spam_risk: float) -> float:
 def _advice(signals: ScoreSignals, spam_risk: float, hits: list[SpamRuleHit]) -> list[Advice]:
     advice: list[Advice] = []
 
-    def say(signal: str, message: str) -> None:
-        advice.append(Advice(signal=signal, message=message))
+    def say(signal: str, message: str, level: str = "fix") -> None:
+        advice.append(Advice(signal=signal, message=message, level=level))
 
     words = signals.body_length
     if 50 <= words <= 125:
-        say("body_length", f"{words} words: in the 50-125 range that gets the most replies.")
+        say("body_length", f"{words} words: in the 50-125 range that gets the most replies.", "good")
     elif words < 50:
         say("body_length", f"{words} words: short; one more line on why this matters to them "
             "would land it in the 50-125 range that gets the most replies.")
@@ -338,14 +338,14 @@ def _advice(signals: ScoreSignals, spam_risk: float, hits: list[SpamRuleHit]) ->
             "spam filters; write it in sentence case.")
     elif 2 <= signals.subject_words <= 7:
         say("subject_length", f"Subject is {signals.subject_words} words "
-            f"({signals.subject_length} characters): short and specific, as it should be.")
+            f"({signals.subject_length} characters): short and specific, as it should be.", "good")
     else:
         say("subject_length", f"Subject is {signals.subject_words} words: aim for 3-7 words that "
             "say what the email is about.")
     grade = signals.reading_grade
     if grade <= 8:
         say("reading_grade", f"Reads at grade {grade:g}: plain and easy to answer; emails at a "
-            "3rd-5th grade level get the most replies.")
+            "3rd-5th grade level get the most replies.", "good")
     else:
         say("reading_grade", f"Reads at grade {grade:g}: shorten sentences and swap long words; "
             "simpler emails (grade 3-8) get more replies.")
@@ -354,15 +354,15 @@ def _advice(signals: ScoreSignals, spam_risk: float, hits: list[SpamRuleHit]) ->
         say("question_count", "No question: end with one clear question so replying takes "
             "one line.")
     elif questions == 1:
-        say("question_count", "One clear question: good, they know exactly what to answer.")
+        say("question_count", "One clear question: good, they know exactly what to answer.", "good")
     elif questions <= 3:
         say("question_count", f"{questions} questions: fine, but make sure the last one is the "
-            "ask you care about.")
+            "ask you care about.", "good")
     else:
         say("question_count", f"{questions} questions: too many asks; keep the one that matters.")
     you, me = signals.you_count, signals.i_we_count
     if signals.you_vs_i_ratio >= 1:
-        say("you_vs_i_ratio", f"'You/your' {you} times, 'I/we' {me}: the email is about them.")
+        say("you_vs_i_ratio", f"'You/your' {you} times, 'I/we' {me}: the email is about them.", "good")
     else:
         say("you_vs_i_ratio", f"'I/we' {me} times, 'you/your' {you}: turn a sentence around to "
             "their situation.")
@@ -374,19 +374,19 @@ def _advice(signals: ScoreSignals, spam_risk: float, hits: list[SpamRuleHit]) ->
             f.split(".")[-1].replace("_", " ") for f in signals.personalization_fields
         )
         say("personalization", f"Mentions {signals.personalization} thing(s) specific to them "
-            f"({fields}): personalised emails get more replies.")
+            f"({fields}): personalised emails get more replies.", "good")
     links = signals.link_count
     if links == 0:
-        say("link_count", "No links: good for a first touch; links raise spam scores.")
+        say("link_count", "No links: good for a first touch; links raise spam scores.", "good")
     elif links == 1:
-        say("link_count", "One link: fine; more than one starts to look like a newsletter.")
+        say("link_count", "One link: fine; more than one starts to look like a newsletter.", "good")
     else:
         say("link_count", f"{links} links: keep at most one in a cold email; filters count them.")
     if signals.spam_keywords:
         say("spam_keywords", "Spam-filter phrases found (" + ", ".join(signals.spam_keywords)
             + "): rephrase them in plain words.")
     else:
-        say("spam_keywords", "No spam-trigger phrases found.")
+        say("spam_keywords", "No spam-trigger phrases found.", "good")
     if signals.url_shorteners:
         say("url_shorteners", "Link shorteners (" + ", ".join(signals.url_shorteners) + ") are a "
             "strong spam signal; link to the full address on your own domain.")
@@ -412,8 +412,9 @@ def _advice(signals: ScoreSignals, spam_risk: float, hits: list[SpamRuleHit]) ->
             "plainly; try the rewrite 'remove jargon'.")
     level = "low" if spam_risk < 0.3 else "moderate" if spam_risk < 0.6 else "high"
     say("spam_risk", f"Spam risk is {level} ({spam_risk:.2f})"
-        + (": " + " ".join(h.description for h in hits[:3]) if hits else "."))
-    say("reply_probability", HEURISTIC_NOTE)
+        + (": " + " ".join(h.description for h in hits[:3]) if hits else "."),
+        "good" if level == "low" else "fix")
+    say("reply_probability", HEURISTIC_NOTE, "info")
     return advice
 
 

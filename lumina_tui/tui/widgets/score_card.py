@@ -47,11 +47,15 @@ def score_text(score: Any) -> Text:
         f"{signals.personalization} personal detail{'s' if signals.personalization != 1 else ''}",
     ]
     text.append(" · ".join(facts), style="dim")
-    advice = list(score.advice)
-    if not advice:
+    # What needs work first, then what is already right, then context.
+    order = {"fix": 0, "good": 1, "info": 2}
+    advice = sorted(score.advice, key=lambda item: order.get(getattr(item, "level", "fix"), 0))
+    if not any(getattr(item, "level", "fix") == "fix" for item in advice):
         text.append("\n✓ nothing to fix", style="green")
+    marks = {"fix": ("!", "yellow"), "good": ("✓", "green"), "info": ("i", "dim")}
     for item in advice:
-        text.append(f"\n! {item.message}", style="yellow")
+        mark, style = marks.get(getattr(item, "level", "fix"), marks["fix"])
+        text.append(f"\n{mark} {item.message}", style=style)
         text.append(f" ({item.signal})", style="dim")
     return text
 
