@@ -9,23 +9,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual.app import App
+from textual.screen import Screen
 
 from lumina_tui.tui.bindings import APP_BINDINGS
 from lumina_tui.tui.palette import LuminaCommands
 from lumina_tui.tui.screens.compose import ComposeScreen
-from lumina_tui.tui.screens.outbox import OutboxScreen
-from lumina_tui.tui.screens.prospects import ProspectsScreen
 
 log = logging.getLogger(__name__)
 
 TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+SWITCH_INTERVAL_SECONDS = 0.001
+
+
+# Prospects and Outbox are imported when first shown: the outbox pulls in the send queue (huey and
+# its backends), which would otherwise sit between `lumina` and its first frame.
+def prospects_screen() -> Screen[None]:
+    from lumina_tui.tui.screens.prospects import ProspectsScreen
+
+    return ProspectsScreen()
+
+
+def outbox_screen() -> Screen[None]:
+    from lumina_tui.tui.screens.outbox import OutboxScreen
+
+    return OutboxScreen()
 
 
 class LuminaApp(App[None]):
@@ -34,8 +50,8 @@ class LuminaApp(App[None]):
     BINDINGS = APP_BINDINGS
     MODES: ClassVar[dict[str, Any]] = {
         "compose": ComposeScreen,
-        "prospects": ProspectsScreen,
-        "outbox": OutboxScreen,
+        "prospects": prospects_screen,
+        "outbox": outbox_screen,
     }
     DEFAULT_MODE = "compose"
     COMMANDS = App.COMMANDS | {LuminaCommands}
@@ -49,6 +65,9 @@ class LuminaApp(App[None]):
         handle_signals: bool = True,
     ) -> None:
         super().__init__()
+        # Saves, scores and AI calls run in threads; a short switch interval hands the GIL back to
+        # the UI thread within a millisecond when a key arrives while one of them computes.
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         self.runtime = runtime
         self.initial_draft_id = draft_id
         self._clock = clock or time.monotonic
@@ -56,11 +75,33 @@ class LuminaApp(App[None]):
         self.composer: ComposeScreen | None = None
         self.set_keymap(dict(runtime.settings.keymap or {}))
 
+    def settle_memory(self, *, full: bool = False) -> None:
+        """Collect garbage, then freeze what is alive (at a typing pause, after a big load such as a
+        suggestion's diff of thousands of words).
+
+        Python's full collections walk every tracked object; a long suggestion and its rendered
+        lines are tens of thousands of them, which would make a collection that lands between two
+        keystrokes cost tens of milliseconds. Frozen objects are skipped, so collections stay as
+        short as in a bare Textual app. The light version collects and freezes only what is not
+        frozen yet (a few ms); `full` first unfreezes everything, so that nothing which became
+        garbage since an earlier freeze is kept: the composer does that when the rep is idle.
+        """
+        started = time.perf_counter()
+        if full:
+            gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        log.debug("memory settled (full=%s) in %.1f ms", full, (time.perf_counter() - started) * 1000)
+
     def clock(self) -> float:
         """The clock behind "saved 2 s ago" and a suggestion's age (fixed in snapshot tests)."""
         return self._clock()
 
     def on_mount(self) -> None:
+        # Everything loaded so far (Textual, SQLAlchemy, pydantic, the draft) lives as long as the
+        # app: moving it out of the collector's reach keeps full collections, and the pauses they
+        # cause between keystrokes, as short as in a bare Textual app.
+        self.call_after_refresh(gc.freeze)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for number in TERMINATING_SIGNALS:
@@ -95,6 +136,8 @@ class LuminaApp(App[None]):
         self.exit()
 
     def action_help(self) -> None:
+        # Every screen's class must exist for help to list its keys, visited or not.
+        from lumina_tui.tui.screens import outbox, prospects  # noqa: F401
         from lumina_tui.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):

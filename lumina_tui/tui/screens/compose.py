@@ -35,7 +35,6 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from lumina_tui.ai.diff import word_diff
 from lumina_tui.ai.hashing import hash_draft
 from lumina_tui.services import accounts as account_service
 from lumina_tui.services import company_data, drafts, preferences, templates
@@ -67,6 +66,7 @@ from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
 from lumina_tui.tui.widgets.score_card import ScoreCard
 from lumina_tui.tui.widgets.status_bar import StatusBar, save_words
 from lumina_tui.tui.widgets.tone_slider import ToneSlider
+from lumina_tui.tui.widgets.word_count import WordCount
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,11 @@ NARROW_WIDTH = 100
 APPLIED_SECONDS = 1.2
 WORKER_POLL_TICKS = 3
 STALE_REVISION_RETRIES = 3
+#: Results that re-lay out the side column (a new score, a re-diff) wait for this much quiet typing.
+QUIET_SECONDS = 0.25
+AFTER_EDIT_SECONDS = 0.2
+#: After this long without a key, the composer tidies memory fully (see `LuminaApp.settle_memory`).
+IDLE_SECONDS = 5.0
 
 
 def _message(exc: BaseException) -> str:
@@ -121,6 +126,7 @@ class ComposeScreen(Screen[None]):
         self._tone_timer: Timer | None = None
         self._tick = 0
         self._hash_cache: tuple[tuple[str, str, str | None], str] | None = None
+        self._full_settle_due = False
 
     # ================================================================== layout
 
@@ -141,6 +147,7 @@ class ComposeScreen(Screen[None]):
                 with Horizontal(id="subject-row", classes="field-row"):
                     yield Label("Subject:", classes="field-label")
                     yield Input(id="subject", placeholder="Subject", compact=True)
+                    yield WordCount(id="word-count")
                 yield BodyEditor(id="body")
             with Vertical(id="side-column"):
                 yield GlowPanel(id="ai-panel")
@@ -373,8 +380,12 @@ class ComposeScreen(Screen[None]):
             return
         self.autosave.edited()
         if not self._after_edit_pending:
+            # Once per burst of keys, after the frame that shows the key: the word count and the
+            # status line repaint a few cells at most five times a second, never inside a key's frame.
             self._after_edit_pending = True
-            self.call_after_refresh(self._after_edit)
+            self.set_timer(AFTER_EDIT_SECONDS, self._after_edit, name="after-edit")
+        if self.glow_state == "suggestion_ready":
+            self.call_after_refresh(self._check_stale)
         self._last_edit = time.monotonic()
         self._score_due = True
         self._auto_due = bool(self.settings.composer.auto_personalize)
@@ -384,12 +395,11 @@ class ComposeScreen(Screen[None]):
     def _after_edit(self) -> None:
         self._after_edit_pending = False
         self._update_word_count()
-        self._check_stale()
         self._refresh_status()
 
     def _update_word_count(self) -> None:
-        words = len(self.body.text.split())
-        self.body.border_subtitle = f"{words} word{'s' if words != 1 else ''}"
+        # Its own one-line widget, not the body's border: a border change repaints the whole body.
+        self.query_one(WordCount).count = len(self.body.text.split())
 
     def current_hash(self) -> str:
         """`hash_draft` of what is on screen (cached: the stale check runs after every edit)."""
@@ -433,6 +443,33 @@ class ComposeScreen(Screen[None]):
         if waits:
             self._arm_pause(min(waits))
 
+    def _settle_memory_soon(self) -> None:
+        """After the panel has drawn something big, at a typing pause: see `LuminaApp.settle_memory`.
+        A full settle follows once the rep has been idle for a while."""
+        settle = getattr(self.app, "settle_memory", None)
+        if settle is not None:
+            self._full_settle_due = True
+            self.call_after_refresh(lambda: self.when_typing_pauses(settle))
+
+    def _settle_fully_when_idle(self) -> None:
+        settle = getattr(self.app, "settle_memory", None)
+        if (
+            settle is not None
+            and self._full_settle_due
+            and time.monotonic() - self._last_edit >= IDLE_SECONDS
+        ):
+            self._full_settle_due = False
+            settle(full=True)
+
+    def when_typing_pauses(self, update: Callable[[], object]) -> None:
+        """Run an update that re-lays out part of the screen once the rep is not mid-burst, so a
+        score or a re-diff landing in the background never delays the frame of a keystroke."""
+        quiet = time.monotonic() - self._last_edit
+        if quiet >= QUIET_SECONDS:
+            update()
+        else:
+            self.set_timer(QUIET_SECONDS - quiet, lambda: self.when_typing_pauses(update), name="when-quiet")
+
     def _maybe_auto_personalize(self) -> None:
         if not self.settings.composer.auto_personalize or self.read_only:
             return
@@ -453,6 +490,7 @@ class ComposeScreen(Screen[None]):
             self._show_countdown()
         if self._tick % WORKER_POLL_TICKS == 0:
             self._poll_worker()
+        self._settle_fully_when_idle()
 
     def _refresh_status(self) -> None:
         autosave = self.autosave
@@ -507,7 +545,11 @@ class ComposeScreen(Screen[None]):
         if self.suggestion is not None:
             self.status.confidence = float(self.suggestion.confidence)
         self.set_class(state in ("suggestion_ready", "stale"), "-has-suggestion")
-        self.refresh_bindings()
+        # The Footer rebuilds itself on a bindings refresh; only ask when Accept/Reject change.
+        showing = self.suggestion is not None
+        if showing != getattr(self, "_bindings_for_suggestion", None):
+            self._bindings_for_suggestion = showing
+            self.refresh_bindings()
 
     def _drop_suggestion(self, note: str) -> None:
         self.suggestion = None
@@ -651,6 +693,7 @@ class ComposeScreen(Screen[None]):
         fresh = self.current_hash() == suggestion.input_hash
         self._set_glow("suggestion_ready" if fresh else "stale")
         self._open_drawer()
+        self._settle_memory_soon()
 
     def on_suggestion_failed(self, message: SuggestionFailed) -> None:
         if message.request_id != self._ai_request:
@@ -666,13 +709,19 @@ class ComposeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _rediff(self, body: str, suggested: str, request_id: int) -> None:
+        from lumina_tui.ai.diff import word_diff
+
         ops = word_diff(body, suggested)
         self.app.call_from_thread(self._show_rediff, body, ops, request_id)
 
     def _show_rediff(self, body: str, ops: list[Any], request_id: int) -> None:
+        self.when_typing_pauses(lambda: self._apply_rediff(body, ops, request_id))
+
+    def _apply_rediff(self, body: str, ops: list[Any], request_id: int) -> None:
         if request_id == self._ai_request and self.suggestion is not None and body == self.body.text:
             self.panel.view.show_diff(body, ops)
             self.panel.view.show_subject(self.subject.value)
+            self._settle_memory_soon()
 
     def _rediff_later(self) -> None:
         """Re-diff a stale suggestion against the draft once typing pauses (a worker does the diff)."""
@@ -804,7 +853,13 @@ class ComposeScreen(Screen[None]):
 
     def on_score_arrived(self, message: ScoreArrived) -> None:
         if message.request_id == self._score_request:
-            self.query_one(ScoreCard).show_score(message.score, message.revision)
+            card = self.query_one(ScoreCard)
+
+            def show() -> None:
+                card.show_score(message.score, message.revision)
+                self._settle_memory_soon()
+
+            self.when_typing_pauses(show)
 
     def on_score_failed(self, message: ScoreFailed) -> None:
         if message.request_id == self._score_request:

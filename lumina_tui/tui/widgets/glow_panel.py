@@ -58,15 +58,20 @@ def glow_colour(state: str, *, pulse: float, confidence: float, age: float, back
 class GlowPanel(Vertical):
     """The AI panel: state in the border and title, the suggestion inside."""
 
-    state: reactive[str] = reactive("idle", init=False)
-    pulse: reactive[float] = reactive(0.0, init=False)
-    confidence: reactive[float] = reactive(0.0, init=False)
-    age: reactive[float] = reactive(0.0, init=False)
+    # The watchers restyle the border when the look actually changes; the values themselves never
+    # repaint the panel (its content may be a diff of thousands of words).
+    state: reactive[str] = reactive("idle", init=False, repaint=False)
+    pulse: reactive[float] = reactive(0.0, init=False, repaint=False)
+    confidence: reactive[float] = reactive(0.0, init=False, repaint=False)
+    age: reactive[float] = reactive(0.0, init=False, repaint=False)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._pulsing = False
         self._note = "Press ^g to personalize, ^r to rewrite."
+        self._look: tuple[Color, str, str] | None = None
+        #: The keys shown under a suggestion; the composer sets it from the live bindings.
+        self.hint = "^o accept · esc reject"
 
     def compose(self) -> ComposeResult:
         yield Static(self._note, id="glow-note", markup=False)
@@ -162,9 +167,13 @@ class GlowPanel(Vertical):
             age=self.age,
             background=self._background(),
         )
-        self.styles.border = ("round", colour)
         words = STATE_WORDS.get(self.state, self.state)
         if self.state in ("suggestion_ready", "stale"):
             words = f"{words} {self.confidence:.2f}"
-        self.border_title = f"AI · {words}"
-        self.border_subtitle = "^o accept · esc reject" if self.state in ("suggestion_ready", "stale") else ""
+        look = (colour, f"AI · {words}", self.hint if self.state in ("suggestion_ready", "stale") else "")
+        if look == self._look:
+            return  # the once-a-second age tick changes nothing while stale: no repaint
+        self._look = look
+        self.styles.border = ("round", colour)
+        self.border_title = look[1]
+        self.border_subtitle = look[2]

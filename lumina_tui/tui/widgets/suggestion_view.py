@@ -13,9 +13,9 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
-from lumina_tui.ai.diff import word_diff
 from lumina_tui.tui.bindings import SUGGESTION_BINDINGS
 
 BAR_WIDTH = 12
@@ -63,6 +63,39 @@ def claims_text(claims: Sequence[Any]) -> Text:
     return text
 
 
+def meta_text(suggestion: Any, age: float, stale: bool) -> Text:
+    """Five fixed lines: confidence, sources, tone match and age, what was asked, staleness."""
+    signals = suggestion.source_signals
+    what = suggestion.operation
+    what += f": {suggestion.instruction}" if suggestion.instruction else f" · tone {suggestion.tone:.1f}"
+    meta = Text(confidence_bar(suggestion.confidence), style="bold")
+    meta.append(f"\nprospect {signals.prospect_match:.1f} · company {signals.company_match:.1f}")
+    meta.append(f"\ntone {signals.tone_match:.1f} · {freshness_words(age)}")
+    meta.append(f"\n{what}", style="dim")
+    meta.append("\n⚠ stale: the draft changed" if stale else "\n", style="bold yellow")
+    return meta
+
+
+class SuggestionMeta(Widget):
+    """The suggestion's header. Its height never changes, so the per-second age update is a repaint
+    of these lines only, never a relayout of the panel (whose diff may be thousands of words)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.suggestion: Any = None
+        self.age = 0.0
+        self.stale = False
+
+    def show(self, suggestion: Any, age: float, stale: bool) -> None:
+        self.suggestion, self.age, self.stale = suggestion, age, stale
+        self.refresh()
+
+    def render(self) -> Text:
+        if self.suggestion is None:
+            return Text("")
+        return meta_text(self.suggestion, self.age, self.stale)
+
+
 class SuggestionView(VerticalScroll, can_focus=True):
     """Shows one suggestion; `edited_body` is what Accept applies."""
 
@@ -77,7 +110,7 @@ class SuggestionView(VerticalScroll, can_focus=True):
         self._stale = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="suggestion-meta", markup=False)
+        yield SuggestionMeta(id="suggestion-meta")
         yield Static(id="suggestion-subject", markup=False)
         yield Static(id="suggestion-diff", markup=False)
         yield Static(id="suggestion-claims", markup=False)
@@ -116,6 +149,8 @@ class SuggestionView(VerticalScroll, can_focus=True):
             widget.display = False
             return
         widget.display = True
+        from lumina_tui.ai.diff import word_diff  # the AI package loads after the first frame
+
         label = Text("Subject: ", style="bold")
         label.append_text(render_diff(draft_subject, word_diff(draft_subject, subject)))
         widget.update(label)
@@ -124,6 +159,8 @@ class SuggestionView(VerticalScroll, can_focus=True):
         """Diff against the draft as it is now (a stale suggestion, after the rep edited)."""
         if self._suggested_body is None:
             return
+        from lumina_tui.ai.diff import word_diff
+
         ops = word_diff(draft_body, self._suggested_body)
         self.query_one("#suggestion-diff", Static).update(render_diff(draft_body, ops))
 
@@ -144,30 +181,14 @@ class SuggestionView(VerticalScroll, can_focus=True):
         self.suggestion = None
         self._suggested_subject = None
         self._suggested_body = None
-        for name in ("#suggestion-meta", "#suggestion-subject", "#suggestion-diff", "#suggestion-claims"):
+        self.query_one(SuggestionMeta).show(None, 0.0, False)
+        for name in ("#suggestion-subject", "#suggestion-diff", "#suggestion-claims"):
             self.query_one(name, Static).update("")
         editor = self.query_one("#suggestion-editor", TextArea)
         editor.display = False
 
     def _render_meta(self) -> None:
-        suggestion = self.suggestion
-        if suggestion is None:
-            return
-        signals = suggestion.source_signals
-        what = suggestion.operation
-        if suggestion.instruction:
-            what += f": {suggestion.instruction}"
-        else:
-            what += f" · tone {suggestion.tone:.1f}"
-        meta = Text(confidence_bar(suggestion.confidence), style="bold")
-        meta.append(
-            f"\nprospect {signals.prospect_match:.1f} · company {signals.company_match:.1f}"
-            f" · tone {signals.tone_match:.1f}"
-        )
-        meta.append(f"\n{what} · {freshness_words(self._age)}", style="dim")
-        if self._stale:
-            meta.append("\n⚠ stale: the draft changed", style="bold yellow")
-        self.query_one("#suggestion-meta", Static).update(meta)
+        self.query_one(SuggestionMeta).show(self.suggestion, self._age, self._stale)
 
     # ------------------------------------------------------------------ editing
 
