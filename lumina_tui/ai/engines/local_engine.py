@@ -173,8 +173,12 @@ class _Context:
 # --------------------------------------------------------------------------- personalize
 
 
-def _bridge(ctx: _Context, band: str, existing: str) -> str:
-    """One sentence tying the email to the prospect; empty when there is nothing new to say."""
+def _bridge(ctx: _Context, band: str, existing: str, *, after_news: bool = False) -> str:
+    """One sentence tying the email to the prospect; empty when there is nothing new to say.
+
+    After a news line ("I saw that Brightwave opened ..."), the company has just been named, so the
+    bridge only ties in the role: repeating the company with its size and city reads like a CRM card.
+    """
     lower = existing.lower()
     new_facts = [
         value for value in (ctx.title, ctx.company, ctx.industry, ctx.size, ctx.location)
@@ -182,6 +186,8 @@ def _bridge(ctx: _Context, band: str, existing: str) -> str:
     ]
     if not new_facts:
         return ""
+    if after_news and ctx.title:
+        return _role_bridge(ctx, band)
     descriptor = ctx.descriptor()
     at_company = ""
     if ctx.company:
@@ -211,6 +217,17 @@ def _bridge(ctx: _Context, band: str, existing: str) -> str:
     if band == "neutral":
         return f"I'm reaching out {who} since this seemed relevant to your team."
     return f"Reaching out {who.rstrip(',')}, as this seemed right up your alley."
+
+
+def _role_bridge(ctx: _Context, band: str) -> str:
+    """'I'm reaching out to you as VP Operations, since this seemed relevant to logistics teams
+    like yours.' The industry keeps the company tie without repeating the name just said."""
+    teams = f"{_industry_phrase(ctx.industry)} teams like yours" if ctx.industry else "your team"
+    return {
+        "formal": f"I am writing to you as {ctx.title}, since I believe this may be relevant to {teams}.",
+        "neutral": f"I'm reaching out to you as {ctx.title}, since this seemed relevant to {teams}.",
+        "casual": f"Reaching out since you're {ctx.title}, as this seemed right up the alley of {teams}.",
+    }[band]
 
 
 def _news_sentence(ctx: _Context, band: str, existing: str) -> str:
@@ -338,8 +355,9 @@ def personalize(request: EngineRequest) -> EngineOutput:
         greeting = greeting_for(band, name)
     parts = _with_greeting(parts, greeting)
     # A follow-up does not introduce the rep again; news is still worth a line.
-    bridge = "" if follow_up else _bridge(ctx, band, existing)
-    opener = " ".join(s for s in (_news_sentence(ctx, band, existing), bridge) if s)
+    news = _news_sentence(ctx, band, existing)
+    bridge = "" if follow_up else _bridge(ctx, band, existing, after_news=bool(news))
+    opener = " ".join(s for s in (news, bridge) if s)
     middle = _tone_middle(parts.middle, band)
     parts = parts.with_(middle=_prepend_paragraph(middle, opener))
     parts = _with_sign_off(parts, ctx, None if band == "neutral" else sign_off_for(band))
