@@ -32,4 +32,7 @@ def run_composer(draft_id: str | None = None, start_worker: bool = True) -> int:
 
     app = LuminaApp(runtime, draft_id=draft_id)
     app.run()
-    return int(app.return_code or 0)
+    code = int(app.return_code or 0)
+    if code:
+        raise SystemExit(code)  # 128 + n after SIGTERM/SIGHUP, as a shell expects
+    return code

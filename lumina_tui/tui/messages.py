@@ -13,6 +13,12 @@ from typing import Any
 from textual.message import Message
 
 
+def error_text(exc: BaseException) -> str:
+    """What a rep reads when a worker's call failed: the service's message, else the exception's."""
+    text = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
+    return str(text)
+
+
 @dataclass
 class DraftSaved(Message):
     """A snapshot of the draft reached the store as `revision`."""

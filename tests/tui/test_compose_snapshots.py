@@ -46,6 +46,17 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def laid_out(pilot: Pilot[Any]) -> None:
+    """The suggestion view has its final size (its scrollbar depends on it): two frames alike."""
+    view = composer(pilot.app).panel.view
+    await until(pilot, lambda: view.virtual_size.height > 0)
+    previous = None
+    while previous != (view.virtual_size, view.size):
+        previous = (view.virtual_size, view.size)
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+
+
 async def until(pilot: Pilot[Any], condition: Any) -> None:
     for _ in range(750):
         if condition():
@@ -91,6 +102,7 @@ def test_suggestion_ready(snap_compare: Any, size: tuple[int, int], offline_ai: 
         await until(pilot, lambda: screen.status.worker != "")
         await pilot.press("ctrl+g")
         await until(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await laid_out(pilot)
 
     assert snap_compare(composer_app(), terminal_size=size, run_before=run_before)
 
@@ -107,5 +119,8 @@ def test_stale(snap_compare: Any, size: tuple[int, int], offline_ai: None) -> No
         await pilot.press("end", "!")
         await until(pilot, lambda: screen.glow_state == "stale")
         await until(pilot, lambda: screen.autosave.state == "saved")
+        # The stale suggestion is re-diffed against the edited draft once typing pauses.
+        await until(pilot, lambda: screen.panel.view.diffed_against == screen.body.text)
+        await laid_out(pilot)
 
     assert snap_compare(composer_app(), terminal_size=size, run_before=run_before)

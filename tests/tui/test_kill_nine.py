@@ -98,5 +98,5 @@ def test_sigterm_saves_everything_typed(monkeypatch: pytest.MonkeyPatch) -> None
         status = session.wait()
     finally:
         session.close()
-    assert os.WIFEXITED(status)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGTERM
     assert _saved_body(runtime) == "the rest of my email"

@@ -1,8 +1,12 @@
 """The Compose screen (f2): the draft, the prospect, the AI panel, the score and the send.
 
+This module holds the layout, opening drafts, the edit loop and its autosave, the glow and the
+human-in-the-loop decisions (accept, reject); AI requests and scoring (`compose_ai.py`), sending
+(`compose_send.py`) and draft/prospect/template actions (`compose_drafts.py`) are mixed in.
+
 Everything slow runs in thread workers and reports back with a message (`tui/messages.py`);
-keystrokes only change widget state, flip the autosave flag and schedule one "after the frame"
-pass that recounts words and checks staleness. The rules it keeps (ARCHITECTURE.md):
+keystrokes only change widget state, flip the autosave flag and arm timers. The rules it keeps
+(ARCHITECTURE.md):
 - local-first: `DraftAutosave` saves at most `save_interval_ms` after the first unsaved edit, and
   an AI call, a score or a send first saves and then names the revision it read;
 - the AI only proposes: a suggestion sits in the glow panel until the rep accepts it (ctrl+o, one
@@ -15,15 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import re
-import shlex
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from textual import on, work
@@ -33,36 +31,29 @@ from textual.events import Resize, ScreenResume, ScreenSuspend
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
-from textual.worker import get_current_worker
 
 from lumina_tui.ai.hashing import hash_draft
 from lumina_tui.services import accounts as account_service
 from lumina_tui.services import company_data, drafts, preferences, templates
 from lumina_tui.services import prospects as prospect_service
-from lumina_tui.services.errors import LuminaError, StaleRevisionError
+from lumina_tui.services.errors import LuminaError
 from lumina_tui.tui.bindings import COMPOSE_BINDINGS
 from lumina_tui.tui.messages import (
     DraftSaved,
     DraftSaveFailed,
-    ReviewReady,
-    ScoreArrived,
-    ScoreFailed,
-    SendFailed,
-    SendQueued,
-    SendUndone,
-    SuggestionArrived,
-    SuggestionFailed,
-    UndoFailed,
     WorkerStatusRead,
+    error_text,
 )
-from lumina_tui.tui.screens.dialogs import ChoiceDialog, ConfirmDialog
-from lumina_tui.tui.triggers import COMMON_INSTRUCTIONS, Context, is_meaningful_change
+from lumina_tui.tui.screens.compose_ai import ComposeAI
+from lumina_tui.tui.screens.compose_drafts import ComposeDrafts
+from lumina_tui.tui.screens.compose_send import ComposeSend
+from lumina_tui.tui.screens.dialogs import ConfirmDialog
+from lumina_tui.tui.triggers import Context
 from lumina_tui.tui.widgets.body_editor import BodyEditor
 from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
 from lumina_tui.tui.widgets.glow_panel import GlowPanel
 from lumina_tui.tui.widgets.key_footer import KeyFooter
 from lumina_tui.tui.widgets.prospect_card import ProspectCard, company_name, prospect_name, recipient_line
-from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
 from lumina_tui.tui.widgets.score_card import ScoreCard
 from lumina_tui.tui.widgets.status_bar import StatusBar, save_words
 from lumina_tui.tui.widgets.tone_slider import ToneSlider
@@ -82,12 +73,7 @@ AFTER_EDIT_SECONDS = 0.2
 IDLE_SECONDS = 5.0
 
 
-def _message(exc: BaseException) -> str:
-    text = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
-    return str(text)
-
-
-class ComposeScreen(Screen[None]):
+class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
     """One draft at a time; see the module docstring."""
 
     BINDINGS = COMPOSE_BINDINGS
@@ -214,7 +200,7 @@ class ComposeScreen(Screen[None]):
             accounts = account_service.list_accounts(runtime.db, runtime.actor)
             template_rows = templates.list_templates(runtime.db, runtime.actor)
         except LuminaError as exc:
-            self.notify(_message(exc), severity="error")
+            self.notify(error_text(exc), severity="error")
             return
         self._accounts = accounts
         account_select = self.query_one("#account-select", Select)
@@ -246,7 +232,7 @@ class ComposeScreen(Screen[None]):
             else:
                 draft = drafts.latest_unsent(runtime.db, runtime.actor)
         except LuminaError as exc:
-            self.notify(f"Could not open draft: {_message(exc)}", severity="error", timeout=8)
+            self.notify(f"Could not open draft: {error_text(exc)}", severity="error", timeout=8)
         try:
             tone = float(preferences.get(runtime.db, runtime.actor).default_tone)
             self.query_one(ToneSlider).value = round(tone, 1)
@@ -334,7 +320,7 @@ class ComposeScreen(Screen[None]):
             prospect = prospect_service.get(runtime.db, runtime.actor, prospect_id)
             company = company_data.for_prospect(runtime.db, runtime.actor, prospect)
         except LuminaError as exc:
-            self.notify(f"Prospect unavailable: {_message(exc)}", severity="warning")
+            self.notify(f"Prospect unavailable: {error_text(exc)}", severity="warning")
             return None, None
         return prospect, company
 
@@ -470,15 +456,6 @@ class ComposeScreen(Screen[None]):
         else:
             self.set_timer(QUIET_SECONDS - quiet, lambda: self.when_typing_pauses(update), name="when-quiet")
 
-    def _maybe_auto_personalize(self) -> None:
-        if not self.settings.composer.auto_personalize or self.read_only:
-            return
-        if self.glow_state in ("thinking", "suggestion_ready"):
-            return
-        now = Context(self.prospect_id, self.subject.value, self.body.text)
-        if is_meaningful_change(self._basis, now):
-            self.request_ai("personalize", tone=self.query_one(ToneSlider).value, automatic=True)
-
     # ================================================================== the send banner and status
 
     def _every_second(self) -> None:
@@ -505,7 +482,7 @@ class ComposeScreen(Screen[None]):
 
             status = worker_status.read_status(self.settings)
         except Exception as exc:
-            self.post_message(WorkerStatusRead(False, _message(exc)))
+            self.post_message(WorkerStatusRead(False, error_text(exc)))
             return
         self.post_message(WorkerStatusRead(bool(status.online), str(status.reason or "")))
 
@@ -565,175 +542,6 @@ class ComposeScreen(Screen[None]):
         """In a narrow terminal the AI panel is a drawer over the body; this opens or closes it."""
         if self.has_class("-narrow"):
             self.toggle_class("-drawer-open")
-
-    # ================================================================== AI requests
-
-    def action_personalize(self) -> None:
-        self.request_ai("personalize", tone=self.query_one(ToneSlider).value)
-
-    def action_rewrite(self) -> None:
-        if self.read_only:
-            return
-        choices = [(text, text) for text in COMMON_INSTRUCTIONS]
-        self.app.push_screen(
-            ChoiceDialog("Rewrite — how?", choices, free_text="type an instruction, or ↓ for common ones"),
-            self._rewrite_with,
-        )
-
-    def _rewrite_with(self, instruction: str | None) -> None:
-        if instruction:
-            self.request_ai("rewrite", instruction=instruction)
-
-    def action_tone(self) -> None:
-        self.add_class("-tone-open")
-        self.query_one(ToneSlider).focus()
-
-    @on(ToneSlider.Changed)
-    def _tone_moved(self, _event: ToneSlider.Changed) -> None:
-        if self._tone_timer is not None:
-            self._tone_timer.stop()
-        self._tone_timer = self.set_timer(
-            self.settings.composer.tone_settle_ms / 1000, self._tone_settled, name="tone-settle"
-        )
-
-    def _tone_settled(self) -> None:
-        self._tone_timer = None
-        self.request_ai("personalize", tone=self.query_one(ToneSlider).value)
-
-    def on_descendant_blur(self, event: Any) -> None:
-        if isinstance(event.widget, ToneSlider):
-            self.remove_class("-tone-open")
-
-    def request_ai(
-        self,
-        operation: str,
-        *,
-        tone: float | None = None,
-        instruction: str | None = None,
-        automatic: bool = False,
-    ) -> int | None:
-        """Start an AI request (cancelling any running one); returns its request number."""
-        if self.read_only or self.autosave is None:
-            return None
-        self._ai_request += 1
-        request_id = self._ai_request
-        seq, snapshot = self.autosave.capture()
-        self._pending_basis = Context(snapshot.prospect_id, snapshot.subject, snapshot.body)
-        self.suggestion = None
-        self.panel.view.clear()
-        what = "Rewriting" if operation == "rewrite" else "Personalizing"
-        why = " (the draft changed)" if automatic else ""
-        self.panel.show_note(f"{what}{why}… keep typing: nothing changes until you accept.")
-        self._set_glow("thinking")
-        self._run_ai(request_id, operation, seq, snapshot, tone, instruction)
-        return request_id
-
-    @work(thread=True, exclusive=True, group="ai", exit_on_error=False)
-    def _run_ai(
-        self,
-        request_id: int,
-        operation: str,
-        seq: int,
-        snapshot: DraftSnapshot,
-        tone: float | None,
-        instruction: str | None,
-    ) -> None:
-        worker = get_current_worker()
-        runtime = self.runtime
-        autosave = self.autosave
-        assert autosave is not None
-        try:
-            from lumina_tui.services import ai as ai_service
-
-            revision = autosave.save_blocking(seq, snapshot)
-            for _attempt in range(STALE_REVISION_RETRIES):
-                try:
-                    if operation == "rewrite":
-                        suggestion = ai_service.rewrite(
-                            runtime.db,
-                            runtime.actor,
-                            snapshot.draft_id,
-                            instruction or "",
-                            revision=revision,
-                            settings=runtime.settings,
-                        )
-                    else:
-                        suggestion = ai_service.personalize(
-                            runtime.db,
-                            runtime.actor,
-                            snapshot.draft_id,
-                            tone=tone,
-                            revision=revision,
-                            settings=runtime.settings,
-                        )
-                    break
-                except StaleRevisionError:
-                    # An autosave of newer typing landed in between: ask about what is stored now.
-                    revision = autosave.revision
-            else:
-                raise StaleRevisionError("the draft kept changing; try again")
-        except Exception as exc:
-            if not isinstance(exc, LuminaError):
-                log.warning("AI %s failed: %r", operation, exc)
-            if not worker.is_cancelled:
-                self.post_message(SuggestionFailed(request_id, _message(exc)))
-            return
-        if not worker.is_cancelled:
-            self.post_message(SuggestionArrived(request_id, suggestion))
-
-    def on_suggestion_arrived(self, message: SuggestionArrived) -> None:
-        if message.request_id != self._ai_request:
-            return  # an answer to a request that a newer one replaced
-        suggestion = message.suggestion
-        self.suggestion = suggestion
-        self._suggestion_at = self.clock()
-        self._basis = getattr(self, "_pending_basis", self._basis)
-        self.panel.age = 0.0
-        self.panel.show_suggestion(suggestion, self.subject.value, self.body.text)
-        fresh = self.current_hash() == suggestion.input_hash
-        self._set_glow("suggestion_ready" if fresh else "stale")
-        self._open_drawer()
-        self._settle_memory_soon()
-
-    def on_suggestion_failed(self, message: SuggestionFailed) -> None:
-        if message.request_id != self._ai_request:
-            return
-        self.suggestion = None
-        self.panel.view.clear()
-        self._set_glow("idle")
-        self.panel.show_note(
-            f"AI unavailable: {message.message}\nTyping and sending are not affected. ^g to try again.",
-            error=True,
-        )
-        self.status.ai = "idle"
-
-    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
-    def _rediff(self, body: str, suggested: str, request_id: int) -> None:
-        from lumina_tui.ai.diff import word_diff
-
-        ops = word_diff(body, suggested)
-        self.app.call_from_thread(self._show_rediff, body, ops, request_id)
-
-    def _show_rediff(self, body: str, ops: list[Any], request_id: int) -> None:
-        self.when_typing_pauses(lambda: self._apply_rediff(body, ops, request_id))
-
-    def _apply_rediff(self, body: str, ops: list[Any], request_id: int) -> None:
-        if request_id == self._ai_request and self.suggestion is not None and body == self.body.text:
-            self.panel.view.show_diff(body, ops)
-            self.panel.view.show_subject(self.subject.value)
-            self._settle_memory_soon()
-
-    def _rediff_later(self) -> None:
-        """Re-diff a stale suggestion against the draft once typing pauses (a worker does the diff)."""
-        if getattr(self, "_rediff_timer", None) is not None:
-            self._rediff_timer.stop()
-        self._rediff_timer = self.set_timer(0.5, self._rediff_now, name="rediff")
-
-    def _rediff_now(self) -> None:
-        self._rediff_timer = None
-        suggested = self.panel.view.suggested_body
-        if self.suggestion is not None and suggested is not None:
-            self._rediff(self.body.text, suggested, self._ai_request)
 
     # ================================================================== accept / reject
 
@@ -820,427 +628,6 @@ class ComposeScreen(Screen[None]):
         if event.subject_before is not None:
             self.subject.value = event.subject_before
 
-    # ================================================================== score
-
-    def action_score(self) -> None:
-        self.request_score(automatic=False)
-
-    def request_score(self, *, automatic: bool) -> None:
-        if self.autosave is None:
-            return
-        if automatic and not self.body.text.strip():
-            return
-        self._score_request += 1
-        seq, snapshot = self.autosave.capture()
-        if not automatic:
-            self.query_one(ScoreCard).show_pending()
-        self._run_score(self._score_request, seq, snapshot)
-
-    @work(thread=True, exclusive=True, group="score", exit_on_error=False)
-    def _run_score(self, request_id: int, seq: int, snapshot: DraftSnapshot) -> None:
-        runtime = self.runtime
-        autosave = self.autosave
-        assert autosave is not None
-        try:
-            from lumina_tui.services import ai as ai_service
-
-            revision = autosave.revision if self.read_only else autosave.save_blocking(seq, snapshot)
-            score = ai_service.score(runtime.db, runtime.actor, snapshot.draft_id)
-        except Exception as exc:
-            self.post_message(ScoreFailed(request_id, _message(exc)))
-            return
-        self.post_message(ScoreArrived(request_id, score, revision))
-
-    def on_score_arrived(self, message: ScoreArrived) -> None:
-        if message.request_id == self._score_request:
-            card = self.query_one(ScoreCard)
-
-            def show() -> None:
-                card.show_score(message.score, message.revision)
-                self._settle_memory_soon()
-
-            self.when_typing_pauses(show)
-
-    def on_score_failed(self, message: ScoreFailed) -> None:
-        if message.request_id == self._score_request:
-            self.query_one(ScoreCard).show_error(message.message)
-
-    # ================================================================== send
-
-    def action_send(self) -> None:
-        if self._send_in_flight or self.read_only or self.autosave is None:
-            self.app.bell()
-            return
-        self._send_in_flight = True
-        self.refresh_bindings()
-        seq, snapshot = self.autosave.capture()
-        body = snapshot.body
-        claims = sorted({claim for claim in self._accepted_claims if claim and claim in body})
-        warnings = [f"Unsupported claim from an accepted AI suggestion: “{claim}”" for claim in claims]
-        score_card = self.query_one(ScoreCard)
-        score = score_card.score if score_card.revision == self.autosave.revision else None
-        self._build_review(seq, snapshot, warnings, score)
-
-    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
-    def _build_review(self, seq: int, snapshot: DraftSnapshot, warnings: list[str], score: Any) -> None:
-        runtime = self.runtime
-        autosave = self.autosave
-        assert autosave is not None
-        try:
-            from lumina_tui.services import send_review
-
-            revision = autosave.save_blocking(seq, snapshot)
-            review = send_review.build_review(
-                runtime.db,
-                runtime.actor,
-                runtime.settings,
-                snapshot.draft_id,
-                extra_warnings=warnings,
-                score=score if score is not None and revision == autosave.revision else None,
-            )
-        except Exception as exc:
-            self.post_message(SendFailed(f"Could not prepare the send: {_message(exc)}", retryable=True))
-            return
-        self.post_message(ReviewReady(review))
-
-    def on_review_ready(self, message: ReviewReady) -> None:
-        from lumina_tui.tui.screens.send_review import SendReviewScreen
-
-        review = message.review
-        last = self._last_review
-        if last is not None and last.draft_id == review.draft_id and last.revision == review.revision:
-            # The same draft revision reviewed again (a retry): the same key, so it cannot go twice.
-            review.idempotency_key = last.idempotency_key
-        self._last_review = review
-        self.app.push_screen(SendReviewScreen(review), lambda ok: self._review_closed(review, bool(ok)))
-
-    def _review_closed(self, review: Any, confirmed: bool) -> None:
-        if not confirmed:
-            self._send_in_flight = False
-            self.refresh_bindings()
-            self.body.focus()
-            return
-        self.body.read_only = True
-        self.subject.disabled = True
-        self._show_banner("Queuing…")
-        self._do_send(review, list(self._accepted_ids))
-
-    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
-    def _do_send(self, review: Any, accepted_ids: list[str]) -> None:
-        runtime = self.runtime
-        try:
-            from lumina_tui.services import sending
-
-            result = sending.send(
-                runtime.db,
-                runtime.actor,
-                draft_id=review.draft_id,
-                idempotency_key=review.idempotency_key,
-                from_account=review.account_id,
-                to_email=review.to_email,
-                revision=review.revision,
-                accepted_suggestion_ids=accepted_ids,
-                settings=runtime.settings,
-            )
-        except Exception as exc:
-            retryable = not isinstance(exc, LuminaError) or exc.exit_code == 1
-            self.post_message(SendFailed(_message(exc), retryable))
-            return
-        self.post_message(SendQueued(result.email, result.created))
-
-    def on_send_queued(self, message: SendQueued) -> None:
-        email = message.email
-        self._send_in_flight = False
-        self._last_review = None
-        sent_draft = self.draft_id
-        self._pending_send = {"email_id": email.id, "send_after": email.send_after, "draft_id": sent_draft}
-        if self.autosave is not None:
-            self.autosave.cancel()
-        # The sent draft is frozen; a fresh one starts for the next email.
-        self.open_draft(None)
-        self._show_countdown()
-        self.refresh_bindings()
-
-    def on_send_failed(self, message: SendFailed) -> None:
-        self._send_in_flight = False
-        if not self.read_only:
-            self.body.read_only = False
-            self.subject.disabled = False
-        hint = " — ctrl+s to try again (same send, it cannot go twice)" if message.retryable else ""
-        self._show_banner(f"Not sent: {message.message}{hint}", error=True)
-        self.refresh_bindings()
-
-    def _undo_key(self) -> str:
-        for binding in self.active_bindings.values():
-            if binding.binding.action == "undo_send":
-                return self.app.get_key_display(binding.binding)
-        return "f8"
-
-    def _show_countdown(self) -> None:
-        pending = self._pending_send
-        if pending is None:
-            return
-        send_after = pending["send_after"]
-        remaining = (send_after - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
-        if remaining > 0:
-            self._show_banner(f"Queued — sending in {max(1, round(remaining))} s · {self._undo_key()} undo")
-        else:
-            self._pending_send = None
-            self._show_banner("Handed to the worker — the outbox (f4) shows its progress.")
-            self.set_timer(6, self._hide_banner, name="hide-banner")
-            self.refresh_bindings()
-
-    def _show_banner(self, text: str, *, error: bool = False) -> None:
-        banner = self.query_one("#send-banner", Static)
-        banner.update(text)
-        banner.set_class(error, "-error")
-        banner.display = True
-
-    def _hide_banner(self) -> None:
-        if self._pending_send is None:
-            self.query_one("#send-banner", Static).display = False
-
-    def action_undo_send(self) -> None:
-        pending = self._pending_send
-        if pending is None:
-            return
-        self._show_banner("Cancelling…")
-        self._undo_send(pending["email_id"])
-
-    @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
-    def _undo_send(self, email_id: str) -> None:
-        runtime = self.runtime
-        try:
-            from lumina_tui.services import sending
-
-            result = sending.cancel(runtime.db, runtime.actor, email_id)
-        except Exception as exc:
-            self.post_message(UndoFailed(_message(exc)))
-            return
-        self.post_message(SendUndone(email_id, result.draft_id))
-
-    def on_send_undone(self, message: SendUndone) -> None:
-        self._pending_send = None
-        self.flush_current_then(lambda: self._open_by_id(message.draft_id))
-        self._show_banner("Cancelled — nothing was sent; your draft is back.")
-        self.set_timer(6, self._hide_banner, name="hide-banner")
-        self.refresh_bindings()
-
-    def on_undo_failed(self, message: UndoFailed) -> None:
-        self._pending_send = None
-        self._show_banner(f"Too late to undo: {message.message}", error=True)
-        self.refresh_bindings()
-
-    # ================================================================== drafts and prospects
-
-    def flush_current_then(self, then: Callable[[], None]) -> None:
-        """Save the open draft (unless unchanged or sent), then run `then` on the UI thread."""
-        autosave = self.autosave
-        if autosave is None or self.read_only or autosave.state == "new":
-            then()
-            return
-        seq, snapshot = autosave.capture()
-
-        def save() -> None:
-            try:
-                autosave.save_blocking(seq, snapshot)
-            except Exception as exc:
-                log.warning("saving draft %s before switching failed: %s", snapshot.draft_id, exc)
-            self.app.call_from_thread(then)
-
-        autosave.cancel()
-        self.run_worker(save, thread=True, group="switch", exit_on_error=False, name="save before switch")
-
-    def _open_by_id(self, draft_id: str) -> None:
-        try:
-            draft = drafts.get(self.runtime.db, self.runtime.actor, draft_id)
-        except LuminaError as exc:
-            self.notify(_message(exc), severity="error")
-            return
-        self.open_draft(draft)
-        self.body.focus()
-
-    def action_new_draft(self) -> None:
-        self.flush_current_then(lambda: (self.open_draft(None), self.body.focus()))
-
-    def action_choose_prospect(self) -> None:
-        if self.read_only:
-            return
-        self.app.push_screen(ProspectPicker(), self._prospect_chosen)
-
-    @on(Button.Pressed, "#choose-prospect")
-    def _choose_pressed(self) -> None:
-        self.action_choose_prospect()
-
-    def _prospect_chosen(self, prospect_id: str | None) -> None:
-        if prospect_id and prospect_id != self.prospect_id:
-            self.set_prospect(prospect_id)
-
-    def set_prospect(self, prospect_id: str) -> None:
-        """Address the open draft to another prospect (a meaningful context change)."""
-        prospect, company = self._read_prospect(prospect_id)
-        if prospect is None:
-            return
-        self._set_prospect_rows(prospect, company)
-        self._hash_cache = None
-        self._edited()
-        if self.suggestion is not None and self.glow_state == "suggestion_ready":
-            self._set_glow("stale")
-
-    def compose_to(self, prospect_id: str) -> None:
-        """From the prospects screen: write to this prospect (a new draft unless this one is blank)."""
-        blank = not self.body.text.strip() and not self.subject.value.strip()
-        if blank and not self.read_only:
-            self.set_prospect(prospect_id)
-            return
-        self.flush_current_then(lambda: self.open_draft(None, prospect_id=prospect_id))
-
-    def action_open_draft(self) -> None:
-        runtime = self.runtime
-        page = drafts.list_drafts(runtime.db, runtime.actor, include_sent=True, limit=100)
-        names: dict[str, str] = {}
-        choices = []
-        for draft in page.items:
-            who = ""
-            if draft.prospect_id:
-                if draft.prospect_id not in names:
-                    try:
-                        names[draft.prospect_id] = prospect_name(
-                            prospect_service.get(runtime.db, runtime.actor, draft.prospect_id)
-                        )
-                    except LuminaError:
-                        names[draft.prospect_id] = "?"
-                who = names[draft.prospect_id]
-            state = "sent" if draft.sent_at else f"rev {draft.revision}"
-            when = draft.updated_at.strftime("%Y-%m-%d %H:%M")
-            label = f"{draft.subject or '(no subject)'} — {who or 'no prospect'} · {when} · {state}"
-            choices.append((draft.id, label))
-        dialog = ChoiceDialog("Open a draft", choices, empty="No drafts yet.")
-        self.app.push_screen(dialog, self._draft_chosen)
-
-    def _draft_chosen(self, draft_id: str | None) -> None:
-        if draft_id and draft_id != self.draft_id:
-            self.flush_current_then(lambda: self._open_by_id(draft_id))
-
-    def action_duplicate_for_prospect(self) -> None:
-        self.app.push_screen(ProspectPicker("Duplicate this draft for…"), self._duplicate_for)
-
-    def _duplicate_for(self, prospect_id: str | None) -> None:
-        if not prospect_id:
-            return
-        new_prospect, new_company = self._read_prospect(prospect_id)
-        if new_prospect is None:
-            return
-        subject = retarget(self.subject.value, self.prospect, self.company, new_prospect, new_company)
-        body = retarget(self.body.text, self.prospect, self.company, new_prospect, new_company)
-        template_id, account_id = self.template_id, self.account_id
-
-        def create() -> None:
-            runtime = self.runtime
-            draft = drafts.create(
-                runtime.db,
-                runtime.actor,
-                prospect_id=prospect_id,
-                subject=subject,
-                body=body,
-                template_id=template_id,
-                account_id=account_id,
-            )
-            self._open_by_id(draft.id)
-            self.notify(f"Duplicated for {prospect_name(new_prospect)}.")
-
-        self.flush_current_then(create)
-
-    # ================================================================== template and account
-
-    @on(Select.Changed, "#template-select")
-    def _template_chosen(self, event: Select.Changed) -> None:
-        if event.value is Select.BLANK or event.value == self.template_id or self.read_only:
-            return
-        self.apply_template(str(event.value))
-
-    def action_choose_template(self) -> None:
-        choices = [(str(value), str(label)) for label, value in self._template_options()]
-        self.app.push_screen(
-            ChoiceDialog("Apply a template", choices, empty="No templates yet (lumina demo adds three)."),
-            lambda chosen: self.apply_template(chosen) if chosen else None,
-        )
-
-    def _template_options(self) -> list[tuple[str, str]]:
-        rows = templates.list_templates(self.runtime.db, self.runtime.actor)
-        return [(t.name, t.id) for t in rows]
-
-    def apply_template(self, template_id: str) -> None:
-        """Fill the template from the prospect and put it in the draft (one undoable change)."""
-        runtime = self.runtime
-        try:
-            filled = templates.fill_for_prospect(runtime.db, runtime.actor, template_id, self.prospect_id)
-        except LuminaError as exc:
-            self.notify(_message(exc), severity="error")
-            return
-        self.template_id = template_id
-        subject_before = self.subject.value
-        self.subject.value = filled.subject
-        self.body.replace_all(filled.body, subject_before=subject_before)
-        self._edited()
-        if filled.missing:
-            fields = ", ".join(filled.missing)
-            self.notify(f"No value for {fields}: left as {{{{field}}}} for you to fill.", severity="warning")
-
-    @on(Select.Changed, "#account-select")
-    def _account_chosen(self, event: Select.Changed) -> None:
-        value = None if event.value is Select.BLANK else str(event.value)
-        if value != self.account_id and not self.read_only:
-            self.account_id = value
-            self._edited()
-
-    def action_choose_account(self) -> None:
-        accounts = getattr(self, "_accounts", [])
-        choices = [(a.id, f"{a.email} · {account_service.label(a)}") for a in accounts]
-        self.app.push_screen(
-            ChoiceDialog("Send from", choices, empty="No accounts: `lumina accounts add …`, `lumina demo`."),
-            self._account_picked,
-        )
-
-    def _account_picked(self, account_id: str | None) -> None:
-        if account_id:
-            self.query_one("#account-select", Select).value = account_id
-
-    # ================================================================== $EDITOR
-
-    def action_edit_in_editor(self) -> None:
-        """Suspend the app, edit the body in $VISUAL/$EDITOR, put the result back as one edit."""
-        if self.read_only:
-            return
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
-            handle.write(self.body.text)
-            path = handle.name
-        command = [*shlex.split(editor), path]
-        try:
-            try:
-                with self.app.suspend():
-                    code = subprocess.call(command)
-            except Exception as exc:  # SuspendNotSupported (headless tests, web): run it anyway
-                if exc.__class__.__name__ != "SuspendNotSupported":
-                    raise
-                code = subprocess.call(command, stdin=subprocess.DEVNULL)
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError as exc:
-            self.notify(f"Could not run {editor}: {exc}", severity="error")
-            return
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-        if code != 0:
-            self.notify(f"{editor} exited with {code}; the draft is unchanged.", severity="warning")
-            return
-        if text.endswith("\n") and not self.body.text.endswith("\n"):
-            text = text[:-1]  # editors add a final newline the rep never typed
-        self.body.replace_all(text)
-        self.body.focus()
-
     # ================================================================== bindings
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -1255,18 +642,3 @@ class ComposeScreen(Screen[None]):
         if action in ("personalize", "rewrite", "tone"):
             return None if self.read_only else True
         return True
-
-
-def retarget(text: str, old_prospect: Any, old_company: Any, new_prospect: Any, new_company: Any) -> str:
-    """Swap the old prospect's name and company for the new one's (duplicate for another prospect)."""
-    if old_prospect is None or not text:
-        return text
-    pairs = [
-        (f"{old_prospect.first_name} {old_prospect.last_name}".strip(), prospect_name(new_prospect)),
-        (old_prospect.first_name, new_prospect.first_name),
-        (company_name(old_prospect, old_company), company_name(new_prospect, new_company)),
-    ]
-    for old, new in pairs:
-        if old and new and old != new:
-            text = re.sub(rf"\b{re.escape(old)}\b", new, text)
-    return text

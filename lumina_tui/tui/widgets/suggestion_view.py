@@ -108,6 +108,8 @@ class SuggestionView(VerticalScroll, can_focus=True):
         self._suggested_body: str | None = None
         self._age = 0.0
         self._stale = False
+        #: The draft body the diff on show was computed against (a stale one is re-diffed later).
+        self.diffed_against: str | None = None
 
     def compose(self) -> ComposeResult:
         yield SuggestionMeta(id="suggestion-meta")
@@ -131,6 +133,7 @@ class SuggestionView(VerticalScroll, can_focus=True):
         editor.load_text(content.body if content.body is not None else draft_body)
         self._age = 0.0
         self._render_meta()
+        self.diffed_against = draft_body
         body = content.body
         if body is None:
             self.query_one("#suggestion-diff", Static).update(Text(draft_body))
@@ -163,10 +166,12 @@ class SuggestionView(VerticalScroll, can_focus=True):
 
         ops = word_diff(draft_body, self._suggested_body)
         self.query_one("#suggestion-diff", Static).update(render_diff(draft_body, ops))
+        self.diffed_against = draft_body
 
     def show_diff(self, draft_body: str, ops: Sequence[Any]) -> None:
         """A diff computed elsewhere (a worker) against `draft_body`."""
         self.query_one("#suggestion-diff", Static).update(render_diff(draft_body, ops))
+        self.diffed_against = draft_body
 
     def set_stale(self, stale: bool) -> None:
         if stale != self._stale:
@@ -181,6 +186,7 @@ class SuggestionView(VerticalScroll, can_focus=True):
         self.suggestion = None
         self._suggested_subject = None
         self._suggested_body = None
+        self.diffed_against = None
         self.query_one(SuggestionMeta).show(None, 0.0, False)
         for name in ("#suggestion-subject", "#suggestion-diff", "#suggestion-claims"):
             self.query_one(name, Static).update("")

@@ -1,0 +1,263 @@
+"""The composer's draft and prospect actions: new draft, the drafts list, duplicate for another
+prospect, choosing a prospect, a template or a From account, and composing in $EDITOR.
+
+Mixed into `ComposeScreen`. Switching drafts always saves the open one first (off the event loop).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from textual.widgets import Button, Select
+
+from lumina_tui.services import accounts as account_service
+from lumina_tui.services import drafts, templates
+from lumina_tui.services import prospects as prospect_service
+from lumina_tui.services.errors import LuminaError
+from lumina_tui.tui.messages import error_text
+from lumina_tui.tui.screens.dialogs import ChoiceDialog
+from lumina_tui.tui.widgets.prospect_card import company_name, prospect_name
+from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
+
+log = logging.getLogger(__name__)
+
+
+class ComposeDrafts:
+    """Draft, prospect, template, account and $EDITOR actions for `ComposeScreen`."""
+
+    # ================================================================== drafts and prospects
+
+    def flush_current_then(self, then: Callable[[], None]) -> None:
+        """Save the open draft (unless unchanged or sent), then run `then` on the UI thread."""
+        autosave = self.autosave
+        if autosave is None or self.read_only or autosave.state == "new":
+            then()
+            return
+        seq, snapshot = autosave.capture()
+
+        def save() -> None:
+            try:
+                autosave.save_blocking(seq, snapshot)
+            except Exception as exc:
+                log.warning("saving draft %s before switching failed: %s", snapshot.draft_id, exc)
+            self.app.call_from_thread(then)
+
+        autosave.cancel()
+        self.run_worker(save, thread=True, group="switch", exit_on_error=False, name="save before switch")
+
+    def _open_by_id(self, draft_id: str) -> None:
+        try:
+            draft = drafts.get(self.runtime.db, self.runtime.actor, draft_id)
+        except LuminaError as exc:
+            self.notify(error_text(exc), severity="error")
+            return
+        self.open_draft(draft)
+        self.body.focus()
+
+    def action_new_draft(self) -> None:
+        self.flush_current_then(lambda: (self.open_draft(None), self.body.focus()))
+
+    def action_choose_prospect(self) -> None:
+        if self.read_only:
+            return
+        self.app.push_screen(ProspectPicker(), self._prospect_chosen)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "choose-prospect":
+            self.action_choose_prospect()
+
+    def _prospect_chosen(self, prospect_id: str | None) -> None:
+        if prospect_id and prospect_id != self.prospect_id:
+            self.set_prospect(prospect_id)
+
+    def set_prospect(self, prospect_id: str) -> None:
+        """Address the open draft to another prospect (a meaningful context change)."""
+        prospect, company = self._read_prospect(prospect_id)
+        if prospect is None:
+            return
+        self._set_prospect_rows(prospect, company)
+        self._hash_cache = None
+        self._edited()
+        if self.suggestion is not None and self.glow_state == "suggestion_ready":
+            self._set_glow("stale")
+
+    def compose_to(self, prospect_id: str) -> None:
+        """From the prospects screen: write to this prospect (a new draft unless this one is blank)."""
+        blank = not self.body.text.strip() and not self.subject.value.strip()
+        if blank and not self.read_only:
+            self.set_prospect(prospect_id)
+            return
+        self.flush_current_then(lambda: self.open_draft(None, prospect_id=prospect_id))
+
+    def action_open_draft(self) -> None:
+        runtime = self.runtime
+        page = drafts.list_drafts(runtime.db, runtime.actor, include_sent=True, limit=100)
+        names: dict[str, str] = {}
+        choices = []
+        for draft in page.items:
+            who = ""
+            if draft.prospect_id:
+                if draft.prospect_id not in names:
+                    try:
+                        names[draft.prospect_id] = prospect_name(
+                            prospect_service.get(runtime.db, runtime.actor, draft.prospect_id)
+                        )
+                    except LuminaError:
+                        names[draft.prospect_id] = "?"
+                who = names[draft.prospect_id]
+            state = "sent" if draft.sent_at else f"rev {draft.revision}"
+            when = draft.updated_at.strftime("%Y-%m-%d %H:%M")
+            label = f"{draft.subject or '(no subject)'} — {who or 'no prospect'} · {when} · {state}"
+            choices.append((draft.id, label))
+        dialog = ChoiceDialog("Open a draft", choices, empty="No drafts yet.")
+        self.app.push_screen(dialog, self._draft_chosen)
+
+    def _draft_chosen(self, draft_id: str | None) -> None:
+        if draft_id and draft_id != self.draft_id:
+            self.flush_current_then(lambda: self._open_by_id(draft_id))
+
+    def action_duplicate_for_prospect(self) -> None:
+        self.app.push_screen(ProspectPicker("Duplicate this draft for…"), self._duplicate_for)
+
+    def _duplicate_for(self, prospect_id: str | None) -> None:
+        if not prospect_id:
+            return
+        new_prospect, new_company = self._read_prospect(prospect_id)
+        if new_prospect is None:
+            return
+        subject = retarget(self.subject.value, self.prospect, self.company, new_prospect, new_company)
+        body = retarget(self.body.text, self.prospect, self.company, new_prospect, new_company)
+        template_id, account_id = self.template_id, self.account_id
+
+        def create() -> None:
+            runtime = self.runtime
+            draft = drafts.create(
+                runtime.db,
+                runtime.actor,
+                prospect_id=prospect_id,
+                subject=subject,
+                body=body,
+                template_id=template_id,
+                account_id=account_id,
+            )
+            self._open_by_id(draft.id)
+            self.notify(f"Duplicated for {prospect_name(new_prospect)}.")
+
+        self.flush_current_then(create)
+
+    # ================================================================== template and account
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "template-select":
+            self._template_chosen(event)
+        elif event.select.id == "account-select":
+            self._account_chosen(event)
+
+    def _template_chosen(self, event: Select.Changed) -> None:
+        if event.value is Select.BLANK or event.value == self.template_id or self.read_only:
+            return
+        self.apply_template(str(event.value))
+
+    def action_choose_template(self) -> None:
+        choices = [(str(value), str(label)) for label, value in self._template_options()]
+        self.app.push_screen(
+            ChoiceDialog("Apply a template", choices, empty="No templates yet (lumina demo adds three)."),
+            lambda chosen: self.apply_template(chosen) if chosen else None,
+        )
+
+    def _template_options(self) -> list[tuple[str, str]]:
+        rows = templates.list_templates(self.runtime.db, self.runtime.actor)
+        return [(t.name, t.id) for t in rows]
+
+    def apply_template(self, template_id: str) -> None:
+        """Fill the template from the prospect and put it in the draft (one undoable change)."""
+        runtime = self.runtime
+        try:
+            filled = templates.fill_for_prospect(runtime.db, runtime.actor, template_id, self.prospect_id)
+        except LuminaError as exc:
+            self.notify(error_text(exc), severity="error")
+            return
+        self.template_id = template_id
+        subject_before = self.subject.value
+        self.subject.value = filled.subject
+        self.body.replace_all(filled.body, subject_before=subject_before)
+        self._edited()
+        if filled.missing:
+            fields = ", ".join(filled.missing)
+            self.notify(f"No value for {fields}: left as {{{{field}}}} for you to fill.", severity="warning")
+
+    def _account_chosen(self, event: Select.Changed) -> None:
+        value = None if event.value is Select.BLANK else str(event.value)
+        if value != self.account_id and not self.read_only:
+            self.account_id = value
+            self._edited()
+
+    def action_choose_account(self) -> None:
+        accounts = getattr(self, "_accounts", [])
+        choices = [(a.id, f"{a.email} · {account_service.label(a)}") for a in accounts]
+        self.app.push_screen(
+            ChoiceDialog("Send from", choices, empty="No accounts: `lumina accounts add …`, `lumina demo`."),
+            self._account_picked,
+        )
+
+    def _account_picked(self, account_id: str | None) -> None:
+        if account_id:
+            self.query_one("#account-select", Select).value = account_id
+
+    # ================================================================== $EDITOR
+
+    def action_edit_in_editor(self) -> None:
+        """Suspend the app, edit the body in $VISUAL/$EDITOR, put the result back as one edit."""
+        if self.read_only:
+            return
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
+            handle.write(self.body.text)
+            path = handle.name
+        command = [*shlex.split(editor), path]
+        try:
+            try:
+                with self.app.suspend():
+                    code = subprocess.call(command)
+            except Exception as exc:  # SuspendNotSupported (headless tests, web): run it anyway
+                if exc.__class__.__name__ != "SuspendNotSupported":
+                    raise
+                code = subprocess.call(command, stdin=subprocess.DEVNULL)
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            self.notify(f"Could not run {editor}: {exc}", severity="error")
+            return
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        if code != 0:
+            self.notify(f"{editor} exited with {code}; the draft is unchanged.", severity="warning")
+            return
+        if text.endswith("\n") and not self.body.text.endswith("\n"):
+            text = text[:-1]  # editors add a final newline the rep never typed
+        self.body.replace_all(text)
+        self.body.focus()
+
+
+def retarget(text: str, old_prospect: Any, old_company: Any, new_prospect: Any, new_company: Any) -> str:
+    """Swap the old prospect's name and company for the new one's (duplicate for another prospect)."""
+    if old_prospect is None or not text:
+        return text
+    pairs = [
+        (f"{old_prospect.first_name} {old_prospect.last_name}".strip(), prospect_name(new_prospect)),
+        (old_prospect.first_name, new_prospect.first_name),
+        (company_name(old_prospect, old_company), company_name(new_prospect, new_company)),
+    ]
+    for old, new in pairs:
+        if old and new and old != new:
+            text = re.sub(rf"\b{re.escape(old)}\b", new, text)
+    return text
