@@ -13,6 +13,8 @@ LUMINA_HOME with the demo workspace and the offline AI engine.
    Goals: p50 and p95 within 1.25x of the bare app, p50 < 16 ms.
 2. Cold start: from spawning `lumina --no-worker` to the end of its first frame (the composer with
    its draft), against the bare app's; goal < 1 s.
+3. Send confirmation: Enter in the send review to the frame showing "Queued — sending in …"
+   (the email row stored, the undo banner up); goal < 200 ms. No worker runs, so nothing leaves.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ PARAGRAPH_WORDS = 100
 GOAL_RATIO = 1.25
 GOAL_P50_MS = 16.0
 GOAL_COLD_MS = 1000.0
+GOAL_SEND_MS = 200.0
 WARM_UP_KEYS = 10  # per app, not counted: the first edits fill caches in both
 
 VOCABULARY = [
@@ -170,8 +173,12 @@ class Terminal:
                 if len(self.buffer) == size:
                     return
 
-    def keystroke(self, key: bytes, timeout: float = 10.0) -> float:
-        """Seconds from writing `key` to the end of the first frame after it that contains it."""
+    def keystroke(self, key: bytes) -> float:
+        """Seconds from writing `key` to the end of the first frame after it that shows it."""
+        return self.until_shown(key, key)
+
+    def until_shown(self, key: bytes, text: bytes, timeout: float = 10.0) -> float:
+        """Seconds from writing `key` to the end of the first frame after it that contains `text`."""
         with self.cond:
             mark = len(self.buffer)
             seen = len(self.frame_ends)
@@ -181,12 +188,12 @@ class Terminal:
 
             def shown() -> float | None:
                 for end, at in self.frame_ends[seen:]:
-                    if key in self.buffer[mark:end]:
+                    if text in self.buffer[mark:end]:
                         return at
                 return None
 
             if not self.cond.wait_for(lambda: shown() is not None, timeout):
-                raise RuntimeError("a key never reached the screen")
+                raise RuntimeError(f"{text!r} never reached the screen")
             arrived = shown()
         assert arrived is not None
         return arrived - sent
@@ -214,8 +221,8 @@ def make_body(rng: random.Random) -> str:
     return "Hi Ana,\n\n" + "\n\n".join(paragraphs) + "\n\nBest,\nSam"
 
 
-def prepare(home: Path, body: str) -> str:
-    """The demo workspace and a draft with the long body; returns the draft id."""
+def prepare(home: Path, body: str, sends: int = 0) -> tuple[str, list[str]]:
+    """The demo workspace, a draft with the long body, and `sends` short drafts ready to send."""
     from lumina_tui.services import demo, drafts, prospects
     from lumina_tui.services.runtime import open_runtime
 
@@ -225,7 +232,18 @@ def prepare(home: Path, body: str) -> str:
     draft = drafts.create(
         runtime.db, runtime.actor, prospect_id=ana.id, subject="Weekly reporting at Brightwave", body=body
     )
-    return draft.id
+    people = prospects.list_prospects(runtime.db, runtime.actor, limit=sends).items
+    ready = [
+        drafts.create(
+            runtime.db,
+            runtime.actor,
+            prospect_id=person.id,
+            subject="Weekly reporting",
+            body=f"Hi {person.first_name},\n\nWould a short call about weekly reporting help?\n\nBest,\nSam",
+        ).id
+        for person in people
+    ]
+    return draft.id, ready
 
 
 def lumina_argv(*args: str) -> list[str]:
@@ -295,10 +313,28 @@ def keystrokes(
         bare.close()
 
 
+def send_confirmations(env: dict[str, str], draft_ids: list[str]) -> list[float]:
+    """Seconds from Enter in the review to the frame with the "Queued" banner, one app per send."""
+    times = []
+    for draft_id in draft_ids:
+        terminal = Terminal(lumina_argv("--no-worker", "--draft", draft_id), env)
+        try:
+            terminal.wait_for_text(b"Tone")
+            terminal.quiet()
+            terminal.write(b"\x13")  # ctrl+s: save, build the review
+            terminal.wait_for_text(b"Send this email?")
+            terminal.quiet()
+            times.append(terminal.until_shown(b"\r", b"Queued"))
+        finally:
+            terminal.close()
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=400, help="keystrokes per app (default 400)")
     parser.add_argument("--cold-runs", type=int, default=7)
+    parser.add_argument("--sends", type=int, default=5)
     parser.add_argument("--bare", metavar="BODY_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
@@ -326,11 +362,12 @@ def main() -> int:
         body = make_body(rng)
         body_file = home / "body.txt"
         body_file.write_text(body, encoding="utf-8")
-        draft_id = prepare(home, body)
+        draft_id, ready = prepare(home, body, args.sends)
         print(f"body: {len(body.split())} words, {len(body)} characters; terminal {COLS}x{ROWS}")
 
         lumina_cold, bare_cold = cold_starts(env, body_file, args.cold_runs)
         lumina_times, bare_times = keystrokes(env, draft_id, body_file, args.keys, rng)
+        send_times = send_confirmations(env, ready)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -362,6 +399,13 @@ def main() -> int:
         f"  p50: lumina {ms(cold)} (max {ms(max(lumina_cold))})   bare TextArea {ms(bare_cold_p50)}"
         f"   ratio {cold / bare_cold_p50:4.2f}x   goal < {GOAL_COLD_MS:g} ms {verdict}"
     )
+
+    send_p50, send_max = statistics.median(send_times), max(send_times)
+    good = send_max * 1000 < GOAL_SEND_MS
+    ok &= good
+    print(f"\nsend confirmation, Enter to the 'Queued' banner ({len(send_times)} sends):")
+    verdict = "PASS" if good else "FAIL"
+    print(f"  p50 {ms(send_p50)}   max {ms(send_max)}   goal < {GOAL_SEND_MS:g} ms {verdict}")
     return 0 if ok else 1
 
 

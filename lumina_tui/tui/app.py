@@ -65,10 +65,8 @@ class LuminaApp(App[None]):
         handle_signals: bool = True,
     ) -> None:
         super().__init__()
-        # Saves, scores and AI calls run in threads; a short switch interval hands the GIL back to
-        # the UI thread within a millisecond when a key arrives while one of them computes.
-        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         self.runtime = runtime
+        self._switch_interval = sys.getswitchinterval()
         self.initial_draft_id = draft_id
         self._clock = clock or time.monotonic
         self.handle_signals = handle_signals
@@ -98,10 +96,13 @@ class LuminaApp(App[None]):
         return self._clock()
 
     def on_mount(self) -> None:
+        # Saves, scores and AI calls run in threads; a short switch interval hands the GIL back to
+        # the UI thread within a millisecond when a key arrives while one of them computes.
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         # Everything loaded so far (Textual, SQLAlchemy, pydantic, the draft) lives as long as the
         # app: moving it out of the collector's reach keeps full collections, and the pauses they
         # cause between keystrokes, as short as in a bare Textual app.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self.settle_memory)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for number in TERMINATING_SIGNALS:
@@ -111,6 +112,9 @@ class LuminaApp(App[None]):
                     log.info("cannot handle signal %s here", number)
 
     def on_unmount(self) -> None:
+        # Leave the process as we found it (tests run many apps in one process).
+        sys.setswitchinterval(self._switch_interval)
+        gc.unfreeze()
         if self.handle_signals:
             try:
                 loop = asyncio.get_running_loop()
