@@ -39,8 +39,12 @@ async def test_send_reviews_queues_and_starts_a_new_draft() -> None:
     app = make_app(runtime, draft_id=draft.id)
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
+        card = screen.query_one("#score-card")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: card.score is not None)
         review = (await open_review(pilot, app)).review
         assert review.draft_id == draft.id
+        assert review.spam_risk == pytest.approx(card.score.spam_risk)  # the card's score, not a second one
         assert review.to_email == prospect.email
         assert screen.check_action("send", ()) is None  # disabled while the review/send is in flight
         await pilot.press("enter")
@@ -56,6 +60,7 @@ async def test_send_reviews_queues_and_starts_a_new_draft() -> None:
         assert stored(runtime, draft.id).sent_at is not None  # the sent draft is frozen
         assert screen.draft_id != draft.id  # and a new draft started
         assert screen.body.text == "" and not screen.body.read_only
+        assert card.score is None  # the new draft has no score yet
         assert screen.check_action("send", ()) is True
 
 

@@ -305,7 +305,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         self._accepted_claims = []
         self._last_review = None
         self._basis = Context(pid, subject, body)
-        self.query_one(ScoreCard).revision = -1
+        self.query_one(ScoreCard).reset()
         self._hash_cache = None
         self._update_word_count()
         self._refresh_status()

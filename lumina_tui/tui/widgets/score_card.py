@@ -82,6 +82,14 @@ class ScoreCard(Static):
         self.remove_class("-error")
         return True
 
+    def reset(self) -> None:
+        """Another draft opened: its score is not this one."""
+        self.revision = -1
+        self.score = None
+        self.border_title = "Score"
+        self.remove_class("-error")
+        self.update("Press ^l to score the draft.")
+
     def show_pending(self) -> None:
         self.border_title = "Score · scoring…"
 
