@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from lumina_tui import queue
 from lumina_tui.config import Settings
-from lumina_tui.services import events, suppressions, templates, validation
+from lumina_tui.services import email_state, events, suppressions, templates, validation
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import (
     AlreadySentError,
@@ -314,9 +314,7 @@ def _prepare(
                 stored_revision=draft.revision,
             )
         prospect = session.get(Prospect, draft.prospect_id) if draft.prospect_id else None
-        company = (
-            company_data.find_for_prospect(session, actor, prospect) if prospect else None
-        )
+        company = company_data.find_for_prospect(session, actor, prospect) if prospect else None
         preferences = session.get(UserPreferences, actor.user_id)
 
     account = accounts.resolve_account(db, actor, from_account or draft.account_id)
@@ -567,36 +565,30 @@ def cancel(db: Database, actor: Actor, email_id: str) -> CancelResult:
     with db.write() as session:
         email = _scoped_email(session, actor, email_id)
         now = utcnow()
-        result = session.execute(
-            update(Email)
-            .where(
-                Email.id == email_id,  # type: ignore[arg-type]
-                Email.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+        moved = email_state.transition(
+            session,
+            email,
+            allowed=[
                 Email.status == PENDING_SEND,  # type: ignore[arg-type]
                 # A previous attempt that was cut off may already have delivered it: not undoable.
                 or_(
                     Email.last_error.is_(None),  # type: ignore[union-attr]
                     ~Email.last_error.startswith(INTERRUPTED_PREFIX),  # type: ignore[union-attr]
                 ),
-            )
-            .values(status=CANCELLED, next_attempt_at=None, updated_at=now)
+            ],
+            values={"status": CANCELLED, "next_attempt_at": None},
+            event_type="cancelled",
+            provider_event_id=f"{email_id}:cancelled",
+            data={"by_user_id": actor.user_id},
+            now=now,
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not moved:
             raise InvalidStateError(
                 f"email {email_id} is {email.status} and can no longer be cancelled"
                 + (" (it may already have gone out)" if email.status == PENDING_SEND else ""),
                 field="email_id",
                 status=email.status,
             )
-        events.append_event(
-            session,
-            workspace_id=actor.workspace_id,
-            email_id=email_id,
-            event_type="cancelled",
-            provider_event_id=f"{email_id}:cancelled",
-            data={"by_user_id": actor.user_id},
-            occurred_at=now,
-        )
         copy = _editable_copy(session, actor, email, now)
         return CancelResult(email=_reload(session, email_id), draft_id=copy.id)
 
@@ -637,38 +629,22 @@ def retry(db: Database, actor: Actor, email_id: str, *, settings: Settings) -> E
         email = _scoped_email(session, actor, email_id)
         previous_attempts, previous_error = email.attempts, email.last_error
         now = utcnow()
-        result = session.execute(
-            update(Email)
-            .where(
-                Email.id == email_id,  # type: ignore[arg-type]
-                Email.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                Email.status == FAILED,  # type: ignore[arg-type]
-            )
-            .values(
-                status=PENDING_SEND,
-                attempts=0,
-                last_error=None,
-                next_attempt_at=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
+        moved = email_state.transition(
+            session,
+            email,
+            allowed=[Email.status == FAILED],
+            values={"status": PENDING_SEND, "attempts": 0, "last_error": None, **email_state.RELEASED},
+            event_type="retried",
+            provider_event_id=f"{email_id}:retried:{new_id()}",
+            data={"previous_attempts": previous_attempts, "previous_error": previous_error},
+            now=now,
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not moved:
             raise InvalidStateError(
                 f"email {email_id} is {email.status}: only a FAILED email can be retried",
                 field="email_id",
                 status=email.status,
             )
-        events.append_event(
-            session,
-            workspace_id=actor.workspace_id,
-            email_id=email_id,
-            event_type="retried",
-            provider_event_id=f"{email_id}:retried:{new_id()}",
-            data={"previous_attempts": previous_attempts, "previous_error": previous_error},
-            occurred_at=now,
-        )
         email = _reload(session, email_id)
     ring_doorbell(settings, email)
     return email

@@ -39,7 +39,7 @@ from lumina_tui.providers.base import (
     TransientProviderError,
 )
 from lumina_tui.providers.message import build_message
-from lumina_tui.services import events
+from lumina_tui.services import email_state
 from lumina_tui.services.sending import (
     FAILED,
     INTERRUPTED_PREFIX,
@@ -253,36 +253,24 @@ def _mine(email: Email) -> list:
 def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered: bool) -> str:
     now = utcnow()
     with ctx.db.write() as session:
-        result = session.execute(
-            update(Email)
-            .where(
-                Email.id == email.id,  # type: ignore[arg-type]
+        moved = email_state.transition(
+            session,
+            email,
+            allowed=[
                 or_(
                     (Email.status == SENDING) & (Email.lease_owner == email.lease_owner),  # type: ignore[arg-type]
                     # Our lease ran out mid-send and the sweep took the row back: it did go out.
                     Email.status == PENDING_SEND,  # type: ignore[arg-type]
                 ),
-            )
-            .values(
-                status=SENT,
-                sent_at=now,
-                provider_message_id=receipt.provider_message_id or email.message_id,
-                last_error=None,
-                next_attempt_at=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            log.warning("email %s was delivered but its row had moved on; not marking it SENT", email.id)
-            return "sent_unrecorded"
-        events.append_event(
-            session,
-            workspace_id=email.workspace_id,
-            email_id=email.id,
+            ],
+            values={
+                "status": SENT,
+                "sent_at": now,
+                "provider_message_id": receipt.provider_message_id or email.message_id,
+                "last_error": None,
+                **email_state.RELEASED,
+            },
             event_type="sent",
-            provider=events.LUMINA_PROVIDER,
             provider_event_id=f"{email.id}:sent",
             data={
                 "provider": email.provider,
@@ -291,37 +279,29 @@ def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered
                 "provider_message_id": receipt.provider_message_id,
                 "recovered": recovered,
             },
-            occurred_at=now,
+            now=now,
         )
+        if not moved:
+            log.warning("email %s was delivered but its row had moved on; not marking it SENT", email.id)
+            return "sent_unrecorded"
     return "sent"
 
 
 def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | None, kind: str) -> str:
     now = utcnow()
     with ctx.db.write() as session:
-        result = session.execute(
-            update(Email)
-            .where(*_mine(email))
-            .values(
-                status=FAILED,
-                last_error=reason,
-                next_attempt_at=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return "lost_lease"
-        events.append_event(
+        moved = email_state.transition(
             session,
-            workspace_id=email.workspace_id,
-            email_id=email.id,
+            email,
+            allowed=_mine(email),
+            values={"status": FAILED, "last_error": reason, **email_state.RELEASED},
             event_type="failed",
             provider_event_id=f"{email.id}:failed:{email.lease_owner}",
             data={"reason": reason, "code": code, "kind": kind, "attempts": email.attempts},
-            occurred_at=now,
+            now=now,
         )
+        if not moved:
+            return "lost_lease"
     log.info("email %s FAILED (%s): %s", email.id, kind, reason)
     return "failed"
 
