@@ -59,9 +59,10 @@ class PtySession:
         with self._lock:
             return bytes(self._output)
 
-    def wait_for_output(self, needle: bytes, timeout: float = 20.0) -> None:
+    def wait_for_output(self, needle: bytes, timeout: float = 20.0, *, since: int = 0) -> None:
+        """Wait until `needle` has been written (after byte `since` of the output, when given)."""
         deadline = time.monotonic() + timeout
-        while needle not in self.output:
+        while needle not in self.output[since:]:
             if time.monotonic() > deadline:
                 tail = self.output[-2000:]
                 raise AssertionError(f"{needle!r} not seen within {timeout} s; last output: {tail!r}")

@@ -12,6 +12,7 @@ import random
 import signal
 import string
 import time
+from pathlib import Path
 
 import pytest
 from pty_session import PtySession, lumina_argv
@@ -100,3 +101,49 @@ def test_sigterm_saves_everything_typed(monkeypatch: pytest.MonkeyPatch) -> None
         session.close()
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGTERM
     assert _saved_body(runtime) == "the rest of my email"
+
+
+def test_sighup_while_the_editor_runs_saves_and_exits(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """During "Compose in $EDITOR" the event loop waits for the editor; a hangup must still save."""
+    started = tmp_path / "editor-started"
+    editor = tmp_path / "slow-editor"
+    editor.write_text(f'#!/bin/sh\necho $$ > "{started}"\nexec sleep 60\n')
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("LUMINA_COMPOSER__SAVE_INTERVAL_MS", "600000")  # only the handler can save
+    runtime = _prepare()
+    session = PtySession(lumina_argv("--no-worker"), dict(os.environ))
+    try:
+        session.wait_for_output(b"Tone")
+        session.write(b"words nobody saved yet")
+        session.wait_for_output(b"words nobody saved yet")
+        session.write(b"\x10")  # ctrl+p: the command palette
+        session.wait_for_output(b"for commands")
+        mark = len(session.output)
+        session.write(b"EDITOR")
+        session.wait_for_output(b"Compose in", since=mark)  # the palette found the command
+        session.write(b"\r")
+        deadline = time.monotonic() + 20
+        while not started.exists():
+            assert time.monotonic() < deadline, session.output[-1500:]
+            time.sleep(0.02)
+        editor_pid = int(started.read_text().strip())
+        session.send_signal(signal.SIGHUP)
+        status = session.wait(timeout=10)
+    finally:
+        session.close()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGHUP
+    assert _saved_body(runtime) == "words nobody saved yet"
+    deadline = time.monotonic() + 10
+    while True:  # the editor was stopped too
+        try:
+            os.kill(editor_pid, 0)
+        except ProcessLookupError:
+            break
+        if time.monotonic() > deadline:
+            os.kill(editor_pid, signal.SIGKILL)
+            raise AssertionError("the editor outlived the composer")
+        time.sleep(0.02)

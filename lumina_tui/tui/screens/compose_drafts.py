@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import shlex
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -226,11 +227,11 @@ class ComposeDrafts:
         try:
             try:
                 with self.app.suspend():
-                    code = subprocess.call(command)
+                    code = self._run_editor(command)
             except Exception as exc:  # SuspendNotSupported (headless tests, web): run it anyway
                 if exc.__class__.__name__ != "SuspendNotSupported":
                     raise
-                code = subprocess.call(command, stdin=subprocess.DEVNULL)
+                code = self._run_editor(command, stdin=subprocess.DEVNULL)
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
         except OSError as exc:
@@ -246,6 +247,27 @@ class ComposeDrafts:
             text = text[:-1]  # editors add a final newline the rep never typed
         self.body.replace_all(text)
         self.body.focus()
+
+    def _run_editor(self, command: list[str], **options: Any) -> int:
+        """Run the editor and wait. The event loop is blocked meanwhile, so the app's own SIGTERM/
+        SIGHUP handling cannot run: if the terminal goes away now, this handler saves the draft,
+        stops the editor and exits at once (the terminal is gone; there is nothing to restore)."""
+        editor = subprocess.Popen(command, **options)
+
+        def hang_up(number: int, _frame: object) -> None:
+            with contextlib.suppress(OSError):
+                editor.terminate()
+            save = getattr(self.app, "save_open_draft", None)
+            if save is not None:
+                save()
+            os._exit(128 + number)
+
+        previous = {number: signal.signal(number, hang_up) for number in (signal.SIGHUP, signal.SIGTERM)}
+        try:
+            return editor.wait()
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 def retarget(text: str, old_prospect: Any, old_company: Any, new_prospect: Any, new_company: Any) -> str:
