@@ -194,7 +194,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
     # ================================================================== opening drafts
 
     def _load_choices(self) -> None:
-        """Accounts and templates for the two selectors (small reads, at start and on resume)."""
+        """Accounts and templates for the two selectors (small reads, at start)."""
         runtime = self.runtime
         try:
             accounts = account_service.list_accounts(runtime.db, runtime.actor)
@@ -202,7 +202,11 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         except LuminaError as exc:
             self.notify(error_text(exc), severity="error")
             return
+        self._show_choices(accounts, template_rows)
+
+    def _show_choices(self, accounts: list[Any], template_rows: list[Any]) -> None:
         self._accounts = accounts
+        self._template_ids = [t.id for t in template_rows]
         account_select = self.query_one("#account-select", Select)
         template_select = self.query_one("#template-select", Select)
         with self.prevent(Select.Changed):
@@ -212,6 +216,17 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
                 account_select.value = self.account_id
             if self.template_id and any(t.id == self.template_id for t in template_rows):
                 template_select.value = self.template_id
+
+    @work(thread=True, exclusive=True, group="choices", exit_on_error=False)
+    def _refresh_choices(self) -> None:
+        """Back from another screen: accounts or templates may have changed (the CLI, an import).
+        Read off the event loop; touch the selectors only if something did change."""
+        runtime = self.runtime
+        accounts = account_service.list_accounts(runtime.db, runtime.actor)
+        template_rows = templates.list_templates(runtime.db, runtime.actor)
+        known = ([a.id for a in getattr(self, "_accounts", [])], getattr(self, "_template_ids", []))
+        if ([a.id for a in accounts], [t.id for t in template_rows]) != known:
+            self.app.call_from_thread(self._show_choices, accounts, template_rows)
 
     def _default_account_id(self) -> str | None:
         accounts = getattr(self, "_accounts", [])
@@ -505,7 +520,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
         if self.is_mounted and self.autosave is not None:
-            self._load_choices()
+            self._refresh_choices()
 
     def flush_blocking(self) -> int | None:
         """Save what is on screen, here and now (quit, SIGTERM, SIGHUP)."""

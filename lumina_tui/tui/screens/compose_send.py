@@ -19,6 +19,8 @@ from lumina_tui.tui.messages import ReviewReady, SendFailed, SendQueued, SendUnd
 from lumina_tui.tui.widgets.draft_autosave import DraftSnapshot
 from lumina_tui.tui.widgets.score_card import ScoreCard
 
+SLOW_SEND_SECONDS = 0.15
+
 
 class ComposeSend:
     """Sending for `ComposeScreen`."""
@@ -80,8 +82,14 @@ class ComposeSend:
             return
         self.body.read_only = True
         self.subject.disabled = True
-        self._show_banner("Queuing…")
+        # A send is stored in a few tens of ms; "Queuing…" shows only if this one takes longer, so
+        # the usual first frame after Enter is already the "Queued" banner.
+        self.set_timer(SLOW_SEND_SECONDS, self._still_queuing, name="still-queuing")
         self._do_send(review, list(self._accepted_ids))
+
+    def _still_queuing(self) -> None:
+        if self._send_in_flight:
+            self._show_banner("Queuing…")
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _do_send(self, review: Any, accepted_ids: list[str]) -> None:
@@ -114,9 +122,14 @@ class ComposeSend:
         self._pending_send = {"email_id": email.id, "send_after": email.send_after, "draft_id": sent_draft}
         if self.autosave is not None:
             self.autosave.cancel()
-        # The sent draft is frozen; a fresh one starts for the next email.
-        self.open_draft(None)
         self._show_countdown()
+        # The sent draft is frozen; a fresh one starts for the next email, right after the frame
+        # that shows the banner (resetting every widget is most of that frame's work otherwise).
+        self.call_after_refresh(self._start_after_send)
+
+    def _start_after_send(self) -> None:
+        self.open_draft(None)
+        self.body.focus()
         self.refresh_bindings()
 
     def on_send_failed(self, message: SendFailed) -> None:
