@@ -148,3 +148,15 @@ async def test_escape_does_nothing_without_a_suggestion() -> None:
         assert screen.check_action("accept", ()) is None  # shown, greyed out
         await pilot.press("escape")
         assert app.screen is screen
+
+
+async def test_remapped_keys_show_in_the_panel_hints(lumina_home) -> None:  # type: ignore[no-untyped-def]
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[keymap]\npersonalize = "f9"\naccept = "f10"\n', encoding="utf-8")
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE):
+        screen = composer(app)
+        assert "f9 to personalize" in str(screen.panel.query_one("#glow-note").render())
+        assert screen.panel.hint.startswith("f10 accept")

@@ -174,6 +174,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         if self.initial_draft_id is None:
             self.initial_draft_id = getattr(self.app, "initial_draft_id", None)
         self.query_one("#send-banner", Static).display = False
+        self.panel.hint = f"{self.key_of('accept')} accept · {self.key_of('reject')} reject"
         self._load_choices()
         self._open_initial()
         self.set_interval(1.0, self._every_second, name="compose-tick")
@@ -315,7 +316,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         self.body.read_only = self.read_only
         self.subject.disabled = self.read_only
         self.status.read_only = self.read_only
-        self._drop_suggestion("Press ^g to personalize, ^r to rewrite.")
+        self._drop_suggestion(self.idle_note())
         self._accepted_ids = []
         self._accepted_claims = []
         self._last_review = None
@@ -530,6 +531,16 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
 
     # ================================================================== the glow
 
+    def key_of(self, action: str) -> str:
+        """The key that runs a composer action now, as the Footer shows it (the keymap applies)."""
+        for active in self.active_bindings.values():
+            if active.binding.action == action:
+                return self.app.get_key_display(active.binding)
+        return action
+
+    def idle_note(self) -> str:
+        return f"Press {self.key_of('personalize')} to personalize, {self.key_of('rewrite')} to rewrite."
+
     def _set_glow(self, state: str) -> None:
         self.glow_state = state
         self.panel.state = state
@@ -596,7 +607,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         self._accepted_claims.extend(claim.text for claim in suggestion.unsupported_claims)
         self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
         self._auto_due = False
-        self.panel.clear("Applied. ctrl+z undoes it; ^g for another suggestion.")
+        self.panel.clear(f"Applied. ctrl+z undoes it; {self.key_of('personalize')} for another suggestion.")
         self._set_glow("applied")
         self.remove_class("-drawer-open")
         self.set_timer(APPLIED_SECONDS, self._applied_done, name="glow-applied")
@@ -616,7 +627,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         suggestion = self.suggestion
         if suggestion is None:
             return
-        self._drop_suggestion("Rejected. ^g for another suggestion.")
+        self._drop_suggestion(f"Rejected. {self.key_of('personalize')} for another suggestion.")
         self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
         self._auto_due = False
         self.body.focus()

@@ -171,7 +171,8 @@ class ComposeAI:
         self.panel.view.clear()
         self._set_glow("idle")
         self.panel.show_note(
-            f"AI unavailable: {message.message}\nTyping and sending are not affected. ^g to try again.",
+            f"AI unavailable: {message.message}\n"
+            f"Typing and sending are not affected. {self.key_of('personalize')} to try again.",
             error=True,
         )
         self.status.ai = "idle"

@@ -142,10 +142,7 @@ class ComposeSend:
         self.refresh_bindings()
 
     def _undo_key(self) -> str:
-        for binding in self.active_bindings.values():
-            if binding.binding.action == "undo_send":
-                return self.app.get_key_display(binding.binding)
-        return "f8"
+        return str(self.key_of("undo_send"))
 
     def _show_countdown(self) -> None:
         pending = self._pending_send
