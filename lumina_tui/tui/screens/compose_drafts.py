@@ -251,12 +251,14 @@ class ComposeDrafts:
     def _run_editor(self, command: list[str], **options: Any) -> int:
         """Run the editor and wait. The event loop is blocked meanwhile, so the app's own SIGTERM/
         SIGHUP handling cannot run: if the terminal goes away now, this handler saves the draft,
-        stops the editor and exits at once (the terminal is gone; there is nothing to restore)."""
-        editor = subprocess.Popen(command, **options)
+        stops the editor and exits at once (the terminal is gone; there is nothing to restore).
+        It is in place before the editor starts, so no signal can slip in between."""
+        editor: subprocess.Popen[bytes] | None = None
 
         def hang_up(number: int, _frame: object) -> None:
-            with contextlib.suppress(OSError):
-                editor.terminate()
+            if editor is not None:
+                with contextlib.suppress(OSError):
+                    editor.terminate()
             save = getattr(self.app, "save_open_draft", None)
             if save is not None:
                 save()
@@ -264,6 +266,7 @@ class ComposeDrafts:
 
         previous = {number: signal.signal(number, hang_up) for number in (signal.SIGHUP, signal.SIGTERM)}
         try:
+            editor = subprocess.Popen(command, **options)
             return editor.wait()
         finally:
             for number, handler in previous.items():
