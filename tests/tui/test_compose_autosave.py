@@ -111,7 +111,7 @@ async def test_a_failing_save_says_so_retries_and_recovers() -> None:
         assert stored(runtime, draft_id).body_text == "Hi"
         screen.body.replace_all("Hi")  # the paste goes away; the next retry succeeds
         await wait_for(pilot, lambda: screen.autosave.state == "saved", timeout=10)
-        assert screen.status.saved.startswith("saved")
+        await wait_for(pilot, lambda: screen.status.saved.startswith("saved"), timeout=5)
         assert stored(runtime, draft_id).body_text == "Hi"
         screen.body.move_cursor(screen.body.document.end)
         await type_text(pilot, "!")

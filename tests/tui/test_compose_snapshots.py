@@ -119,6 +119,7 @@ def test_stale(snap_compare: Any, size: tuple[int, int], offline_ai: None) -> No
         await pilot.press("end", "!")
         await until(pilot, lambda: screen.glow_state == "stale")
         await until(pilot, lambda: screen.autosave.state == "saved")
+        await until(pilot, lambda: screen.status.saved == "saved 0 s ago")  # the burst is over
         # The stale suggestion is re-diffed against the edited draft once typing pauses.
         await until(pilot, lambda: screen.panel.view.diffed_against == screen.body.text)
         await laid_out(pilot)

@@ -69,6 +69,8 @@ STALE_REVISION_RETRIES = 3
 #: Results that re-lay out the side column (a new score, a re-diff) wait for this much quiet typing.
 QUIET_SECONDS = 0.25
 AFTER_EDIT_SECONDS = 0.2
+#: Keys closer together than this are one burst of typing (for the status line).
+TYPING_SECONDS = 1.0
 #: After this long without a key, the composer tidies memory fully (see `LuminaApp.settle_memory`).
 IDLE_SECONDS = 5.0
 
@@ -489,7 +491,12 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         autosave = self.autosave
         if autosave is None:
             return
-        self.status.saved = save_words(autosave.state, autosave.saved_at, self.clock())
+        state = autosave.state
+        if state == "saved" and time.monotonic() - self._last_edit < TYPING_SECONDS:
+            # Mid-burst, saves land every interval: the line keeps saying "saving…" instead of
+            # flickering (and repainting) twice per save; the tick after the burst says "saved".
+            state = "saving"
+        self.status.saved = save_words(state, autosave.saved_at, self.clock())
 
     @work(thread=True, exclusive=True, group="worker-status", exit_on_error=False)
     def _poll_worker(self) -> None:
