@@ -61,13 +61,16 @@ def _print_added(account: Any, as_json: bool) -> None:
     if as_json:
         emit_json(body)
         return
+    from lumina_tui.services.terminal_text import terminal_safe as safe
+
     default = " (default)" if account.is_default else ""
     click.echo(
-        f"Added {account.provider} account {account.name!r}{default}: {account.email} — {body['label']}"
+        f"Added {account.provider} account {safe(repr(account.name))}{default}: {safe(account.email)}"
+        f" — {safe(body['label'])}"
     )
     if account.provider == "maildir":
         click.echo("Mail sent from it is written to a local Maildir and is not delivered to anyone.")
-    click.echo(f"Check it with: lumina accounts test {_quoted(account.name)}")
+    click.echo(f"Check it with: lumina accounts test {safe(_quoted(account.name))}")
 
 
 def _quoted(text: str) -> str:
@@ -289,7 +292,9 @@ def test_command(ref: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(result)
         return
-    click.echo(f"ok: {result['account']['name']}: {result['detail']}")
+    from lumina_tui.services.terminal_text import terminal_safe as safe
+
+    click.echo(f"ok: {safe(result['account']['name'])}: {safe(result['detail'])}")
 
 
 @accounts.command("remove")
@@ -308,4 +313,6 @@ def remove_command(ref: str, as_json: bool) -> None:
     if as_json:
         emit_json(service.as_json(account))
         return
-    click.echo(f"Removed account {account.name!r} ({account.email}).")
+    from lumina_tui.services.terminal_text import terminal_safe as safe
+
+    click.echo(f"Removed account {safe(repr(account.name))} ({safe(account.email)}).")

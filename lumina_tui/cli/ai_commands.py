@@ -24,24 +24,28 @@ def ai() -> None:
 
 
 def _print_suggestion(suggestion: Any) -> None:
+    from lumina_tui.services.terminal_text import terminal_safe as safe
+
     content = suggestion.suggestion
     signals = suggestion.source_signals
     click.echo(f"suggestion {suggestion.suggestion_id}  ({suggestion.engine}/{suggestion.model})")
     click.echo(f"confidence {suggestion.confidence:.2f}  prospect {signals.prospect_match:.2f}  "
                f"company {signals.company_match:.2f}  tone {signals.tone_match:.2f}")
     for claim in suggestion.unsupported_claims:
-        click.echo(f"unsupported {claim.kind}: {claim.text}")
+        click.echo(f"unsupported {claim.kind}: {safe(claim.text)}")
     click.echo("")
     if content.subject is not None:
-        click.echo(f"Subject: {content.subject}")
+        click.echo(f"Subject: {safe(content.subject)}")
         click.echo("")
-    click.echo(content.body or "")
+    click.echo(safe(content.body or "", multiline=True))
 
 
 def _print_score(result: Any) -> None:
+    from lumina_tui.services.terminal_text import terminal_safe as safe
+
     click.echo(f"spam risk {result.spam_risk:.2f}  reply probability {result.reply_probability:.2f}")
     for advice in result.advice:
-        click.echo(f"- {advice.signal}: {advice.message}")
+        click.echo(f"- {advice.signal}: {safe(advice.message)}")
 
 
 @ai.command("personalize")

@@ -55,8 +55,9 @@ def _template_id(db: Any, actor: Any, ref: str | None) -> str | None:
     raise ValidationError(f"template_id: unknown template {ref!r}", field="template_id")
 
 
-def _print_draft(draft: Any, title: str) -> None:
+def _print_draft(draft: Any, title: str, status: str | None = None) -> None:
     from lumina_tui.cli import tables
+    from lumina_tui.services import drafts as service
 
     console = tables.stdout()
     console.print(
@@ -64,18 +65,20 @@ def _print_draft(draft: Any, title: str) -> None:
             title,
             [
                 ("id", draft.id),
+                ("status", status or service.draft_status(draft, None)),
                 ("revision", draft.revision),
                 ("prospect", draft.prospect_id),
                 ("template", draft.template_id),
                 ("subject", draft.subject),
                 ("sent", draft.sent_at),
+                ("email", draft.email_id),
                 ("updated", draft.updated_at),
             ],
         )
     )
     if draft.body_text:
         console.print()
-        console.print(draft.body_text, markup=False)
+        console.print(tables.body(draft.body_text))
 
 
 @drafts.command("new")
@@ -122,13 +125,14 @@ def show_command(draft_id: str, as_json: bool) -> None:
 
     def run() -> Any:
         rt = runtime()
-        return service.get(rt.db, rt.actor, draft_id)
+        draft = service.get(rt.db, rt.actor, draft_id)
+        return draft, service.status_of(rt.db, rt.actor, draft)
 
-    draft = run_guarded(run, as_json=as_json)
+    draft, status = run_guarded(run, as_json=as_json)
     if as_json:
-        emit_json(service.as_json(draft))
+        emit_json(service.as_json(draft, status))
     else:
-        _print_draft(draft, "Draft")
+        _print_draft(draft, "Draft", status)
 
 
 @drafts.command("list")
@@ -137,33 +141,38 @@ def show_command(draft_id: str, as_json: bool) -> None:
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
 @json_option
 def list_command(include_sent: bool, limit: int, offset: int, as_json: bool) -> None:
-    """List drafts, most recently edited first (unsent only, unless --all)."""
+    """List drafts, most recently edited first (unsent only, unless --all).
+
+    Piped, each draft is one line with its whole id; `--all` shows what each sent draft became
+    (queued, sent, cancelled, …).
+    """
     from lumina_tui.services import drafts as service
     from lumina_tui.services.runtime import runtime
 
     def run() -> Any:
         rt = runtime()
-        return service.list_drafts(rt.db, rt.actor, include_sent=include_sent, limit=limit, offset=offset)
+        return service.list_overview(rt.db, rt.actor, include_sent=include_sent, limit=limit, offset=offset)
 
     page = run_guarded(run, as_json=as_json)
     if as_json:
-        emit_json(page.as_json(service.as_json))
+        emit_json(page.as_json(lambda row: service.as_json(row.draft, row.status)))
         return
     from lumina_tui.cli import tables
 
     tables.stdout().print(
         tables.rows_table(
             f"Drafts ({len(page.items)} of {page.total})",
-            ["id", "rev", "subject", "updated", "sent"],
+            ["id", "status", "rev", "prospect", "subject", "updated"],
             (
                 (
-                    d.id,
-                    d.revision,
-                    d.subject,
-                    d.updated_at.strftime("%Y-%m-%d %H:%M"),
-                    "yes" if d.sent_at else "",
+                    row.draft.id,
+                    row.status,
+                    row.draft.revision,
+                    row.prospect,
+                    row.draft.subject,
+                    row.draft.updated_at.strftime("%Y-%m-%d %H:%M"),
                 )
-                for d in page.items
+                for row in page.items
             ),
         )
     )

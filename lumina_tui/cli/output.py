@@ -9,13 +9,16 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from lumina_tui.services.terminal_text import json_safe, terminal_safe
+
 T = TypeVar("T")
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 
 
 def emit_json(document: Any) -> None:
-    click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    # Stored text is data: escaped C1/BiDi characters parse back to the same document.
+    click.echo(json_safe(json.dumps(document, ensure_ascii=False, indent=2, default=str)))
 
 
 def fail(
@@ -23,9 +26,9 @@ def fail(
 ) -> NoReturn:
     if as_json:
         body = {"error": {"code": code, "field": field, "message": message}}
-        click.echo(json.dumps(body, ensure_ascii=False), err=True)
+        click.echo(json_safe(json.dumps(body, ensure_ascii=False)), err=True)
     else:
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {terminal_safe(message)}", err=True)
     sys.exit(exit_code)
 
 
@@ -37,9 +40,10 @@ def run_guarded(action: Callable[[], T], *, as_json: bool) -> T:
         return action()
     except LuminaError as exc:
         if as_json:
-            click.echo(json.dumps({"error": exc.as_dict()}, ensure_ascii=False, default=str), err=True)
+            document = json.dumps({"error": exc.as_dict()}, ensure_ascii=False, default=str)
+            click.echo(json_safe(document), err=True)
         else:
-            click.echo(f"error: {exc.message}", err=True)
+            click.echo(f"error: {terminal_safe(exc.message)}", err=True)
         sys.exit(exc.exit_code)
     except OSError as exc:
         fail("io_error", f"{exc.__class__.__name__}: {exc}", exit_code=1, as_json=as_json)

@@ -181,4 +181,6 @@ def add_command(
     if as_json:
         emit_json(service.as_json(prospect))
     else:
-        click.echo(f"Added {service.display_name(prospect)} <{prospect.email}> ({prospect.id})")
+        from lumina_tui.services.terminal_text import terminal_safe as safe
+
+        click.echo(f"Added {safe(service.display_name(prospect))} <{safe(prospect.email)}> ({prospect.id})")

@@ -4,7 +4,8 @@ The save rule (ARCHITECTURE.md, invariant 1): an older revision than the stored 
 reported; the same revision with the same content is a no-op; the same revision with other content
 is a conflict; a newer revision replaces the content. The whole decision runs inside one
 `BEGIN IMMEDIATE` transaction, so concurrent savers cannot interleave a read and a write.
-A sent draft is frozen: it can be neither edited nor deleted.
+A sent draft is frozen: it can be neither edited nor deleted. What became of it (queued, sent,
+cancelled in the undo window, …) is its email's status, which `status_of` and `list_overview` read.
 """
 
 from __future__ import annotations
@@ -27,9 +28,37 @@ from lumina_tui.services.errors import (
 from lumina_tui.services.jsonable import Page, iso
 from lumina_tui.services.rendering import text_to_html
 from lumina_tui.store import Database, new_id, utcnow
-from lumina_tui.store.models import Account, EmailDraft, Prospect, Template
+from lumina_tui.store.models import Account, Email, EmailDraft, Prospect, Template
 
 SaveOutcome = Literal["created", "updated", "unchanged", "ignored_older"]
+
+# A draft's status, in the rep's words: "draft" until it is sent, then what its email became.
+# A cancelled send (undo) is "cancelled", not "sent": its content lives on in an editable copy.
+DRAFT = "draft"
+_STATUS_BY_EMAIL = {
+    "PENDING_SEND": "queued",
+    "SENDING": "sending",
+    "SENT": "sent",
+    "FAILED": "failed",
+    "CANCELLED": "cancelled",
+    "BOUNCED": "bounced",
+}
+
+
+def draft_status(draft: EmailDraft, email_status: str | None) -> str:
+    """`draft`, or the status of the email the draft became (`sent` when that row is unknown)."""
+    if draft.sent_at is None:
+        return DRAFT
+    return _STATUS_BY_EMAIL.get(email_status or "", "sent")
+
+
+@dataclass(frozen=True, slots=True)
+class DraftListing:
+    """One row of a drafts list: the draft, its status and who it is to (`Name <email>` or "")."""
+
+    draft: EmailDraft
+    status: str
+    prospect: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +71,11 @@ class SaveResult:
         return self.draft.revision
 
 
-def as_json(draft: EmailDraft) -> dict[str, Any]:
+def as_json(draft: EmailDraft, status: str | None = None) -> dict[str, Any]:
+    """The draft's JSON; `status` defaults to what the draft row alone can tell (see `status_of`)."""
     return {
         "id": draft.id,
+        "status": status or draft_status(draft, None),
         "subject": draft.subject,
         "body": draft.body_text,
         "body_html": draft.body_html,
@@ -101,6 +132,62 @@ def list_drafts(
             .all()
         )
     return Page(items=list(rows), total=int(total))
+
+
+def _email_statuses(session: Session, actor: Actor, email_ids: set[str]) -> dict[str, str]:
+    if not email_ids:
+        return {}
+    rows = session.execute(
+        select(Email.id, Email.status).where(
+            Email.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+            Email.id.in_(email_ids),  # type: ignore[attr-defined]
+        )
+    )
+    return {email_id: status for email_id, status in rows}
+
+
+def status_of(db: Database, actor: Actor, draft: EmailDraft) -> str:
+    """`draft`, `queued`, `sending`, `sent`, `failed`, `cancelled` or `bounced`."""
+    if draft.sent_at is None or not draft.email_id:
+        return draft_status(draft, None)
+    with db.read() as session:
+        statuses = _email_statuses(session, actor, {draft.email_id})
+    return draft_status(draft, statuses.get(draft.email_id))
+
+
+def list_overview(
+    db: Database,
+    actor: Actor,
+    *,
+    include_sent: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[DraftListing]:
+    """`list_drafts` with each draft's status and recipient, for the drafts list and picker."""
+    page = list_drafts(db, actor, include_sent=include_sent, limit=limit, offset=offset)
+    email_ids = {d.email_id for d in page.items if d.sent_at is not None and d.email_id}
+    prospect_ids = {d.prospect_id for d in page.items if d.prospect_id}
+    with db.read() as session:
+        statuses = _email_statuses(session, actor, email_ids)
+        people: dict[str, str] = {}
+        if prospect_ids:
+            for prospect in session.execute(
+                select(Prospect).where(
+                    Prospect.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                    Prospect.id.in_(prospect_ids),  # type: ignore[union-attr]
+                )
+            ).scalars():
+                name = f"{prospect.first_name} {prospect.last_name}".strip()
+                people[prospect.id] = f"{name} <{prospect.email}>" if name else prospect.email
+    items = [
+        DraftListing(
+            draft=d,
+            status=draft_status(d, statuses.get(d.email_id or "")),
+            prospect=people.get(d.prospect_id or "", ""),
+        )
+        for d in page.items
+    ]
+    return Page(items=items, total=page.total)
 
 
 def latest_unsent(db: Database, actor: Actor) -> EmailDraft | None:
