@@ -97,7 +97,7 @@ def test_emails_list_show_cancel_retry(draft: EmailDraft, make_draft: Callable[.
 
     shown = json.loads(run("emails", "show", email_id, "--json").stdout)
     assert [event["event_type"] for event in shown["events"]] == ["cancelled"]
-    assert "Status    CANCELLED" in run("emails", "show", email_id).stdout
+    assert "Status:     CANCELLED" in run("emails", "show", email_id).stdout
 
     again = run("emails", "cancel", email_id, "--json")
     assert again.exit_code == 2 and error_of(again)["code"] == "invalid_state"
