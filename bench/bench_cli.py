@@ -63,7 +63,7 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU seconds of one whole process (CPU from this process's children's rusage)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    done = subprocess.run(argv, env=env, capture_output=True,
                           stdin=subprocess.DEVNULL, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -114,7 +114,7 @@ def main() -> int:
         }
         samples = {name: Samples() for name in commands}
         rng = random.Random(22)
-        for name, (argv, _) in commands.items():  # warm the page cache and .pyc files
+        for argv, _ in commands.values():  # warm the page cache and .pyc files
             run_once(argv, env)
         for _ in range(args.runs):
             order = list(commands)

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     ai_api_key: str | None = Field(default=None, repr=False)
     ai_timeout_seconds: float = 30.0
     ai_requests_per_minute: int = 60
+    #: How the OpenAI-compatible engine asks for JSON: auto tries json_schema, then json_object,
+    #: then plain text, learning what the server accepts; the others pin one mode.
+    ai_response_format: Literal["auto", "json_schema", "json_object", "text"] = "auto"
+    #: Bound on each AI reply (max_tokens). None: sized from the draft (256..4096).
+    ai_max_tokens: int | None = Field(default=None, ge=16, le=131072)
 
     undo_window_seconds: float = 10.0
 

@@ -20,11 +20,11 @@ What counts as support
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from . import readability
 from .facts import Fact, find_facts, normalize_url
 from .models import Claim, EngineOutput, EngineRequest
 
@@ -99,7 +99,7 @@ _COMPANY_SUFFIXES = {"inc", "corp", "corporation", "llc", "ltd", "co", "gmbh", "
 @lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
     """Ordinary English words (textstat's Dale-Chall list plus sentence openers of sales email)."""
-    resource = importlib.resources.files("textstat").joinpath("resources/en/easy_words.txt")
+    resource = readability.resource("resources/en/easy_words.txt")  # no NLTK
     with resource.open(encoding="utf-8") as handle:
         words = {line.strip().lower() for line in handle if line.strip()}
     return frozenset(words | set(_EXTRA_COMMON))

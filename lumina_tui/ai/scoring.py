@@ -20,31 +20,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from .facts import find_facts, normalize_url
 from .jargon import find_jargon
 from .message import html_to_text, parse_message
 from .models import Advice, CompanyInput, ProspectInput, Score, ScoreSignals, SenderProfile, SpamRuleHit
+from .readability import textstat
 from .signals import banned_phrases_in, company_fields_used, prospect_fields_used
-
-_readability: Any = None
-
-
-def _textstat() -> Any:
-    """textstat, imported on first use (it pulls in NLTK: too slow for the composer's start-up).
-
-    textstat's "en" route loads NLTK's cmudict and downloads it when missing; "en-US" (a hyphen,
-    so no "en" root) keeps it on the bundled Pyphen dictionary: scoring never touches the network.
-    """
-    global _readability
-    if _readability is None:
-        from textstat.textstat import textstatistics
-
-        instance = textstatistics()
-        instance.set_lang("en-US")
-        _readability = instance
-    return _readability
 
 BASE_REPLY_RATE = 0.08
 HEURISTIC_NOTE = (
@@ -210,7 +192,7 @@ def reading_grade(text: str) -> float:
     prepared = _readable(text)
     if not _WORDS.search(prepared):
         return 0.0
-    return round(max(0.0, float(_textstat().flesch_kincaid_grade(prepared))), 1)
+    return round(max(0.0, float(textstat().flesch_kincaid_grade(prepared))), 1)
 
 
 def _spam_rules(content: _Content, signals: ScoreSignals) -> tuple[list[SpamRuleHit], list[str]]:

@@ -16,17 +16,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lumina_tui import ai as pure
-from lumina_tui.ai import AIError
-from lumina_tui.ai.engines.base import Engine
-from lumina_tui.ai.models import DraftInput
-from lumina_tui.config import Settings, load_settings
-from lumina_tui.services import ai_inputs, company_data, validation
-from lumina_tui.services.context import Actor
+from lumina_tui.ai.errors import AIError
+from lumina_tui.services import validation
 from lumina_tui.services.errors import (
     AIServiceError,
     NotFoundError,
@@ -34,8 +28,15 @@ from lumina_tui.services.errors import (
     ValidationError,
 )
 from lumina_tui.services.jsonable import iso
-from lumina_tui.store import Database, new_id, utcnow
-from lumina_tui.store.models import AIFeedback, CompanyData, EmailDraft, Prospect, UserPreferences
+
+# Imported where they are used, not here: `lumina ai score --file` must not pay for SQLAlchemy,
+# the settings or openai (issue 9 point 22; tests/cli/test_cli_lazy_imports.py keeps it so).
+if TYPE_CHECKING:
+    from lumina_tui.ai.engines.base import Engine
+    from lumina_tui.config import Settings
+    from lumina_tui.services.context import Actor
+    from lumina_tui.store import Database
+    from lumina_tui.store.models import AIFeedback, CompanyData, EmailDraft, Prospect, UserPreferences
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,6 +58,9 @@ class _Context:
 
     def __init__(self, draft: EmailDraft, prospect: Prospect | None,
                  company: CompanyData | None, prefs: UserPreferences | None) -> None:
+        from lumina_tui.ai.models import DraftInput
+        from lumina_tui.services import ai_inputs
+
         self.draft = draft
         self.draft_input = DraftInput(
             subject=draft.subject, body=draft.body_text, prospect_id=draft.prospect_id
@@ -67,6 +71,11 @@ class _Context:
 
 
 def _load(db: Database, actor: Actor, draft_id: str, revision: int | None) -> _Context:
+    from sqlalchemy import select
+
+    from lumina_tui.services import company_data
+    from lumina_tui.store.models import EmailDraft, Prospect, UserPreferences
+
     draft_id = validation.uuid_text(draft_id, "draft_id")
     if revision is not None:
         revision = validation.revision_number(revision)
@@ -122,6 +131,8 @@ def engine_for(settings: Settings) -> Engine:
         model=settings.ai_model,
         timeout=settings.ai_timeout_seconds,
         rate_limit=settings.ai_requests_per_minute,
+        response_format=settings.ai_response_format,
+        max_tokens=settings.ai_max_tokens,
     ))
 
 
@@ -136,6 +147,12 @@ def _guard(call: Callable[[], T]) -> T:
                                  **({"retry_after": error.retry_after} if error.retry_after else {}))
         failure.code = f"ai_{error.code}"
         raise failure from error
+
+
+def _load_settings() -> Settings:
+    from lumina_tui.config import load_settings
+
+    return load_settings()
 
 
 # ------------------------------------------------------------------------------ the verbs
@@ -154,7 +171,7 @@ def personalize(
     sender's default). `revision`: the draft revision the caller saw; another one is an error."""
     tone_value = validation.tone(tone)
     context = _load(db, actor, draft_id, revision)
-    engine = engine_for(settings or load_settings())
+    engine = engine_for(settings or _load_settings())
     return _guard(lambda: pure.personalize(
         context.draft_input, context.prospect, context.company, context.sender,
         tone=tone_value, engine=engine,
@@ -178,7 +195,7 @@ def rewrite(
         raise ValidationError(f"instruction: at most {NOTE_LIMIT} characters",
                               field="instruction")
     context = _load(db, actor, draft_id, revision)
-    engine = engine_for(settings or load_settings())
+    engine = engine_for(settings or _load_settings())
     return _guard(lambda: pure.rewrite(
         context.draft_input, instruction, context.prospect, context.company, context.sender,
         engine=engine,
@@ -224,6 +241,9 @@ def feedback(
             raise ValidationError(f"note: at most {NOTE_LIMIT} characters", field="note")
     if draft_id is not None:
         draft_id = validation.uuid_text(draft_id, "draft_id")
+    from lumina_tui.store import new_id, utcnow
+    from lumina_tui.store.models import AIFeedback
+
     row = AIFeedback(
         id=new_id(), workspace_id=actor.workspace_id, user_id=actor.user_id,
         suggestion_id=suggestion_id, draft_id=draft_id, action=action, note=note,

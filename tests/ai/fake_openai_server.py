@@ -4,7 +4,10 @@ Tests point the real openai client at it and pick a behaviour per test:
 canned, slow, rate_limited (429 + Retry-After), server_error (500), malformed (content that is
 not JSON), garbage (an HTTP body that is not JSON), no_json_schema (rejects json_schema
 response_format), no_response_format (rejects any response_format; answers in plain text),
-no_temperature (rejects temperature other than 1), length (finish_reason=length).
+no_temperature (rejects temperature other than 1), length (finish_reason=length),
+llama_cpp (refuses json_schema with HTTP 500 and the body llama-cpp-python's server sends: its
+pydantic error naming response_format; answers json_object), no_max_tokens (refuses max_tokens,
+asks for max_completion_tokens, as OpenAI's reasoning models do).
 `fail_times` makes the error modes fail only that many times and then answer like `canned`.
 """
 
@@ -139,6 +142,18 @@ class _Handler(BaseHTTPRequestHandler):
         elif mode == "no_response_format":
             text = server.plain_text if server.plain_text is not None else canned
             self._send(200, completion(text))
+        elif mode == "llama_cpp" and response_format.get("type") not in (None, "text",
+                                                                          "json_object"):
+            # llama_cpp/server/errors.py wraps the request model's ValidationError as a 500.
+            self._send(500, {"error": {
+                "message": "1 validation error for CreateChatCompletionRequest\n"
+                           "response_format.type\n  Input should be 'text' or 'json_object' "
+                           f"[type=literal_error, input_value='{response_format.get('type')}', "
+                           "input_type=str]",
+                "type": "internal_server_error", "param": None, "code": None}})
+        elif mode == "no_max_tokens" and "max_tokens" in body:
+            self._error(400, "Unsupported parameter: 'max_tokens' is not supported with this "
+                        "model. Use 'max_completion_tokens' instead.", param="max_tokens")
         elif mode == "no_temperature" and body.get("temperature") not in (None, 1):
             self._error(400, "Unsupported value: 'temperature' does not support 0 with this "
                         "model. Only the default (1) value is supported.", param="temperature")

@@ -24,9 +24,11 @@ GOOD_REPLY = {
 
 
 def _engine(server_url: str, budget: float = 2.0, rpm: int | None = None,
-            model: str = "test-model") -> OpenAIEngine:
+            model: str = "test-model", response_format: str = "auto",
+            max_tokens: int | None = None) -> OpenAIEngine:
     engine = choose_engine("auto", base_url=server_url, api_key=None, model=model,
-                           timeout=budget, rate_limit=rpm)
+                           timeout=budget, rate_limit=rpm, response_format=response_format,
+                           max_tokens=max_tokens)
     assert isinstance(engine, OpenAIEngine)
     return engine
 
@@ -150,6 +152,91 @@ def test_plain_text_server_answering_fenced_json(ai_server, draft) -> None:
     assert suggestion.suggestion.body == GOOD_REPLY["body"]
     assert ai_server.requests[-1]["messages"][1]["content"].count(
         "INSTRUCTION FROM THE REP: make it shorter") == 1
+
+
+def test_server_refusing_json_schema_with_a_500_falls_back_to_json_mode(
+        ai_server, draft, prospect, company, sender) -> None:
+    """llama-cpp-python's server: json_schema is a 500 whose text names the response format.
+    That is a refusal, not a server failure: no retries of the 500, one step down to JSON mode."""
+    ai_server.mode = "llama_cpp"
+    ai_server.reply = GOOD_REPLY
+    engine = _engine(ai_server.base_url)
+    suggestion = personalize(draft, prospect, company, sender, engine=engine)
+    assert suggestion.suggestion.body == GOOD_REPLY["body"]
+    assert [r.get("response_format", {}).get("type") for r in ai_server.requests] == [
+        "json_schema", "json_object"]
+    rewrite(draft, "make it shorter", engine=engine)  # learned: straight to JSON mode
+    assert ai_server.requests[-1]["response_format"]["type"] == "json_object"
+    assert ai_server.count == 3
+
+
+def test_500_that_does_not_name_the_response_format_is_still_a_server_error(ai_server,
+                                                                            draft) -> None:
+    ai_server.mode = "server_error"
+    ai_server.retry_after = "0.01"
+    _fail(lambda: personalize(draft, engine=_engine(ai_server.base_url)), "server_error")
+    assert all(r["response_format"]["type"] == "json_schema" for r in ai_server.requests)
+
+
+@pytest.mark.parametrize(("pinned", "sent"), [
+    ("json_object", "json_object"), ("text", None), ("json_schema", "json_schema")])
+def test_pinned_response_format_is_the_only_one_sent(ai_server, draft, pinned, sent) -> None:
+    ai_server.reply = GOOD_REPLY
+    engine = _engine(ai_server.base_url, response_format=pinned)
+    suggestion = rewrite(draft, "make it shorter", engine=engine)
+    assert suggestion.suggestion.body == GOOD_REPLY["body"]
+    assert [r.get("response_format", {}).get("type") for r in ai_server.requests] == [sent]
+
+
+def test_pinned_json_schema_refused_is_an_error_not_a_fallback(ai_server, draft) -> None:
+    ai_server.mode = "llama_cpp"
+    engine = _engine(ai_server.base_url, response_format="json_schema")
+    error = _fail(lambda: personalize(draft, engine=engine), "bad_request")
+    assert "ai_response_format" in error.message
+    assert ai_server.count == 1
+
+
+def test_pinned_text_against_a_plain_text_server(ai_server, draft) -> None:
+    ai_server.mode = "no_response_format"
+    ai_server.plain_text = "Subject: Quick question\n\nHi Dana,\n\nA short note.\n\nJordan"
+    suggestion = personalize(draft, engine=_engine(ai_server.base_url, response_format="text"))
+    assert suggestion.suggestion.subject == "Quick question"
+    assert ai_server.count == 1 and "response_format" not in ai_server.requests[0]
+
+
+def test_unknown_response_format_is_invalid_input(ai_server) -> None:
+    _fail(lambda: _engine(ai_server.base_url, response_format="yaml"), "invalid_input")
+
+
+def test_every_request_carries_max_tokens_sized_from_the_draft(ai_server, draft) -> None:
+    ai_server.mode = "no_response_format"  # three requests: schema, json, text
+    ai_server.plain_text = json.dumps(GOOD_REPLY)
+    engine = _engine(ai_server.base_url)
+    personalize(draft, engine=engine)
+    long_draft = draft.model_copy(update={"body": draft.body + "\n\n" + "More detail. " * 300})
+    personalize(long_draft, engine=engine)
+    limits = [r.get("max_tokens") for r in ai_server.requests]
+    assert len(limits) == 4 and all(isinstance(limit, int) and limit > 0 for limit in limits)
+    assert limits[0] == limits[1] == limits[2]
+    assert limits[3] > limits[0]  # a longer draft gets room for a longer reply
+    assert limits[0] >= len(GOOD_REPLY["body"]) // 4  # and a normal reply fits
+    assert limits[3] <= 4096
+
+
+def test_configured_max_tokens_is_sent_as_is(ai_server, draft) -> None:
+    ai_server.reply = GOOD_REPLY
+    personalize(draft, engine=_engine(ai_server.base_url, max_tokens=321))
+    assert ai_server.requests[0]["max_tokens"] == 321
+
+
+def test_model_wanting_max_completion_tokens_gets_it(ai_server, draft) -> None:
+    ai_server.mode = "no_max_tokens"
+    ai_server.reply = GOOD_REPLY
+    engine = _engine(ai_server.base_url, max_tokens=500)
+    personalize(draft, engine=engine)
+    personalize(draft, tone=0.1, engine=engine)
+    assert [("max_tokens" in r, r.get("max_completion_tokens")) for r in ai_server.requests] == [
+        (True, None), (False, 500), (False, 500)]
 
 
 def test_model_rejecting_temperature_is_retried_without_it(ai_server, draft, prospect,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -42,3 +43,41 @@ def test_help_and_version_do_not_import_heavy_modules(args: list[str], shown: st
     loaded = set(json.loads(modules_json))
     assert "lumina_tui" in loaded
     assert loaded & HEAVY == set()
+
+
+def _loaded_after(args: list[str], tmp_path, stdin: bytes | None = None) -> tuple[set[str], str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LUMINA_")}
+    env["LUMINA_HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True, timeout=60, env=env,
+        input=stdin,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    head, _, tail = done.stdout.decode().rpartition("\nLOADED ")
+    modules_json, _, code = tail.strip().rpartition(" ")
+    assert json.loads(code) in (0, None), done.stderr.decode()
+    return set(json.loads(modules_json)), head
+
+
+#: What `ai score --file` must never pay for (issue 9 point 22: under 0.4 s as a whole process;
+#: bench/bench_cli.py measures it). NLTK is textstat's, unused on the en-US route Lumina takes.
+SCORE_MUST_NOT_LOAD = {"sqlalchemy", "sqlmodel", "openai", "httpx", "nltk", "textual", "huey",
+                       "rich", "pydantic_settings", "keyring"}
+
+
+def test_ai_score_file_imports_only_what_scoring_needs(tmp_path) -> None:
+    message = tmp_path / "message.eml"
+    message.write_bytes(
+        b"From: Jordan <jordan@lumina.example>\r\nTo: dana@northwind.example\r\n"
+        b"Subject: Research time\r\n\r\nHi Dana,\r\n\r\nLumina cuts research time by 40%. "
+        b"Would a 20-minute call on Thursday make sense?\r\n\r\nBest,\r\nJordan\r\n")
+    loaded, out = _loaded_after(["ai", "score", "--file", str(message), "--json"], tmp_path)
+    score = json.loads(out)
+    assert score["signals"]["reading_grade"] > 0  # textstat did run: the grade is real
+    assert loaded & SCORE_MUST_NOT_LOAD == set()
+    assert "textstat" in loaded and "pyphen" in loaded
+    # The same from stdin.
+    loaded, out = _loaded_after(["ai", "score", "-", "--json"], tmp_path,
+                                stdin=message.read_bytes())
+    assert json.loads(out)["signals"]["reading_grade"] == score["signals"]["reading_grade"]
+    assert loaded & SCORE_MUST_NOT_LOAD == set()

@@ -194,6 +194,28 @@ def test_openai_engine_from_settings_and_keyring(db, actor, seeded, ai_server) -
     assert ai_server.headers_seen[-1]["authorization"] == "Bearer sk-settings"
 
 
+def test_response_format_and_max_tokens_settings_reach_the_server(
+        db, actor, seeded, ai_server, monkeypatch) -> None:
+    """LUMINA_AI_RESPONSE_FORMAT pins the mode; LUMINA_AI_MAX_TOKENS bounds every reply."""
+    ai_server.reply = {"subject": None, "body": "Hi Dana,\n\nShort and sweet.\n\nBest,\nJordan"}
+    monkeypatch.setenv("LUMINA_AI_RESPONSE_FORMAT", "json_object")
+    monkeypatch.setenv("LUMINA_AI_MAX_TOKENS", "700")
+    ai.personalize(db, actor, seeded["draft"].id, settings=_settings(base_url=ai_server.base_url))
+    sent = ai_server.requests[-1]
+    assert sent["response_format"] == {"type": "json_object"}
+    assert sent["max_tokens"] == 700
+    monkeypatch.delenv("LUMINA_AI_MAX_TOKENS")
+    monkeypatch.setenv("LUMINA_AI_RESPONSE_FORMAT", "text")
+    ai.rewrite(db, actor, seeded["draft"].id, "shorter",
+               settings=_settings(base_url=ai_server.base_url))
+    sent = ai_server.requests[-1]
+    assert "response_format" not in sent
+    assert 256 <= sent["max_tokens"] <= 4096  # sized from the draft
+    monkeypatch.setenv("LUMINA_AI_RESPONSE_FORMAT", "yaml")
+    with pytest.raises(Exception, match="ai_response_format"):
+        _settings(base_url=ai_server.base_url)
+
+
 def test_feedback_is_the_only_write(db, actor, settings, seeded) -> None:
     suggestion = ai.personalize(db, actor, seeded["draft"].id, settings=settings)
     row = ai.feedback(db, actor, suggestion.suggestion_id, "accepted", note=" looked good ",

@@ -38,8 +38,13 @@ def choose_engine(
     model: str | None = None,
     timeout: float | None = DEFAULT_BUDGET_SECONDS,
     rate_limit: int | None = None,
+    response_format: str = "auto",
+    max_tokens: int | None = None,
 ) -> Engine:
-    """Build the engine the settings ask for; `timeout` is the whole call's hard budget."""
+    """Build the engine the settings ask for; `timeout` is the whole call's hard budget.
+
+    `response_format` (auto, json_schema, json_object, text) and `max_tokens` (None: sized from
+    the draft) only matter to the OpenAI-compatible engine."""
     setting = (engine_setting or "auto").strip().lower()
     if setting not in {"auto", "offline", "openai"}:
         raise AIError(
@@ -67,4 +72,6 @@ def choose_engine(
         model=model or DEFAULT_OPENAI_MODEL,
         budget_seconds=timeout if timeout and timeout > 0 else DEFAULT_BUDGET_SECONDS,
         requests_per_minute=rate_limit,
+        response_format=response_format,
+        max_tokens=max_tokens,
     )

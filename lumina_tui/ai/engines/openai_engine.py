@@ -7,9 +7,16 @@ Three things the SDK does not do for us:
   would overrun the deadline is not made, and the caller stops waiting at the deadline even if a
   server trickles bytes.
 - Graceful degradation across servers: structured output (json_schema) parsed into a pydantic
-  model first; if the server rejects json_schema, JSON mode; if that is rejected too, plain text
-  with the JSON extracted. A model that rejects `temperature=0` is retried without it. What a
-  server supports is remembered per (base URL, model) for the life of the process.
+  model first; if the server refuses json_schema, JSON mode; if that is refused too, plain text
+  with the JSON extracted. A refusal counts whatever its HTTP status as long as its text names
+  the response format: llama-cpp-python's server answers json_schema with a 500 ("Input should
+  be 'text' or 'json_object'"). The rep can pin the mode (`ai_response_format`); a pinned mode
+  never falls back. A model that rejects `temperature=0` is retried without it. What a server
+  supports is remembered per (base URL, model) for the life of the process.
+- A bound on the output. Every request carries `max_tokens` (sized from the draft unless the
+  rep set `ai_max_tokens`): a small local model in JSON mode can generate without end, and
+  without a bound the server keeps a core busy long after Lumina stopped waiting. A model that
+  wants `max_completion_tokens` instead (OpenAI's reasoning models) gets that.
 - One error type: every failure becomes `AIError` with a code the composer can show.
 """
 
@@ -38,6 +45,17 @@ OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "lumina-local"
 MAX_ATTEMPTS = 3
 Mode = Literal["schema", "json", "text"]
+#: The setting's words (`ai_response_format`) and the mode each one pins.
+RESPONSE_FORMATS: dict[str, Mode | None] = {
+    "auto": None, "json_schema": "schema", "json_object": "json", "text": "text",
+}
+#: Output bound when sized from the draft: a reply is about as long as the draft (a rewrite may
+#: grow it), plus the JSON wrapper and a subject. Tokens are ~4 characters of English; 3 leaves
+#: room for names, numbers and other languages.
+MIN_OUTPUT_TOKENS = 256
+MAX_OUTPUT_TOKENS = 4096
+_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "structured output",
+                 "response format")
 
 
 class Reply(BaseModel):
@@ -53,6 +71,8 @@ class _Capabilities:
 
     mode: Mode = "schema"
     temperature: bool = True
+    #: "max_tokens", or "max_completion_tokens" for a model that refuses the older name.
+    limit_name: str = "max_tokens"
 
 
 _capabilities: dict[tuple[str, str], _Capabilities] = {}
@@ -82,7 +102,7 @@ def reset_shared_state() -> None:
 
 
 class _Unsupported(Exception):
-    def __init__(self, what: Literal["temperature", "response_format"]) -> None:
+    def __init__(self, what: Literal["temperature", "response_format", "max_tokens"]) -> None:
         super().__init__(what)
         self.what = what
 
@@ -149,11 +169,24 @@ class OpenAIEngine:
         model: str,
         budget_seconds: float = 30.0,
         requests_per_minute: int | None = None,
+        response_format: str = "auto",
+        max_tokens: int | None = None,
     ) -> None:
+        if response_format not in RESPONSE_FORMATS:
+            raise AIError(
+                "invalid_input",
+                f"Unknown AI response format {response_format!r}: use "
+                f"{', '.join(RESPONSE_FORMATS)}.",
+            )
+        if max_tokens is not None and max_tokens < 1:
+            raise AIError("invalid_input", "ai_max_tokens must be a positive number of tokens.")
         self.base_url = base_url.rstrip("/") if base_url else None
         self.model = model
         self.budget_seconds = budget_seconds
         self.requests_per_minute = requests_per_minute
+        self.response_format = response_format
+        self.pinned_mode: Mode | None = RESPONSE_FORMATS[response_format]
+        self.max_tokens = max_tokens
         self._server = self.base_url or OPENAI_DEFAULT_URL
         self._api_key = api_key or PLACEHOLDER_KEY
 
@@ -163,7 +196,17 @@ class OpenAIEngine:
         deadline = time.monotonic() + self.budget_seconds
         limiter_for(self._server, self.requests_per_minute).acquire(deadline)
         messages = build_messages(request)
-        return self._within_deadline(lambda: self._complete(messages, deadline), deadline)
+        limit = self.output_limit(request)
+        return self._within_deadline(lambda: self._complete(messages, limit, deadline), deadline)
+
+    def output_limit(self, request: EngineRequest) -> int:
+        """The `max_tokens` of a request: the rep's `ai_max_tokens`, else sized from the draft."""
+        if self.max_tokens is not None:
+            return self.max_tokens
+        draft = request.draft
+        characters = len(draft.body) + len(draft.subject or "")
+        sized = 2 * (characters // 3) + 200
+        return max(MIN_OUTPUT_TOKENS, min(MAX_OUTPUT_TOKENS, sized))
 
     # ---------------------------------------------------------------------------- plumbing
 
@@ -200,16 +243,30 @@ class OpenAIEngine:
         with _shared_lock:
             return _capabilities.setdefault(key, _Capabilities())
 
-    def _complete(self, messages: list[dict[str, str]], deadline: float) -> EngineOutput:
+    def _complete(self, messages: list[dict[str, str]], limit: int,
+                  deadline: float) -> EngineOutput:
         caps = self._capabilities()
         while True:
+            mode = self.pinned_mode or caps.mode
             try:
-                return self._with_retries(caps.mode, caps.temperature, messages, deadline)
+                return self._with_retries(mode, caps, messages, limit, deadline)
             except _Unsupported as unsupported:
                 if unsupported.what == "temperature" and caps.temperature:
                     log.info("%s/%s rejects temperature=0; retrying without", self._server,
                              self.model)
                     caps.temperature = False
+                elif unsupported.what == "max_tokens" and caps.limit_name == "max_tokens":
+                    log.info("%s/%s wants max_completion_tokens; retrying with it", self._server,
+                             self.model)
+                    caps.limit_name = "max_completion_tokens"
+                elif unsupported.what == "response_format" and self.pinned_mode is not None:
+                    raise AIError(
+                        "bad_request",
+                        f"The AI server refused the response format {self.response_format!r} "
+                        "that ai_response_format pins. Set ai_response_format = auto (or "
+                        "LUMINA_AI_RESPONSE_FORMAT=auto) to let Lumina find one it accepts.",
+                        engine=self.name,
+                    ) from None
                 elif unsupported.what == "response_format" and caps.mode != "text":
                     caps.mode = "json" if caps.mode == "schema" else "text"
                     log.info("%s/%s lacks that response_format; falling back to %s mode",
@@ -222,7 +279,8 @@ class OpenAIEngine:
                     ) from None
 
     def _with_retries(
-        self, mode: Mode, temperature: bool, messages: list[dict[str, str]], deadline: float
+        self, mode: Mode, caps: _Capabilities, messages: list[dict[str, str]], limit: int,
+        deadline: float,
     ) -> EngineOutput:
         attempt = 0
         while True:
@@ -231,7 +289,7 @@ class OpenAIEngine:
                 raise self._timeout_error()
             attempt += 1
             try:
-                return self._attempt(mode, temperature, messages, remaining)
+                return self._attempt(mode, caps, messages, limit, remaining)
             except _Retryable as retryable:
                 delay = retryable.delay if retryable.delay is not None else 0.25 * 2 ** (
                     attempt - 1
@@ -244,11 +302,13 @@ class OpenAIEngine:
                 time.sleep(delay)
 
     def _attempt(
-        self, mode: Mode, temperature: bool, messages: list[dict[str, str]], timeout: float
+        self, mode: Mode, caps: _Capabilities, messages: list[dict[str, str]], limit: int,
+        timeout: float,
     ) -> EngineOutput:
         client = _client(self.base_url, self._api_key)
-        options: dict[str, Any] = {"model": self.model, "messages": messages, "timeout": timeout}
-        if temperature:
+        options: dict[str, Any] = {"model": self.model, "messages": messages, "timeout": timeout,
+                                   caps.limit_name: limit}
+        if caps.temperature:
             options["temperature"] = 0
         try:
             if mode == "schema":
@@ -322,11 +382,15 @@ class OpenAIEngine:
     def _status_error(self, err: openai.APIStatusError) -> Exception:
         status, text = err.status_code, _error_text(err)
         lowered = text.lower()
+        if status not in {401, 403, 404, 429} and any(word in lowered for word in _FORMAT_WORDS):
+            # Any status: llama-cpp-python's server refuses json_schema with a 500.
+            return _Unsupported("response_format")
         if status in {400, 422}:
             if "temperature" in lowered:
                 return _Unsupported("temperature")
-            if any(word in lowered for word in ("response_format", "json_schema", "json_object",
-                                                "structured output", "schema")):
+            if "max_tokens" in lowered and "max_completion_tokens" in lowered:
+                return _Unsupported("max_tokens")
+            if "schema" in lowered:
                 return _Unsupported("response_format")
             return AIError("bad_request", f"The AI server rejected the request: {text}",
                            engine=self.name)
