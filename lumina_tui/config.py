@@ -89,6 +89,70 @@ class ComposerSettings(BaseSettings):
     tone_settle_ms: int = 400
 
 
+class GoogleSettings(BaseSettings):
+    """The Google OAuth client Lumina signs in with (README: "Register Lumina with Google").
+
+    A desktop ("installed") app's client secret is not confidential (Google says so), but it is still
+    registered with the log scrubber like every secret. `api_url` points the Gmail client elsewhere
+    (tests: the local fake); None means Google's own endpoint.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    client_id: str | None = None
+    client_secret: str | None = Field(default=None, repr=False)
+    auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
+    token_uri: str = "https://oauth2.googleapis.com/token"
+    api_url: str | None = None
+    timeout_seconds: float = 30.0
+
+
+class MicrosoftSettings(BaseSettings):
+    """The Microsoft Entra app Lumina signs in with (README: "Register Lumina with Microsoft")."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    client_id: str | None = None
+    authority: str = "https://login.microsoftonline.com/common"
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    timeout_seconds: float = 30.0
+
+
+class MailboxLimit(BaseSettings):
+    """How many messages one mailbox may send; 0 means no limit."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    per_minute: int = 0
+    per_day: int = 0
+
+
+class GmailLimit(MailboxLimit):
+    per_minute: int = 20
+    per_day: int = 500
+
+
+class OutlookLimit(MailboxLimit):
+    per_minute: int = 30
+    per_day: int = 10000
+
+
+class SendLimitSettings(BaseSettings):
+    """Per-mailbox send caps by account kind, below the providers' own (Gmail: 500 a day for a free
+    account, 2,000 for Workspace; Exchange Online: 30 a minute, 10,000 recipients a day), so the worker
+    spreads sends instead of being refused. An account's own `per_minute` / `per_day` settings win."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    gmail: GmailLimit = Field(default_factory=GmailLimit)
+    outlook: OutlookLimit = Field(default_factory=OutlookLimit)
+    smtp: MailboxLimit = Field(default_factory=MailboxLimit)
+    maildir: MailboxLimit = Field(default_factory=MailboxLimit)
+
+    def for_kind(self, provider: str) -> MailboxLimit:
+        return getattr(self, provider, None) or MailboxLimit()
+
+
 class Settings(BaseSettings):
     """Everything Lumina reads from the environment and `config.toml`."""
 
@@ -116,6 +180,9 @@ class Settings(BaseSettings):
     undo_window_seconds: float = 10.0
 
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    google: GoogleSettings = Field(default_factory=GoogleSettings)
+    microsoft: MicrosoftSettings = Field(default_factory=MicrosoftSettings)
+    send_limits: SendLimitSettings = Field(default_factory=SendLimitSettings)
     composer: ComposerSettings = Field(default_factory=ComposerSettings)
     keymap: dict[str, str] = Field(default_factory=dict)
 
