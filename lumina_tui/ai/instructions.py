@@ -68,3 +68,33 @@ def parse_instruction(instruction: str) -> list[Intent]:
     if "shorter" in found and "longer" in found:
         found.discard("longer")
     return [intent for intent in ORDER if intent in found]
+
+
+#: Words that ask for nothing by themselves ("make it a bit shorter, please"; "remove jargon").
+_FILLER_TEXT = """a an and also the it its it's this that these those email mail draft message note text copy
+    version make made be bit little lot more less much please pls slightly somewhat too very way so
+    then but keep just can could you should would i me my to of with into up out do same plus about
+    some sound feel read tone overall whole remove add use write rewrite reword rephrase give get put
+    end start"""
+_FILLER_WORDS = frozenset(_FILLER_TEXT.split())
+_SEPARATORS = re.compile(
+    r"\s*(?:[,;.!?|]|\band\b|\bthen\b|\bbut\b|\balso\b|\bplus\b)\s*", re.IGNORECASE
+)
+
+
+def unapplied_parts(instruction: str) -> list[str]:
+    """The parts of an instruction that no intent covers, as the rep wrote them.
+
+    "shorter and end with a question about Antwerp" -> ["about Antwerp"]: the engine shortens and
+    adds a question, but cannot make it about Antwerp, and says so instead of pretending.
+    Connecting words and framing verbs ("make it", "and", "please") are not parts of their own.
+    """
+    remainder = instruction
+    for pattern in _PATTERNS.values():
+        remainder = pattern.sub(" | ", remainder)
+    parts: list[str] = []
+    for fragment in _SEPARATORS.split(remainder):
+        words = re.findall(r"[\w'’%$-]+", fragment)
+        if any(word.lower() not in _FILLER_WORDS for word in words):
+            parts.append(" ".join(fragment.split()))
+    return parts

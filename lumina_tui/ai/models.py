@@ -162,10 +162,19 @@ class EngineRequest(_Input):
 
 
 class EngineOutput(_Input):
-    """What an engine proposes: the whole new subject (None keeps the draft's) and body."""
+    """What an engine proposes: the whole new subject (None keeps the draft's) and body.
+
+    An engine also says what it could not do, so the rep is told and the confidence drops:
+    `unfilled_fields` are template fields with no value (written as a stand-in such as "your area",
+    or left as `{{field}}`), `not_applied` the parts of a rewrite instruction it did not follow,
+    and `notes` says both in the rep's words.
+    """
 
     subject: str | None = None
     body: str
+    notes: tuple[str, ...] = ()
+    unfilled_fields: tuple[str, ...] = ()
+    not_applied: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------- outputs
@@ -224,6 +233,12 @@ class Suggestion(BaseModel):
     model: str
     tone: float
     instruction: str | None = None
+    #: What the suggestion did not do, in the rep's words ("No value for {{erp}}: …").
+    notes: list[str] = Field(default_factory=list)
+    #: Template fields the suggestion could not fill from the inputs.
+    unfilled_fields: list[str] = Field(default_factory=list)
+    #: Parts of the rewrite instruction that were not followed.
+    not_applied: list[str] = Field(default_factory=list)
 
 
 class Advice(BaseModel):

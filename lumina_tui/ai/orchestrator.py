@@ -38,6 +38,7 @@ from .models import (
 )
 from .prompt import PROMPT_VERSION
 from .signals import banned_phrases_in, confidence, source_signals
+from .templating import PLACEHOLDER
 from .tone import measure_tone
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,40 @@ def _rewrite_tone(instruction: str, body: str) -> float:
     return measure_tone(body)
 
 
+#: A suggestion that wrote a stand-in for a missing field ("your area") or skipped part of the
+#: instruction is at most this confident; one that still holds a `{{field}}` to fill, at most the
+#: second (it cannot be sent as it is).
+PARTIAL_CAP = 0.6
+UNFILLED_PLACEHOLDER_CAP = 0.35
+
+
+def _shortfalls(request: EngineRequest, output: EngineOutput) -> tuple[list[str], list[str], float]:
+    """What the suggestion did not do (notes, unfilled fields) and the confidence cap that follows.
+
+    Engine-agnostic: a personalized suggestion that still holds `{{field}}` is reported whichever
+    engine wrote it. (A rewrite keeps the rep's template fields on purpose.)
+    """
+    notes = list(output.notes)
+    unfilled = list(dict.fromkeys(output.unfilled_fields))
+    cap = PARTIAL_CAP if unfilled or output.not_applied else 1.0
+    if request.operation == "personalize":
+        left = [m.group(0) for m in PLACEHOLDER.finditer(f"{output.subject or ''}\n{output.body}")]
+        if left:
+            cap = UNFILLED_PLACEHOLDER_CAP
+            unseen = [field for field in dict.fromkeys(left) if not any(field in note for note in notes)]
+            if unseen:
+                notes.append(
+                    f"Still to fill: {', '.join(unseen)} (no value for this prospect); "
+                    "a send refuses it until you do."
+                )
+            for field in left:
+                match = PLACEHOLDER.fullmatch(field)
+                name = match["key"].strip() if match else field
+                if name not in unfilled:
+                    unfilled.append(name)
+    return notes, unfilled, cap
+
+
 def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engine) -> Suggestion:
     draft = request.draft
     subject_for_signals = output.subject if output.subject is not None else draft.subject
@@ -98,6 +133,7 @@ def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engin
     )
     banned = banned_phrases_in(f"{output.subject or ''}\n{output.body}",
                                request.sender.banned_phrases)
+    notes, unfilled, cap = _shortfalls(request, output)
     return Suggestion(
         suggestion_id=key,
         operation=request.operation,
@@ -106,7 +142,7 @@ def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engin
             body=output.body,
             diff=word_diff(draft.body, output.body),
         ),
-        confidence=confidence(applicable, claims, len(banned)),
+        confidence=min(confidence(applicable, claims, len(banned)), cap),
         source_signals=signals,
         unsupported_claims=claims,
         timestamp=_now(),
@@ -115,6 +151,9 @@ def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engin
         model=engine.model,
         tone=round(request.tone, 3),
         instruction=request.instruction,
+        notes=notes,
+        unfilled_fields=unfilled,
+        not_applied=list(output.not_applied),
     )
 
 

@@ -33,6 +33,8 @@ def _print_suggestion(suggestion: Any) -> None:
                f"company {signals.company_match:.2f}  tone {signals.tone_match:.2f}")
     for claim in suggestion.unsupported_claims:
         click.echo(f"unsupported {claim.kind}: {safe(claim.text)}")
+    for note in getattr(suggestion, "notes", ()):
+        click.echo(f"note: {safe(note)}")
     click.echo("")
     if content.subject is not None:
         click.echo(f"Subject: {safe(content.subject)}")

@@ -212,9 +212,15 @@ def test_injected_custom_field_never_reaches_the_email() -> None:
     prospect, company = PROSPECTS[7]
     draft = DraftInput(subject="Month-end at {{company}}",
                        body="Hi {{first_name}},\n\nNote: {{notes}}\n\nWorth a chat?\n\nBest,\nJordan")
-    body = personalize(draft, prospect, company, SENDER).suggestion.body or ""
+    suggestion = personalize(draft, prospect, company, SENDER)
+    body = suggestion.suggestion.body or ""
     assert "evil.example" not in body and "Ignore" not in body
-    assert _artefacts(body) == []
+    # The field is treated as empty: its placeholder stays for the rep (a send refuses it), named
+    # in a note, rather than leaving "Note:" with nothing after it.
+    assert "Note: {{notes}}" in body
+    assert [p for p in _artefacts(body) if p != r"\{\{|\}\}"] == []
+    assert suggestion.unfilled_fields == ["notes"] and "{{notes}}" in suggestion.notes[0]
+    assert suggestion.confidence <= 0.35
 
 
 # ---------------------------------------------------------------------------------- rewrites

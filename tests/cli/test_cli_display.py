@@ -220,3 +220,24 @@ def test_send_on_a_queued_draft_says_it_is_queued_and_how_to_undo(
     run("emails", "cancel", email_id)
     after = run("send", "--draft", draft.id, "--idempotency-key", "third", "--json", code=2)
     assert "was cancelled" in json.loads(after.stderr)["error"]["message"]
+
+
+def test_ai_rewrite_names_the_parts_of_the_instruction_it_did_not_follow(
+    db: Database, actor: Actor
+) -> None:
+    ana = prospects.create(
+        db, actor, email="ana@brightwave.example", first_name="Ana", company="Brightwave Logistics"
+    )
+    body = (
+        "Hi Ana,\n\nI hope you are well. I saw that Brightwave opened a second hub. Teams like yours "
+        "usually add new numbers someone tracks by hand for a few months, which is a lot of work "
+        "that could go elsewhere.\n\nWe keep that reporting automatic from day one.\n\nBest,\nSam"
+    )
+    draft = drafts.create(db, actor, prospect_id=ana.id, subject="Reporting", body=body)
+    instruction = "shorter and end with a question about Antwerp"
+    rewritten = run("ai", "rewrite", "--draft", draft.id, "--instruction", instruction, "--json")
+    document = json.loads(rewritten.stdout)
+    assert document["not_applied"] == ["about Antwerp"] and "about Antwerp" in document["notes"][0]
+    assert document["confidence"] <= 0.6
+    plain = run("ai", "rewrite", "--draft", draft.id, "--instruction", instruction).stdout
+    assert "note: Not done: “about Antwerp”" in plain

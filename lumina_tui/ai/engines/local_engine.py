@@ -6,6 +6,11 @@ industry, size and location (only facts from the inputs), adds recent news from 
 there is some, and sets greeting, sign-off and contractions to the requested tone. The rep's own
 sentences are kept. Rewrite follows the common instructions (see `instructions.py`) and each one
 does measurably what it says; an instruction it does not understand is an error, not a no-op.
+
+It never writes a broken sentence to hide a gap, and never hides what it did not do: a template
+field with no value becomes a whole-sentence stand-in ("your area") or stays `{{erp}}` for the rep
+to fill, and the part of an instruction it could not follow ("… about Antwerp") is named. Both are
+reported in `EngineOutput` (notes, unfilled fields, parts not applied), which lowers the confidence.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from ..email_parts import EmailParts, paragraphs, sentences, split_email
 from ..errors import AIError
 from ..facts import find_facts
 from ..grounding import is_common_word, looks_like_instruction
-from ..instructions import SUPPORTED_HELP, Intent, parse_instruction
+from ..instructions import SUPPORTED_HELP, Intent, parse_instruction, unapplied_parts
 from ..jargon import find_jargon, replace_jargon
 from ..models import EngineOutput, EngineRequest
 from ..style import (
@@ -29,7 +34,7 @@ from ..style import (
     to_casual_words,
     to_formal_words,
 )
-from ..templating import field_values, fill, tidy
+from ..templating import PLACEHOLDER, _lookup, field_values, fill, tidy
 from ..tone import measure_tone, tone_label
 
 OFFLINE_MODEL = "lumina-offline-1"
@@ -317,8 +322,8 @@ def _tone_middle(middle: str, band: str) -> str:
     return middle
 
 
-def _subject(request: EngineRequest, values: dict[str, str], ctx: _Context) -> str | None:
-    subject = fill(request.draft.subject, values).strip()
+def _subject(request: EngineRequest, values: dict[str, str], ctx: _Context, gaps: _Gaps) -> str | None:
+    subject = _fill_whole(request.draft.subject, values, gaps).strip()
     if subject:
         return subject
     if ctx.company and ctx.sender_company:
@@ -328,11 +333,74 @@ def _subject(request: EngineRequest, values: dict[str, str], ctx: _Context) -> s
     return None
 
 
+#: Name fields: the template repairs keep their sentences whole ("Hi there,", "Thanks.").
+_NAME_FIELDS = frozenset({"first_name", "last_name", "full_name"})
+_KEPT = "\x01{}\x01"
+_KEPT_RE = re.compile(r"\x01(\d+)\x01")
+
+
+class _Gaps:
+    """The template fields with no value met while filling one draft, for the notes."""
+
+    def __init__(self) -> None:
+        self.stand_ins: dict[str, str] = {}  # field -> what was written instead
+        self.kept: list[str] = []  # placeholders left as they are, e.g. "{{erp}}"
+
+    def fields(self) -> tuple[str, ...]:
+        kept = [m["key"].strip() for m in map(PLACEHOLDER.fullmatch, self.kept) if m]
+        return tuple(dict.fromkeys([*self.stand_ins, *kept]))
+
+    def notes(self) -> tuple[str, ...]:
+        notes = [
+            f"No {field.replace('_', ' ')} for this prospect: wrote “{text}” instead."
+            for field, text in self.stand_ins.items()
+        ]
+        if self.kept:
+            fields = ", ".join(dict.fromkeys(self.kept))
+            notes.append(
+                f"No usable value for {fields}: left in place for you to fill "
+                "(a send refuses it until then)."
+            )
+        return tuple(notes)
+
+
+def _fill_whole(text: str, values: dict[str, str], gaps: _Gaps) -> str:
+    """`fill`, except that a field with no value and no stand-in keeps its `{{placeholder}}`.
+
+    Dropping it ("without replacing {{erp}}." -> "without replacing.") breaks the sentence; a
+    stand-in ("your area") keeps it whole but is recorded, and so is every kept placeholder.
+    """
+    if "{" not in text:
+        return text
+    kept: list[str] = []
+
+    def protect(match: re.Match[str]) -> str:
+        placeholder = match.group(0)
+        if match["default"]:
+            return placeholder  # the rep's own fallback ("{{first_name | there}}")
+        canonical, value = _lookup(match["key"], values)
+        if value:
+            return placeholder
+        stand_in = fill(placeholder, {})
+        if stand_in:
+            gaps.stand_ins.setdefault(canonical, stand_in[0].lower() + stand_in[1:])
+            return placeholder
+        if canonical in _NAME_FIELDS:
+            return placeholder
+        kept.append(placeholder)
+        gaps.kept.append(placeholder)
+        return _KEPT.format(len(kept) - 1)
+
+    filled = fill(PLACEHOLDER.sub(protect, text), values)
+    return _KEPT_RE.sub(lambda m: kept[int(m.group(1))], filled) if kept else filled
+
+
 def personalize(request: EngineRequest) -> EngineOutput:
     ctx = _Context(request)
     band = tone_label(request.tone)
     values = field_values(request)
-    body = fill(request.draft.body, values)
+    gaps = _Gaps()
+    body = _fill_whole(request.draft.body, values, gaps)
     if ctx.company and ctx.news != ctx.news_raw:
         # A template's "{{company}} {{recent_initiative}}" with "moving ..." needs its "is".
         body = body.replace(f"{ctx.company} {ctx.news_raw}", f"{ctx.company} {ctx.news}")
@@ -361,7 +429,13 @@ def personalize(request: EngineRequest) -> EngineOutput:
     middle = _tone_middle(parts.middle, band)
     parts = parts.with_(middle=_prepend_paragraph(middle, opener))
     parts = _with_sign_off(parts, ctx, None if band == "neutral" else sign_off_for(band))
-    return EngineOutput(subject=_subject(request, values, ctx), body=tidy(parts.join()).strip())
+    subject = _subject(request, values, ctx, gaps)
+    return EngineOutput(
+        subject=subject,
+        body=tidy(parts.join()).strip(),
+        notes=gaps.notes(),
+        unfilled_fields=gaps.fields(),
+    )
 
 
 # ------------------------------------------------------------------------------- rewrite
@@ -491,7 +565,12 @@ def rewrite(request: EngineRequest) -> EngineOutput:
             "the ask.",
             engine="offline",
         )
-    return EngineOutput(subject=None, body=result)
+    not_applied = tuple(unapplied_parts(instruction))
+    notes = ()
+    if not_applied:
+        quoted = ", ".join(f"“{part}”" for part in not_applied)
+        notes = (f"Not done: {quoted}. The offline engine follows only: {SUPPORTED_HELP}.",)
+    return EngineOutput(subject=None, body=result, notes=notes, not_applied=not_applied)
 
 
 def _apply_intent(
