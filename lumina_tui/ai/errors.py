@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from lumina_tui.logs import scrub
+
 AIErrorCode = Literal[
     "timeout",
     "rate_limited",
@@ -35,6 +37,8 @@ class AIError(Exception):
         retry_after: float | None = None,
         engine: str | None = None,
     ) -> None:
+        # The server's URL (userinfo included) and its error text end up here: scrub them once.
+        message = scrub(message)
         super().__init__(message)
         self.code: AIErrorCode = code
         self.message = message

@@ -18,7 +18,6 @@ from lumina_tui import __version__
 from lumina_tui.cli.output import emit_json, json_option
 
 SECRET_NAME = re.compile(r"(?i)(key|password|passwd|token|secret)")
-URL_PASSWORD = re.compile(r"(?P<head>://[^:/@]+:)[^@]+@")
 
 
 def _mask(name: str, value: Any) -> Any:
@@ -27,7 +26,9 @@ def _mask(name: str, value: Any) -> Any:
     if value and SECRET_NAME.search(name):
         return "***"
     if isinstance(value, str):
-        return URL_PASSWORD.sub(r"\g<head>***@", value)
+        from lumina_tui.logs import scrub
+
+        return scrub(value)  # the one scrubber: URL userinfo and registered secrets
     return value
 
 

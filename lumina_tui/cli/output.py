@@ -24,6 +24,9 @@ def emit_json(document: Any) -> None:
 def fail(
     code: str, message: str, *, field: str | None = None, exit_code: int = 2, as_json: bool = True
 ) -> NoReturn:
+    from lumina_tui.logs import scrub
+
+    message = scrub(message)  # error text can quote a server's reply: never print a secret
     if as_json:
         body = {"error": {"code": code, "field": field, "message": message}}
         click.echo(json_safe(json.dumps(body, ensure_ascii=False)), err=True)

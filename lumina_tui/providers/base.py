@@ -12,11 +12,18 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Protocol, runtime_checkable
 
+from lumina_tui.logs import scrub
+
 
 class ProviderError(Exception):
-    """Base of every provider failure; `reason` is what the rep sees in the outbox."""
+    """Base of every provider failure; `reason` is what the rep sees in the outbox.
+
+    A server's reply can echo what it was sent (a 535 quoting the password, a token in a JSON
+    error): `reason` is scrubbed here, once, before anything can store, log or print it.
+    """
 
     def __init__(self, reason: str, *, code: int | str | None = None) -> None:
+        reason = scrub(reason)
         super().__init__(reason)
         self.reason = reason
         self.code = code

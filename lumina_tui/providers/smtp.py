@@ -10,6 +10,7 @@ SMTP cannot say whether it already accepted a message, so `find_sent` always ans
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import logging
@@ -22,6 +23,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
 
+from lumina_tui.logs import register_secret, register_secrets
 from lumina_tui.providers.base import (
     AccountConfig,
     AuthError,
@@ -135,6 +137,7 @@ class SmtpProvider:
         self.ca_file = settings.get("ca_file") or None
         self.local_hostname = settings.get("local_hostname") or None
         self._secret = config.secret
+        self._register_wire_forms()
         if not self.host:
             raise PermanentProviderError("this SMTP account has no host")
         if self.auth != "none" and not self._secret:
@@ -145,6 +148,17 @@ class SmtpProvider:
         self._conn: smtplib.SMTP | None = None
         self._last_used = 0.0
         self._lock = threading.Lock()
+
+    def _register_wire_forms(self) -> None:
+        """The secret as AUTH PLAIN / LOGIN / XOAUTH2 put it on the wire, so an echo of it is scrubbed too."""
+        if not self._secret:
+            return
+        register_secret(self._secret)
+        wire = [
+            f"\0{self.username}\0{self._secret}",
+            f"user={self.username}\x01auth=Bearer {self._secret}\x01\x01",
+        ]
+        register_secrets(base64.b64encode(text.encode("utf-8")).decode("ascii") for text in wire)
 
     # -- connection -------------------------------------------------------------------------------
 

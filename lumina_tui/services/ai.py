@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lumina_tui import ai as pure
 from lumina_tui.ai.errors import AIError
+from lumina_tui.logs import register_secret, register_url_credentials
 from lumina_tui.services import validation
 from lumina_tui.services.errors import (
     AIServiceError,
@@ -124,6 +125,9 @@ def engine_for(settings: Settings) -> Engine:
     key = settings.resolved_ai_api_key()
     if key is None and settings.ai_engine != "offline":
         key = _keyring_key()
+    # So that an AI error quoting the URL or the key can never print or store them.
+    register_secret(key)
+    register_url_credentials(settings.ai_base_url)
     return _guard(lambda: pure.choose_engine(
         settings.ai_engine,
         base_url=settings.ai_base_url,

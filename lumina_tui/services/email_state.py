@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session
 
+from lumina_tui.logs import scrub
 from lumina_tui.services import events
 from lumina_tui.store.models import Email
 
@@ -37,6 +38,8 @@ def transition(
     Runs inside the caller's write transaction. Returns False (and writes nothing) when the row had
     already moved on, which each caller turns into its own answer.
     """
+    if isinstance(values.get("last_error"), str):
+        values = {**values, "last_error": scrub(values["last_error"])}
     result = session.execute(
         update(Email)
         .where(Email.id == email.id, Email.workspace_id == email.workspace_id, *allowed)  # type: ignore[arg-type]

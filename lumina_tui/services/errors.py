@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from lumina_tui.logs import scrub, scrub_data
+
 
 class LuminaError(Exception):
     code = "error"
     exit_code = 1
 
     def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
+        # Messages quote provider and AI errors and the rep's input: no secret may be printed.
+        message = scrub(message)
         super().__init__(message)
         self.message = message
         self.field = field
-        self.details = details
+        self.details = scrub_data(details)
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "field": self.field, "message": self.message}

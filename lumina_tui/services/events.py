@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session
 
+from lumina_tui.logs import scrub_data
 from lumina_tui.services import validation
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import NotFoundError
@@ -65,7 +66,8 @@ def append_event(
             provider=provider,
             provider_event_id=provider_event_id,
             event_type=event_type,
-            event_data=data or {},
+            # Event data quotes provider replies; the log is append-only, so scrub before it lands.
+            event_data=scrub_data(data or {}),
             occurred_at=occurred_at or now,
             recorded_at=now,
         )

@@ -32,6 +32,7 @@ from sqlmodel import Session
 
 from lumina_tui import queue
 from lumina_tui.config import Settings
+from lumina_tui.logs import scrub
 from lumina_tui.providers.base import (
     AuthError,
     PermanentProviderError,
@@ -288,6 +289,7 @@ def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered
 
 
 def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | None, kind: str) -> str:
+    reason = scrub(reason)  # stored in the row and the append-only event: never a secret
     now = utcnow()
     with ctx.db.write() as session:
         moved = email_state.transition(
@@ -307,6 +309,7 @@ def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | No
 
 
 def _back_off(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | None) -> str:
+    reason = scrub(reason)  # stored as last_error: never a secret
     now = utcnow()
     with ctx.db.read() as session:
         started = _delivery_started(session, email)
