@@ -75,6 +75,8 @@ class WorkerSettings(BaseSettings):
     polling_delay_seconds: float = 0.02
     threads: int = 2
     autostart_sidecar: bool = True
+    # An email waiting for the rep to sign in again is looked at again after this long anyway.
+    sign_in_recheck_seconds: float = 3600.0
 
 
 class ComposerSettings(BaseSettings):

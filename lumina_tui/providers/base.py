@@ -30,7 +30,24 @@ class ProviderError(Exception):
 
 
 class TransientProviderError(ProviderError):
-    """Worth retrying later: the provider may well accept the same message then."""
+    """Worth retrying later: the provider may well accept the same message then.
+
+    `uncertain`: the provider may have accepted the message before failing (a timeout, a 5xx after
+    the request went out), so the next attempt must first ask it (`find_sent`). `retry_after`: the
+    provider said when to come back (HTTP Retry-After, a daily quota's reset), in seconds.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        code: int | str | None = None,
+        uncertain: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(reason, code=code)
+        self.uncertain = uncertain
+        self.retry_after = retry_after
 
 
 class PermanentProviderError(ProviderError):
@@ -39,6 +56,14 @@ class PermanentProviderError(ProviderError):
 
 class AuthError(PermanentProviderError):
     """The account's credentials were refused; nothing will send until the rep reconnects it."""
+
+
+class SignInRequired(AuthError):
+    """The provider refused the account's refresh token (revoked, expired: OAuth `invalid_grant`).
+
+    Unlike other failures this one does not fail the email: the account is marked "needs sign-in"
+    and its emails wait, PENDING_SEND, until the rep signs in again.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +80,17 @@ class AccountConfig:
 
 @dataclass(frozen=True, slots=True)
 class SendReceipt:
+    """What the provider said about a sent message.
+
+    `thread_id` (Gmail threadId, Graph conversationId) and `sent_message_id` (the Message-ID the
+    message went out with, when the provider replaced ours) are stored on the email row for reply
+    matching; None where the provider has no such thing or could not say.
+    """
+
     provider_message_id: str
     detail: str = ""
+    thread_id: str | None = None
+    sent_message_id: str | None = None
 
 
 @runtime_checkable
@@ -69,8 +103,13 @@ class Provider(Protocol):
         """Deliver `message`; raise a ProviderError subclass on failure."""
         ...
 
-    def find_sent(self, *, email_id: str, message_id: str) -> SendReceipt | None:
-        """After an uncertain failure: does the provider already have this message? None if unknown."""
+    def find_sent(
+        self, *, email_id: str, message_id: str, message: EmailMessage | None = None
+    ) -> SendReceipt | None:
+        """After an uncertain failure: does the provider already have this message? None if unknown.
+
+        `message` is the message that would be sent (a search can narrow by recipient and subject).
+        """
         ...
 
     def close(self) -> None: ...

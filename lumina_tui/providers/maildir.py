@@ -109,7 +109,9 @@ class MaildirProvider:
             tmp.unlink(missing_ok=True)
         return self._receipt(message_id, self._existing(key) or target)
 
-    def find_sent(self, *, email_id: str, message_id: str) -> SendReceipt | None:
+    def find_sent(
+        self, *, email_id: str, message_id: str, message: EmailMessage | None = None
+    ) -> SendReceipt | None:
         existing = self._existing(outbox_key(email_id))
         return None if existing is None else self._receipt(message_id, existing)
 

@@ -334,7 +334,9 @@ class SmtpProvider:
                     raise classify(exc, host=self.host, port=self.port) from None
             raise TransientProviderError(f"{self.host}:{self.port} keeps closing the connection")
 
-    def find_sent(self, *, email_id: str, message_id: str) -> SendReceipt | None:
+    def find_sent(
+        self, *, email_id: str, message_id: str, message: EmailMessage | None = None
+    ) -> SendReceipt | None:
         """SMTP cannot tell whether a server already accepted a message."""
         return None
 

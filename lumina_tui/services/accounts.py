@@ -55,6 +55,9 @@ SETTINGS_KEYS = {
 }
 # Statuses that still need the account: removing it would strand these emails.
 UNFINISHED = ("PENDING_SEND", "SENDING")
+# Account statuses: "needs_sign_in" after the provider refused the refresh token (OAuth invalid_grant).
+OK = "ok"
+NEEDS_SIGN_IN = "needs_sign_in"
 
 
 def secret_ref_for(account_id: str) -> str:
@@ -68,6 +71,10 @@ def label(account: Account) -> str:
     if account.provider == "smtp":
         s = account.settings or {}
         return f"SMTP {s.get('host', '?')}:{s.get('port', '?')} ({s.get('security', '?')})"
+    if account.provider == "gmail":
+        return "Gmail API (OAuth)"
+    if account.provider == "outlook":
+        return "Microsoft Graph (OAuth)"
     return account.provider
 
 
@@ -83,6 +90,8 @@ def as_json(account: Account) -> dict[str, Any]:
         "delivers": account.provider != "maildir",
         "settings": dict(account.settings or {}),
         "has_secret": account.secret_ref is not None,
+        "status": account.status,
+        "status_reason": account.status_reason,
         "is_default": account.is_default,
         "is_demo": account.is_demo,
         "created_at": iso(account.created_at),
@@ -402,6 +411,30 @@ def remove_account(db: Database, actor: Actor, ref: str) -> Account:
                 field="password",
             ) from None
     return account
+
+
+def sign_in_hint(account: Account) -> str:
+    """The command that fixes a "needs sign-in" account, in the words the outbox and the CLI show."""
+    return f"{account.email} must sign in again: `lumina accounts signin {_shell_word(account.name)}`"
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def mark_needs_sign_in(db: Database, account_id: str | None, reason: str) -> bool:
+    """The provider refused the account's refresh token: nothing sends until the rep signs in again."""
+    if not account_id:
+        return False
+    with db.write() as session:
+        result = session.execute(
+            update(Account)
+            .where(Account.id == account_id)  # type: ignore[arg-type]
+            .values(status=NEEDS_SIGN_IN, status_reason=reason, updated_at=utcnow())
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 # -- providers -------------------------------------------------------------------------------------

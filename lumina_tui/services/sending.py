@@ -68,6 +68,31 @@ UNFINISHED = (PENDING_SEND, SENDING)
 # `last_error` of a row the sweep took back from a worker that died or overran its lease mid-send.
 # The next attempt must first ask the provider whether the message already went out.
 INTERRUPTED_PREFIX = "interrupted:"
+# `last_error` after a failure that may have happened after the provider accepted the message (a
+# timeout, a 5xx): like an interruption, the next attempt first asks the provider (`find_sent`).
+UNCERTAIN_PREFIX = "uncertain:"
+# `last_error` of an email waiting, PENDING_SEND, for its mailbox's send limit (not a failure).
+LIMIT_PREFIX = "scheduled (mailbox limit):"
+# `last_error` of an email waiting, PENDING_SEND, for the rep to sign in to its account again.
+SIGN_IN_PREFIX = "needs sign-in:"
+# What the outbox and `lumina emails list` show for an email waiting for one of those reasons.
+STATUS_NOTES = {LIMIT_PREFIX: "scheduled (mailbox limit)", SIGN_IN_PREFIX: "needs sign-in"}
+
+
+def status_note(email: Email) -> str | None:
+    """Why a PENDING_SEND email is waiting when it is not a failure; None otherwise."""
+    if email.status != PENDING_SEND or not email.last_error:
+        return None
+    text = email.last_error.removeprefix(UNCERTAIN_PREFIX).lstrip()
+    for prefix, note in STATUS_NOTES.items():
+        if text.startswith(prefix):
+            return note
+    return None
+
+
+def may_have_gone_out(last_error: str | None) -> bool:
+    """After this error, could the message already be at the provider? (Then ask before resending.)"""
+    return bool(last_error) and last_error.startswith((INTERRUPTED_PREFIX, UNCERTAIN_PREFIX))  # type: ignore[union-attr]
 
 # Keys derived from draft id + revision (the CLI sends without a key) live in their own namespace.
 DERIVED_KEY_NAMESPACE = uuid.UUID("6f1d3c52-3a8e-4b8e-9a51-5d1c0f5e2b7a")
@@ -115,8 +140,11 @@ def as_json(email: Email, event_rows: Iterable[EmailEvent] | None = None) -> dic
         "send_after": iso(email.send_after),
         "attempts": email.attempts,
         "last_error": email.last_error,
+        "status_note": status_note(email),
         "next_attempt_at": iso(email.next_attempt_at),
         "provider_message_id": email.provider_message_id,
+        "provider_thread_id": email.provider_thread_id,
+        "sent_message_id": email.sent_message_id,
         "sent_at": iso(email.sent_at),
         "created_at": iso(email.created_at),
         "updated_at": iso(email.updated_at),
@@ -573,7 +601,10 @@ def cancel(db: Database, actor: Actor, email_id: str) -> CancelResult:
                 # A previous attempt that was cut off may already have delivered it: not undoable.
                 or_(
                     Email.last_error.is_(None),  # type: ignore[union-attr]
-                    ~Email.last_error.startswith(INTERRUPTED_PREFIX),  # type: ignore[union-attr]
+                    ~(
+                        Email.last_error.startswith(INTERRUPTED_PREFIX)  # type: ignore[union-attr]
+                        | Email.last_error.startswith(UNCERTAIN_PREFIX)  # type: ignore[union-attr]
+                    ),
                 ),
             ],
             values={"status": CANCELLED, "next_attempt_at": None},

@@ -140,6 +140,9 @@ class Account(SQLModel, table=True):
     secret_ref: str | None = None
     is_default: bool = False
     is_demo: bool = False
+    # "ok", or "needs_sign_in" after the provider refused its refresh token (why: status_reason).
+    status: str = "ok"
+    status_reason: str | None = None
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -183,6 +186,10 @@ class Email(SQLModel, table=True):
     lease_owner: str | None = None
     lease_expires_at: NaiveDatetime | None = None
     provider_message_id: str | None = None
+    # Set with SENT: the provider's thread (Gmail threadId, Graph conversationId) and the Message-ID
+    # the message really went out with (Gmail replaces ours; Graph assigns its own), for reply matching.
+    provider_thread_id: str | None = Field(default=None, index=True)
+    sent_message_id: str | None = Field(default=None, index=True)
     sent_at: NaiveDatetime | None = None
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -196,6 +203,8 @@ EMAIL_MUTABLE_COLUMNS: frozenset[str] = frozenset(
         "lease_owner",
         "lease_expires_at",
         "provider_message_id",
+        "provider_thread_id",
+        "sent_message_id",
         "sent_at",
         "updated_at",
     }

@@ -12,7 +12,7 @@ import threading
 from datetime import datetime
 
 from lumina_tui.config import Settings
-from lumina_tui.providers.base import Provider
+from lumina_tui.providers.base import Provider, SignInRequired
 from lumina_tui.services import accounts
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.store import Database
@@ -46,6 +46,8 @@ class ProviderPool:
             account = session.get(Account, account_id)
         if account is None:
             raise AccountGone(f"the sending account {account_id} was removed")
+        if account.status == accounts.NEEDS_SIGN_IN:
+            raise SignInRequired(account.status_reason or accounts.sign_in_hint(account))
         cache = self._cache()
         cached = cache.get(account_id)
         if cached is not None and cached[0] == account.updated_at:

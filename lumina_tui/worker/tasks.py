@@ -11,7 +11,12 @@ worker can never move a row twice:
 
 A message can still go out twice in one case only: the worker dies after the provider accepted the
 message and before `finish` commits. The next attempt then asks the provider whether it already
-has the message (`find_sent`, where the provider can tell: Maildir can, SMTP cannot).
+has the message (`find_sent`, where the provider can tell: Maildir, Gmail and Outlook can, SMTP
+cannot). The same check runs before the retry of any failure that may have come after the provider
+accepted the message (a timeout, a 5xx: the provider marks the error `uncertain`).
+
+An account whose refresh token the provider refused (`SignInRequired`) is marked "needs sign-in" and
+its emails wait, PENDING_SEND, with that reason, until the rep signs in again (which rings them).
 """
 
 from __future__ import annotations
@@ -37,16 +42,20 @@ from lumina_tui.providers.base import (
     AuthError,
     PermanentProviderError,
     SendReceipt,
+    SignInRequired,
     TransientProviderError,
 )
 from lumina_tui.providers.message import build_message
-from lumina_tui.services import email_state
+from lumina_tui.services import accounts, email_state
 from lumina_tui.services.sending import (
     FAILED,
     INTERRUPTED_PREFIX,
     PENDING_SEND,
     SENDING,
     SENT,
+    SIGN_IN_PREFIX,
+    UNCERTAIN_PREFIX,
+    may_have_gone_out,
 )
 from lumina_tui.services.worker_status import pid_alive
 from lumina_tui.store import Database, utcnow
@@ -196,13 +205,21 @@ def _send_email(ctx: WorkerContext, email_id: str) -> str:
             return "not_due"
         return "not_claimable"
 
-    uncertain = email.attempts > 1 and (email.last_error or "").startswith(INTERRUPTED_PREFIX)
+    uncertain = email.attempts > 1 and may_have_gone_out(email.last_error)
+    checked = False  # did the provider answer whether it already had the message?
     try:
         provider = ctx.providers.get(email.account_id)
-        found = provider.find_sent(email_id=email.id, message_id=email.message_id) if uncertain else None
+        message = _message(email)
+        found = None
+        if uncertain:
+            found = provider.find_sent(email_id=email.id, message_id=email.message_id, message=message)
+            checked = True
         receipt = found
         if receipt is None:
-            receipt = provider.send(_message(email), email_id=email.id)
+            receipt = provider.send(message, email_id=email.id)
+    except SignInRequired as exc:
+        ctx.providers.discard(email.account_id)
+        return _wait_for_sign_in(ctx, email, exc.reason, uncertain=uncertain and not checked)
     except AuthError as exc:
         ctx.providers.discard(email.account_id)
         return _fail(ctx, email, f"the account's login was refused: {exc.reason}", code=exc.code, kind="auth")
@@ -210,7 +227,14 @@ def _send_email(ctx: WorkerContext, email_id: str) -> str:
         return _fail(ctx, email, exc.reason, code=exc.code, kind="permanent")
     except TransientProviderError as exc:
         ctx.providers.discard(email.account_id)
-        return _back_off(ctx, email, exc.reason, code=exc.code)
+        return _back_off(
+            ctx,
+            email,
+            exc.reason,
+            code=exc.code,
+            uncertain=exc.uncertain or (uncertain and not checked),
+            retry_after=exc.retry_after,
+        )
     except AccountGone as exc:
         return _fail(ctx, email, str(exc), code=None, kind="permanent")
     except ValueError as exc:
@@ -219,7 +243,9 @@ def _send_email(ctx: WorkerContext, email_id: str) -> str:
     except Exception as exc:
         log.exception("unexpected error sending email %s", email.id)
         ctx.providers.discard(email.account_id)
-        return _back_off(ctx, email, f"internal error: {exc.__class__.__name__}: {exc}", code=None)
+        return _back_off(
+            ctx, email, f"internal error: {exc.__class__.__name__}: {exc}", code=None, uncertain=True
+        )
     if found is not None:
         log.info("email %s was already delivered before the interruption", email.id)
     # Outside the try: once the provider accepted the message, no error may lead to a resend.
@@ -268,6 +294,8 @@ def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered
                 "status": SENT,
                 "sent_at": now,
                 "provider_message_id": receipt.provider_message_id or email.message_id,
+                "provider_thread_id": receipt.thread_id,
+                "sent_message_id": receipt.sent_message_id or email.message_id,
                 "last_error": None,
                 **email_state.RELEASED,
             },
@@ -278,6 +306,8 @@ def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered
                 "attempts": email.attempts,
                 "detail": receipt.detail,
                 "provider_message_id": receipt.provider_message_id,
+                "provider_thread_id": receipt.thread_id,
+                "sent_message_id": receipt.sent_message_id or email.message_id,
                 "recovered": recovered,
             },
             now=now,
@@ -308,7 +338,47 @@ def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | No
     return "failed"
 
 
-def _back_off(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | None) -> str:
+def _wait_for_sign_in(ctx: WorkerContext, email: Email, reason: str, *, uncertain: bool) -> str:
+    """The account needs the rep to sign in again: mark it, and park the email (still PENDING_SEND).
+
+    The email is due again after `sign_in_recheck_seconds` (in case the rep signed in from another
+    machine); signing in rings it at once. Waiting for the rep never counts against the 24 h limit.
+    """
+    reason = scrub(reason)  # stored as last_error and on the account: never a secret
+    now = utcnow()
+    accounts.mark_needs_sign_in(ctx.db, email.account_id, reason)
+    text = f"{SIGN_IN_PREFIX} {reason}"
+    if uncertain:  # keep what the next attempt must know: the message may already have gone out
+        text = f"{UNCERTAIN_PREFIX} {text}"
+    delay = ctx.settings.worker.sign_in_recheck_seconds
+    with ctx.db.write() as session:
+        result = session.execute(
+            update(Email)
+            .where(*_mine(email))
+            .values(
+                status=PENDING_SEND,
+                last_error=text,
+                next_attempt_at=now + timedelta(seconds=delay),
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return "lost_lease"
+    log.info("email %s waits for the rep to sign in again: %s", email.id, reason)
+    return "needs_sign_in"
+
+
+def _back_off(
+    ctx: WorkerContext,
+    email: Email,
+    reason: str,
+    *,
+    code: int | str | None,
+    uncertain: bool = False,
+    retry_after: float | None = None,
+) -> str:
     reason = scrub(reason)  # stored as last_error: never a secret
     now = utcnow()
     with ctx.db.read() as session:
@@ -324,13 +394,15 @@ def _back_off(ctx: WorkerContext, email: Email, reason: str, *, code: int | str 
             kind="expired",
         )
     delay = backoff_seconds(email.attempts, ctx.settings, ctx.rng)
+    if retry_after is not None:
+        delay = max(delay, retry_after)  # the provider said when (Retry-After, a quota's reset)
     with ctx.db.write() as session:
         result = session.execute(
             update(Email)
             .where(*_mine(email))
             .values(
                 status=PENDING_SEND,
-                last_error=reason,
+                last_error=f"{UNCERTAIN_PREFIX} {reason}" if uncertain else reason,
                 next_attempt_at=now + timedelta(seconds=delay),
                 lease_owner=None,
                 lease_expires_at=None,
