@@ -118,3 +118,14 @@ def test_pragmas(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_two_migrations_with_one_number_are_refused(tmp_path: Path, monkeypatch) -> None:
+    """Parallel branches each adding "the next" migration must not let one silently replace the other."""
+    from lumina_tui.store import migrations
+
+    for name in ("0002_first.sql", "0002_second.sql"):
+        (tmp_path / name).write_text("SELECT 1;", encoding="utf-8")
+    monkeypatch.setattr(migrations, "HERE", tmp_path)
+    with pytest.raises(RuntimeError, match="two migrations share number 0002"):
+        migrations.sql_migrations()

@@ -37,7 +37,14 @@ def sql_migrations() -> dict[int, tuple[str, str]]:
     for path in sorted(HERE.glob("*.sql")):
         match = _FILE.match(path.name)
         if match:
-            found[int(match.group(1))] = (match.group(2), path.read_text(encoding="utf-8"))
+            version = int(match.group(1))
+            if version in found:
+                # Two branches that each added "the next" migration: one would silently win.
+                raise RuntimeError(
+                    f"two migrations share number {version:04d}: {found[version][0]!r} and "
+                    f"{match.group(2)!r}; renumber the newer one"
+                )
+            found[version] = (match.group(2), path.read_text(encoding="utf-8"))
     return found
 
 
