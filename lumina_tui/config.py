@@ -77,6 +77,8 @@ class WorkerSettings(BaseSettings):
     autostart_sidecar: bool = True
     # An email waiting for the rep to sign in again is looked at again after this long anyway.
     sign_in_recheck_seconds: float = 3600.0
+    # Mailbox sync (replies and bounces) runs this often on a thread of its own; 0 turns it off.
+    mailbox_sync_interval_seconds: float = 60.0
 
 
 class ComposerSettings(BaseSettings):

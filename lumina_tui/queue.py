@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "lumina"
 SEND_EMAIL = "send_email"
 SWEEP = "sweep_pending"
+SYNC_MAILBOXES = "sync_mailboxes"
 # Busy timeout of the SQLite queue file: a burst of enqueues from many threads must wait, not fail.
 SQLITE_TIMEOUT_SECONDS = 30.0
 
@@ -61,6 +62,9 @@ class Doorbells:
         # huey's scheduler checks periodic tasks once a minute; the worker also sweeps on its own
         # timer (settings.worker.sweep_interval_seconds), so this is the floor, not the only sweep.
         self.sweep = huey.periodic_task(crontab(), name=SWEEP)(_ring_sweep)
+        # "Sync now" from another process; the worker's handler only wakes its mailbox-sync thread,
+        # so a slow mailbox never holds a consumer thread that a send is waiting for.
+        self.sync_mailboxes = huey.task(name=SYNC_MAILBOXES)(_ring_sync_mailboxes)
 
     def close(self) -> None:
         close = getattr(self.huey.storage, "close", None)
@@ -73,10 +77,12 @@ _instances: dict[str, Doorbells] = {}
 _lock = threading.Lock()
 
 
-def register_handlers(*, send_email: Handler, sweep: Handler) -> None:
+def register_handlers(*, send_email: Handler, sweep: Handler, sync_mailboxes: Handler | None = None) -> None:
     """Called once by the worker at start-up: what each doorbell does in this process."""
     _handlers[SEND_EMAIL] = send_email
     _handlers[SWEEP] = sweep
+    if sync_mailboxes is not None:
+        _handlers[SYNC_MAILBOXES] = sync_mailboxes
 
 
 def clear_handlers() -> None:
@@ -96,6 +102,10 @@ def _ring_send_email(email_id: str) -> Any:
 
 def _ring_sweep() -> Any:
     return _ring(SWEEP)
+
+
+def _ring_sync_mailboxes(account_id: str | None = None) -> Any:
+    return _ring(SYNC_MAILBOXES, account_id)
 
 
 def queue_location(settings: Settings) -> str:
@@ -168,6 +178,11 @@ def enqueue_send(settings: Settings, email_id: str, *, delay_seconds: float = 0.
 
 def enqueue_sweep(settings: Settings) -> None:
     doorbells(settings).sweep()
+
+
+def enqueue_mailbox_sync(settings: Settings, account_id: str | None = None) -> None:
+    """Ask the running worker to sync mailboxes now (one account, or all of them)."""
+    doorbells(settings).sync_mailboxes(account_id)
 
 
 def queued_count(settings: Settings) -> int:

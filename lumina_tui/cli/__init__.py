@@ -37,7 +37,7 @@ HELP_LINES: dict[str, str] = {
     "drafts": "Create, show, list, save and delete drafts.",
     "ai": "Personalize, rewrite and score drafts; record feedback.",
     "send": "Send a draft (queued; the worker delivers it).",
-    "emails": "List, show, retry and cancel sent emails.",
+    "emails": "List, show, retry, cancel and sync (replies, bounces) sent emails.",
     "accounts": "Add, list, test and remove sending accounts.",
     "worker": "Run the send worker (normally started for you as a sidecar).",
 }

@@ -155,6 +155,28 @@ def add_maildir(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Trust this CA certificate (PEM) for the server's TLS certificate.",
 )
+@click.option(
+    "--imap-host", metavar="HOST", help="Read replies and bounces from this IMAP server (mailbox sync)."
+)
+@click.option(
+    "--imap-port",
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="Default: 993, 143 with STARTTLS/plain.",
+)
+@click.option(
+    "--imap-security",
+    type=click.Choice(["ssl", "starttls", "plain"]),
+    default="ssl",
+    show_default=True,
+    help="TLS for IMAP: implicit (ssl), STARTTLS, or none (local servers only).",
+)
+@click.option("--imap-username", metavar="USER", help="IMAP login (default: --username, else the email).")
+@click.option(
+    "--imap-password-stdin",
+    is_flag=True,
+    help="Read the IMAP password from stdin (default: the SMTP password from --password-stdin).",
+)
 @click.option("--name", metavar="NAME", help="A short name for --from (default: the email address).")
 @click.option("--display-name", default="", metavar="NAME", help="The From display name.")
 @click.option(
@@ -171,12 +193,20 @@ def add_smtp(
     xoauth2_token_stdin: bool,
     timeout: float | None,
     ca_file: Path | None,
+    imap_host: str | None,
+    imap_port: int | None,
+    imap_security: str,
+    imap_username: str | None,
+    imap_password_stdin: bool,
     name: str | None,
     display_name: str,
     make_default: bool,
     as_json: bool,
 ) -> None:
-    """An SMTP server: STARTTLS, implicit TLS or plain; a password or an XOAUTH2 token from stdin."""
+    """An SMTP server: STARTTLS, implicit TLS or plain; a password or an XOAUTH2 token from stdin.
+
+    With --imap-host, Lumina also reads the mailbox (read-only) for replies and bounces.
+    """
     from lumina_tui.services import accounts as service
     from lumina_tui.services.errors import ValidationError
     from lumina_tui.services.runtime import runtime
@@ -187,7 +217,18 @@ def add_smtp(
                 "password: give either --password-stdin or --xoauth2-token-stdin, not both", field="password"
             )
         secret: str | None = None
+        imap_secret: str | None = None
         auth = "none"
+        if imap_password_stdin and (password_stdin or xoauth2_token_stdin):
+            raise ValidationError(
+                "imap_password: stdin holds one secret; IMAP logs in with the SMTP password by default, "
+                "so drop --imap-password-stdin (or give SMTP no login)",
+                field="imap_password",
+            )
+        if imap_password_stdin and not imap_host:
+            raise ValidationError("imap_host: --imap-password-stdin needs --imap-host", field="imap_host")
+        if imap_password_stdin:
+            imap_secret = _read_secret("IMAP password")
         if password_stdin:
             secret, auth = _read_secret("password"), "password"
         elif xoauth2_token_stdin:
@@ -206,6 +247,15 @@ def add_smtp(
             settings["timeout"] = timeout
         if ca_file is not None:
             settings["ca_file"] = str(ca_file)
+        if imap_host:
+            settings["imap"] = {
+                "host": imap_host,
+                "port": imap_port,
+                "security": imap_security,
+                "username": imap_username or username or email,
+            }
+        elif imap_port or imap_username:
+            raise ValidationError("imap_host: IMAP settings need --imap-host", field="imap_host")
         rt = runtime()
         return service.add_account(
             rt.db,
@@ -216,6 +266,7 @@ def add_smtp(
             display_name=display_name,
             settings=settings,
             secret=secret,
+            imap_secret=imap_secret,
             make_default=make_default,
         )
 

@@ -151,7 +151,7 @@ def send(
 
 @click.group("emails")
 def emails() -> None:
-    """List, show, retry and cancel sent emails."""
+    """List, show, retry, cancel sent emails; sync replies and bounces from the mailboxes."""
 
 
 @emails.command("list")
@@ -280,3 +280,38 @@ def cancel(email_id: str, as_json: bool) -> None:
         return
     click.echo(f"Cancelled email {result.email.id}; nothing was sent.")
     click.echo(f"Your draft is back as {result.draft_id} (lumina drafts show {result.draft_id}).")
+
+
+@emails.command("sync")
+@click.option("--account", "account_ref", metavar="ACCOUNT", help="Only this account (id, name or email).")
+@json_option
+def sync(account_ref: str | None, as_json: bool) -> None:
+    """Read the mailboxes now: replies and bounces become events (the worker also does it every minute)."""
+    from lumina_tui.cli.output import fail
+    from lumina_tui.services import mailbox_sync
+
+    rt = _runtime()
+    reports = run_guarded(
+        lambda: mailbox_sync.sync_all(rt.db, rt.settings, rt.actor, account_ref=account_ref),
+        as_json=as_json,
+    )
+    if as_json:
+        emit_json({"items": [r.as_json() for r in reports], "total": len(reports)})
+    else:
+        if not reports:
+            click.echo(
+                "No account has a mailbox to read (add one: `lumina accounts add smtp ... --imap-host`)."
+            )
+        for r in reports:
+            if r.skipped:
+                click.echo(f"{r.account_name}: skipped — {r.skipped}")
+            elif r.error is None:
+                resync = " (full resync)" if r.full_resync else ""
+                click.echo(
+                    f"{r.account_name}: read {r.read}, replied {r.replied}, bounced {r.bounced} "
+                    f"(hard {r.hard_bounced}), already recorded {r.duplicates}{resync}"
+                )
+    failed = [r for r in reports if r.error]
+    if failed:
+        message = "; ".join(f"{r.account_name}: {r.error}" for r in failed)
+        fail("provider_error", message, field="account", exit_code=1, as_json=as_json)

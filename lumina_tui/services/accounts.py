@@ -51,8 +51,11 @@ SMTP_SECURITY = ("starttls", "ssl", "plain")
 SMTP_AUTH = ("password", "xoauth2", "none")
 SETTINGS_KEYS = {
     "maildir": {"path"},
-    "smtp": {"host", "port", "security", "username", "auth", "timeout", "ca_file", "local_hostname"},
+    "smtp": {"host", "port", "security", "username", "auth", "timeout", "ca_file", "local_hostname", "imap"},
 }
+IMAP_SECURITY = ("ssl", "starttls", "plain")
+IMAP_DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "plain": 143}
+IMAP_KEYS = {"host", "port", "security", "username", "folder"}
 # Statuses that still need the account: removing it would strand these emails.
 UNFINISHED = ("PENDING_SEND", "SENDING")
 # Account statuses: "needs_sign_in" after the provider refused the refresh token (OAuth invalid_grant).
@@ -62,6 +65,11 @@ NEEDS_SIGN_IN = "needs_sign_in"
 
 def secret_ref_for(account_id: str) -> str:
     return f"account:{account_id}"
+
+
+def imap_secret_ref_for(account_id: str) -> str:
+    """The IMAP password's keyring entry (mailbox sync of an SMTP account): never in SQLite."""
+    return f"account:{account_id}:imap"
 
 
 def label(account: Account) -> str:
@@ -156,6 +164,38 @@ def _clean_smtp(raw: dict[str, Any], has_secret: bool) -> dict[str, Any]:
         clean["local_hostname"] = validation.header_text(
             str(raw["local_hostname"]).strip(), "local_hostname", max_chars=253
         )
+    if raw.get("imap") not in (None, {}):
+        clean["imap"] = _clean_imap(raw["imap"])
+    return clean
+
+
+def _clean_imap(raw: Any) -> dict[str, Any]:
+    """Where an SMTP account's replies and bounces arrive: an IMAP server (mailbox sync reads it)."""
+    if not isinstance(raw, dict):
+        raise ValidationError("imap_host: IMAP settings must be a table", field="imap_host")
+    unknown = sorted(set(raw) - IMAP_KEYS)
+    if unknown:
+        raise ValidationError(f"imap_{unknown[0]}: not an IMAP setting", field=f"imap_{unknown[0]}")
+    host = str(raw.get("host") or "").strip()
+    if not host or any(ch.isspace() for ch in host) or "/" in host or len(host) > 253:
+        raise ValidationError(f"imap_host: {host!r} is not a host name or address", field="imap_host")
+    security = str(raw.get("security") or "ssl").strip().lower()
+    if security not in IMAP_SECURITY:
+        raise ValidationError("imap_security: choose ssl, starttls or plain", field="imap_security")
+    port = raw.get("port")
+    try:
+        port_number = IMAP_DEFAULT_PORTS[security] if port in (None, "") else int(port)
+    except (TypeError, ValueError):
+        raise ValidationError(f"imap_port: {port!r} is not a number", field="imap_port") from None
+    if isinstance(port, bool) or not 1 <= port_number <= 65535:
+        raise ValidationError(f"imap_port: {port!r} is outside 1..65535", field="imap_port")
+    clean: dict[str, Any] = {"host": host, "port": port_number, "security": security}
+    if raw.get("username") not in (None, ""):
+        clean["username"] = validation.header_text(
+            str(raw["username"]).strip(), "imap_username", max_chars=320
+        )
+    folder = str(raw.get("folder") or "INBOX").strip()
+    clean["folder"] = validation.header_text(folder, "imap_folder", max_chars=200)
     return clean
 
 
@@ -303,10 +343,15 @@ def add_account(
     display_name: str = "",
     settings: dict[str, Any] | None = None,
     secret: str | None = None,
+    imap_secret: str | None = None,
     is_demo: bool = False,
     make_default: bool = False,
 ) -> Account:
-    """Validate, store the secret in the keyring (never SQLite), then insert the row."""
+    """Validate, store the secret in the keyring (never SQLite), then insert the row.
+
+    An SMTP account with IMAP settings logs in to IMAP with `imap_secret`, or with the SMTP
+    password when none is given (the usual case: one mailbox, one password).
+    """
     provider = _clean_provider(provider)
     if provider == "maildir" and not (email or "").strip():
         email = DEFAULT_MAILDIR_EMAIL
@@ -321,15 +366,21 @@ def add_account(
             "password: a line break is not allowed in a password or token", field="password"
         )
     clean_settings = _clean_settings(provider, settings, secret is not None)
+    imap_secret = _imap_secret(clean_settings, imap_secret or None, secret)
 
     account_id = new_id()
     ref = secret_ref_for(account_id) if secret is not None else None
-    if ref is not None:
-        assert secret is not None
-        try:
-            secrets.set_secret(ref, secret)
-        except (secrets.SecretStoreError, OSError) as exc:
-            raise StorageError(f"password: could not store the secret: {exc}", field="password") from None
+    imap_ref = imap_secret_ref_for(account_id) if imap_secret is not None else None
+    stored: list[str] = []
+    try:
+        for key, value in ((ref, secret), (imap_ref, imap_secret)):
+            if key is not None and value is not None:
+                secrets.set_secret(key, value)
+                stored.append(key)
+    except (secrets.SecretStoreError, OSError) as exc:
+        for key in stored:
+            secrets.delete_secret(key)
+        raise StorageError(f"password: could not store the secret: {exc}", field="password") from None
     try:
         with db.write() as session:
             if any(a.name.lower() == account_name.lower() for a in _in_workspace(session, actor)):
@@ -358,15 +409,37 @@ def add_account(
                 _make_default(session, actor, account_id)
             return account
     except IntegrityError:
-        if ref is not None:
-            secrets.delete_secret(ref)
+        for key in stored:
+            secrets.delete_secret(key)
         raise ValidationError(
             f"name: an account named {account_name!r} already exists; pass --name", field="name"
         ) from None
     except BaseException:
-        if ref is not None:
-            secrets.delete_secret(ref)
+        for key in stored:
+            secrets.delete_secret(key)
         raise
+
+
+def _imap_secret(settings: dict[str, Any], imap_secret: str | None, secret: str | None) -> str | None:
+    """The IMAP password to store: only for an account that has IMAP, which always logs in."""
+    if "imap" not in settings:
+        if imap_secret is not None:
+            raise ValidationError(
+                "imap_host: an IMAP password was given without --imap-host", field="imap_host"
+            )
+        return None
+    value = imap_secret if imap_secret is not None else secret
+    if not value:
+        raise ValidationError(
+            "imap_password: IMAP logs in, so it needs a password (--password-stdin, or "
+            "--imap-password-stdin when SMTP needs none)",
+            field="imap_password",
+        )
+    if "\r" in value or "\n" in value:
+        raise ValidationError(
+            "imap_password: a line break is not allowed in a password", field="imap_password"
+        )
+    return value
 
 
 def remove_account(db: Database, actor: Actor, ref: str) -> Account:
@@ -402,9 +475,12 @@ def remove_account(db: Database, actor: Actor, ref: str) -> Account:
         )
         session.delete(account)
         session.flush()
-    if account.secret_ref:
+    refs = [account.secret_ref] if account.secret_ref else []
+    if (account.settings or {}).get("imap"):
+        refs.append(imap_secret_ref_for(account.id))
+    for ref in refs:
         try:
-            secrets.delete_secret(account.secret_ref)
+            secrets.delete_secret(ref)
         except (secrets.SecretStoreError, OSError) as exc:
             raise StorageError(
                 f"account removed, but its secret could not be deleted from the keyring: {exc}",

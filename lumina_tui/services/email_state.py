@@ -32,11 +32,14 @@ def transition(
     provider_event_id: str,
     data: dict[str, Any],
     now: datetime,
+    provider: str = events.LUMINA_PROVIDER,
+    occurred_at: datetime | None = None,
 ) -> bool:
     """Move `email` if it still matches `allowed`; append the event only if it moved.
 
     Runs inside the caller's write transaction. Returns False (and writes nothing) when the row had
-    already moved on, which each caller turns into its own answer.
+    already moved on, which each caller turns into its own answer. A provider's event (a bounce
+    found by mailbox sync) names its `provider` and when it happened there (`occurred_at`).
     """
     if isinstance(values.get("last_error"), str):
         values = {**values, "last_error": scrub(values["last_error"])}
@@ -52,8 +55,9 @@ def transition(
         workspace_id=email.workspace_id,
         email_id=email.id,
         event_type=event_type,
+        provider=provider,
         provider_event_id=provider_event_id,
         data=data,
-        occurred_at=now,
+        occurred_at=occurred_at or now,
     )
     return True

@@ -43,23 +43,32 @@ def _normalise(value: str) -> tuple[str, str]:
     return "domain", domain
 
 
+def suppress_in(session: Session, workspace_id: str, value: str, reason: str = "") -> bool:
+    """Suppress inside the caller's transaction (a hard bounce and its suppression commit together);
+    False when it was already suppressed (the first entry and its reason are kept)."""
+    kind, clean = _normalise(value)
+    reason = " ".join((reason or "").split())[:500]
+    result = session.execute(
+        insert(Suppression)
+        .values(
+            id=new_id(),
+            workspace_id=workspace_id,
+            kind=kind,
+            value=clean,
+            reason=reason,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "value"])
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 def add(db: Database, actor: Actor, value: str, reason: str = "") -> Suppression:
     """Suppress an address or a domain (adding it twice keeps the first entry)."""
-    kind, clean = _normalise(value)
+    clean = _normalise(value)[1]
     reason = validation.header_text(reason, "reason", max_chars=500)
     with db.write() as session:
-        session.execute(
-            insert(Suppression)
-            .values(
-                id=new_id(),
-                workspace_id=actor.workspace_id,
-                kind=kind,
-                value=clean,
-                reason=reason,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["workspace_id", "value"])
-        )
+        suppress_in(session, actor.workspace_id, clean, reason)
         return session.execute(
             select(Suppression).where(
                 Suppression.workspace_id == actor.workspace_id,  # type: ignore[arg-type]

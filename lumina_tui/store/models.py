@@ -287,3 +287,21 @@ class ConsumerCursor(SQLModel, table=True):
     last_recorded_at: NaiveDatetime | None = None
     last_event_id: str | None = None
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class MailboxCursor(SQLModel, table=True):
+    """Where mailbox sync last read one account's mailbox (IMAP UIDVALIDITY + UID, Gmail historyId,
+    Graph delta link), so each run reads only what is new. Losing it costs a full resync, never a
+    duplicate: every event it leads to is keyed by the provider's own id."""
+
+    __tablename__ = "mailbox_cursors"
+    __table_args__ = (UniqueConstraint("account_id", "source"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    account_id: str = Field(foreign_key="accounts.id", ondelete="CASCADE")
+    source: str  # imap:INBOX | gmail | outlook
+    cursor: dict[str, Any] = _json()
+    last_synced_at: NaiveDatetime | None = None
+    last_error: str | None = None
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)

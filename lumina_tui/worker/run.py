@@ -24,6 +24,7 @@ from lumina_tui.services.worker_status import lock_path, pending_count, read_hea
 from lumina_tui.worker import tasks
 from lumina_tui.worker.heartbeat import HeartbeatWriter
 from lumina_tui.worker.lock import WorkerLock
+from lumina_tui.worker.mailbox_syncer import MailboxSyncer
 from lumina_tui.worker.provider_pool import ProviderPool
 
 log = logging.getLogger(__name__)
@@ -145,11 +146,13 @@ def run_worker(
     )
     heartbeat_writer: HeartbeatWriter | None = None
     housekeeping: Housekeeping | None = None
+    syncer = MailboxSyncer(ctx, worker.mailbox_sync_interval_seconds)
     try:
         bells = queue.doorbells(settings)
         queue.register_handlers(
             send_email=lambda email_id: tasks.send_email(ctx, email_id),
             sweep=lambda: tasks.sweep(ctx),
+            sync_mailboxes=syncer.request,
         )
         heartbeat_writer = HeartbeatWriter(settings, ctx.worker_id, worker.threads)
         heartbeat_writer.start()
@@ -178,9 +181,11 @@ def run_worker(
             ctx, exit_when_idle, lambda: os.kill(os.getpid(), signal.SIGTERM), heartbeat_writer
         )
         housekeeping.start()
+        syncer.start()
         say(f"Lumina worker {os.getpid()} on {settings.data_dir}; ctrl+c stops after the current send")
         consumer.run()
     finally:
+        syncer.stop()
         if housekeeping is not None:
             housekeeping.stop()
         if heartbeat_writer is not None:
