@@ -26,7 +26,7 @@ from email.utils import parseaddr
 
 EMAIL_ID_HEADER = "X-Lumina-Email-Id"
 EMAIL_ID_IN_TEXT = re.compile(
-    r"X-Lumina-Email-Id:\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"(?i)X-Lumina-Email-Id:\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
 )
 _MESSAGE_ID_IN_TEXT = re.compile(r"(?im)^\s*Message-ID:\s*(<[^<>\s]+>)")
 _REPORT_SENDERS = ("mailer-daemon", "postmaster", "mail-delivery-subsystem", "microsoftexchange")

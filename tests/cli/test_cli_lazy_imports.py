@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-HEAVY = {"textual", "sqlmodel", "sqlalchemy", "openai", "huey", "rich"}
+HEAVY = {"textual", "sqlmodel", "sqlalchemy", "openai", "huey", "rich", "imapclient", "flufl", "mailparser_reply"}
 PROBE = """
 import json, sys
 sys.argv = ["lumina", *json.loads(sys.argv[1])]
@@ -29,6 +29,8 @@ print("\\nLOADED " + json.dumps(sorted({m.split('.')[0] for m in sys.modules})) 
         (["--help"], "prospects"),
         (["drafts", "--help"], "save"),
         (["prospects", "import", "--help"], "CSV"),
+        (["emails", "sync", "--help"], "replies and bounces"),
+        (["accounts", "add", "smtp", "--help"], "--imap-host"),
     ],
 )
 def test_help_and_version_do_not_import_heavy_modules(args: list[str], shown: str) -> None:
