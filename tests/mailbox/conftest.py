@@ -12,20 +12,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sending"))
 
-from mail_servers import (  # noqa: E402
+from mail_servers import (
     REP_ADDRESS,
     REP_PASSWORD,
     MailServers,
     MailServersUnavailable,
     start_mail_servers,
 )
-from sending_support import WorkerProcess  # noqa: E402
+from sending_support import WorkerProcess
 
-from lumina_tui.config import Settings  # noqa: E402
-from lumina_tui.services import accounts  # noqa: E402
-from lumina_tui.services.context import Actor  # noqa: E402
-from lumina_tui.store import Database  # noqa: E402
-from lumina_tui.store.models import Account  # noqa: E402
+from lumina_tui.config import Settings
+from lumina_tui.services import accounts
+from lumina_tui.services.context import Actor
+from lumina_tui.store import Database
+from lumina_tui.store.models import Account
 
 FAST_ENV = {
     "LUMINA_UNDO_WINDOW_SECONDS": "0",

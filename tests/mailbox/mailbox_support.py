@@ -26,7 +26,9 @@ def send_to(db: Database, actor: Actor, settings: Settings, address: str, subjec
     try:
         prospect = prospects.get(db, actor, address)
     except NotFoundError:
-        prospect = prospects.create(db, actor, email=address, first_name="Ana", company="Brightwave Logistics")
+        prospect = prospects.create(
+            db, actor, email=address, first_name="Ana", company="Brightwave Logistics"
+        )
     draft = drafts.create(
         db,
         actor,

@@ -212,7 +212,9 @@ def test_mail_from_a_prospect_or_a_stranger_that_is_about_nothing_of_ours_is_ign
     stranger = reply_to(email, "Unrelated newsletter").replace(
         f"In-Reply-To: {email.message_id}".encode(), b"In-Reply-To: <x@elsewhere.example>"
     )
-    stranger = stranger.replace(f"References: {email.message_id}".encode(), b"References: <x@elsewhere.example>")
+    stranger = stranger.replace(
+        f"References: {email.message_id}".encode(), b"References: <x@elsewhere.example>"
+    )
 
     report = sync(db, settings, actor, outbox, [stranger])
 
