@@ -296,6 +296,17 @@ def sync_all(
     return [sync_account(db, settings, account, opener=opener) for account in accounts]
 
 
+def summary(reports: list[AccountSync]) -> tuple[str, str | None]:
+    """(one line saying what a sync found, the failures or None), for the outbox."""
+    if not reports:
+        return "No account has a mailbox to read (an SMTP account needs --imap-host).", None
+    replied = sum(r.replied for r in reports)
+    bounced = sum(r.bounced for r in reports)
+    done = f"Mailboxes read: {replied} new repl{'y' if replied == 1 else 'ies'}, {bounced} new bounce(s)."
+    failures = [f"{r.account_name}: {r.error}" for r in reports if r.error]
+    return done, ("; ".join(failures) or None)
+
+
 def cursor_status(db: Database, actor: Actor, account_id: str) -> dict[str, Any]:
     """The account's sync state as the CLI shows it (no secret is part of it)."""
     with db.read() as session:

@@ -4,7 +4,8 @@ A reply names what it answers in `In-Reply-To` and `References` (RFC 5322), whic
 the Message-IDs we sent (and the ones a provider assigned instead of ours). A client that quotes our
 headers in the body (a forward-as-reply, some mobile clients) still carries `X-Lumina-Email-Id`
 there. The snippet is the reply without the quoted original or the signature, cut by
-mail-parser-reply (maintained, many languages) rather than by our own patterns.
+mail-parser-reply (maintained, many languages) rather than by our own patterns; only the `>` lines
+it leaves behind (a quote with no "On ... wrote:" line) are dropped here.
 
 Everything here is data from a mailbox: it is stored and shown escaped, never obeyed.
 """
@@ -84,7 +85,10 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
         reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text) or ""
     except Exception:  # an unparseable body still gets a snippet: its start
         reply = text
-    if not reply.strip():
-        reply = text
-    line = " ".join(reply.split())
+    # The library cuts at the attribution line ("On ... wrote:", Outlook's header block); a quote
+    # without one, or answers written between quoted lines, still leave `>` lines: not their words.
+    own = "\n".join(row for row in reply.splitlines() if not row.lstrip().startswith(">"))
+    if not own.strip():
+        own = reply if reply.strip() else text
+    line = " ".join(own.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -80,7 +80,7 @@ async def test_lists_every_screen_and_dialog_grouped(runtime):
             "Compose to": ["c"],
         }
         # The outbox was never opened, yet its keys are listed (from its class).
-        assert found["Outbox"] == {"Retry": ["r"], "Undo send": ["u"], "Filter": ["f"]}
+        assert found["Outbox"] == {"Retry": ["r"], "Undo send": ["u"], "Filter": ["f"], "Sync": ["s"]}
         assert found["Send review"] == {"Send": ["⏎"], "Back": ["esc"]}
         assert found["Prospect form"]["Save"] == ["^s"]
         assert found["Help"]["Close help"] == ["esc", "f1", "q"]

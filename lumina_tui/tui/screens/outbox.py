@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Select, Static
 from textual.worker import Worker, WorkerState
 
-from lumina_tui.services import sending, worker_status
+from lumina_tui.services import mailbox_sync, sending, worker_status
 from lumina_tui.services.errors import LuminaError
 
 REFRESH_SECONDS = 1.0
@@ -38,6 +38,7 @@ FILTERS: tuple[tuple[str, str | None], ...] = (
     ("Sent", sending.SENT),
     ("Failed", sending.FAILED),
     ("Cancelled", sending.CANCELLED),
+    ("Bounced", sending.BOUNCED),
 )
 ALL = "all"
 
@@ -169,6 +170,12 @@ def event_summary(row: Any) -> str:
         return f"{data.get('reason', '')}{code} · {data.get('kind', 'failure')}".strip(" ·")
     if kind == "cancelled":
         return "undone before it was sent"
+    if kind == "replied":
+        who = data.get("from_name") or data.get("from") or "the prospect"
+        return f"{_clip(str(who), 40)}: “{_clip(str(data.get('snippet') or ''), 80)}”"
+    if kind == "bounced":
+        why = " ".join(str(data.get(k) or "") for k in ("status", "diagnostic")).strip()
+        return f"{data.get('kind', '')} bounce · {_clip(why, 70)}".strip(" ·")
     if kind == "retried":
         previous = data.get("previous_error")
         return "queued again" + (f" after: {_clip(str(previous), 60)}" if previous else "")
@@ -220,6 +227,7 @@ class OutboxScreen(Screen[None]):
         Binding("r", "retry", "Retry", id="outbox_retry"),
         Binding("u", "cancel_send", "Undo send", id="outbox_cancel"),
         Binding("f", "next_filter", "Filter", id="outbox_filter"),
+        Binding("s", "sync_mailboxes", "Sync", id="outbox_sync"),
     ]
 
     DEFAULT_CSS = """
@@ -489,6 +497,8 @@ class OutboxScreen(Screen[None]):
             return f"Failed after {email.attempts} attempt(s) · {keys.get('outbox.retry', 'r')} retries it"
         if email.status == sending.CANCELLED:
             return "Cancelled — it was never sent; the draft is back in your drafts"
+        if email.status == sending.BOUNCED:
+            return "Bounced — the address does not take mail; it is now on the suppression list"
         return email.status
 
     def _show_detail(self, content: Content) -> None:
@@ -547,11 +557,19 @@ class OutboxScreen(Screen[None]):
         if email is not None and email.in_undo_window(self.clock()):
             self._run_verb("cancel", email.id)
 
+    def action_sync_mailboxes(self) -> None:
+        self.notify("Reading the mailboxes for replies and bounces…")
+        self._run_verb("sync", "")
+
     @work(thread=True, group="outbox-verb", exit_on_error=False)
     def _run_verb(self, verb: str, email_id: str) -> tuple[str, str | None]:
-        """Retry or cancel in a thread; returns (what happened, error message or None)."""
+        """Retry, cancel or sync in a thread; returns (what happened, error message or None)."""
         runtime = self.app.runtime  # type: ignore[attr-defined]
         try:
+            if verb == "sync":
+                return mailbox_sync.summary(
+                    mailbox_sync.sync_all(runtime.db, runtime.settings, runtime.actor)
+                )
             if verb == "retry":
                 sending.retry(runtime.db, runtime.actor, email_id, settings=runtime.settings)
                 return "Queued again: the worker retries it now.", None
