@@ -185,6 +185,8 @@ def _record_reply(
     if not referenced and not quoted and not message.thread_id:
         return []
     email, matched_by = _replied_email(session, account, referenced, quoted)
+    if email is None and message.thread_id:
+        email, matched_by = _email_in_thread(session, account, message.thread_id), "thread"
     if email is None:
         return []
     sender_name, sender = parseaddr(str(msg.get("From") or ""))
@@ -220,7 +222,7 @@ def _replied_email(
     named = _emails_named(session, account, email_ids=quoted, message_ids=referenced)
     by_message_id: dict[str, Email] = {}
     for email in named:
-        for value in (email.message_id, email.provider_message_id):
+        for value in (email.sent_message_id, email.message_id, email.provider_message_id):
             if value:
                 by_message_id.setdefault(value, email)
     for value in referenced:
@@ -231,6 +233,22 @@ def _replied_email(
         if value in by_id:
             return by_id[value], "quoted-email-id"
     return None, ""
+
+
+def _email_in_thread(session: Session, account: Account, thread_id: str) -> Email | None:
+    """The newest email this account sent in the provider's thread (Gmail threadId, Graph
+    conversationId): a reply whose client dropped In-Reply-To still lands in our thread."""
+    return session.execute(
+        select(Email)
+        .where(
+            Email.workspace_id == account.workspace_id,  # type: ignore[arg-type]
+            Email.account_id == account.id,  # type: ignore[arg-type]
+            Email.provider_thread_id == thread_id,  # type: ignore[arg-type]
+            Email.status.in_(DELIVERED),  # type: ignore[attr-defined]
+        )
+        .order_by(Email.sent_at.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 # -- shared ----------------------------------------------------------------------------------------
@@ -245,6 +263,7 @@ def _emails_named(
         conditions.append(Email.id.in_(email_ids[:100]))  # type: ignore[attr-defined]
     if message_ids:
         conditions.append(Email.message_id.in_(message_ids[:100]))  # type: ignore[attr-defined]
+        conditions.append(Email.sent_message_id.in_(message_ids[:100]))  # type: ignore[union-attr]
         conditions.append(Email.provider_message_id.in_(message_ids[:100]))  # type: ignore[union-attr]
     if not conditions:
         return []
