@@ -18,25 +18,24 @@ from __future__ import annotations
 import math
 import re
 
+# The word lists below match lower-cased text (tone_features lowers it once): four
+# case-insensitive scans of a 300-word body cost four times as much (bench/bench_ai.py).
 CONTRACTION = re.compile(
     r"\b(?:i'm|i've|i'll|i'd|you're|you've|you'll|you'd|we're|we've|we'll|we'd|they're|they've|"
     r"they'll|it's|that's|there's|here's|what's|who's|how's|let's|he's|she's|"
     r"don't|doesn't|didn't|can't|won't|wouldn't|couldn't|shouldn't|isn't|aren't|wasn't|"
     r"weren't|haven't|hasn't|hadn't)\b",
-    re.IGNORECASE,
 )
 EXPANDED = re.compile(
     r"\b(?:i am|i have|i will|i would|you are|you have|you will|you would|we are|we have|we will|"
     r"we would|they are|it is|that is|there is|here is|let us|do not|does not|did not|cannot|"
     r"can not|will not|would not|could not|should not|is not|are not|was not|were not|"
     r"have not|has not)\b",
-    re.IGNORECASE,
 )
 CASUAL_WORDS = re.compile(
     r"\b(?:awesome|cool|super|totally|gonna|wanna|kinda|sorta|yeah|yep|nope|folks|guys|stuff|"
     r"a ton|figured|pretty much|quick chat|chat|ping|shoot me|grab|no worries|btw|fyi|lol|"
     r"just|maybe|love to|happy to|heads up|quick one|catch up|swing by|worth a|up for)\b",
-    re.IGNORECASE,
 )
 FORMAL_WORDS = re.compile(
     r"\b(?:kindly|regarding|pursuant|furthermore|moreover|therefore|hence|thus|whereas|"
@@ -44,7 +43,6 @@ FORMAL_WORDS = re.compile(
     r"at your earliest convenience|i am writing|i would like to|assist|inquire|request|"
     r"appreciate|conversation|discuss|endeavou?r|commence|utili[sz]e|in your capacity|"
     r"perhaps|would you be available|would be pleased|thank you for your time)\b",
-    re.IGNORECASE,
 )
 EMOTICON = re.compile(r"(?::\)|:-\)|;\)|:D|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
 GREETING = re.compile(
@@ -80,10 +78,11 @@ def _clip(value: float, limit: float) -> float:
 def tone_features(text: str) -> dict[str, float]:
     """Signed contribution of each kind of evidence (negative = formal, positive = casual)."""
     text = text.replace("\u2019", "'")
+    lower = text.lower()
     lines = [line for line in text.splitlines() if line.strip()]
     features: dict[str, float] = {}
     features["contractions"] = _clip(
-        0.35 * len(CONTRACTION.findall(text)) - 0.35 * len(EXPANDED.findall(text)), 2.5
+        0.35 * len(CONTRACTION.findall(lower)) - 0.35 * len(EXPANDED.findall(lower)), 2.5
     )
     greeting = GREETING.match(lines[0]) if lines else None
     features["greeting"] = GREETING_WEIGHT.get(greeting["word"].lower(), 0.0) if greeting else 0.0
@@ -100,7 +99,7 @@ def tone_features(text: str) -> dict[str, float]:
     features["exclamations"] = min(1.6, 0.4 * text.count("!"))
     features["emoticons"] = min(1.2, 0.6 * len(EMOTICON.findall(text)))
     features["words"] = _clip(
-        0.45 * len(CASUAL_WORDS.findall(text)) - 0.5 * len(FORMAL_WORDS.findall(text)), 2.0
+        0.45 * len(CASUAL_WORDS.findall(lower)) - 0.5 * len(FORMAL_WORDS.findall(lower)), 2.0
     )
     # Greeting, sign-off and name lines are not sentences; only real ones say how the rep writes.
     lengths = [n for n in (len(_WORD.findall(s)) for s in _SENTENCE.findall(text)) if n >= 3]

@@ -316,7 +316,8 @@ def test_malformed_json_is_a_bad_response(ai_server, draft) -> None:
 
 def test_non_json_http_body_is_a_bad_response(ai_server, draft) -> None:
     ai_server.mode = "garbage"
-    _fail(lambda: personalize(draft, engine=_engine(ai_server.base_url)), "bad_response")
+    error = _fail(lambda: personalize(draft, engine=_engine(ai_server.base_url)), "bad_response")
+    assert "not JSON" in error.message
 
 
 def test_length_cut_off_is_truncated(ai_server, draft) -> None:
