@@ -88,11 +88,30 @@ def has_mailbox(account: Account) -> bool:
     """Can Lumina read this account's mailbox? (SMTP needs IMAP settings; a Maildir is send-only.)"""
     if account.provider == "smtp":
         return bool((account.settings or {}).get("imap"))
-    return False
+    return account.provider in OAUTH_MAILBOXES
 
 
-def open_inbox(account: Account, settings: Settings) -> InboxReader | None:
-    """The reader of the account's mailbox, or None when it has none (see `has_mailbox`)."""
+# Providers whose own API client reads the mailbox: history.list (Gmail), delta (Graph).
+OAUTH_MAILBOXES = ("gmail", "outlook")
+
+
+def open_inbox(db: Database, settings: Settings, account: Account) -> InboxReader | None:
+    """The reader of the account's mailbox, or None when it has none (see `has_mailbox`).
+
+    Gmail and Outlook read through the sending provider's own API caller (token refresh, one retry
+    on 401, errors sorted by kind), so signing in and its failures live in one place.
+    """
+    if account.provider in OAUTH_MAILBOXES:
+        from lumina_tui.services.accounts import open_provider_for
+
+        provider: Any = open_provider_for(db, settings, account.id)
+        if account.provider == "gmail":
+            from lumina_tui.providers.gmail_inbox import GmailInbox
+
+            return GmailInbox(provider._execute, close=provider.close)
+        from lumina_tui.providers.outlook_inbox import OutlookInbox
+
+        return OutlookInbox(provider._call, close=provider.close)
     if account.provider == "smtp" and (account.settings or {}).get("imap"):
         from lumina_tui.providers.imap_inbox import DEFAULT_TIMEOUT_SECONDS, ImapInbox
 
@@ -165,7 +184,7 @@ def sync_account(
     """Read the account's mailbox since its cursor and record what it says; never raises for the
     mailbox's own failures (they come back in `error`)."""
     report = AccountSync(account_id=account.id, account_name=account.name)
-    open_reader = opener or (lambda row: open_inbox(row, settings))
+    open_reader = opener or (lambda row: open_inbox(db, settings, row))
     with _lock_for(account.id):
         try:
             reader = open_reader(account)

@@ -161,10 +161,15 @@ class GmailServer(FakeHttpServer):
         return None
 
     def deliver(
-        self, raw: bytes, user: str | None = None, labels: tuple[str, ...] = ("INBOX", "UNREAD")
+        self,
+        raw: bytes,
+        user: str | None = None,
+        labels: tuple[str, ...] = ("INBOX", "UNREAD"),
+        thread_id: str | None = None,
     ) -> GmailMessage:
-        """Mail arriving in the mailbox (a reply, a bounce): stored, threaded, in the history."""
-        return self._store(self.mailbox(user), raw, list(labels))
+        """Mail arriving in the mailbox (a reply, a bounce): stored, threaded, in the history.
+        `thread_id` puts it in an existing thread (Gmail also threads by subject, not only headers)."""
+        return self._store(self.mailbox(user), raw, list(labels), thread_id=thread_id)
 
     def reply(self, to_message: GmailMessage, user: str | None = None, **kwargs: Any) -> GmailMessage:
         return self.deliver(mime.reply_to(to_message.raw, **kwargs), user)

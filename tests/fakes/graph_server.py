@@ -138,13 +138,16 @@ class GraphServer(FakeHttpServer):
             self._seq += 1
             return self._seq
 
-    def deliver(self, raw: bytes, user: str | None = None, folder: str = "inbox") -> GraphMessage:
-        """Mail arriving in the mailbox (a reply, a bounce): its MIME as Graph shows it."""
+    def deliver(
+        self, raw: bytes, user: str | None = None, folder: str = "inbox", conversation_id: str | None = None
+    ) -> GraphMessage:
+        """Mail arriving in the mailbox (a reply, a bounce): its MIME as Graph shows it.
+        `conversation_id` joins an existing conversation (Exchange also threads by Thread-Index)."""
         box = self.mailbox(user)
         parsed = mime.parse(raw)
         with self._state:
             data = _resource_from_mime(parsed)
-            data["conversationId"] = self._conversation_for(box, parsed) or _new_id()
+            data["conversationId"] = conversation_id or self._conversation_for(box, parsed) or _new_id()
             data["receivedDateTime"] = _now_text()
             data["isDraft"] = False
             data["isRead"] = False

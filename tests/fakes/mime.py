@@ -119,16 +119,18 @@ def dsn_for(
     dsn.set_content(f"Your message wasn't delivered to {rcpt}.\n\n{diagnostic}\n")
     dsn.make_mixed()
     dsn.replace_header("Content-Type", 'multipart/report; report-type="delivery-status"')
+    # message/delivery-status holds header blocks (one per message, one per recipient), which the
+    # email package serialises only from Message objects, never from a string payload.
+    per_message = EmailMessage(policy=email.policy.SMTP)
+    per_message["Reporting-MTA"] = f"dns; {reporting_mta}"
+    per_recipient = EmailMessage(policy=email.policy.SMTP)
+    per_recipient["Final-Recipient"] = f"rfc822; {rcpt}"
+    per_recipient["Action"] = action
+    per_recipient["Status"] = status
+    per_recipient["Diagnostic-Code"] = diagnostic
     status_part = EmailMessage()
-    fields = (
-        f"Reporting-MTA: dns; {reporting_mta}\n\n"
-        f"Final-Recipient: rfc822; {rcpt}\n"
-        f"Action: {action}\n"
-        f"Status: {status}\n"
-        f"Diagnostic-Code: {diagnostic}\n"
-    )
-    status_part.set_payload(fields)
     status_part["Content-Type"] = "message/delivery-status"
+    status_part.set_payload([per_message, per_recipient])
     dsn.attach(status_part)
     headers_part = EmailMessage()
     head = (
