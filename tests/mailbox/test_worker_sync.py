@@ -1,0 +1,120 @@
+"""The worker's mailbox sync: on its own thread (a mailbox that never answers delays no send, even with
+one consumer thread) and on demand through the `sync_mailboxes` doorbell."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from mail_servers import MailServers
+from mailbox_support import send_to, status_of, tag
+from sending_support import TimedSink, WorkerProcess, wait_until
+from test_real_mail_servers import DOMAIN
+
+from lumina_tui import queue
+from lumina_tui.config import Settings
+from lumina_tui.services import accounts, sending
+from lumina_tui.services.context import Actor
+from lumina_tui.store import Database
+from lumina_tui.store.models import Account
+
+
+class SilentImapServer:
+    """Accepts IMAP connections on 127.0.0.1 and never says a word (a mailbox server that hangs)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.open: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.open.append(conn)
+
+    def __enter__(self) -> SilentImapServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+        for conn in self.open:
+            conn.close()
+
+
+@pytest.fixture
+def silent_imap() -> Iterator[SilentImapServer]:
+    with SilentImapServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sink() -> Iterator[TimedSink]:
+    with TimedSink() as server:
+        yield server
+
+
+def test_a_mailbox_that_never_answers_delays_no_send(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    sink: TimedSink,
+    silent_imap: SilentImapServer,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    accounts.add_account(
+        db,
+        actor,
+        provider="smtp",
+        email="sam@acme.test",
+        name="hung mailbox",
+        settings={
+            "host": sink.host,
+            "port": sink.port,
+            "security": "plain",
+            "timeout": 120,  # the IMAP read waits this long for a greeting that never comes
+            "imap": {"host": "127.0.0.1", "port": silent_imap.port, "security": "plain"},
+        },
+        imap_secret="unused-imap-password",
+        make_default=True,
+    )
+    start_worker({"LUMINA_WORKER__THREADS": "1", "LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS": "0.2"})
+    wait_until(lambda: silent_imap.open, timeout=30)  # the sync thread is now stuck in its connect
+
+    emails = [send_to(db, actor, settings, f"prospect{n}@brightwave.example") for n in range(3)]
+    for email in emails:
+        wait_until(lambda e=email: status_of(db, e.id) == sending.SENT, timeout=60)
+
+    assert sink.wait_for(3, timeout=10)
+    # Still inside the sync's first read: every send went out while the mailbox hung.
+    assert len(silent_imap.open) == 1
+    assert silent_imap.open[0].fileno() != -1
+
+
+def test_the_sync_mailboxes_doorbell_makes_the_worker_sync_now(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    mail_servers: MailServers,
+    rep_account: Account,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    start_worker()  # LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS=0: it syncs only when asked
+    email = send_to(db, actor, settings, f"nobody-{tag()}@{DOMAIN}")
+    wait_until(
+        lambda: any(
+            email.id in p.read_text(errors="replace") for p in (mail_servers.maildir / "new").iterdir()
+        ),
+        timeout=60,
+    )
+    assert status_of(db, email.id) == sending.SENT  # the bounce is in the mailbox, not yet read
+
+    queue.enqueue_mailbox_sync(settings, rep_account.id)
+
+    wait_until(lambda: status_of(db, email.id) == sending.BOUNCED, timeout=60)
