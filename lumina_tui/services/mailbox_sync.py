@@ -29,7 +29,7 @@ from lumina_tui.logs import scrub
 from lumina_tui.providers.base import AuthError, ProviderError
 from lumina_tui.providers.inbox import InboxReader
 from lumina_tui.services import inbound_mail
-from lumina_tui.services.accounts import imap_secret_ref_for
+from lumina_tui.services.accounts import NEEDS_SIGN_IN, imap_secret_ref_for
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.jsonable import iso
@@ -283,7 +283,8 @@ def syncable_accounts(db: Database, workspace_id: str | None = None) -> list[Acc
         if workspace_id is not None:
             query = query.where(Account.workspace_id == workspace_id)  # type: ignore[arg-type]
         rows = list(session.execute(query).scalars().all())
-    return [row for row in rows if has_mailbox(row)]
+    # An account waiting for the rep to sign in again cannot be read; it syncs once they have.
+    return [row for row in rows if has_mailbox(row) and row.status != NEEDS_SIGN_IN]
 
 
 def sync_all(

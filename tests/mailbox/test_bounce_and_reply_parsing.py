@@ -55,6 +55,25 @@ def outbox(db: Database, actor: Actor) -> Account:
 
 
 @pytest.fixture
+def mail_servers_free_imap_account(db: Database, actor: Actor) -> Account:
+    """An SMTP account with IMAP settings (nothing listens there: these tests never connect)."""
+    return accounts.add_account(
+        db,
+        actor,
+        provider="smtp",
+        email="sam@acme.test",
+        name="with imap",
+        settings={
+            "host": "127.0.0.1",
+            "port": 2525,
+            "security": "plain",
+            "imap": {"host": "127.0.0.1", "port": 1143, "security": "plain"},
+        },
+        imap_secret="imap-pw-unused",
+    )
+
+
+@pytest.fixture
 def deliver(db: Database, actor: Actor, settings: Settings, outbox: Account):
     """Send an email and let an in-process worker deliver it (to the local outbox): it is SENT."""
     ctx = tasks.WorkerContext(
@@ -220,3 +239,14 @@ def test_mail_from_a_prospect_or_a_stranger_that_is_about_nothing_of_ours_is_ign
 
     assert (report.read, report.replied, report.bounced) == (1, 0, 0)
     assert event_count(db) == 1  # only the `sent` event
+
+
+def test_the_worker_leaves_an_account_waiting_for_sign_in_alone(
+    db: Database, actor: Actor, settings: Settings, mail_servers_free_imap_account: Account
+) -> None:
+    from lumina_tui.services.accounts import mark_needs_sign_in
+
+    assert [a.id for a in mailbox_sync.syncable_accounts(db)] == [mail_servers_free_imap_account.id]
+    mark_needs_sign_in(db, mail_servers_free_imap_account.id, "invalid_grant")
+    assert mailbox_sync.syncable_accounts(db) == []
+    assert mailbox_sync.sync_all(db, settings) == []
