@@ -115,8 +115,9 @@ class ImapInbox:
             uidvalidity = int(status[b"UIDVALIDITY"])
             known = cursor.get("uidvalidity")
             full_resync = known is not None and int(known) != uidvalidity
-            last_uid = int(cursor.get("last_uid") or 0) if known is not None and not full_resync else 0
-            if last_uid:
+            resume = known is not None and not full_resync
+            last_uid = int(cursor.get("last_uid") or 0) if resume else 0
+            if resume:
                 # `UID n:*` always names the newest message, even when it is older than n.
                 uids = [uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid]
             elif since is not None:

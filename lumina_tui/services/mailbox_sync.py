@@ -26,10 +26,10 @@ from sqlalchemy.dialects.sqlite import insert
 from lumina_tui import secrets
 from lumina_tui.config import Settings
 from lumina_tui.logs import scrub
-from lumina_tui.providers.base import AuthError, ProviderError
+from lumina_tui.providers.base import AuthError, ProviderError, SignInRequired
 from lumina_tui.providers.inbox import InboxReader
 from lumina_tui.services import inbound_mail
-from lumina_tui.services.accounts import NEEDS_SIGN_IN, imap_secret_ref_for
+from lumina_tui.services.accounts import NEEDS_SIGN_IN, imap_secret_ref_for, mark_needs_sign_in
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.jsonable import iso
@@ -259,6 +259,9 @@ def _failed(
     report.error = message
     report.error_kind = "auth" if isinstance(exc, AuthError) else "transient"
     log.warning("mailbox sync %s (%s) failed: %s", account.id, report.source, message)
+    if isinstance(exc, SignInRequired):
+        # The same state a refused send leaves: the outbox and composer say "sign in again".
+        mark_needs_sign_in(db, account.id, message)
     try:
         with db.write() as session:
             _save_cursor(session, account, report.source, cursor=None, error=message)

@@ -250,3 +250,21 @@ def test_the_worker_leaves_an_account_waiting_for_sign_in_alone(
     mark_needs_sign_in(db, mail_servers_free_imap_account.id, "invalid_grant")
     assert mailbox_sync.syncable_accounts(db) == []
     assert mailbox_sync.sync_all(db, settings) == []
+
+
+def test_a_refused_refresh_token_during_sync_marks_the_account_needs_sign_in(
+    db: Database, actor: Actor, settings: Settings, outbox: Account
+) -> None:
+    from lumina_tui.providers.base import SignInRequired
+
+    class RevokedInbox(FixtureInbox):
+        def read_since(self, cursor: dict[str, Any], *, since: datetime | None) -> Iterator[InboxBatch]:
+            raise SignInRequired("Google refused the refresh token (invalid_grant)")
+
+    (report,) = mailbox_sync.sync_all(
+        db, settings, actor, account_ref=outbox.id, opener=lambda _row: RevokedInbox([])
+    )
+
+    assert report.error_kind == "auth" and "invalid_grant" in (report.error or "")
+    stored = accounts.get_account(db, actor, outbox.id)
+    assert stored.status == accounts.NEEDS_SIGN_IN and "invalid_grant" in (stored.status_reason or "")
