@@ -18,8 +18,10 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import APP_BINDINGS
 from lumina_tui.tui.palette import LuminaCommands
 from lumina_tui.tui.screens.compose import ComposeScreen
@@ -55,6 +57,25 @@ class LuminaApp(App[None]):
     }
     DEFAULT_MODE = "compose"
     COMMANDS = App.COMMANDS | {LuminaCommands}
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast is plain text: they quote names, subjects and error messages (stored text),
+        so markup is never parsed (`[/]` raised MarkupError) and control characters are shown."""
+        super().notify(
+            terminal_safe(message, multiline=True),
+            title=terminal_safe(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def __init__(
         self,

@@ -37,6 +37,7 @@ from lumina_tui.services import accounts as account_service
 from lumina_tui.services import company_data, drafts, preferences, templates
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.errors import LuminaError
+from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import COMPOSE_BINDINGS
 from lumina_tui.tui.messages import (
     DraftSaved,
@@ -352,7 +353,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         else:
             who = prospect_name(prospect)
             org = company_name(prospect, company)
-            self.status.who = f"{who} · {org}" if org else who
+            self.status.who = terminal_safe(f"{who} · {org}" if org else who)  # stored text
 
     @property
     def prospect_id(self) -> str | None:

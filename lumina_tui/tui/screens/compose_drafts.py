@@ -21,7 +21,6 @@ from textual.widgets import Button, Select
 
 from lumina_tui.services import accounts as account_service
 from lumina_tui.services import drafts, templates
-from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.tui.messages import error_text
 from lumina_tui.tui.screens.dialogs import ChoiceDialog
@@ -100,23 +99,15 @@ class ComposeDrafts:
 
     def action_open_draft(self) -> None:
         runtime = self.runtime
-        page = drafts.list_drafts(runtime.db, runtime.actor, include_sent=True, limit=100)
-        names: dict[str, str] = {}
+        # Each draft with what became of it: a send undone in its window reads "cancelled" (its
+        # editable copy is listed beside it), never "sent".
+        page = drafts.list_overview(runtime.db, runtime.actor, include_sent=True, limit=100)
         choices = []
-        for draft in page.items:
-            who = ""
-            if draft.prospect_id:
-                if draft.prospect_id not in names:
-                    try:
-                        names[draft.prospect_id] = prospect_name(
-                            prospect_service.get(runtime.db, runtime.actor, draft.prospect_id)
-                        )
-                    except LuminaError:
-                        names[draft.prospect_id] = "?"
-                who = names[draft.prospect_id]
-            state = "sent" if draft.sent_at else f"rev {draft.revision}"
+        for row in page.items:
+            draft = row.draft
+            state = f"rev {draft.revision}" if row.status == drafts.DRAFT else row.status
             when = draft.updated_at.strftime("%Y-%m-%d %H:%M")
-            label = f"{draft.subject or '(no subject)'} — {who or 'no prospect'} · {when} · {state}"
+            label = f"{draft.subject or '(no subject)'} — {row.prospect or 'no prospect'} · {when} · {state}"
             choices.append((draft.id, label))
         dialog = ChoiceDialog("Open a draft", choices, empty="No drafts yet.")
         self.app.push_screen(dialog, self._draft_chosen)

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import CONFIRM_BINDINGS, DIALOG_BINDINGS
 
 
@@ -45,7 +47,9 @@ class ChoiceDialog(ModalScreen[str | None]):
             if self.free_text is not None:
                 yield Input(placeholder=self.free_text, id="choice-input")
             if self.choices:
-                yield OptionList(*[Option(label, id=key) for key, label in self.choices], id="choice-list")
+                # Labels hold stored text (draft subjects, names, template and account names).
+                options = [Option(Content(terminal_safe(label)), id=key) for key, label in self.choices]
+                yield OptionList(*options, id="choice-list")
             else:
                 yield Static(self.empty, classes="dialog-empty")
             yield Static("enter choose · esc back", classes="dialog-hint")
@@ -97,7 +101,7 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(self.question, classes="dialog-title")
             if self.detail:
-                yield Static(self.detail, markup=False)
+                yield Static(terminal_safe(self.detail, multiline=True), markup=False)
             yield Static("enter yes · esc no", classes="dialog-hint")
 
     def action_confirm(self) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from lumina_tui.services import mailbox_sync, sending, worker_status
 from lumina_tui.services.errors import LuminaError
+from lumina_tui.services.terminal_text import terminal_safe as safe
 
 REFRESH_SECONDS = 1.0
 PAGE_SIZE = 200
@@ -409,7 +411,7 @@ class OutboxScreen(Screen[None]):
         else:
             table.clear()
             for email in snapshot.emails:
-                table.add_row(*email.cells(now), key=email.id)
+                table.add_row(*(Text(safe(cell)) for cell in email.cells(now)), key=email.id)
             if selected in new_order:
                 table.move_cursor(row=new_order.index(selected), animate=False)
         self._order = new_order
@@ -452,13 +454,14 @@ class OutboxScreen(Screen[None]):
         now = self.clock()
         lines: list[Content] = []
         via = f" ({LOCAL_OUTBOX})" if email.is_local else ""
-        lines.append(Content.assemble(("From     ", "$text-muted"), f"{email.from_email}{via}"))
+        lines.append(Content.assemble(("From     ", "$text-muted"), safe(f"{email.from_email}{via}")))
         to = f"{email.to_name} <{email.to_email}>" if email.to_name else email.to_email
-        lines.append(Content.assemble(("To       ", "$text-muted"), to))
-        lines.append(Content.assemble(("Subject  ", "$text-muted"), email.subject or "(no subject)"))
+        lines.append(Content.assemble(("To       ", "$text-muted"), safe(to)))
+        lines.append(Content.assemble(("Subject  ", "$text-muted"), safe(email.subject) or "(no subject)"))
         lines.append(Content.assemble(("Status   ", "$text-muted"), self._status_sentence(email, now)))
         if email.last_error:
-            lines.append(Content.assemble(("Error    ", "$text-muted"), (email.last_error, "$text-error")))
+            error = (safe(email.last_error), "$text-error")
+            lines.append(Content.assemble(("Error    ", "$text-muted"), error))
         if self._events_for == email.id and self._events:
             lines.append(Content.styled("Events", "bold"))
             for event in self._events:
@@ -467,7 +470,7 @@ class OutboxScreen(Screen[None]):
                         f"  {local_time_seconds(event.occurred_at)}  ",
                         (f"{event.event_type:<10}", "bold"),
                         " ",
-                        event.summary,
+                        safe(event.summary),
                     )
                 )
         elif self._events_for == email.id:

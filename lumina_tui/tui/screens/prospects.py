@@ -10,6 +10,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,6 +22,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from lumina_tui.services import prospects as prospect_service
+from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.screens.prospect_form import ProspectFormScreen
 from lumina_tui.tui.screens.prospect_import import ProspectImportScreen
 
@@ -166,7 +168,9 @@ class ProspectsScreen(Screen[None]):
         self._rows, self._total, self._search = page.rows, page.total, page.search
         table.clear()
         for row in page.rows:
-            table.add_row(row.name or "—", row.email, row.company, row.title, key=row.id)
+            cells = (row.name or "—", row.email, row.company, row.title)
+            # Stored text: a Text cell is never parsed as markup; control characters are shown.
+            table.add_row(*(Text(terminal_safe(cell)) for cell in cells), key=row.id)
         if selected is not None:
             for index, row in enumerate(page.rows):
                 if row.id == selected:

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from lumina_tui.services.send_review import SendReview
+from lumina_tui.services.terminal_text import terminal_safe as safe
 
 
 def _score_line(review: SendReview) -> Content:
@@ -114,13 +115,14 @@ class SendReviewScreen(ModalScreen[bool]):
                 ):
                     with Horizontal(classes="review-row"):
                         yield Label(label, classes="review-key")
-                        yield Static(value, id=widget_id, classes="review-value", markup=False)
-                yield Static(review.preview or "(empty body)", id="review-preview", markup=False)
+                        yield Static(safe(value), id=widget_id, classes="review-value", markup=False)
+                preview = safe(review.preview, multiline=True) or "(empty body)"
+                yield Static(preview, id="review-preview", markup=False)
                 yield Static(_score_line(review), id="review-score")
                 for text in review.warnings:
-                    yield Static(Content(f"⚠ {text}"), classes="review-warning")
+                    yield Static(Content(f"⚠ {safe(text)}"), classes="review-warning")
                 for text in review.blockers:
-                    yield Static(Content(f"✖ {text}"), classes="review-blocker")
+                    yield Static(Content(f"✖ {safe(text)}"), classes="review-blocker")
             with Horizontal(id="review-buttons"):
                 send = Button(
                     "Send ⏎" if review.can_send else "Send disabled", id="review-send", compact=True

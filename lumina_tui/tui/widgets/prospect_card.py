@@ -1,7 +1,8 @@
 """Who the email is for: name, title, company, industry, size, location and custom fields.
 
 Rows arrive from the services (a prospect and its company_data, if any); the card only reads
-attributes, so the UI never needs the store's classes.
+attributes, so the UI never needs the store's classes. Every value is stored text: it is shown
+through `terminal_safe` inside a `Text` (never markup), here and on the To line.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
+
+from lumina_tui.services.terminal_text import terminal_safe as safe
 
 
 def prospect_name(prospect: Any) -> str:
@@ -22,7 +25,7 @@ def recipient_line(prospect: Any | None) -> str:
     if prospect is None:
         return "(no prospect — choose one)"
     name = f"{prospect.first_name} {prospect.last_name}".strip()
-    return f"{name} <{prospect.email}>" if name else prospect.email
+    return safe(f"{name} <{prospect.email}>" if name else prospect.email)
 
 
 def company_name(prospect: Any | None, company: Any | None) -> str:
@@ -34,24 +37,24 @@ def company_name(prospect: Any | None, company: Any | None) -> str:
 def card_text(prospect: Any | None, company: Any | None) -> Text:
     if prospect is None:
         return Text("No prospect yet.\nChoose one to personalize.", style="dim")
-    text = Text(prospect_name(prospect), style="bold")
-    text.append(f"\n{prospect.email}", style="dim")
+    text = Text(safe(prospect_name(prospect)), style="bold")
+    text.append(f"\n{safe(prospect.email)}", style="dim")
     if prospect.job_title:
-        text.append(f"\n{prospect.job_title}")
+        text.append(f"\n{safe(prospect.job_title)}")
     company_label = company_name(prospect, company)
     if company_label:
-        text.append(f"\n{company_label}")
+        text.append(f"\n{safe(company_label)}")
     if company is not None:
         line = " · ".join(part for part in (company.industry, company.size) if part)
         if line:
-            text.append(f"\n{line}")
+            text.append(f"\n{safe(line)}")
         if company.location:
-            text.append(f"\n{company.location}")
+            text.append(f"\n{safe(company.location)}")
     custom = prospect.custom_fields or {}
     if custom:
         text.append("\n")
         for key, value in sorted(custom.items()):
-            text.append(f"\n{key} = {value}", style="italic")
+            text.append(f"\n{safe(key)} = {safe(value)}", style="italic")
     return text
 
 

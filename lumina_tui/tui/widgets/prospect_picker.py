@@ -11,6 +11,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.events import Key
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
@@ -18,6 +19,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from lumina_tui.services import prospects as prospect_service
+from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import DIALOG_BINDINGS
 
 MAX_SHOWN = 50
@@ -83,7 +85,9 @@ class ProspectPicker(ModalScreen[str | None]):
         options = self.query_one("#picker-list", OptionList)
         options.clear_options()
         matches = rank(query, self.candidates)
-        options.add_options(Option(haystack(prospect), id=prospect.id) for prospect in matches)
+        options.add_options(
+            Option(Content(terminal_safe(haystack(prospect))), id=prospect.id) for prospect in matches
+        )
         if matches:
             options.highlighted = 0
 

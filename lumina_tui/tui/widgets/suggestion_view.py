@@ -3,6 +3,9 @@
 Deletions and insertions are marked twice — colour plus `[-…-]` strike and `{+…+}` underline — so
 the diff still reads without colour. Unsupported claims are listed, each quoted, in the warning
 colour. The suggested text can be edited here before it is accepted (Enter opens the editor).
+What the suggestion did not do (its notes: a field left to fill, part of an instruction not
+followed) is listed under the claims. Draft, suggestion and instruction text is shown through
+`terminal_safe` (control characters visible, never obeyed) inside `Text` (never markup).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
+from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import SUGGESTION_BINDINGS
 
 BAR_WIDTH = 12
@@ -38,28 +42,36 @@ def confidence_bar(confidence: float, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled) + f" {confidence:.2f}"
 
 
+def _safe(text: str) -> str:
+    return terminal_safe(text, multiline=True)
+
+
 def render_diff(old: str, ops: Sequence[Any]) -> Text:
     """The old text with each op shown in place: `[-deleted-]{+inserted+}`."""
     text = Text()
     position = 0
     for op in ops:
         if op.old_start > position:
-            text.append(old[position : op.old_start])
+            text.append(_safe(old[position : op.old_start]))
         if op.old:
-            text.append(f"[-{op.old}-]", style=DELETE_STYLE)
+            text.append(f"[-{_safe(op.old)}-]", style=DELETE_STYLE)
         if op.new:
-            text.append(f"{{+{op.new}+}}", style=INSERT_STYLE)
+            text.append(f"{{+{_safe(op.new)}+}}", style=INSERT_STYLE)
         position = op.old_end
-    text.append(old[position:])
+    text.append(_safe(old[position:]))
     return text
 
 
-def claims_text(claims: Sequence[Any]) -> Text:
+def claims_text(claims: Sequence[Any], notes: Sequence[str] = ()) -> Text:
     if not claims:
-        return Text("✓ no unsupported claims", style="green")
-    text = Text(f"⚠ {len(claims)} unsupported claim{'s' if len(claims) != 1 else ''}:", style="bold yellow")
-    for claim in claims:
-        text.append(f"\n  “{claim.text}” ({claim.kind})", style="yellow")
+        text = Text("✓ no unsupported claims", style="green")
+    else:
+        plural = "s" if len(claims) != 1 else ""
+        text = Text(f"⚠ {len(claims)} unsupported claim{plural}:", style="bold yellow")
+        for claim in claims:
+            text.append(f"\n  “{terminal_safe(claim.text)}” ({claim.kind})", style="yellow")
+    for note in notes:
+        text.append(f"\nⓘ {terminal_safe(note)}", style="italic")
     return text
 
 
@@ -67,7 +79,10 @@ def meta_text(suggestion: Any, age: float, stale: bool) -> Text:
     """Five fixed lines: confidence, sources, tone match and age, what was asked, staleness."""
     signals = suggestion.source_signals
     what = suggestion.operation
-    what += f": {suggestion.instruction}" if suggestion.instruction else f" · tone {suggestion.tone:.1f}"
+    if suggestion.instruction:
+        what += f": {terminal_safe(suggestion.instruction)}"
+    else:
+        what += f" · tone {suggestion.tone:.1f}"
     meta = Text(confidence_bar(suggestion.confidence), style="bold")
     meta.append(f"\nprospect {signals.prospect_match:.1f} · company {signals.company_match:.1f}")
     meta.append(f"\ntone {signals.tone_match:.1f} · {freshness_words(age)}")
@@ -136,13 +151,14 @@ class SuggestionView(VerticalScroll, can_focus=True):
         self.diffed_against = draft_body
         body = content.body
         if body is None:
-            self.query_one("#suggestion-diff", Static).update(Text(draft_body))
+            self.query_one("#suggestion-diff", Static).update(Text(_safe(draft_body)))
         elif list(content.diff) and _diff_matches(draft_body, content.diff):
             self.query_one("#suggestion-diff", Static).update(render_diff(draft_body, content.diff))
         else:
             self.rediff(draft_body)
         self.show_subject(draft_subject)
-        self.query_one("#suggestion-claims", Static).update(claims_text(suggestion.unsupported_claims))
+        claims = claims_text(suggestion.unsupported_claims, getattr(suggestion, "notes", ()))
+        self.query_one("#suggestion-claims", Static).update(claims)
         self.scroll_home(animate=False)
 
     def show_subject(self, draft_subject: str) -> None:
