@@ -5,6 +5,7 @@ as `replied`, and syncing again or after a UIDVALIDITY change records nothing tw
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import imapclient
 import pytest
@@ -18,6 +19,7 @@ from mailbox_support import (
     suppression_for,
     tag,
 )
+from secret_grep import assert_grep_works, assert_no_secret
 from sending_support import WorkerProcess, wait_until
 
 from lumina_tui.config import Settings
@@ -47,6 +49,7 @@ def sync(db: Database, settings: Settings, actor: Actor) -> mailbox_sync.Account
 
 
 def test_unknown_user_gets_a_real_postfix_bounce_that_the_worker_syncs_to_bounced(
+    lumina_home: Path,
     db: Database,
     actor: Actor,
     settings: Settings,
@@ -55,7 +58,7 @@ def test_unknown_user_gets_a_real_postfix_bounce_that_the_worker_syncs_to_bounce
     start_worker: Callable[..., WorkerProcess],
 ) -> None:
     """The worker's periodic sync (every 0.5 s here) finds Postfix's own DSN in the rep's inbox."""
-    start_worker({"LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS": "0.5"})
+    worker = start_worker({"LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS": "0.5"})
     address = f"nobody-{tag()}@{DOMAIN}"
     email = send_to(db, actor, settings, address)
 
@@ -76,6 +79,10 @@ def test_unknown_user_gets_a_real_postfix_bounce_that_the_worker_syncs_to_bounce
     # The address is now refused at send time.
     with pytest.raises(SuppressedRecipientError):
         send_to(db, actor, settings, address)
+    # The worker read the IMAP password from the secret store; it is nowhere else (db, logs, output).
+    worker.stop()
+    assert_grep_works(REP_PASSWORD, lumina_home)
+    assert_no_secret(REP_PASSWORD, lumina_home)
 
 
 def test_a_reply_written_into_the_mailbox_shows_as_replied_with_its_own_words(
