@@ -1,8 +1,10 @@
-"""The worker's mailbox-sync thread: every account's mailbox, every interval and when asked.
+"""The worker's mailbox sync: every account's mailbox, every interval and when asked.
 
 It runs beside huey's consumer, not inside it: reading a slow or unreachable mailbox can take the
-whole network timeout, and a consumer thread held by it would be one a send is waiting for. The
-`sync_mailboxes` doorbell (rung by another process) only wakes this thread.
+whole network timeout, and a consumer thread held by it would be one a send is waiting for. Each
+account syncs on a (daemon) thread of its own, so one mailbox that hangs delays neither the sends
+nor the other mailboxes, and an account still syncing is not started twice. The `sync_mailboxes`
+doorbell (rung by another process) only wakes the scheduler thread.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class MailboxSyncer(threading.Thread):
-    """Syncs all mailboxes every `interval` seconds (0: only when asked), and on `request()`."""
+    """Starts a sync of every mailbox every `interval` seconds (0: only when asked), and on
+    `request()`."""
 
     def __init__(self, ctx: WorkerContext, interval: float) -> None:
         super().__init__(name="lumina-mailbox-sync", daemon=True)
@@ -28,7 +31,8 @@ class MailboxSyncer(threading.Thread):
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._requested: set[str | None] = set()
-        self.runs = 0
+        self._running: set[str] = set()
+        self.runs = 0  # finished account syncs (tests and logs)
 
     def request(self, account_id: str | None = None) -> None:
         """Sync soon: one account, or all of them (None)."""
@@ -39,34 +43,45 @@ class MailboxSyncer(threading.Thread):
     def run(self) -> None:
         next_run = time.monotonic()  # a first sync right after start-up
         while not self._stop.is_set():
-            timeout = None if self.interval == 0 else max(0.0, next_run - time.monotonic())
-            if self.interval == 0 and not self._requested:
+            if self.interval == 0:
                 self._wake.wait()
-            elif timeout:
-                self._wake.wait(timeout)
+            else:
+                self._wake.wait(max(0.0, next_run - time.monotonic()))
             if self._stop.is_set():
                 return
             self._wake.clear()
             with self._lock:
                 requested, self._requested = self._requested, set()
             due = self.interval > 0 and time.monotonic() >= next_run
-            if due or None in requested:
-                self._sync(None)
-                next_run = time.monotonic() + self.interval
-            else:
-                for account_id in sorted(a for a in requested if a):
-                    self._sync(account_id)
+            try:
+                if due or None in requested:
+                    next_run = time.monotonic() + self.interval
+                    for account in mailbox_sync.syncable_accounts(self.ctx.db):
+                        self._start(account.id)
+                else:
+                    for account_id in sorted(a for a in requested if a):
+                        self._start(account_id)
+            except Exception:
+                log.exception("mailbox sync could not list the accounts; trying again at the next interval")
 
-    def _sync(self, account_id: str | None) -> None:
+    def _start(self, account_id: str) -> None:
+        with self._lock:
+            if account_id in self._running:
+                return  # still syncing from the last round (a slow mailbox): not twice at once
+            self._running.add(account_id)
+        threading.Thread(
+            target=self._sync, args=(account_id,), name=f"lumina-mailbox-{account_id[:8]}", daemon=True
+        ).start()
+
+    def _sync(self, account_id: str) -> None:
         try:
-            if account_id is None:
-                mailbox_sync.sync_all(self.ctx.db, self.ctx.settings)
-            else:
-                mailbox_sync.sync_account_by_id(self.ctx.db, self.ctx.settings, account_id)
+            mailbox_sync.sync_account_by_id(self.ctx.db, self.ctx.settings, account_id)
         except Exception:
-            log.exception("mailbox sync failed; trying again at the next interval")
+            log.exception("mailbox sync of account %s failed; trying again at the next interval", account_id)
         finally:
-            self.runs += 1
+            with self._lock:
+                self._running.discard(account_id)
+                self.runs += 1
 
     def stop(self) -> None:
         self._stop.set()

@@ -97,6 +97,38 @@ def test_a_mailbox_that_never_answers_delays_no_send(
     assert silent_imap.open[0].fileno() != -1
 
 
+def test_a_mailbox_that_never_answers_delays_no_other_mailbox(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    mail_servers: MailServers,
+    rep_account: Account,
+    silent_imap: SilentImapServer,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    accounts.add_account(
+        db,
+        actor,
+        provider="smtp",
+        email="sam@acme.test",
+        name="hung mailbox",
+        settings={
+            "host": "127.0.0.1",
+            "port": mail_servers.smtp_port,
+            "security": "plain",
+            "timeout": 120,
+            "imap": {"host": "127.0.0.1", "port": silent_imap.port, "security": "plain"},
+        },
+        imap_secret="unused-imap-password",
+    )
+    start_worker({"LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS": "0.3"})
+    wait_until(lambda: silent_imap.open, timeout=30)
+    email = send_to(db, actor, settings, f"nobody-{tag()}@{DOMAIN}")  # from the rep's (default) account
+
+    wait_until(lambda: status_of(db, email.id) == sending.BOUNCED, timeout=90)
+    assert len(silent_imap.open) == 1  # the hung one is still in its first read, and not started twice
+
+
 def test_the_sync_mailboxes_doorbell_makes_the_worker_sync_now(
     db: Database,
     actor: Actor,
