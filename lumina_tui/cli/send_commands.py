@@ -304,11 +304,11 @@ def sync(account_ref: str | None, as_json: bool) -> None:
             )
         for r in reports:
             if r.skipped:
-                click.echo(f"{r.account_name}: skipped — {r.skipped}")
+                click.echo(f"{safe(r.account_name)}: skipped — {r.skipped}")
             elif r.error is None:
                 resync = " (full resync)" if r.full_resync else ""
                 click.echo(
-                    f"{r.account_name}: read {r.read}, replied {r.replied}, bounced {r.bounced} "
+                    f"{safe(r.account_name)}: read {r.read}, replied {r.replied}, bounced {r.bounced} "
                     f"(hard {r.hard_bounced}), already recorded {r.duplicates}{resync}"
                 )
     failed = [r for r in reports if r.error]
