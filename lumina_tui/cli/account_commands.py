@@ -58,6 +58,12 @@ def _print_added(account: Any, as_json: bool) -> None:
         warning = secrets.backend_info()["warning"]
         if warning:
             click.echo(f"warning: {warning}", err=True)
+    if (account.settings or {}).get("insecure_plaintext"):
+        click.echo(
+            f"warning: this account sends its login unencrypted to {account.settings.get('host')}: "
+            "anyone on the network path can read the password (--insecure-plaintext).",
+            err=True,
+        )
     if as_json:
         emit_json(body)
         return
@@ -131,17 +137,17 @@ def add_maildir(
     metavar="PORT",
     help="Default: 587, 465 with --ssl, 25 with --plain.",
 )
+# Three separate flags, not one option with flag values: with a shared destination the last flag
+# given would silently win, and `--ssl --plain` must be an error instead.
+@click.option("--starttls", "use_starttls", is_flag=True, help="Upgrade to TLS with STARTTLS (default).")
+@click.option("--ssl", "use_ssl", is_flag=True, help="Implicit TLS from the first byte (usually port 465).")
+@click.option("--plain", "use_plain", is_flag=True, help="No TLS at all (a relay on this machine).")
 @click.option(
-    "--starttls",
-    "security",
-    flag_value="starttls",
-    default=True,
-    help="Upgrade to TLS with STARTTLS (default).",
+    "--insecure-plaintext",
+    is_flag=True,
+    help="With --plain toward another machine: send the password unencrypted anyway "
+    "(anyone on the network path can read it).",
 )
-@click.option(
-    "--ssl", "security", flag_value="ssl", help="Implicit TLS from the first byte (usually port 465)."
-)
-@click.option("--plain", "security", flag_value="plain", help="No TLS at all (local relays only).")
 @click.option("--username", metavar="USER", help="Login name (default: the email address).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin (never from an argument).")
 @click.option(
@@ -187,7 +193,10 @@ def add_smtp(
     email: str,
     host: str,
     port: int | None,
-    security: str,
+    use_starttls: bool,
+    use_ssl: bool,
+    use_plain: bool,
+    insecure_plaintext: bool,
     username: str | None,
     password_stdin: bool,
     xoauth2_token_stdin: bool,
@@ -211,7 +220,19 @@ def add_smtp(
     from lumina_tui.services.errors import ValidationError
     from lumina_tui.services.runtime import runtime
 
+    given = (("--starttls", use_starttls), ("--ssl", use_ssl), ("--plain", use_plain))
+    chosen = [flag for flag, on in given if on]
+    security = {"--ssl": "ssl", "--plain": "plain"}.get(chosen[0], "starttls") if chosen else "starttls"
+
     def run() -> Any:
+        if len(chosen) > 1:
+            raise ValidationError(
+                f"security: {' and '.join(chosen)} contradict each other; give one of --starttls, --ssl "
+                "or --plain",
+                field="security",
+            )
+        if insecure_plaintext and security != "plain":
+            raise ValidationError("security: --insecure-plaintext only goes with --plain", field="security")
         if password_stdin and xoauth2_token_stdin:
             raise ValidationError(
                 "password: give either --password-stdin or --xoauth2-token-stdin, not both", field="password"
@@ -256,6 +277,8 @@ def add_smtp(
             }
         elif imap_port or imap_username:
             raise ValidationError("imap_host: IMAP settings need --imap-host", field="imap_host")
+        if insecure_plaintext:
+            settings["insecure_plaintext"] = True
         rt = runtime()
         return service.add_account(
             rt.db,

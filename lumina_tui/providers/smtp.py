@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import ipaddress
 import logging
 import smtplib
 import socket
@@ -109,6 +110,17 @@ def classify(exc: BaseException, *, host: str, port: int) -> ProviderError:
     return TransientProviderError(f"unexpected error with {where}: {exc.__class__.__name__}: {exc}")
 
 
+def is_loopback(host: str) -> bool:
+    """localhost, *.localhost, 127.0.0.0/8 or ::1: a relay on this machine (nothing crosses a network)."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 class _Stale(Exception):
     """A reused connection turned out dead before any message data went out: safe to reopen."""
 
@@ -136,6 +148,7 @@ class SmtpProvider:
         self.timeout = float(settings.get("timeout") or DEFAULT_TIMEOUT_SECONDS)
         self.ca_file = settings.get("ca_file") or None
         self.local_hostname = settings.get("local_hostname") or None
+        self.insecure_plaintext = settings.get("insecure_plaintext") is True
         self._secret = config.secret
         self._register_wire_forms()
         if not self.host:
@@ -199,6 +212,12 @@ class SmtpProvider:
         if self.auth == "none":
             return
         assert self._secret is not None
+        if self.security == "plain" and not self.insecure_plaintext and not is_loopback(self.host):
+            # The account was stored before this rule, or its settings were edited by hand.
+            raise PermanentProviderError(
+                f"refusing to send the login unencrypted to {self.host}; add the account again with "
+                "--starttls or --ssl (or --insecure-plaintext if you accept the risk)"
+            )
         if self.auth == "password":
             conn.login(self.username, self._secret)
             return

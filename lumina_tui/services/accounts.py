@@ -51,7 +51,18 @@ SMTP_SECURITY = ("starttls", "ssl", "plain")
 SMTP_AUTH = ("password", "xoauth2", "none")
 SETTINGS_KEYS = {
     "maildir": {"path"},
-    "smtp": {"host", "port", "security", "username", "auth", "timeout", "ca_file", "local_hostname", "imap"},
+    "smtp": {
+        "host",
+        "port",
+        "security",
+        "username",
+        "auth",
+        "timeout",
+        "ca_file",
+        "local_hostname",
+        "imap",
+        "insecure_plaintext",
+    },
 }
 IMAP_SECURITY = ("ssl", "starttls", "plain")
 IMAP_DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "plain": 143}
@@ -144,6 +155,15 @@ def _clean_smtp(raw: dict[str, Any], has_secret: bool) -> dict[str, Any]:
     if auth == "none" and has_secret:
         raise ValidationError("auth: a secret was given but auth is none", field="auth")
     clean: dict[str, Any] = {"host": host, "port": port_number, "security": security, "auth": auth}
+    if plaintext_login_risk(host, security, auth):
+        if raw.get("insecure_plaintext") is not True:
+            raise ValidationError(
+                f"security: --plain would send the {_secret_word(auth)} unencrypted to {host}, which is "
+                "not this machine: anyone on the network path could read it. Use --starttls or --ssl; "
+                "pass --insecure-plaintext only if you accept that risk",
+                field="security",
+            )
+        clean["insecure_plaintext"] = True  # the rep's explicit consent, kept with the account
     username = raw.get("username")
     if username not in (None, ""):
         clean["username"] = validation.header_text(str(username).strip(), "username", max_chars=320)
@@ -197,6 +217,17 @@ def _clean_imap(raw: Any) -> dict[str, Any]:
     folder = str(raw.get("folder") or "INBOX").strip()
     clean["folder"] = validation.header_text(folder, "imap_folder", max_chars=200)
     return clean
+
+
+def _secret_word(auth: str) -> str:
+    return "password" if auth == "password" else "XOAUTH2 token"
+
+
+def plaintext_login_risk(host: str, security: str, auth: str) -> bool:
+    """A login (password or token) without TLS toward a host that is not this machine."""
+    from lumina_tui.providers.smtp import is_loopback  # smtplib/ssl only when an SMTP account is added
+
+    return security == "plain" and auth != "none" and not is_loopback(host)
 
 
 def _clean_settings(provider: str, settings: dict[str, Any] | None, has_secret: bool) -> dict[str, Any]:

@@ -145,3 +145,43 @@ def test_test_without_accounts_names_the_from_field() -> None:
     result = run("accounts", "test", "--json")
     assert result.exit_code == 2
     assert error_of(result)["field"] == "from"
+
+
+def test_plain_login_to_another_machine_needs_insecure_plaintext(ring: MemoryKeyring) -> None:
+    remote = [
+        "accounts", "add", "smtp", "--email", "rep@acme.test", "--host", "smtp.acme.test", "--plain",
+        "--password-stdin", "--json",
+    ]  # fmt: skip
+    refused = run(*remote, stdin=PASSWORD + "\n")
+    assert refused.exit_code == 2
+    error = error_of(refused)
+    assert error["field"] == "security"
+    assert "--insecure-plaintext" in str(error["message"]) and "unencrypted" in str(error["message"])
+    assert ring.passwords == {}
+    assert run("accounts", "list", "--json").stdout.count('"id"') == 0
+
+    accepted = run(*remote, "--insecure-plaintext", stdin=PASSWORD + "\n")
+    assert accepted.exit_code == 0, accepted.stderr
+    assert json.loads(accepted.stdout)["settings"]["insecure_plaintext"] is True
+    assert "unencrypted" in accepted.stderr
+    # a relay on this machine needs no flag: nothing crosses a network
+    with SmtpSink(users={"rep@acme.test": PASSWORD}) as sink:
+        local = run(*smtp_args(sink, "--password-stdin", "--name", "local"), stdin=PASSWORD + "\n")
+        assert local.exit_code == 0, local.stderr
+        assert "insecure_plaintext" not in json.loads(local.stdout)["settings"]
+
+
+@pytest.mark.parametrize(
+    "flags", [("--ssl", "--plain"), ("--starttls", "--ssl"), ("--plain", "--starttls", "--ssl")]
+)
+def test_conflicting_security_flags_are_an_error_naming_them(
+    ring: MemoryKeyring, flags: tuple[str, ...]
+) -> None:
+    result = run(
+        "accounts", "add", "smtp", "--email", "rep@acme.test", "--host", "127.0.0.1", *flags, "--json"
+    )
+    assert result.exit_code == 2
+    error = error_of(result)
+    assert error["field"] == "security"
+    assert all(flag in str(error["message"]) for flag in flags)
+    assert run("accounts", "list", "--json").stdout.count('"id"') == 0

@@ -246,3 +246,25 @@ def test_bcc_is_delivered_but_not_shown(sink: SmtpSink) -> None:
     assert set(received.rcpt_tos) == {"ana@brightwave.example", "manager@acme.test"}
     assert received.parsed()["Bcc"] is None
     assert message["Bcc"] is not None  # the caller's message is left untouched
+
+
+def test_a_stored_plain_login_to_another_machine_is_refused_before_the_password_leaves() -> None:
+    """An account stored before the --insecure-plaintext rule (or edited by hand) still cannot leak."""
+    from lumina_tui.providers.base import AccountConfig, PermanentProviderError
+    from lumina_tui.providers.smtp import SmtpProvider, is_loopback
+
+    assert is_loopback("127.0.0.2") and is_loopback("[::1]") and is_loopback("LocalHost.")
+    assert not is_loopback("smtp.acme.test") and not is_loopback("10.0.0.1")
+    provider = SmtpProvider(
+        AccountConfig(
+            account_id="a", provider="smtp", email="rep@acme.test", secret="pw-never-sent",
+            settings={"host": "smtp.acme.test", "port": 25, "security": "plain", "auth": "password"},
+        )
+    )  # fmt: skip
+
+    class NoWire:
+        def login(self, *args: object) -> None:
+            raise AssertionError("the password was about to be sent in plain text")
+
+    with pytest.raises(PermanentProviderError, match="unencrypted"):
+        provider._login(NoWire())  # type: ignore[arg-type]
