@@ -1,4 +1,8 @@
-"""The append-only event log of every email: `sent`, `failed`, `cancelled`, and later provider events.
+"""The append-only event log of every email: each delivery step, the rep's actions, provider events.
+
+Delivery: `queued` (the send transaction), then one event per attempt (`deferred`: a transient
+failure, retried later; `interrupted`: the worker died mid-send; `sent`; `failed`), each with its
+`attempt` number and `result`. The rep: `cancelled`, `retried`. Providers: opened, clicked, ...
 
 Rows are never updated or deleted (store triggers refuse it). A provider may report the same event
 twice (webhook retries, a sync that overlaps), so each event carries `(provider, provider_event_id)`
@@ -25,7 +29,22 @@ from lumina_tui.store.models import Email, EmailEvent
 LUMINA_PROVIDER = "lumina"
 
 EVENT_TYPES: frozenset[str] = frozenset(
-    {"sent", "failed", "cancelled", "retried", "opened", "clicked", "replied", "bounced", "unsubscribed"}
+    {
+        # the delivery steps Lumina itself records (services/sending.py, worker/tasks.py)
+        "queued",
+        "deferred",
+        "interrupted",
+        "sent",
+        "failed",
+        "cancelled",
+        "retried",
+        # what providers report later
+        "opened",
+        "clicked",
+        "replied",
+        "bounced",
+        "unsubscribed",
+    }
 )
 
 

@@ -533,6 +533,21 @@ def _insert(
                 field="revision",
                 stored_revision=current.revision,
             )
+        # The first delivery step, in the same transaction as the row: no email without it.
+        events.append_event(
+            session,
+            workspace_id=actor.workspace_id,
+            email_id=email.id,
+            event_type="queued",
+            provider_event_id=f"{email.id}:queued",
+            data={
+                "provider": account.provider,
+                "account": account.name,
+                "send_after": iso(email.send_after),
+                "undo_window_seconds": max(0.0, settings.undo_window_seconds),
+            },
+            occurred_at=now,
+        )
         return email
 
 

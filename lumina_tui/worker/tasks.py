@@ -5,9 +5,14 @@ worker can never move a row twice:
 
     claim    PENDING_SEND and due      -> SENDING  (attempts + 1, a lease owned by this attempt)
     finish   SENDING, lease is mine    -> SENT     (+ the `sent` event, in the same transaction)
-    backoff  SENDING, lease is mine    -> PENDING_SEND with next_attempt_at (transient failure)
+    backoff  SENDING, lease is mine    -> PENDING_SEND with next_attempt_at (+ `deferred`)
     fail     SENDING, lease is mine    -> FAILED   (+ the `failed` event)
-    sweep    SENDING, owner dead or lease expired -> PENDING_SEND, marked "interrupted"
+    sweep    SENDING, owner dead or lease expired -> PENDING_SEND (+ `interrupted`)
+
+Every attempt therefore leaves exactly one event saying how it ended, with its number (`attempt`)
+and `result` (sent, transient_failure, needs_sign_in, permanent_failure, interrupted); with the
+`queued` event of the send transaction they make the outbox timeline. Each event's provider_event_id
+names the claim's lease token, so a replayed step can never append it twice.
 
 A message can still go out twice in one case only: the worker dies after the provider accepted the
 message and before `finish` commits. The next attempt then asks the provider whether it already
@@ -47,6 +52,7 @@ from lumina_tui.providers.base import (
 )
 from lumina_tui.providers.message import build_message
 from lumina_tui.services import accounts, email_state
+from lumina_tui.services.jsonable import iso
 from lumina_tui.services.sending import (
     FAILED,
     INTERRUPTED_PREFIX,
@@ -64,7 +70,10 @@ from lumina_tui.worker.provider_pool import AccountGone, ProviderPool
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 500
+INTERRUPTED_ERROR = (
+    f"{INTERRUPTED_PREFIX} the worker stopped or overran its lease mid-send; "
+    "checking whether the message already went out before sending again"
+)
 
 
 def new_worker_id() -> str:
@@ -302,6 +311,8 @@ def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered
             event_type="sent",
             provider_event_id=f"{email.id}:sent",
             data={
+                "attempt": email.attempts,
+                "result": "sent",
                 "provider": email.provider,
                 "attempts": email.attempts,
                 "detail": receipt.detail,
@@ -329,7 +340,14 @@ def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | No
             values={"status": FAILED, "last_error": reason, **email_state.RELEASED},
             event_type="failed",
             provider_event_id=f"{email.id}:failed:{email.lease_owner}",
-            data={"reason": reason, "code": code, "kind": kind, "attempts": email.attempts},
+            data={
+                "attempt": email.attempts,
+                "result": "permanent_failure",
+                "reason": reason,
+                "code": code,
+                "kind": kind,
+                "attempts": email.attempts,
+            },
             now=now,
         )
         if not moved:
@@ -351,20 +369,31 @@ def _wait_for_sign_in(ctx: WorkerContext, email: Email, reason: str, *, uncertai
     if uncertain:  # keep what the next attempt must know: the message may already have gone out
         text = f"{UNCERTAIN_PREFIX} {text}"
     delay = ctx.settings.worker.sign_in_recheck_seconds
+    next_attempt_at = now + timedelta(seconds=delay)
     with ctx.db.write() as session:
-        result = session.execute(
-            update(Email)
-            .where(*_mine(email))
-            .values(
-                status=PENDING_SEND,
-                last_error=text,
-                next_attempt_at=now + timedelta(seconds=delay),
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
+        moved = email_state.transition(
+            session,
+            email,
+            allowed=_mine(email),
+            values={
+                "status": PENDING_SEND,
+                "last_error": text,
+                "next_attempt_at": next_attempt_at,
+                "lease_owner": None,
+                "lease_expires_at": None,
+            },
+            event_type="deferred",
+            provider_event_id=f"{email.id}:deferred:{email.lease_owner}",
+            data={
+                "attempt": email.attempts,
+                "result": "needs_sign_in",
+                "reason": reason,
+                "next_attempt_at": iso(next_attempt_at),
+                "may_have_gone_out": uncertain,
+            },
+            now=now,
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not moved:
             return "lost_lease"
     log.info("email %s waits for the rep to sign in again: %s", email.id, reason)
     return "needs_sign_in"
@@ -396,20 +425,32 @@ def _back_off(
     delay = backoff_seconds(email.attempts, ctx.settings, ctx.rng)
     if retry_after is not None:
         delay = max(delay, retry_after)  # the provider said when (Retry-After, a quota's reset)
+    next_attempt_at = now + timedelta(seconds=delay)
     with ctx.db.write() as session:
-        result = session.execute(
-            update(Email)
-            .where(*_mine(email))
-            .values(
-                status=PENDING_SEND,
-                last_error=f"{UNCERTAIN_PREFIX} {reason}" if uncertain else reason,
-                next_attempt_at=now + timedelta(seconds=delay),
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
+        moved = email_state.transition(
+            session,
+            email,
+            allowed=_mine(email),
+            values={
+                "status": PENDING_SEND,
+                "last_error": f"{UNCERTAIN_PREFIX} {reason}" if uncertain else reason,
+                "next_attempt_at": next_attempt_at,
+                "lease_owner": None,
+                "lease_expires_at": None,
+            },
+            event_type="deferred",
+            provider_event_id=f"{email.id}:deferred:{email.lease_owner}",
+            data={
+                "attempt": email.attempts,
+                "result": "transient_failure",
+                "reason": reason,
+                "code": code,
+                "next_attempt_at": iso(next_attempt_at),
+                "may_have_gone_out": uncertain,
+            },
+            now=now,
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not moved:
             return "lost_lease"
     log.info("email %s: %s; next attempt in %.1f s", email.id, reason, delay)
     queue.enqueue_send(ctx.settings, email.id, delay_seconds=delay)
@@ -437,29 +478,30 @@ def sweep(ctx: WorkerContext, *, grace_seconds: float | None = None) -> SweepRep
     reclaimed_ids: list[str] = []
     with ctx.db.write() as session:
         claimed = session.execute(
-            select(Email.id, Email.lease_owner, Email.lease_expires_at).where(
-                Email.status == SENDING  # type: ignore[arg-type]
+            select(Email).where(Email.status == SENDING)  # type: ignore[arg-type]
+        ).scalars()
+        for email in list(claimed):
+            expires = email.lease_expires_at
+            if not (expires is None or expires <= now or not ctx.owner_alive(email.lease_owner)):
+                continue
+            # One row at a time (reclaims are rare): each interrupted attempt gets its own event.
+            moved = email_state.transition(
+                session,
+                email,
+                allowed=[Email.status == SENDING, Email.lease_owner == email.lease_owner],
+                values={"status": PENDING_SEND, "last_error": INTERRUPTED_ERROR, **email_state.RELEASED},
+                event_type="interrupted",
+                provider_event_id=f"{email.id}:interrupted:{email.lease_owner}",
+                data={
+                    "attempt": email.attempts,
+                    "result": "interrupted",
+                    "reason": "the worker stopped or overran its lease mid-send; whether the provider "
+                    "accepted the message is unknown",
+                },
+                now=now,
             )
-        ).all()
-        for email_id, owner, expires in claimed:
-            expired = expires is None or expires <= now
-            if expired or not ctx.owner_alive(owner):
-                reclaimed_ids.append(email_id)
-        for start in range(0, len(reclaimed_ids), _CHUNK):
-            chunk = reclaimed_ids[start : start + _CHUNK]
-            session.execute(
-                update(Email)
-                .where(Email.id.in_(chunk), Email.status == SENDING)  # type: ignore[attr-defined,arg-type]
-                .values(
-                    status=PENDING_SEND,
-                    last_error=f"{INTERRUPTED_PREFIX} the worker stopped or overran its lease mid-send; "
-                    "checking whether the message already went out before sending again",
-                    next_attempt_at=None,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    updated_at=now,
-                )
-            )
+            if moved:
+                reclaimed_ids.append(email.id)
     grace = ctx.settings.worker.sweep_interval_seconds if grace_seconds is None else grace_seconds
     cutoff = now - timedelta(seconds=grace)
     with ctx.db.read() as session:

@@ -119,12 +119,14 @@ def test_send_email_claims_delivers_and_records_once(
     sent = row(db, email.id)
     assert (sent.status, sent.attempts, sent.lease_owner) == (sending.SENT, 1, None)
     assert sent.sent_at is not None and sent.provider_message_id == email.message_id
-    (event,) = sending.list_events(db, actor, email.id)
+    queued, event = sending.list_events(db, actor, email.id)
+    assert queued.event_type == "queued"
     assert event.event_type == "sent" and event.event_data["recovered"] is False
+    assert (event.event_data["attempt"], event.event_data["result"]) == (1, "sent")
     # A duplicate doorbell finds nothing to claim: no second file, no second event.
     assert tasks.send_email(ctx, email.id) == "not_claimable"
     assert len(outbox_files(settings)) == 1
-    assert len(sending.list_events(db, actor, email.id)) == 1
+    assert len(sending.list_events(db, actor, email.id)) == 2
 
 
 def test_a_row_inside_its_undo_window_is_not_claimed_but_rung_again_for_later(
@@ -215,7 +217,10 @@ def test_a_transient_failure_backs_off_then_gives_up_at_max_age(
     assert waiting.status == sending.PENDING_SEND and waiting.attempts == 1
     assert "refused" in (waiting.last_error or "")
     assert waiting.next_attempt_at is not None and waiting.next_attempt_at > before
-    assert sending.list_events(db, actor, email.id) == []
+    queued, deferred = sending.list_events(db, actor, email.id)
+    assert (queued.event_type, deferred.event_type) == ("queued", "deferred")
+    assert deferred.event_data["attempt"] == 1 and deferred.event_data["result"] == "transient_failure"
+    assert "refused" in deferred.event_data["reason"]
 
     ctx.settings = load_settings(worker={"max_age_seconds": 0})
     with db.write() as session:
@@ -224,8 +229,9 @@ def test_a_transient_failure_backs_off_then_gives_up_at_max_age(
     failed = row(db, email.id)
     assert failed.status == sending.FAILED and failed.attempts == 2
     assert failed.last_error.startswith("gave up after 2 attempts")
-    (event,) = sending.list_events(db, actor, email.id)
+    event = sending.list_events(db, actor, email.id)[-1]
     assert event.event_type == "failed" and event.event_data["kind"] == "expired"
+    assert (event.event_data["attempt"], event.event_data["result"]) == (2, "permanent_failure")
 
 
 def test_an_email_whose_account_was_removed_fails_at_once(
@@ -330,7 +336,9 @@ def test_after_an_interrupted_send_the_provider_is_asked_first(
     assert tasks.send_email(ctx, email.id) == "sent"
     recovered = row(db, email.id)
     assert recovered.status == sending.SENT and recovered.attempts == 2 and recovered.last_error is None
-    (event,) = sending.list_events(db, actor, email.id)
+    queued, interrupted, event = sending.list_events(db, actor, email.id)
+    assert (queued.event_type, interrupted.event_type, event.event_type) == ("queued", "interrupted", "sent")
+    assert interrupted.event_data["attempt"] == 1 and event.event_data["attempt"] == 2
     assert event.event_data["recovered"] is True
     assert len(outbox_files(settings)) == 1
 
@@ -348,6 +356,6 @@ def test_a_manual_retry_restarts_the_age_that_backoff_gives_up_at(
     with db.write() as session:
         session.execute(update(Email).where(Email.id == email.id).values(status=sending.FAILED))
     sending.retry(db, actor, email.id, settings=settings)
-    (retried,) = sending.list_events(db, actor, email.id)
+    _queued, retried = sending.list_events(db, actor, email.id)
     with db.read() as session:
         assert tasks._delivery_started(session, row(db, email.id)) == retried.occurred_at > email.created_at

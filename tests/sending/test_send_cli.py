@@ -96,7 +96,7 @@ def test_emails_list_show_cancel_retry(draft: EmailDraft, make_draft: Callable[.
     assert body["status"] == "CANCELLED" and body["new_draft_id"] != draft.id
 
     shown = json.loads(run("emails", "show", email_id, "--json").stdout)
-    assert [event["event_type"] for event in shown["events"]] == ["cancelled"]
+    assert [event["event_type"] for event in shown["events"]] == ["queued", "cancelled"]
     assert "Status:     CANCELLED" in run("emails", "show", email_id).stdout
 
     again = run("emails", "cancel", email_id, "--json")

@@ -348,7 +348,7 @@ def test_cancel_inside_the_window_gives_the_draft_back_as_a_new_editable_one(
     email = sending.send(db, actor, draft_id=draft.id, settings=windowed).email
     result = sending.cancel(db, actor, email.id)
     assert result.email.status == sending.CANCELLED
-    assert [e.event_type for e in sending.list_events(db, actor, email.id)] == ["cancelled"]
+    assert [e.event_type for e in sending.list_events(db, actor, email.id)] == ["queued", "cancelled"]
     copy = drafts.get(db, actor, result.draft_id)
     assert copy.id != draft.id and copy.sent_at is None
     assert (copy.subject, copy.body_text, copy.prospect_id) == (
@@ -414,7 +414,7 @@ def test_retry_puts_a_failed_email_back_on_the_same_row(
     assert (retried.status, retried.attempts, retried.last_error) == (sending.PENDING_SEND, 0, None)
     assert email_count(db) == 1
     assert queue.queued_count(settings) == queued_before + 1
-    (event,) = sending.list_events(db, actor, email.id)
+    _queued, event = sending.list_events(db, actor, email.id)
     assert event.event_type == "retried" and event.event_data["previous_error"] == "550 no"
 
 
@@ -474,7 +474,7 @@ def test_events_are_deduplicated_and_append_only(
                 provider_event_id="evt-1",
                 data={"ip": "127.0.0.1"},
             )
-    (event,) = events.list_events(db, actor, email.id)
+    _queued, event = events.list_events(db, actor, email.id)
     assert event.provider == "smtp-relay"
     with pytest.raises(ValueError), db.write() as session:
         events.append_event(

@@ -69,7 +69,7 @@ def test_each_email_reaches_the_smtp_server_once_and_parses_back(
         assert received.rcpt_tos == ("ana.okafor@brightwave.example",)
         stored = sending.get_email(db, actor, email.id)
         assert stored.provider_message_id == email.message_id and stored.attempts == 1
-        assert [e.event_type for e in sending.list_events(db, actor, email.id)] == ["sent"]
+        assert [e.event_type for e in sending.list_events(db, actor, email.id)] == ["queued", "sent"]
 
 
 def test_451_twice_then_sent_and_550_failed_after_one_attempt(
@@ -105,7 +105,7 @@ def test_451_twice_then_sent_and_550_failed_after_one_attempt(
         email = sending.get_email(db, actor, ids[address])
         assert email.attempts == 1 and sink.rcpt_attempts[address] == 1
         assert "550 5.1.1 No such user here" in email.last_error
-        (event,) = sending.list_events(db, actor, email.id)
+        _queued, event = sending.list_events(db, actor, email.id)
         assert event.event_type == "failed" and "550" in event.event_data["reason"]
         assert event.event_data["kind"] == "permanent"
     assert len(sink.messages) == len(busy)

@@ -170,6 +170,19 @@ def event_summary(row: Any) -> str:
     if kind == "failed":
         code = f" ({data['code']})" if data.get("code") not in (None, "") else ""
         return f"{data.get('reason', '')}{code} · {data.get('kind', 'failure')}".strip(" ·")
+    if kind == "queued":
+        window = data.get("undo_window_seconds")
+        if isinstance(window, int | float) and window > 0:
+            return f"undo window {window:g} s"
+        return "no undo window"
+    if kind == "deferred" and data.get("result") == "needs_sign_in":
+        return f"attempt {data.get('attempt', '?')} waits for the rep to sign in again"
+    if kind == "deferred":
+        code = f" ({data['code']})" if data.get("code") not in (None, "") else ""
+        attempt = data.get("attempt", "?")
+        return f"attempt {attempt} failed for now: {data.get('reason', '')}{code} · will retry"
+    if kind == "interrupted":
+        return f"attempt {data.get('attempt', '?')} interrupted (the worker stopped mid-send)"
     if kind == "cancelled":
         return "undone before it was sent"
     if kind == "replied":
