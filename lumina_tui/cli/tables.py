@@ -88,14 +88,14 @@ def progress_bar(description: str) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # the description names the rep's file
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     ) as progress:
-        task = progress.add_task(description, total=None)
+        task = progress.add_task(terminal_safe(description), total=None)
 
         def update(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
