@@ -29,6 +29,7 @@ from lumina_tui.tui.screens.prospects import ProspectsScreen
 from lumina_tui.tui.screens.send_review import SendReviewScreen
 from lumina_tui.tui.widgets.prospect_card import card_text, recipient_line
 from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
+from lumina_tui.tui.widgets.score_card import score_text
 from lumina_tui.tui.widgets.suggestion_view import claims_text, render_diff
 
 pytestmark = pytest.mark.anyio
@@ -107,6 +108,11 @@ def test_the_prospect_card_and_suggestion_view_keep_hostile_text_inert(mallory: 
     diff = render_diff(f"Hi {CLEAR}[/]", [SimpleNamespace(old="", new=RLO, old_start=3, old_end=3)]).plain
     assert_inert(diff)
     assert "[/]" in diff
+    signals = SimpleNamespace(question_count=0, reading_grade=8, link_count=0, personalization=0)
+    advice = [SimpleNamespace(message=f"Drop “{CLEAR}{RLO}act now”", signal="banned", level="fix")]
+    card = score_text(SimpleNamespace(spam_risk=0.5, reply_probability=0.2, signals=signals, advice=advice))
+    assert_inert(card.plain)
+    assert "Drop “␛[2J<U+202E>act now”" in card.plain
 
 
 async def test_prospects_table_and_picker_show_hostile_values_as_text(runtime: Runtime, mallory: Any) -> None:

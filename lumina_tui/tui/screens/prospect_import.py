@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from lumina_tui.services.errors import LuminaError
+from lumina_tui.services.terminal_text import terminal_safe
 
 PROGRESS_INTERVAL_SECONDS = 0.05
 
@@ -253,7 +254,8 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
                 rejected=str(len(summary.rejected)),
             )
         )
-        lines = "\n".join(f"line {row.line}: {row.message}" for row in summary.rejected)
+        # A rejected row's reason quotes the CSV cell: stored text, shown, never obeyed.
+        lines = "\n".join(f"line {row.line}: {terminal_safe(row.message)}" for row in summary.rejected)
         self.query_one("#import-rejected-lines", Static).update(lines)
 
     def _path_error(self, message: str) -> None:

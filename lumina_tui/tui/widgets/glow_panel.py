@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.widgets.suggestion_view import FADE_SECONDS, SuggestionView
 
 GlowState = Literal["idle", "thinking", "suggestion_ready", "stale", "applied"]
@@ -90,7 +91,7 @@ class GlowPanel(Vertical):
         """A line of text instead of a suggestion (idle hint, thinking, an AI error)."""
         self._note = text
         note = self.query_one("#glow-note", Static)
-        note.update(text)
+        note.update(terminal_safe(text, multiline=True))  # AI errors may quote what a server sent
         note.set_class(error, "-error")
         note.display = True
         self.view.display = False

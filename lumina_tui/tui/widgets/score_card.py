@@ -11,6 +11,8 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from lumina_tui.services.terminal_text import terminal_safe
+
 GAUGE_WIDTH = 8
 
 
@@ -55,7 +57,7 @@ def score_text(score: Any) -> Text:
     marks = {"fix": ("!", "yellow"), "good": ("✓", "green"), "info": ("i", "dim")}
     for item in advice:
         mark, style = marks.get(getattr(item, "level", "fix"), marks["fix"])
-        text.append(f"\n{mark} {item.message}", style=style)
+        text.append(f"\n{mark} {terminal_safe(item.message)}", style=style)  # may quote the draft
         text.append(f" ({item.signal})", style="dim")
     return text
 
