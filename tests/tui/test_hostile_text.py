@@ -194,8 +194,13 @@ async def test_open_a_draft_lists_a_cancelled_send_as_cancelled_beside_its_copy(
         assert "Undo me ␛[2J" in text
         assert "mallory@evil.example" in text
         # The top line (who the draft is for) and toasts quoting a name are plain text too.
-        await pilot.press("escape")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ChoiceDialog))
+        options.highlighted = list(labels).index(draft.id)
+        await pilot.press("enter")  # open the cancelled draft: read-only, and it says "cancelled"
+        await wait_until(pilot, lambda: composer(app).draft_id == draft.id)
+        await pilot.pause()
+        top = rendered(app)[0].splitlines()[0]
+        assert "[cancelled" in top and "sent" not in top  # the long name leaves room for a word
+        assert composer(app).status.frozen_as == "cancelled" and composer(app).read_only
         composer(app).notify(f"Duplicated for [/] {CLEAR}.")  # markup here raised MarkupError
         await wait_until(pilot, lambda: "Duplicated for" in rendered(app)[0])
         text, linked = rendered(app)

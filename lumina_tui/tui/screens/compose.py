@@ -318,6 +318,9 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
             self.autosave.edited()  # a new draft for a chosen prospect is worth keeping
         self.body.read_only = self.read_only
         self.subject.disabled = self.read_only
+        if draft is not None and self.read_only:
+            # A send undone in its window reads "cancelled", not "sent" (one indexed read).
+            self.status.frozen_as = drafts.status_of(runtime.db, runtime.actor, draft)
         self.status.read_only = self.read_only
         self._drop_suggestion(self.idle_note())
         self._accepted_ids = []

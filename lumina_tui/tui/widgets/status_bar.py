@@ -45,12 +45,14 @@ class StatusBar(Widget):
     confidence: reactive[float] = reactive(0.0)
     narrow: reactive[bool] = reactive(False)
     read_only: reactive[bool] = reactive(False)
+    #: What a read-only draft became ("sent", "cancelled", "queued", …), as `drafts.status_of` says.
+    frozen_as: reactive[str] = reactive("sent")
 
     def render(self) -> Text:
         left = Text(" Lumina ─ ", style="bold")
         left.append(self.who or "Compose")
         if self.read_only:
-            left.append("  [sent: read-only]", style="bold yellow")
+            left.append(f"  [{self.frozen_as}: read-only]", style="bold yellow")
         parts: list[tuple[str, str]] = []
         parts.append((("● " if self.narrow else "") + self.saved, "yellow" if "failed" in self.saved else ""))
         if self.worker and not self.narrow:
