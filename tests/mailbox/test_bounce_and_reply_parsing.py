@@ -268,3 +268,25 @@ def test_a_refused_refresh_token_during_sync_marks_the_account_needs_sign_in(
     assert report.error_kind == "auth" and "invalid_grant" in (report.error or "")
     stored = accounts.get_account(db, actor, outbox.id)
     assert stored.status == accounts.NEEDS_SIGN_IN and "invalid_grant" in (stored.status_reason or "")
+
+
+def test_removing_an_account_removes_its_sync_cursor_and_imap_password(
+    db: Database, actor: Actor, settings: Settings, mail_servers_free_imap_account: Account
+) -> None:
+    from lumina_tui import secrets
+    from lumina_tui.services.accounts import imap_secret_ref_for
+
+    account = mail_servers_free_imap_account
+    sync(db, settings, actor, account, [])  # leaves a cursor row
+    assert mailbox_sync.cursor_status(db, actor, account.id)
+    assert secrets.get_secret(imap_secret_ref_for(account.id)) == "imap-pw-unused"
+
+    accounts.remove_account(db, actor, account.id)
+
+    with db.read() as session:
+        from sqlalchemy import func, select
+
+        from lumina_tui.store.models import MailboxCursor
+
+        assert session.execute(select(func.count()).select_from(MailboxCursor)).scalar_one() == 0
+    assert secrets.get_secret(imap_secret_ref_for(account.id)) is None
