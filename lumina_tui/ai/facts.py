@@ -134,12 +134,47 @@ _DATE_MONTH = (
     rf"end of|this|next|last|of)\s+)(?P<mo>{_FULL_MONTH})\b(?!\s+(?:I|we|you|he|she|they|it)\b)"
     rf"|\b(?P<mo2>(?!May\b){_FULL_MONTH})\b"
 )
+_SEASON = r"(?:spring|summer|fall|autumn|winter)"
+_PERIOD_UNIT = r"(?:day|week|month|quarter|year)s?"
+_COUNT_WORD = r"(?:a\s+few|a\s+couple(?:\s+of)?|several|some|a|an|one|two|three|four|five|six|seven|" \
+    r"eight|nine|ten|eleven|twelve|\d{1,2})"
+#: Relative dates are facts too ("last spring", "two weeks ago", "earlier this year"): a
+#: suggestion may state one only if an input does.
+_RELATIVE = (
+    r"tomorrow|tonight|yesterday"
+    rf"|(?:next|this|last|past|coming|upcoming|previous)\s+(?:week|month|quarter|year|{_SEASON})"
+    r"|(?:earlier|later)\s+this\s+(?:week|month|quarter|year)"
+    rf"|(?:in|over|during|through|by|until|before|after)\s+the\s+{_SEASON}"
+    rf"|{_COUNT_WORD}\s+{_PERIOD_UNIT}\s+ago"
+    r"|end\s+of\s+(?:the\s+)?(?:week|month|quarter|year)"
+)
+_REL_MODIFIER = {"past": "last", "previous": "last", "coming": "next", "upcoming": "next",
+                 "autumn": "fall", "earlier": "", "later": "", "over": "the", "during": "the",
+                 "through": "the", "in": "the", "by": "the", "until": "the", "before": "the",
+                 "after": "the"}
+_FEW = {"a few": "few", "a couple": "few", "a couple of": "few", "several": "few", "some": "few",
+        "a": "1", "an": "1", "one": "1"}
+
+
+def _relative_value(text: str) -> tuple[object, ...]:
+    """'this past spring' and 'last spring' alike; 'two weeks ago' = '2 weeks ago'."""
+    words = re.sub(r"\s+", " ", text.lower()).strip()
+    ago = re.fullmatch(r"(.+?) (day|week|month|quarter|year)s? ago", words)
+    if ago:
+        count = _FEW.get(ago[1]) or (str(words_to_number(ago[1]) or ago[1]))
+        return ("ago", count, ago[2])
+    parts = [_REL_MODIFIER.get(word, word) for word in words.split()]
+    parts = [word for word in parts if word not in {"", "the"}]
+    return ("relative", " ".join(parts))
+
+
 _DATE_OTHER = (
     r"\b(?<!Happy )(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Tues|Thurs)"
     r"\b(?!s\b|'s\b)"
     r"|\b(?P<q>Q[1-4]|H[12])\b(?:\s+(?P<qy>\d{4}))?"
-    r"|\b(?P<rel>tomorrow|tonight|yesterday|(?:next|this|last)\s+(?:week|month|quarter|year)"
-    r"|end\s+of\s+(?:the\s+)?(?:week|month|quarter|year))\b"
+    r"|\b(?P<period_w>(?:first|second|third|fourth)\s+quarter|(?:first|second)\s+half)"
+    r"(?:\s+of\s+(?P<pwy>\d{4}))?\b"
+    rf"|\b(?P<rel>(?i:{_RELATIVE}))\b"
     r"|\b(?<![\d,.$€£-])(?P<year>19[5-9]\d|20\d\d)\b(?![\d%]|,\d|-\d)"
 )
 #: Dates in three passes, most specific first, each run only when its cheap hint is present.
@@ -155,7 +190,7 @@ RANGE = re.compile(
 )
 NUMBER = re.compile(
     rf"(?=\d)(?<![\w.])(?P<num>{_NUM})(?:(?P<mag>\s?(?:k|m|mm|bn)\b|\s(?:thousand|million|billion)\b)"
-    r"|(?P<mult>\s?[x×](?![\w]))|(?:st|nd|rd|th)\b)?"
+    r"|(?P<mult>\s?[x×](?![\w]))|(?P<ord>st|nd|rd|th)\b)?"
 )
 #: Idioms that contain digits but state nothing ("24/7", "1:1 meetings", "Office 365").
 NOT_FACTS = re.compile(r"\b(?:24/7|24x7|1:1|1-on-1|one-on-one|365|2FA|B2B|B2C|P\.S\.)", re.I)
@@ -167,6 +202,118 @@ _URL_HINT = re.compile(r"://|www\.|[A-Za-z0-9]\.[A-Za-z]")
 _TIME_HINT = re.compile(r"\d ?[ap]\.?m\b|\d:\d\d|noon|midnight|o'clock")  # on lowered text
 _PHONE_HINT = re.compile(r"\d{3}[.-]\d{4}")
 _BIG_NUMBER_WORDS = frozenset([*list(_UNITS)[11:], *_TENS, *_SCALES])
+
+
+# ------------------------------------------------------------ fractions, multiples, ordinals
+
+#: "a third faster", "cut in half", "two thirds of", "doubled", "three times more", "a dozen",
+#: "the fifth summit": quantities written as words. Each is a checkable claim ("a third faster"
+#: needs a 33% in the inputs, "doubled" a 2x), and a source that writes them supports the digits.
+_FRACTION_DEN = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
+                 "fifth": 5, "fifths": 5, "tenth": 10, "tenths": 10}
+_COMPARATIVE = (r"(?:more|less|fewer|faster|slower|quicker|cheaper|higher|lower|bigger|smaller|"
+                r"larger|longer|shorter|better|sooner)")
+FRACTION = re.compile(
+    rf"(?:(?<=\bby\s)|(?<=\bto\s)|(?<=\bcut\s)|(?<=\bsave\s)|(?<=\bsaves\s)|(?<=\bsaved\s))?"
+    rf"\b(?P<n>a|one|two|three|four)[\s-]+(?P<d>thirds?|quarters?|fifths?|tenths?)\b"
+    rf"(?P<ctx>(?=\s+(?:of\b|{_COMPARATIVE}\b)))?"
+    r"|\b(?P<half>(?:in|by)\s+half|half\s+(?:of|the|as)|halv(?:e|es|ed|ing))\b",
+    re.IGNORECASE,
+)
+_NOT_HALF = re.compile(r"(?:first|second|back|other|latter|front)\s+$", re.IGNORECASE)
+_MULTIPLE_WORD = {"doubl": 2, "twice": 2, "tripl": 3, "thrice": 3, "quadrupl": 4}
+MULTIPLE = re.compile(
+    r"\b(?P<w>doubl(?:e|es|ed|ing)|twice|tripl(?:e|es|ed|ing)|thrice|quadrupl(?:e|es|ed|ing))\b"
+    r"(?![\s-]*(?:check|checks|checked|checking|down|booked|click|clicks|clicked|edged|digits?|"
+    r"opt-in|team|bed|room|espresso)\b)"
+    rf"|\b(?P<n>two|three|four|five|six|seven|eight|nine|ten|\d+(?:\.\d+)?)\s+times\s+"
+    rf"(?=(?:{_COMPARATIVE}|as|the|over)\b)",
+    re.IGNORECASE,
+)
+DOZEN = re.compile(r"\b(?P<half>half\s+a\s+)?(?:a|one)\s+dozen\b", re.IGNORECASE)
+_ORDINAL_WORDS = {
+    "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "hundredth": 100,
+}
+#: "first" and "second" are left out: "first, a question", "a second look" state nothing.
+ORDINAL_WORD = re.compile(
+    r"\b(?:(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[\s-])?"
+    r"(?P<o>" + "|".join(_ORDINAL_WORDS) + r")\b"
+    r"(?![\s-]+(?:party|parties|quarter|half)\b)",
+    re.IGNORECASE,
+)
+_WORD_FACT_HINT = re.compile(
+    r"half|halv|third|quarter|fifth|tenth|doubl|twice|tripl|thrice|quadrupl|times|dozen|"
+    r"fourth|sixth|seventh|eighth|ninth|eleventh|twelfth|teenth|tieth|hundredth"
+)
+_SMALL = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+
+
+def _percent_values(numerator: int, denominator: int) -> tuple[object, ...]:
+    """A fraction as the percentages people round it to: a third = 33%, 33.3%, 33.33%."""
+    exact = Decimal(100 * numerator) / Decimal(denominator)
+    forms = {_canon(exact.quantize(Decimal(step))) for step in ("1", "0.1", "0.01")}
+    forms.add(_canon(Decimal(int(exact))))
+    return tuple(("percent", form) for form in sorted(forms))
+
+
+def word_facts(text: str) -> list[tuple[str, int, int, tuple[object, ...]]]:
+    """Fractions, multiples, dozens and ordinals written as words, with canonical values."""
+    found: list[tuple[str, int, int, tuple[object, ...]]] = []
+    for match in FRACTION.finditer(text):
+        if match["half"]:
+            if _NOT_HALF.search(text[: match.start()]):
+                continue
+            found.append(("percent", match.start(), match.end(), _percent_values(1, 2)))
+            continue
+        preceded = re.search(r"\b(?:by|to|cut|saves?|saved)\s+$", text[: match.start()], re.I)
+        if match["ctx"] is None and not preceded:
+            continue  # "1,200 meetings a quarter.": a rate, not a fraction
+        numerator = _SMALL[match["n"].lower()]
+        denominator = _FRACTION_DEN[match["d"].lower()]
+        found.append(("percent", match.start(), match.end(),
+                      _percent_values(numerator, denominator)))
+    for match in MULTIPLE.finditer(text):
+        if match["w"]:
+            word = match["w"].lower()
+            factor = next(v for k, v in _MULTIPLE_WORD.items() if word.startswith(k))
+            found.append(("number", match.start(), match.end(), (("multiple", str(factor)),)))
+        else:
+            amount = _number(match["n"]) if match["n"][0].isdigit() else words_to_number(match["n"])
+            if amount is not None:
+                end = match.start() + len(match.group().rstrip())
+                found.append(("number", match.start(), end, (("multiple", _canon(amount)),)))
+    for match in DOZEN.finditer(text):
+        amount = "6" if match["half"] else "12"
+        found.append(("number", match.start(), match.end(), (("number", amount),)))
+    for match in ORDINAL_WORD.finditer(text):
+        value = _ORDINAL_WORDS[match["o"].lower()] + (_TENS[match["tens"].lower()]
+                                                       if match["tens"] else 0)
+        found.append(("number", match.start(), match.end(), (("ordinal", str(value)),)))
+    return found
+
+
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10}
+COUNT_WORD = re.compile(r"\b(?:" + "|".join(_COUNT_WORDS) + r")\b(?!-)", re.IGNORECASE)
+
+
+def find_counts(text: str, facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
+    """Small counts in words ("four warehouses") outside `facts`. Not claims by themselves ("two
+    quick ideas"), but grounding checks them against the inputs' count of the same thing."""
+    if not text or not any(word in text.lower() for word in _COUNT_WORDS):
+        return ()
+    taken = bytearray(len(text))
+    for fact in facts:
+        taken[fact.start : fact.end] = b"\x01" * (fact.end - fact.start)
+    return tuple(
+        Fact("number", match.group(), match.start(), match.end(),
+             (("number", str(_COUNT_WORDS[match.group().lower()])),))
+        for match in COUNT_WORD.finditer(text)
+        if not any(taken[match.start() : match.end()])
+    )
 
 
 def _date_matches(text: str) -> list[re.Match[str]]:
@@ -265,6 +412,9 @@ def _find_facts(text: str) -> tuple[Fact, ...]:
         amount = words_to_number(match["words"])
         if amount is not None:
             add("percent", match.start(), match.end(), (("percent", _canon(amount)),))
+    if _WORD_FACT_HINT.search(lowered):
+        for kind, start, end, values in word_facts(text):
+            add(kind, start, end, values)
     for match in TIME.finditer(text) if _TIME_HINT.search(lowered) else ():
         if match["word"]:
             minutes = 720 if match["word"].lower() == "noon" else 0
@@ -303,7 +453,11 @@ def _find_facts(text: str) -> tuple[Fact, ...]:
         elif g.get("q"):
             values = (("period", g.get("q").upper()),)
         elif g.get("rel"):
-            values = (("relative", re.sub(r"\s+", " ", g.get("rel").lower())),)
+            values = (_relative_value(g.get("rel")),)
+        elif g.get("period_w"):
+            first, unit = g.get("period_w").lower().split()
+            index = ["first", "second", "third", "fourth"].index(first) + 1
+            values = (("period", f"{'Q' if unit == 'quarter' else 'H'}{index}"),)
         else:
             values = (("year", int(g.get("year"))),)
         add(kind, match.start(), match.end(), values)
@@ -320,7 +474,12 @@ def _find_facts(text: str) -> tuple[Fact, ...]:
         if base is None:
             continue
         value = base * _magnitude(match["mag"])
-        add("number", match.start(), match.end(), (("number", _canon(value)),))
+        if match["mult"]:  # "3x" is a multiple: "tripled", "three times" say the same
+            add("number", match.start(), match.end(), (("multiple", _canon(value)),))
+        elif match["ord"]:  # "2nd", "the 14th": an ordinal, not a count
+            add("number", match.start(), match.end(), (("ordinal", _canon(value)),))
+        else:
+            add("number", match.start(), match.end(), (("number", _canon(value)),))
     words = set(re.findall(r"[a-z]+", lowered))
     for match in NUMBER_WORDS.finditer(text) if words & _BIG_NUMBER_WORDS else ():
         amount = words_to_number(match.group())

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import readability
-from .facts import Fact, find_facts, normalize_url
+from .facts import Fact, find_counts, find_facts, normalize_url
 from .models import Claim, EngineOutput, EngineRequest
+from .normaliser import date_values, readings
+from .titles import Title, find_titles, source_honorifics, supports
 
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:instructions?|above|previous|prior|"
@@ -140,6 +142,35 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+#: Words between a count and its noun that do not change what is counted ("four new warehouses").
+_COUNT_FILLER = frozenset("""
+new more additional other extra full-time part-time open active big large small great key top
+major different separate regional local global main existing current dedicated quick short
+""".split())  # noqa: SIM905
+_NOUN = re.compile(r"[\s-]*([A-Za-z][A-Za-z'’]*)")
+
+
+def _counted_noun(text: str, end: int) -> str | None:
+    """The thing a count at `end` counts: "12 SDRs" -> "sdr", "a 20-minute call" -> "minute"."""
+    position = end
+    for _ in range(2):
+        match = _NOUN.match(text, position)
+        if not match:
+            return None
+        word = _POSSESSIVE.sub("", match[1]).lower()
+        if word in _COUNT_FILLER:
+            position = match.end()
+            continue
+        if len(word) < 2 or word in {"of", "a", "an", "the", "and", "or", "to", "in", "per", "at"}:
+            return None
+        if word.endswith("ies") and len(word) > 4:
+            return word[:-3] + "y"
+        if word.endswith("s") and not word.endswith("ss") and len(word) > 2:
+            return word[:-1]
+        return word
+    return None
+
+
 @dataclass
 class Sources:
     """Everything a suggestion may state, reduced to comparable forms."""
@@ -150,6 +181,10 @@ class Sources:
     emails: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
     injected: list[str] = field(default_factory=list)
+    #: noun -> the counts the inputs give it ("warehouse" -> {3}): "four warehouses" contradicts.
+    counted: dict[str, set[object]] = field(default_factory=dict)
+    titles: list[Title] = field(default_factory=list)
+    honorifics: set[str] = field(default_factory=set)
 
     def add_text(self, text: str, *, links_allowed: bool) -> None:
         if not text:
@@ -168,9 +203,27 @@ class Sources:
                     self.emails.add(address)
                     self.domains.add(address.rpartition("@")[2])
                 continue
-            for value in fact.values:
-                self.values.add(value)
-                self._add_equivalents(value)
+            self._add_fact(text, fact)
+        # The same facts spelled another way: number words (en/de/es/fr) as digits, "4,2 Mio. €"
+        # as "€4.2 million", "14. Mai" as May 14 (see normaliser.py).
+        for reading in readings(text):
+            for fact in find_facts(reading):
+                if fact.kind not in {"url", "email"}:
+                    self._add_fact(reading, fact)
+        for value in date_values(text):
+            self.values.add(value)
+            self._add_equivalents(value)
+        self.titles += find_titles(text)
+        self.honorifics |= source_honorifics(text)
+
+    def _add_fact(self, text: str, fact: Fact) -> None:
+        for value in fact.values:
+            self.values.add(value)
+            self._add_equivalents(value)
+        if fact.kind == "number":
+            noun = _counted_noun(text, fact.end)
+            if noun:
+                self.counted.setdefault(noun, set()).update(fact.values)
 
     def _add_equivalents(self, value: object) -> None:
         """A source fact also supports the plainer facts it implies ("March 14" -> "March").
@@ -183,6 +236,7 @@ class Sources:
         tag = value[0]
         if tag == "md":
             self.values.add(("month", value[1]))
+            self.values.add(("ordinal", str(value[2])))  # "June 1" supports "the 1st"
         elif tag in {"money", "percent"}:
             self.values.add(("number", value[1]))
         elif tag == "year":
@@ -232,12 +286,18 @@ def build_sources(request: EngineRequest) -> Sources:
 # ---------------------------------------------------------------------------------- checking
 
 
-def _fact_supported(fact: Fact, sources: Sources) -> bool:
+def _fact_supported(fact: Fact, sources: Sources, text: str = "") -> bool:
     if fact.kind == "url":
         full, host = fact.values
         return full in sources.urls or (full == host and host in sources.domains)
     if fact.kind == "email":
         return fact.values[0] in sources.emails
+    if fact.kind == "number" and text:
+        # A count of something the inputs count too must be their count: "a dozen hours a week"
+        # is invented when the inputs say 6 hours, even if a 12 appears elsewhere.
+        noun = _counted_noun(text, fact.end)
+        if noun and noun in sources.counted:
+            return any(value in sources.counted[noun] for value in fact.values)
     for value in fact.values:
         if value in sources.values:
             return True
@@ -251,6 +311,54 @@ def _fact_supported(fact: Fact, sources: Sources) -> bool:
     return False
 
 
+def _count_supported(fact: Fact, sources: Sources, text: str) -> bool:
+    """A small count in words ("two quick ideas") is a claim only about a thing the inputs count."""
+    noun = _counted_noun(text, fact.end)
+    if not noun or noun not in sources.counted:
+        return True
+    return any(value in sources.counted[noun] for value in fact.values)
+
+
+#: Words before a title that make it a role in general, not this person's title ("your CFO",
+#: "most VPs of Sales"); "as a CFO" and "you're the VP" are about the reader again.
+_GENERIC_BEFORE = re.compile(
+    r"(?:\b(?:your|our|their|his|her|its|my|every|any|most|many|other|each|some|no|which|"
+    r"whose|a|an|the|new|former|future|which|that|this)\s+)$",
+    re.IGNORECASE,
+)
+_PERSONAL_BEFORE = re.compile(
+    r"(?:\b(?:as|you're|you are|you’re|i'm|i’m|i am|being|promoted to|named|appointed)\s+"
+    r"(?:(?:a|an|the)\s+)?)$",
+    re.IGNORECASE,
+)
+_HONORIFIC_RANKS = frozenset({"doctor", "professor"})
+
+
+def _title_claims(text: str, facts: list[Fact], sources: Sources) -> tuple[list[Title], list[Title]]:
+    """(every title mentioned, the ones that give someone a rank or honorific no input gives)."""
+    taken = bytearray(len(text))
+    for fact in facts:
+        taken[fact.start : fact.end] = b"\x01" * (fact.end - fact.start)
+    mentioned: list[Title] = []
+    claims: list[Title] = []
+    for title in find_titles(text):
+        if any(taken[title.start : title.end]):
+            continue
+        mentioned.append(title)
+        if title.rank in _HONORIFIC_RANKS:
+            if title.rank not in sources.honorifics:
+                claims.append(title)
+            continue
+        before = text[max(0, title.start - 40) : title.start]
+        if title.plural or (
+            _GENERIC_BEFORE.search(before) and not _PERSONAL_BEFORE.search(before)
+        ):
+            continue
+        if not any(supports(source, title) for source in sources.titles):
+            claims.append(title)
+    return mentioned, claims
+
+
 def _sentence_initial(text: str, start: int) -> bool:
     index = start - 1
     while index >= 0 and text[index] in " \t\"'“‘(*•-–—>":
@@ -259,11 +367,12 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 
 def _entity_claims(
-    text: str, facts: list[Fact], sources: Sources, *, is_subject: bool
+    text: str, facts: list[Fact], sources: Sources, *, is_subject: bool,
+    titles: list[Title] = (),  # type: ignore[assignment]
 ) -> list[tuple[str, int, int]]:
     taken = bytearray(len(text))
-    for fact in facts:
-        taken[fact.start : fact.end] = b"\x01" * (fact.end - fact.start)
+    for span in (*facts, *titles):
+        taken[span.start : span.end] = b"\x01" * (span.end - span.start)
     lowered_text_words = {w.lower() for w in re.findall(r"\b[a-z][a-z'-]+\b", text)}
 
     groups: list[list[re.Match[str]]] = []
@@ -354,10 +463,21 @@ def find_unsupported(
     claims = [
         Claim(text=f.text, kind=f.kind, start=f.start, end=f.end, field=field_name)  # type: ignore[arg-type]
         for f in facts
-        if not _fact_supported(f, sources)
+        if not _fact_supported(f, sources, text)
+    ]
+    counts = find_counts(text, facts)
+    claims += [
+        Claim(text=f.text, kind=f.kind, start=f.start, end=f.end, field=field_name)  # type: ignore[arg-type]
+        for f in counts
+        if not _count_supported(f, sources, text)
+    ]
+    mentioned, title_claims = _title_claims(text, [*facts, *counts], sources)
+    claims += [
+        Claim(text=t.text, kind="title", start=t.start, end=t.end, field=field_name)
+        for t in title_claims
     ]
     for claim_text, start, end in _entity_claims(
-        text, facts, sources, is_subject=field_name == "subject"
+        text, [*facts, *counts], sources, is_subject=field_name == "subject", titles=mentioned
     ):
         claims.append(
             Claim(text=claim_text, kind="entity", start=start, end=end, field=field_name)  # type: ignore[arg-type]

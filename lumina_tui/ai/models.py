@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Operation = Literal["personalize", "rewrite"]
 ClaimKind = Literal[
-    "number", "money", "percent", "date", "time", "url", "email", "entity", "injection"
+    "number", "money", "percent", "date", "time", "url", "email", "title", "entity", "injection"
 ]
 #: Kinds that are facts a reader could check and be misled by; one unsupported caps confidence.
+#: A "title" is a role or honorific the inputs do not give the person ("SVP" for a VP, "Dr.").
 HARD_FACT_KINDS: frozenset[str] = frozenset(
-    {"number", "money", "percent", "date", "time", "url", "email", "injection"}
+    {"number", "money", "percent", "date", "time", "url", "email", "title", "injection"}
 )
 
 

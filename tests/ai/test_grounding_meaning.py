@@ -32,47 +32,10 @@ TABLE = json.loads(
 )
 
 #: Cases the checker gets wrong today (strict: a case that starts passing must leave this list).
-KNOWN_FAILURES: frozenset[str] = frozenset({
-    "inv-four-warehouses",
-    "inv-a-third-faster",
-    "inv-cut-in-half",
-    "inv-dozen-hours",
-    "inv-doubles",
-    "inv-ordinal-changed",
-    "inv-tripled",
-    "inv-three-times",
-    "inv-half-of",
-    "inv-two-thirds",
-    "inv-last-spring",
-    "inv-this-fall",
-    "inv-two-weeks-ago",
-    "inv-over-the-summer",
-    "inv-a-few-months-ago",
-    "inv-cfo-for-finance-manager",
-    "inv-svp-for-vp",
-    "inv-dr-nobody-has",
-    "inv-ceo-for-cro",
-    "inv-director-for-manager",
-    "inv-chief-for-vp",
-    "inv-senior-director-for-director",
-    "inv-founder",
-    "inv-sender-promoted",
-    "inv-prof",
-    "inv-phd",
-    "inv-evp-for-vp-words",
-    "ok-small-words-to-digits",
-    "ok-money-german",
-    "ok-money-french",
-    "ok-percent-german-decimal",
-    "ok-german-date",
-    "ok-spanish-date",
-    "ok-french-date",
-    "ok-spanish-month",
-    "ok-time-german",
-    "ok-time-french",
-    "ok-german-count",
-    "ok-french-count-words",
-})
+#: inv-doubles: the shared context's proof point "Brightline saw 2x more replies in 90 days" is a
+#: doubling of replies, so "Lumina doubles reply rates" is supported by value; grounding compares
+#: facts, not who they are about, and cannot see that the suggestion generalises one customer.
+KNOWN_FAILURES: frozenset[str] = frozenset({"inv-doubles"})
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

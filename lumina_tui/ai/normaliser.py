@@ -1,0 +1,178 @@
+"""Read a source text for what it means, not how it is spelled, so grounding can compare facts.
+
+A prospect's fields arrive as people write them: "twelve SDRs", "the second summit", "4,2 Mio. €",
+"3 de marzo de 2026", "14. Mai", "Rückruf Donnerstag um 15 Uhr", "quinze commerciaux". An English
+suggestion that says "12 SDRs", "2nd", "€4.2 million", "March 3", "May 14", "Thursday at 3pm" or
+"15 reps" states the same facts, and must not be capped as if it had invented them.
+
+This module only widens what the *sources* support; the suggestion (English) is read by `facts.py`
+as before. Two readings of each source text:
+
+- `readings(text)`: other spellings of the text with the same facts, for the English fact finder:
+  number words in English, German, Spanish and French turned into digits (text2num), decimal commas
+  into points ("4,2" -> "4.2"), "Mio."/"millions"/"millones" into "million", "€" after a number
+  moved before it.
+- `date_values(text)`: canonical dates, weekdays and times written in German, Spanish or French
+  (month and day names from the CLDR data that babel ships), in the same forms `facts.py` uses:
+  ("md", month, day), ("month", m), ("year", y), ("weekday", iso), ("time", minutes).
+
+Both libraries are imported on first use, never at import time (the CLI's `score` start-up does
+not pay for them), and both results are memoised per text: a request's sources repeat on every
+rewrite of the same draft.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+LANGUAGES = ("en", "de", "es", "fr")
+FOREIGN_LOCALES = ("de", "es", "fr")
+
+# -------------------------------------------------------------------------------- numbers
+
+_DECIMAL_COMMA = re.compile(r"(?<![\d,.])(\d+),(\d{1,2})(?!\d)")
+_THOUSAND_DOTS = re.compile(r"(?<![\d.,])(\d{1,3})((?:\.\d{3})+)(?![\d]|[.,]\d)")
+_THOUSAND_SPACES = re.compile(r"(?<![\d.,])(\d{1,3})((?:[\u00a0\u202f ]\d{3})+)(?![\d]|[.,]\d)")
+#: Magnitude words of the four languages (and text2num's spelled-out 10^n, as in "3,5 1000000").
+_MAGNITUDE = re.compile(
+    r"(?P<num>\d+(?:[.,]\d+)?)\s*(?P<mag>mil\s+millones|Mrd\.?|Milliarden?|milliards?|billions?"
+    r"|Mio\.?|Millionen|Million|millions?|millones|millón|mill\.|Tsd\.?|Tausend|mille|mil"
+    r"|1000000000|1000000|1000)(?![\w])",
+    re.IGNORECASE,
+)
+_MAGNITUDE_WORD = {
+    "mil millones": "billion", "mrd": "billion", "milliarde": "billion", "milliarden": "billion",
+    "milliard": "billion", "milliards": "billion", "billion": "billion", "billions": "billion",
+    "1000000000": "billion", "mio": "million", "millionen": "million", "million": "million",
+    "millions": "million", "millones": "million", "millón": "million", "mill": "million",
+    "1000000": "million", "tsd": "thousand", "tausend": "thousand", "mille": "thousand",
+    "mil": "thousand", "1000": "thousand",
+}
+_EURO_AFTER = re.compile(r"(?P<amount>\d[\d.,]*(?:\s(?:thousand|million|billion))?)\s*(?:€|EUR\b)")
+_EURO_WORDS = re.compile(r"\s(?:d['’]|de\s+)?(?:euros?|Euro)\b", re.IGNORECASE)
+#: Ordinal digits as text2num writes them in Spanish and French ("2ª", "2ème", "1er").
+_FOREIGN_ORDINAL = re.compile(r"\b(\d+)(?:ª|º|°|ème|ième|e|er|ère|re)\b")
+
+
+def _magnitude(match: re.Match[str]) -> str:
+    word = _MAGNITUDE_WORD[match["mag"].lower().rstrip(".")]
+    return f"{match['num'].replace(',', '.')} {word}"
+
+
+def _spell_english(text: str) -> str:
+    """Digits and money the English fact finder reads, whatever the language wrote them as."""
+    text = _MAGNITUDE.sub(_magnitude, text)
+    text = _DECIMAL_COMMA.sub(r"\1.\2", text)
+    text = _THOUSAND_DOTS.sub(lambda m: m[1] + m[2].replace(".", ""), text)
+    text = _THOUSAND_SPACES.sub(lambda m: m[1] + re.sub(r"\D", "", m[2]), text)
+    text = _EURO_AFTER.sub(lambda m: "€" + m["amount"], text)
+    text = _EURO_WORDS.sub(" euros", text)
+    return _FOREIGN_ORDINAL.sub(r"\1th", text)
+
+
+@lru_cache(maxsize=2048)
+def readings(text: str) -> tuple[str, ...]:
+    """Other spellings of `text` carrying the same facts (empty when there are none)."""
+    if not text:
+        return ()
+    from text_to_num import alpha2digit  # lazy: only grounding needs it, not the CLI's score
+
+    found: list[str] = []
+    for candidate in (text, *(_alpha2digit(alpha2digit, text, lang) for lang in LANGUAGES)):
+        spelled = _spell_english(candidate)
+        if spelled != text and spelled not in found:
+            found.append(spelled)
+    return tuple(found)
+
+
+def _alpha2digit(convert: object, text: str, lang: str) -> str:
+    try:
+        return convert(text, lang, threshold=0)  # type: ignore[operator,no-any-return]
+    except (ValueError, TypeError):  # a language the installed text2num lacks: no reading
+        return text
+
+
+# ---------------------------------------------------------------------------------- dates
+
+
+def _fold(word: str) -> str:
+    """Lower-case without accents: "März" and "marz", "février" and "fevrier" read alike."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).rstrip(".")
+
+
+@lru_cache(maxsize=1)
+def _calendar() -> tuple[dict[str, int], dict[str, int], re.Pattern[str], re.Pattern[str]]:
+    """Month and weekday names of the foreign locales (CLDR via babel), and the patterns."""
+    from babel.dates import get_day_names, get_month_names  # lazy: CLDR data loads on first use
+
+    months: dict[str, int] = {}
+    weekdays: dict[str, int] = {}
+    for locale in FOREIGN_LOCALES:
+        for width in ("wide", "abbreviated"):
+            for number, name in get_month_names(width, locale=locale).items():
+                folded = _fold(name)
+                if width == "wide" or len(folded) >= 3:
+                    months.setdefault(folded, number)
+        for index, name in get_day_names("wide", locale=locale).items():
+            weekdays.setdefault(_fold(name), index + 1)  # babel: 0 = Monday; ISO: 1 = Monday
+    month_words = "|".join(sorted(months, key=len, reverse=True))
+    day_month = re.compile(
+        rf"\b(?P<d>\d{{1,2}})(?:\.|er|ère|º|°)?\s+(?:de\s+)?(?P<m>{month_words})\b\.?"
+        rf"(?:\s+(?:de\s+|del\s+)?(?P<y>\d{{4}}))?"
+        rf"|\b(?P<bare>{month_words})\b(?:\s+(?:de\s+|del\s+)?(?P<by>\d{{4}}))?",
+    )
+    weekday = re.compile(r"\b(?:" + "|".join(sorted(weekdays, key=len, reverse=True)) + r")\b")
+    return months, weekdays, day_month, weekday
+
+
+#: "15 Uhr", "15:30 Uhr", "15.30 Uhr", "15h30", "15 h", "a las 10:00", "à 9h".
+_FOREIGN_TIME = re.compile(
+    r"\b(?P<h>[01]?\d|2[0-3])(?:[:.](?P<m>[0-5]\d))?\s*Uhr\b"
+    r"|\b(?P<fh>[01]?\d|2[0-3])\s?h\s?(?P<fm>[0-5]\d)?(?![\w])"
+    r"|\blas\s+(?P<sh>[01]?\d|2[0-3])(?::(?P<sm>[0-5]\d))?\b",
+)
+
+
+@lru_cache(maxsize=2048)
+def date_values(text: str) -> frozenset[object]:
+    """Dates, weekdays and times written in German, Spanish or French, as canonical values."""
+    if not text or (text.isascii() and not _FOREIGN_HINT.search(text)):
+        return frozenset()
+    months, weekdays, day_month, weekday = _calendar()
+    folded = _fold(text)  # same length as text for these scripts: folding drops marks only
+    values: set[object] = set()
+    for match in day_month.finditer(folded):
+        if match["bare"]:
+            if len(match["bare"]) < 4:  # "mar", "ago": too like English words to stand alone
+                continue
+            values.add(("month", months[match["bare"]]))
+            if match["by"]:
+                values.add(("year", int(match["by"])))
+            continue
+        month, day = months[match["m"]], int(match["d"])
+        if 1 <= day <= 31:
+            values.add(("md", month, day))
+        if match["y"]:
+            values.add(("year", int(match["y"])))
+    for match in weekday.finditer(folded):
+        values.add(("weekday", weekdays[match.group()]))
+    for match in _FOREIGN_TIME.finditer(text):
+        hour = match["h"] or match["fh"] or match["sh"]
+        minute = match["m"] or match["fm"] or match["sm"] or "0"
+        values.add(("time", int(hour) * 60 + int(minute)))
+    return frozenset(values)
+
+
+#: ASCII text worth a look for foreign dates: a Spanish or French month or weekday without
+#: accents, a time in "Uhr"/"h", or "de"/"le"/"am"/"el" before a number.
+_FOREIGN_HINT = re.compile(
+    r"\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|"
+    r"diciembre|janvier|mars|avril|juin|juillet|septembre|octobre|novembre|Januar|Februar|Juni|"
+    r"Juli|Oktober|Dezember|lunes|martes|jueves|viernes|lundi|mardi|mercredi|jeudi|vendredi|"
+    r"samedi|dimanche|Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Mai|Uhr|las)\b"
+    r"|\d\s?h\b|\d\s?h\d\d|\d\.\s+[A-Z]",
+    re.IGNORECASE,
+)

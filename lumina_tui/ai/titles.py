@@ -1,0 +1,278 @@
+"""Role titles and honorifics: what a title says, so "CRO" and "Chief Revenue Officer" compare equal
+and "SVP" for a VP does not.
+
+A title is read as (rank, function): the rank on the seniority ladder Manager < Director < Head <
+VP < SVP < EVP < C-level (with Founder and President beside the C-level), the function as a set of
+canonical words ({"sales"}, {"sales", "operations"}, {"revenue"}). Abbreviations ("VP", "Sr.",
+"Ops", "CRO") and the common Spanish, French and German words of a prospect's job title
+("Directora de Ventas", "Directeur commercial", "Leiter Vertrieb") read into the same pair.
+
+Grounding uses it both ways: the sources' titles (job title, sender title, fields) say which
+(rank, function) pairs a suggestion may give a person; a title in a suggestion that claims a higher
+rank or another function than any source title, or an honorific ("Dr.", "Prof.", "PhD") that no
+source carries, is a hard claim. Dropping a "Senior" is not a claim (a Senior Director is a
+Director); adding one is.
+
+The tables are data: one line per rank or function, abbreviations beside the words they stand for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# ------------------------------------------------------------------------------- the ladder
+
+#: rank -> (seniority, base rank). A source title supports a suggestion's title of the same base
+#: rank and the same function when its seniority is at least as high ("Senior Director" supports
+#: "Director", not the reverse).
+RANKS: dict[str, tuple[int, str]] = {
+    "manager": (10, "manager"),
+    "senior manager": (15, "manager"),
+    "director": (20, "director"),
+    "senior director": (25, "director"),
+    "head": (27, "head"),
+    "vp": (30, "vp"),
+    "svp": (40, "vp"),
+    "evp": (45, "vp"),
+    "c-level": (50, "c-level"),
+    "president": (50, "president"),
+    "founder": (60, "founder"),
+    "account executive": (5, "account executive"),
+    "sdr": (3, "sdr"),
+    "bdr": (3, "bdr"),
+}
+
+#: C-level abbreviations and the function they name (some name two: a CPO runs product or people).
+C_LEVEL: dict[str, tuple[frozenset[str], ...]] = {
+    "CEO": (frozenset({"executive"}),),
+    "CFO": (frozenset({"finance"}),),
+    "COO": (frozenset({"operations"}),),
+    "CTO": (frozenset({"technology"}),),
+    "CMO": (frozenset({"marketing"}),),
+    "CRO": (frozenset({"revenue"}),),
+    "CIO": (frozenset({"information"}),),
+    "CISO": (frozenset({"information", "security"}), frozenset({"security"})),
+    "CSO": (frozenset({"sales"}), frozenset({"security"}), frozenset({"strategy"})),
+    "CPO": (frozenset({"product"}), frozenset({"people"})),
+    "CCO": (frozenset({"customer"}), frozenset({"commercial"})),
+    "CHRO": (frozenset({"people"}),),
+    "CDO": (frozenset({"data"}), frozenset({"digital"})),
+}
+
+#: Words of a function, in English and in the languages prospects' job titles arrive in.
+_FUNCTION_WORDS = """
+sales: sales ventas ventes vente vertrieb vertriebs commercial commerciale comercial verkauf
+revenue: revenue revenues ingresos umsatz
+finance: finance financial finanzas finances finanzen financiero financier
+marketing: marketing mercadotecnia
+operations: operations ops operaciones opérations operativ betrieb
+technology: technology technical engineering tecnología technologie technik
+information: information informatique
+security: security seguridad sécurité sicherheit
+people: people hr personal personnel rrhh
+human: human humanos humaines
+resources: resources recursos ressources
+product: product producto produit produkt
+customer: customer customers cliente clientes client clients kunden
+success: success éxito
+business: business negocio
+development: development desarrollo développement entwicklung
+growth: growth crecimiento croissance wachstum
+data: data datos données daten
+partnerships: partnerships partners alianzas partenariats
+strategy: strategy estrategia stratégie strategie
+executive: executive
+"""
+FUNCTIONS: dict[str, str] = {
+    word: canonical
+    for line in _FUNCTION_WORDS.strip().splitlines()
+    for canonical, words in [line.split(":", 1)]
+    for word in words.split()
+}
+#: Abbreviated functions that stand for two words.
+_FUNCTION_PAIRS = {"revops": ("revenue", "operations"), "salesops": ("sales", "operations"),
+                   "bizdev": ("business", "development")}
+#: "Human Resources" and "HR" are one function.
+_SAME_FUNCTION = {frozenset({"human", "resources"}): frozenset({"people"})}
+
+# ---------------------------------------------------------------------------- the patterns
+
+_SENIOR = r"(?:Senior|Sr\.?|Snr\.?)"
+_EXEC = r"(?:Executive|Exec\.?)"
+#: One function word (any case: "VP sales" is written too), longest first so "Sales" wins "Sale".
+_FUNC = r"(?i:\b(?:" + "|".join(
+    sorted({*FUNCTIONS, *_FUNCTION_PAIRS}, key=len, reverse=True)) + r")\b)"
+_JOIN = r"(?:\s*(?:[,/&]|and|y|et|und)\s*|\s+)"
+
+
+def _tail(name: str) -> str:
+    """A run of function words ("Sales", "Revenue Operations", "Sales & Marketing")."""
+    return rf"(?P<{name}>{_FUNC}(?:{_JOIN}{_FUNC}){{0,3}})"
+
+
+# Order matters: longer, more specific forms first; each character belongs to one title.
+_TITLE = re.compile(
+    "|".join([
+        # Chief Revenue Officer, Chief Information Security Officer
+        r"\b(?P<chief>Chief\s+(?P<chief_f>(?:[A-Z][a-z]+\s+){1,3})Officer)\b",
+        # C-level and VP abbreviations (case-sensitive: "cro" is not a title)
+        r"\b(?P<cabbr>CEO|CFO|COO|CTO|CMO|CRO|CIO|CISO|CSO|CPO|CCO|CHRO|CDO)s?\b",
+        rf"\b(?P<vpabbr>SVP|EVP|AVP|VP)s?\b(?:(?:,|\s+of|\s+-|\s*–|\s)\s*(?:the\s+)?{_tail('vp_f')})?",
+        # Senior/Executive Vice President (of) X
+        rf"\b(?P<vp>(?:(?P<vp_sen>{_SENIOR}|{_EXEC}|Assistant)\s+)?Vice[\s-]+Presidents?)"
+        rf"(?:(?:,|\s+of|\s+-|\s)\s*(?:the\s+)?{_tail('vpw_f')})?",
+        # Head of X / Leiter(in) X / Jefe de X
+        rf"\b(?P<head>Head|Leiter(?:in)?|Jef[ea]|Responsable)s?(?:\s+(?:of|de|du|des|der|la)"
+        rf"(?:\s+la|\s+los|\s+las)?)?\s+{_tail('head_f')}",
+        # (Senior) Director (of) X / Directora de X / Directeur commercial
+        rf"\b(?P<dir>(?:(?P<dir_sen>{_SENIOR})\s+)?(?:Director[ae]?s?|Directeur|Directrice|Direktor(?:in)?))"
+        rf"(?:(?:,|\s+of|\s+de|\s+du|\s+des|\s+der|\s)(?:\s*(?:the|la|los|las)\s+)?\s*{_tail('dir_f')})?",
+        # X Director / X Manager / (Senior) X Manager
+        rf"(?P<pre_sen>\b{_SENIOR}\s+)?{_tail('pre_f')}\s+(?P<pre_rank>Director|Manager)s?\b",
+        # Manager of X, Gerente de X
+        rf"\b(?P<mgr>(?:(?P<mgr_sen>{_SENIOR})\s+)?(?:Manager|Gerente))s?(?:\s+(?:of|de))\s+{_tail('mgr_f')}",
+        r"\b(?P<founder>(?:Co-?)?[Ff]ounders?|Cofounders?|Gründer(?:in)?|Fundador[a]?|Fondat(?:eur|rice))\b",
+        r"(?<!Vice )(?<!Vice-)\b(?P<president>President|Präsident(?:in)?|Presidente|Président[e]?)\b",
+        r"\b(?P<ae>Account\s+Executives?|AEs?)\b",
+        r"\b(?P<sdr>SDRs?|Sales\s+Development\s+Rep(?:resentative)?s?)\b",
+        r"\b(?P<bdr>BDRs?|Business\s+Development\s+Rep(?:resentative)?s?)\b",
+    ])
+)
+#: Honorifics a suggestion could give a person who does not have them.
+_HONORIFIC = re.compile(
+    r"\b(?P<dr>Dr|Dra|Doctor|Docteur)\.?(?=\s+[A-Z])"
+    r"|\b(?P<prof>Prof|Professor|Professeur|Profesor[a]?)\.?(?=\s+[A-Z])"
+    r"|(?<=,\s)(?P<phd>Ph\.?\s?D\.?|PhD|MD|M\.D\.)(?![A-Za-z])",
+)
+_HONORIFIC_KIND = {"dr": "doctor", "prof": "professor", "phd": "doctor"}
+#: Words in a source that show a person holds an honorific.
+_HONORIFIC_SOURCE = re.compile(
+    r"\b(?:(?P<doctor>Dr|Dra|Doctor|Docteur|PhD|Ph\.D|MD)|(?P<professor>Prof|Professor|Professeur|"
+    r"Profesora?))\b\.?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Title:
+    """A title as written: its span, rank, function words, and whether it names a person."""
+
+    text: str
+    start: int
+    end: int
+    rank: str  # a RANKS key, or an honorific: "doctor", "professor"
+    functions: tuple[frozenset[str], ...]  # readings of the function; (frozenset(),) = none said
+    plural: bool = False
+
+
+def _function(words: str | None) -> frozenset[str]:
+    """'Sales Ops' -> {'sales', 'operations'}; words that name no function end the reading."""
+    if not words:
+        return frozenset()
+    found: set[str] = set()
+    for word in re.split(r"[\s,/&-]+", words.lower()):
+        if word in {"and", "y", "et", "und", "of", "de", "the", "la", "des", "du", "der"}:
+            continue
+        if word in _FUNCTION_PAIRS:
+            found.update(_FUNCTION_PAIRS[word])
+        elif word in FUNCTIONS:
+            found.add(FUNCTIONS[word])
+        else:
+            break
+    result = frozenset(found)
+    return _SAME_FUNCTION.get(result, result)
+
+
+def _rank_of(match: re.Match[str]) -> tuple[str, tuple[frozenset[str], ...], bool] | None:
+    g = match.groupdict()
+    text = match.group()
+    if g["chief"]:
+        function = _function(g["chief_f"])
+        return ("c-level", (function,), False) if function else None
+    if g["cabbr"]:
+        return "c-level", C_LEVEL[g["cabbr"]], text.endswith("s")
+    if g["vpabbr"]:
+        rank = {"SVP": "svp", "EVP": "evp", "AVP": "director", "VP": "vp"}[g["vpabbr"]]
+        return rank, (_function(g["vp_f"]),), bool(re.match(r"[A-Z]+s\b", text))
+    if g["vp"]:
+        senior = (g["vp_sen"] or "").lower().rstrip(".")
+        rank = {"senior": "svp", "sr": "svp", "snr": "svp", "executive": "evp", "exec": "evp",
+                "assistant": "director"}.get(senior, "vp")
+        return rank, (_function(g["vpw_f"]),), "Presidents" in g["vp"]
+    if g["head"]:
+        function = _function(g["head_f"])
+        return ("head", (function,), g["head"].endswith("s")) if function else None
+    if g["dir"]:
+        rank = "senior director" if g["dir_sen"] else "director"
+        return rank, (_function(g["dir_f"]),), bool(re.search(r"(?:ors|ras|res)$", g["dir"]))
+    if g["pre_rank"]:
+        function = _function(g["pre_f"])
+        if not function:
+            return None
+        base = g["pre_rank"].lower()
+        rank = f"senior {base}" if g["pre_sen"] else base
+        return rank, (function,), text.endswith("s")
+    if g["mgr"]:
+        function = _function(g["mgr_f"])
+        if not function:
+            return None
+        return ("senior manager" if g["mgr_sen"] else "manager"), (function,), False
+    if g["founder"]:
+        return "founder", (frozenset(),), g["founder"].endswith("s")
+    if g["president"]:
+        return "president", (frozenset(),), False
+    if g["ae"]:
+        return "account executive", (frozenset(),), text.endswith("s")
+    if g["sdr"]:
+        return "sdr", (frozenset(),), text.endswith("s")
+    if g["bdr"]:
+        return "bdr", (frozenset(),), text.endswith("s")
+    return None
+
+
+@lru_cache(maxsize=2048)
+def find_titles(text: str) -> tuple[Title, ...]:
+    """Every role title and honorific in `text`, in order (memoised: sources repeat per request)."""
+    if not text:
+        return ()
+    found: list[Title] = []
+    for match in _TITLE.finditer(text):
+        read = _rank_of(match)
+        if read is None:
+            continue
+        rank, functions, plural = read
+        raw = match.group().rstrip(" ,")
+        found.append(Title(raw, match.start(), match.start() + len(raw), rank, functions, plural))
+    for match in _HONORIFIC.finditer(text):
+        kind = next(name for name, value in match.groupdict().items() if value)
+        found.append(Title(match.group(), match.start(), match.end(), _HONORIFIC_KIND[kind],
+                           (frozenset(),)))
+    found.sort(key=lambda title: title.start)
+    return tuple(found)
+
+
+@lru_cache(maxsize=2048)
+def source_honorifics(text: str) -> frozenset[str]:
+    """Honorifics a source text gives someone: {'doctor'} for "Dr." or "PhD", {'professor'}."""
+    return frozenset(
+        kind for match in _HONORIFIC_SOURCE.finditer(text)
+        for kind, value in match.groupdict().items() if value
+    )
+
+
+def supports(source: Title, claimed: Title) -> bool:
+    """A source title supports a claimed one of the same base rank, at most the source's
+    seniority, and the same function (a claim that names no function names none extra)."""
+    if claimed.rank not in RANKS or source.rank not in RANKS:
+        return False
+    claimed_level, claimed_base = RANKS[claimed.rank]
+    source_level, source_base = RANKS[source.rank]
+    if claimed_base != source_base or claimed_level > source_level:
+        return False
+    return any(
+        not claimed_function or claimed_function == source_function
+        for claimed_function in claimed.functions
+        for source_function in source.functions
+    )
