@@ -204,6 +204,19 @@ _PHONE_HINT = re.compile(r"\d{3}[.-]\d{4}")
 _BIG_NUMBER_WORDS = frozenset([*list(_UNITS)[11:], *_TENS, *_SCALES])
 
 
+class LazyPattern:
+    """A pattern compiled on first use: `score` imports this module but rarely meets a fraction."""
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self.source, self.flags = source, flags
+        self.pattern: re.Pattern[str] | None = None
+
+    def get(self) -> re.Pattern[str]:
+        if self.pattern is None:
+            self.pattern = re.compile(self.source, self.flags)
+        return self.pattern
+
+
 # ------------------------------------------------------------ fractions, multiples, ordinals
 
 #: "a third faster", "cut in half", "two thirds of", "doubled", "three times more", "a dozen",
@@ -213,16 +226,16 @@ _FRACTION_DEN = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, 
                  "fifth": 5, "fifths": 5, "tenth": 10, "tenths": 10}
 _COMPARATIVE = (r"(?:more|less|fewer|faster|slower|quicker|cheaper|higher|lower|bigger|smaller|"
                 r"larger|longer|shorter|better|sooner)")
-FRACTION = re.compile(
+_FRACTION_PATTERN = LazyPattern(
     rf"(?:(?<=\bby\s)|(?<=\bto\s)|(?<=\bcut\s)|(?<=\bsave\s)|(?<=\bsaves\s)|(?<=\bsaved\s))?"
     rf"\b(?P<n>a|one|two|three|four)[\s-]+(?P<d>thirds?|quarters?|fifths?|tenths?)\b"
     rf"(?P<ctx>(?=\s+(?:of\b|{_COMPARATIVE}\b)))?"
     r"|\b(?P<half>(?:in|by)\s+half|half\s+(?:of|the|as)|halv(?:e|es|ed|ing))\b",
     re.IGNORECASE,
 )
-_NOT_HALF = re.compile(r"(?:first|second|back|other|latter|front)\s+$", re.IGNORECASE)
+_NOT_HALF_PATTERN = LazyPattern(r"(?:first|second|back|other|latter|front)\s+$", re.IGNORECASE)
 _MULTIPLE_WORD = {"doubl": 2, "twice": 2, "tripl": 3, "thrice": 3, "quadrupl": 4}
-MULTIPLE = re.compile(
+_MULTIPLE_PATTERN = LazyPattern(
     r"\b(?P<w>doubl(?:e|es|ed|ing)|twice|tripl(?:e|es|ed|ing)|thrice|quadrupl(?:e|es|ed|ing))\b"
     r"(?![\s-]*(?:check|checks|checked|checking|down|booked|click|clicks|clicked|edged|digits?|"
     r"opt-in|team|bed|room|espresso)\b)"
@@ -230,7 +243,7 @@ MULTIPLE = re.compile(
     rf"(?=(?:{_COMPARATIVE}|as|the|over)\b)",
     re.IGNORECASE,
 )
-DOZEN = re.compile(r"\b(?P<half>half\s+a\s+)?(?:a|one)\s+dozen\b", re.IGNORECASE)
+_DOZEN_PATTERN = LazyPattern(r"\b(?P<half>half\s+a\s+)?(?:a|one)\s+dozen\b", re.IGNORECASE)
 _ORDINAL_WORDS = {
     "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
     "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
@@ -238,7 +251,7 @@ _ORDINAL_WORDS = {
     "twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "hundredth": 100,
 }
 #: "first" and "second" are left out: "first, a question", "a second look" state nothing.
-ORDINAL_WORD = re.compile(
+_ORDINAL_WORD_PATTERN = LazyPattern(
     r"\b(?:(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[\s-])?"
     r"(?P<o>" + "|".join(_ORDINAL_WORDS) + r")\b"
     r"(?![\s-]+(?:party|parties|quarter|half)\b)",
@@ -262,9 +275,9 @@ def _percent_values(numerator: int, denominator: int) -> tuple[object, ...]:
 def word_facts(text: str) -> list[tuple[str, int, int, tuple[object, ...]]]:
     """Fractions, multiples, dozens and ordinals written as words, with canonical values."""
     found: list[tuple[str, int, int, tuple[object, ...]]] = []
-    for match in FRACTION.finditer(text):
+    for match in _FRACTION_PATTERN.get().finditer(text):
         if match["half"]:
-            if _NOT_HALF.search(text[: match.start()]):
+            if _NOT_HALF_PATTERN.get().search(text[: match.start()]):
                 continue
             found.append(("percent", match.start(), match.end(), _percent_values(1, 2)))
             continue
@@ -275,7 +288,7 @@ def word_facts(text: str) -> list[tuple[str, int, int, tuple[object, ...]]]:
         denominator = _FRACTION_DEN[match["d"].lower()]
         found.append(("percent", match.start(), match.end(),
                       _percent_values(numerator, denominator)))
-    for match in MULTIPLE.finditer(text):
+    for match in _MULTIPLE_PATTERN.get().finditer(text):
         if match["w"]:
             word = match["w"].lower()
             factor = next(v for k, v in _MULTIPLE_WORD.items() if word.startswith(k))
@@ -285,10 +298,10 @@ def word_facts(text: str) -> list[tuple[str, int, int, tuple[object, ...]]]:
             if amount is not None:
                 end = match.start() + len(match.group().rstrip())
                 found.append(("number", match.start(), end, (("multiple", _canon(amount)),)))
-    for match in DOZEN.finditer(text):
+    for match in _DOZEN_PATTERN.get().finditer(text):
         amount = "6" if match["half"] else "12"
         found.append(("number", match.start(), match.end(), (("number", amount),)))
-    for match in ORDINAL_WORD.finditer(text):
+    for match in _ORDINAL_WORD_PATTERN.get().finditer(text):
         value = _ORDINAL_WORDS[match["o"].lower()] + (_TENS[match["tens"].lower()]
                                                        if match["tens"] else 0)
         found.append(("number", match.start(), match.end(), (("ordinal", str(value)),)))
@@ -297,7 +310,7 @@ def word_facts(text: str) -> list[tuple[str, int, int, tuple[object, ...]]]:
 
 _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10}
-COUNT_WORD = re.compile(r"\b(?:" + "|".join(_COUNT_WORDS) + r")\b(?!-)", re.IGNORECASE)
+_COUNT_WORD_PATTERN = LazyPattern(r"\b(?:" + "|".join(_COUNT_WORDS) + r")\b(?!-)", re.IGNORECASE)
 
 
 def find_counts(text: str, facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
@@ -311,7 +324,7 @@ def find_counts(text: str, facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
     return tuple(
         Fact("number", match.group(), match.start(), match.end(),
              (("number", str(_COUNT_WORDS[match.group().lower()])),))
-        for match in COUNT_WORD.finditer(text)
+        for match in _COUNT_WORD_PATTERN.get().finditer(text)
         if not any(taken[match.start() : match.end()])
     )
 

@@ -27,16 +27,18 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from .facts import LazyPattern
+
 LANGUAGES = ("en", "de", "es", "fr")
 FOREIGN_LOCALES = ("de", "es", "fr")
 
 # -------------------------------------------------------------------------------- numbers
 
-_DECIMAL_COMMA = re.compile(r"(?<![\d,.])(\d+),(\d{1,2})(?!\d)")
-_THOUSAND_DOTS = re.compile(r"(?<![\d.,])(\d{1,3})((?:\.\d{3})+)(?![\d]|[.,]\d)")
-_THOUSAND_SPACES = re.compile(r"(?<![\d.,])(\d{1,3})((?:[\u00a0\u202f ]\d{3})+)(?![\d]|[.,]\d)")
+_DECIMAL_COMMA = LazyPattern(r"(?<![\d,.])(\d+),(\d{1,2})(?!\d)")
+_THOUSAND_DOTS = LazyPattern(r"(?<![\d.,])(\d{1,3})((?:\.\d{3})+)(?![\d]|[.,]\d)")
+_THOUSAND_SPACES = LazyPattern(r"(?<![\d.,])(\d{1,3})((?:[\u00a0\u202f ]\d{3})+)(?![\d]|[.,]\d)")
 #: Magnitude words of the four languages (and text2num's spelled-out 10^n, as in "3,5 1000000").
-_MAGNITUDE = re.compile(
+_MAGNITUDE = LazyPattern(
     r"(?P<num>\d+(?:[.,]\d+)?)\s*(?P<mag>mil\s+millones|Mrd\.?|Milliarden?|milliards?|billions?"
     r"|Mio\.?|Millionen|Million|millions?|millones|millón|mill\.|Tsd\.?|Tausend|mille|mil"
     r"|1000000000|1000000|1000)(?![\w])",
@@ -50,10 +52,10 @@ _MAGNITUDE_WORD = {
     "1000000": "million", "tsd": "thousand", "tausend": "thousand", "mille": "thousand",
     "mil": "thousand", "1000": "thousand",
 }
-_EURO_AFTER = re.compile(r"(?P<amount>\d[\d.,]*(?:\s(?:thousand|million|billion))?)\s*(?:€|EUR\b)")
-_EURO_WORDS = re.compile(r"\s(?:d['’]|de\s+)?(?:euros?|Euro)\b", re.IGNORECASE)
+_EURO_AFTER = LazyPattern(r"(?P<amount>\d[\d.,]*(?:\s(?:thousand|million|billion))?)\s*(?:€|EUR\b)")
+_EURO_WORDS = LazyPattern(r"\s(?:d['’]|de\s+)?(?:euros?|Euro)\b", re.IGNORECASE)
 #: Ordinal digits as text2num writes them in Spanish and French ("2ª", "2ème", "1er").
-_FOREIGN_ORDINAL = re.compile(r"\b(\d+)(?:ª|º|°|ème|ième|e|er|ère|re)\b")
+_FOREIGN_ORDINAL = LazyPattern(r"\b(\d+)(?:ª|º|°|ème|ième|e|er|ère|re)\b")
 
 
 def _magnitude(match: re.Match[str]) -> str:
@@ -63,13 +65,13 @@ def _magnitude(match: re.Match[str]) -> str:
 
 def _spell_english(text: str) -> str:
     """Digits and money the English fact finder reads, whatever the language wrote them as."""
-    text = _MAGNITUDE.sub(_magnitude, text)
-    text = _DECIMAL_COMMA.sub(r"\1.\2", text)
-    text = _THOUSAND_DOTS.sub(lambda m: m[1] + m[2].replace(".", ""), text)
-    text = _THOUSAND_SPACES.sub(lambda m: m[1] + re.sub(r"\D", "", m[2]), text)
-    text = _EURO_AFTER.sub(lambda m: "€" + m["amount"], text)
-    text = _EURO_WORDS.sub(" euros", text)
-    return _FOREIGN_ORDINAL.sub(r"\1th", text)
+    text = _MAGNITUDE.get().sub(_magnitude, text)
+    text = _DECIMAL_COMMA.get().sub(r"\1.\2", text)
+    text = _THOUSAND_DOTS.get().sub(lambda m: m[1] + m[2].replace(".", ""), text)
+    text = _THOUSAND_SPACES.get().sub(lambda m: m[1] + re.sub(r"\D", "", m[2]), text)
+    text = _EURO_AFTER.get().sub(lambda m: "€" + m["amount"], text)
+    text = _EURO_WORDS.get().sub(" euros", text)
+    return _FOREIGN_ORDINAL.get().sub(r"\1th", text)
 
 
 @lru_cache(maxsize=2048)
@@ -129,7 +131,7 @@ def _calendar() -> tuple[dict[str, int], dict[str, int], re.Pattern[str], re.Pat
 
 
 #: "15 Uhr", "15:30 Uhr", "15.30 Uhr", "15h30", "15 h", "a las 10:00", "à 9h".
-_FOREIGN_TIME = re.compile(
+_FOREIGN_TIME = LazyPattern(
     r"\b(?P<h>[01]?\d|2[0-3])(?:[:.](?P<m>[0-5]\d))?\s*Uhr\b"
     r"|\b(?P<fh>[01]?\d|2[0-3])\s?h\s?(?P<fm>[0-5]\d)?(?![\w])"
     r"|\blas\s+(?P<sh>[01]?\d|2[0-3])(?::(?P<sm>[0-5]\d))?\b",
@@ -139,7 +141,7 @@ _FOREIGN_TIME = re.compile(
 @lru_cache(maxsize=2048)
 def date_values(text: str) -> frozenset[object]:
     """Dates, weekdays and times written in German, Spanish or French, as canonical values."""
-    if not text or (text.isascii() and not _FOREIGN_HINT.search(text)):
+    if not text or (text.isascii() and not _FOREIGN_HINT.get().search(text)):
         return frozenset()
     months, weekdays, day_month, weekday = _calendar()
     folded = _fold(text)  # same length as text for these scripts: folding drops marks only
@@ -159,7 +161,7 @@ def date_values(text: str) -> frozenset[object]:
             values.add(("year", int(match["y"])))
     for match in weekday.finditer(folded):
         values.add(("weekday", weekdays[match.group()]))
-    for match in _FOREIGN_TIME.finditer(text):
+    for match in _FOREIGN_TIME.get().finditer(text):
         hour = match["h"] or match["fh"] or match["sh"]
         minute = match["m"] or match["fm"] or match["sm"] or "0"
         values.add(("time", int(hour) * 60 + int(minute)))
@@ -168,7 +170,7 @@ def date_values(text: str) -> frozenset[object]:
 
 #: ASCII text worth a look for foreign dates: a Spanish or French month or weekday without
 #: accents, a time in "Uhr"/"h", or "de"/"le"/"am"/"el" before a number.
-_FOREIGN_HINT = re.compile(
+_FOREIGN_HINT = LazyPattern(
     r"\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|"
     r"diciembre|janvier|mars|avril|juin|juillet|septembre|octobre|novembre|Januar|Februar|Juni|"
     r"Juli|Oktober|Dezember|lunes|martes|jueves|viernes|lundi|mardi|mercredi|jeudi|vendredi|"
