@@ -102,3 +102,98 @@ def test_no_faithful_suggestion_is_capped(case: dict[str, Any]) -> None:
     assert hard == []
     applicable = {"tone": 1.0, "prospect": 1.0, "company": 1.0}
     assert confidence(applicable, claims, 0) > HARD_FACT_CAP
+
+
+# ------------------------------------------------------------------ the parts, one by one
+
+_LAZY_PROBE = """
+import json, sys
+import lumina_tui.ai as ai
+from lumina_tui.ai.models import DraftInput
+ai.score(DraftInput(subject="Hi", body="Hi Dana, twelve SDRs is a lot. Call on Tuesday?"))
+before = sorted(m for m in sys.modules if m.split(".")[0] in {"text_to_num", "babel"})
+from lumina_tui.ai.grounding import build_sources
+from lumina_tui.ai.models import EngineRequest, ProspectInput
+request = EngineRequest(operation="personalize", draft=DraftInput(subject="Hi", body="Hi"),
+                        prospect=ProspectInput(custom_fields={"n": "zwölf Lager, eröffnet am 14. Mai"}))
+sources = build_sources(request)
+after = sorted({m.split(".")[0] for m in sys.modules} & {"text_to_num", "babel"})
+print(json.dumps([before, after, ("md", 5, 14) in sources.values, ("number", "12") in sources.values]))
+"""
+
+
+def test_number_and_date_libraries_load_only_when_grounding_reads_a_field() -> None:
+    """`import lumina_tui.ai` and `score` (the CLI's start-up path) never import text2num or
+    babel; grounding a suggestion against a German field does, and reads it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LAZY_PROBE], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    before, after, has_date, has_count = json.loads(done.stdout.strip().splitlines()[-1])
+    assert before == []
+    assert after == ["babel", "text_to_num"]
+    assert has_date and has_count
+
+
+@pytest.mark.parametrize(
+    ("source", "claimed", "supported"),
+    [
+        ("Chief Revenue Officer", "CRO", True),
+        ("VP Sales", "Vice President of Sales", True),
+        ("Senior Director, Sales Operations", "Director of Sales Ops", True),  # dropping "Senior"
+        ("Director of Sales Operations", "Senior Director of Sales Operations", False),
+        ("VP of Sales", "SVP of Sales", False),
+        ("VP of Sales", "Chief Sales Officer", False),
+        ("Finance Manager", "CFO", False),
+        ("Sales Manager", "Director of Sales", False),
+        ("Directora de Ventas", "Sales Director", True),
+        ("Leiter Vertrieb", "Head of Sales", True),
+    ],
+)
+def test_titles_compare_by_rank_and_function(source: str, claimed: str, supported: bool) -> None:
+    from lumina_tui.ai.titles import find_titles, supports
+
+    (source_title,) = find_titles(source)
+    (claimed_title,) = find_titles(claimed)
+    assert supports(source_title, claimed_title) is supported
+
+
+@pytest.mark.parametrize(
+    ("field", "reads_as"),
+    [
+        ("Vertriebsteam mit zwölf Mitarbeitern", ("number", "12")),
+        ("A recruté quinze commerciaux", ("number", "15")),
+        ("tres almacenes", ("number", "3")),
+        ("Umsatz 2025: 4,2 Mio. €", ("money", "4200000")),
+        ("3,5 millions d'euros", ("money", "3500000")),
+        ("Conversion 3,5 %", ("percent", "3.5")),
+        ("spoke at the second summit", ("ordinal", "2")),
+    ],
+)
+def test_foreign_and_spelled_numbers_read_as_digits(field: str, reads_as: tuple[str, str]) -> None:
+    from lumina_tui.ai.facts import find_facts
+    from lumina_tui.ai.normaliser import readings
+
+    values = {value for reading in readings(field) for fact in find_facts(reading)
+              for value in fact.values}
+    assert reads_as in values
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("eröffnet am 14. Mai", ("md", 5, 14)),
+        ("Abrió una oficina el 3 de marzo de 2026", ("md", 3, 3)),
+        ("A recruté le 3 février", ("md", 2, 3)),
+        ("Abrió una oficina en marzo", ("month", 3)),
+        ("Rückruf Donnerstag um 15 Uhr", ("time", 900)),
+        ("Rückruf Donnerstag um 15 Uhr", ("weekday", 4)),
+        ("appel prévu mardi à 15h30", ("time", 930)),
+    ],
+)
+def test_foreign_dates_and_times_read_as_canonical_values(field: str, value: object) -> None:
+    from lumina_tui.ai.normaliser import date_values
+
+    assert value in date_values(field)
