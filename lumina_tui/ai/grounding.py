@@ -27,7 +27,7 @@ from functools import lru_cache
 from . import readability
 from .facts import Fact, find_counts, find_facts, normalize_url
 from .models import Claim, EngineOutput, EngineRequest
-from .normaliser import date_values, readings
+from .normaliser import LANGUAGES, date_values, readings
 from .titles import Title, find_titles, source_honorifics, supports
 
 _INSTRUCTION = re.compile(
@@ -186,7 +186,9 @@ class Sources:
     titles: list[Title] = field(default_factory=list)
     honorifics: set[str] = field(default_factory=set)
 
-    def add_text(self, text: str, *, links_allowed: bool) -> None:
+    def add_text(self, text: str, *, links_allowed: bool, foreign: bool = False) -> None:
+        """Add what `text` says; `foreign` when it is a prospect's or company's field, which may
+        be written in German, Spanish or French (the rep's own text is read as English)."""
         if not text:
             return
         self.words |= _words(text)
@@ -206,7 +208,7 @@ class Sources:
             self._add_fact(text, fact)
         # The same facts spelled another way: number words (en/de/es/fr) as digits, "4,2 Mio. €"
         # as "€4.2 million", "14. Mai" as May 14 (see normaliser.py).
-        for reading in readings(text):
+        for reading in readings(text, LANGUAGES if foreign else ("en",)):
             for fact in find_facts(reading):
                 if fact.kind not in {"url", "email"}:
                     self._add_fact(reading, fact)
@@ -251,7 +253,7 @@ class Sources:
         if looks_like_instruction(text):
             self.injected.append(text)
             return
-        self.add_text(text, links_allowed=links_allowed)
+        self.add_text(text, links_allowed=links_allowed, foreign=True)
 
 
 def build_sources(request: EngineRequest) -> Sources:

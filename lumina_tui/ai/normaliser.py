@@ -74,18 +74,50 @@ def _spell_english(text: str) -> str:
     return _FOREIGN_ORDINAL.get().sub(r"\1th", text)
 
 
+#: Text the spelling pass could change: a decimal comma, a thousands point or space, an ordinal
+#: suffix (a pattern that starts with a digit, so the engine skips to digits), or one of the
+#: magnitude and currency words (substring checks: an alternation of them took 1 ms a draft).
+_SPELL_DIGITS = LazyPattern(
+    r"\d(?:,\d{1,2}(?!\d)|\.\d{3}|[\u00a0\u202f ]\d{3}|ª|º|°|ème|ième|e\b|er\b|ère|re\b)"
+)
+_SPELL_WORDS = ("€", "eur", "mio", "mill", "mrd", "tsd", "tausend", " mil ", "1000")
+
+
+def _spell(text: str) -> str:
+    lowered = text.lower()
+    if any(word in lowered for word in _SPELL_WORDS) or _SPELL_DIGITS.get().search(text):
+        return _spell_english(text)
+    return text
+
+
+#: A sentence or line; a point inside a number ("4.2") or an abbreviation ("Mio.€") stays in.
+_SENTENCE = LazyPattern(r"(?:[^.!?\n]|[.!?](?![\s]|$))+[.!?]*")
+
+
 @lru_cache(maxsize=2048)
-def readings(text: str) -> tuple[str, ...]:
-    """Other spellings of `text` carrying the same facts (empty when there are none)."""
+def readings(text: str, languages: tuple[str, ...] = LANGUAGES) -> tuple[str, ...]:
+    """Other spellings of `text` carrying the same facts (empty when there are none).
+
+    `languages` are those whose number words to read: a prospect's field may be in any of the
+    four, the rep's own draft and profile are read as English only.
+
+    Only the sentences a spelling changed are returned, each on its own: a 300-word draft with
+    "six hours" in it gives one short reading ("... 6 hours a week ...") for the fact finder,
+    whose memo then serves the same sentence in the next edit of the draft.
+    """
     if not text:
         return ()
     from text_to_num import alpha2digit  # lazy: only grounding needs it, not the CLI's score
 
-    found: list[str] = []
-    for candidate in (text, *(_alpha2digit(alpha2digit, text, lang) for lang in LANGUAGES)):
-        spelled = _spell_english(candidate)
-        if spelled != text and spelled not in found:
-            found.append(spelled)
+    original = set(_SENTENCE.get().findall(text))
+    found: dict[str, None] = {}
+    for candidate in (text, *(_alpha2digit(alpha2digit, text, lang) for lang in languages)):
+        spelled = _spell(candidate)
+        if spelled == text:
+            continue
+        for sentence in _SENTENCE.get().findall(spelled):
+            if sentence not in original:
+                found[sentence] = None
     return tuple(found)
 
 
@@ -141,12 +173,13 @@ _FOREIGN_TIME = LazyPattern(
 @lru_cache(maxsize=2048)
 def date_values(text: str) -> frozenset[object]:
     """Dates, weekdays and times written in German, Spanish or French, as canonical values."""
-    if not text or (text.isascii() and not _FOREIGN_HINT.get().search(text)):
+    if not text or not (_FOREIGN_LETTER.get().search(text) or _foreign_hint(text)):
         return frozenset()
     months, weekdays, day_month, weekday = _calendar()
-    folded = _fold(text)  # same length as text for these scripts: folding drops marks only
+    folded = _fold(text)
     values: set[object] = set()
-    for match in day_month.finditer(folded):
+    names = set(_LETTERS.get().findall(folded))
+    for match in day_month.finditer(folded) if names & months.keys() else ():
         if match["bare"]:
             if len(match["bare"]) < 4:  # "mar", "ago": too like English words to stand alone
                 continue
@@ -159,7 +192,7 @@ def date_values(text: str) -> frozenset[object]:
             values.add(("md", month, day))
         if match["y"]:
             values.add(("year", int(match["y"])))
-    for match in weekday.finditer(folded):
+    for match in weekday.finditer(folded) if names & weekdays.keys() else ():
         values.add(("weekday", weekdays[match.group()]))
     for match in _FOREIGN_TIME.get().finditer(text):
         hour = match["h"] or match["fh"] or match["sh"]
@@ -168,13 +201,21 @@ def date_values(text: str) -> frozenset[object]:
     return frozenset(values)
 
 
-#: ASCII text worth a look for foreign dates: a Spanish or French month or weekday without
-#: accents, a time in "Uhr"/"h", or "de"/"le"/"am"/"el" before a number.
-_FOREIGN_HINT = LazyPattern(
-    r"\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|"
-    r"diciembre|janvier|mars|avril|juin|juillet|septembre|octobre|novembre|Januar|Februar|Juni|"
-    r"Juli|Oktober|Dezember|lunes|martes|jueves|viernes|lundi|mardi|mercredi|jeudi|vendredi|"
-    r"samedi|dimanche|Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Mai|Uhr|las)\b"
-    r"|\d\s?h\b|\d\s?h\d\d|\d\.\s+[A-Z]",
-    re.IGNORECASE,
-)
+#: Letters of German, Spanish and French that English text rarely has.
+_FOREIGN_LETTER = LazyPattern(r"[äöüßéèêëàâçñáíóúûôîÄÖÜÉÈÀÇÑÁÍÓÚ]")
+_LETTERS = LazyPattern(r"[^\W\d_]+")
+
+#: ASCII text worth a look for foreign dates: a Spanish, French or German month or weekday
+#: written without accents, a time in "Uhr"/"h"/"a las", or a German "14. Mai".
+_FOREIGN_HINT_WORDS = frozenset("""
+enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre janvier
+mars avril mai juin juillet septembre octobre novembre januar februar juni juli oktober dezember
+lunes martes jueves viernes lundi mardi mercredi jeudi vendredi samedi dimanche montag dienstag
+mittwoch donnerstag freitag samstag sonntag uhr las
+""".split())  # noqa: SIM905
+_FOREIGN_TIME_HINT = LazyPattern(r"\d\s?h(?:\d\d)?\b|\d\.\s+[A-Z]")
+
+
+def _foreign_hint(text: str) -> bool:
+    words = set(_LETTERS.get().findall(text.lower()))
+    return bool(words & _FOREIGN_HINT_WORDS) or bool(_FOREIGN_TIME_HINT.get().search(text))
