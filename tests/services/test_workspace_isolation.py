@@ -132,6 +132,21 @@ def test_b_cannot_read_a_drafts(world: World) -> None:
     assert drafts.latest_unsent(db, world.a).id == world.draft.id
 
 
+@covers("drafts.list_overview", "drafts.status_of")
+def test_b_sees_neither_a_drafts_nor_what_became_of_them(world: World, settings) -> None:
+    from lumina_tui.services import sending
+
+    db, a, b = world.db, world.a, world.b
+    sending.send(db, a, draft_id=world.draft.id, from_account=world.account_id, settings=settings)
+    sent = drafts.get(db, a, world.draft.id)
+    assert drafts.list_overview(db, b, include_sent=True).total == 0
+    assert drafts.status_of(db, a, sent) == "queued"
+    # Handed A's row, B learns nothing of A's email: only what the draft row itself says.
+    assert drafts.status_of(db, b, sent) == "sent"
+    rows = drafts.list_overview(db, a, include_sent=True).items
+    assert [(row.status, row.prospect) for row in rows] == [("queued", "Ana <ana@bright.test>")]
+
+
 @covers("drafts.save")
 def test_b_cannot_save_over_a_draft(world: World) -> None:
     before = world.a_rows()
