@@ -2,16 +2,24 @@
 
 All paths come from platformdirs unless `LUMINA_HOME` is set, which puts data, config and logs
 under one folder so tests and demos never touch a real profile.
+
+A broken `config.toml` or a wrong-typed setting is a `ConfigError` naming the key and where it came
+from (the file or the environment variable), so every command can say what to fix; `lumina doctor`
+uses `load_settings_or_defaults` to keep running and show the problem. The data folder is created
+0700 and the store and queue files 0600 (`ensure_private_dir`/`ensure_private_file`): they hold the
+rep's prospects, drafts and outbox.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -52,6 +60,42 @@ def log_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+class ConfigError(ValueError):
+    """A setting Lumina cannot use: `key` names it (None when the whole file is unreadable)."""
+
+    code = "invalid_config"
+    exit_code = 2
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.key = key
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "field": self.key, "message": self.message}
+
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) readable by this user only; an existing one is kept as is."""
+    if path.is_dir():
+        return
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    os.chmod(path, PRIVATE_DIR_MODE)
+
+
+def ensure_private_file(path: Path) -> None:
+    """Create an empty `path` with mode 0600 unless it exists (SQLite gives its -wal/-shm the same mode)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def config_file() -> Path:
@@ -182,6 +226,8 @@ class Settings(BaseSettings):
     ai_max_tokens: int | None = Field(default=None, ge=16, le=131072)
 
     undo_window_seconds: float = 10.0
+    # How long a command waits for another process's write lock before saying the store is locked.
+    database_busy_timeout_seconds: float = Field(default=30.0, ge=0)
 
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     google: GoogleSettings = Field(default_factory=GoogleSettings)
@@ -241,15 +287,51 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         for path in (self.data_dir, self.config_dir, self.log_dir):
-            path.mkdir(parents=True, exist_ok=True)
+            ensure_private_dir(path)
+
+
+def _env_name(location: tuple[int | str, ...]) -> str:
+    return "LUMINA_" + "__".join(str(part) for part in location).upper()
+
+
+def _config_error(exc: PydanticValidationError) -> ConfigError:
+    """The first wrong setting, named as a rep writes it, and where it came from."""
+    first = exc.errors()[0]
+    location = tuple(part for part in first.get("loc", ()) if not isinstance(part, int)) or ("settings",)
+    key = ".".join(str(part) for part in location)
+    env = _env_name(location)
+    source = f"the environment variable {env}" if env in os.environ else str(config_file())
+    value = first.get("input")
+    shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
+    more = len(exc.errors()) - 1
+    tail = f"; {more} more setting{'s' if more > 1 else ''} also wrong" if more > 0 else ""
+    reason = first.get("msg", "invalid value")
+    return ConfigError(f"setting {key} in {source}: {reason}{shown}{tail}", key=key)
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings afresh (tests change the environment between calls)."""
-    return Settings(**overrides)
+    """Read settings afresh (tests change the environment between calls); ConfigError if unusable."""
+    try:
+        return Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_file()} is not valid TOML: {exc}", key=None) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{config_file()} is not UTF-8 text", key=None) from exc
+    except PydanticValidationError as exc:
+        raise _config_error(exc) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {config_file()}: {exc.strerror or exc}", key=None) from exc
+
+
+def load_settings_or_defaults() -> tuple[Settings, ConfigError | None]:
+    """The settings, or the defaults and why the configured ones cannot be used (for `doctor`)."""
+    try:
+        return load_settings(), None
+    except ConfigError as problem:
+        return Settings.model_construct(), problem
 
 
 @lru_cache(maxsize=1)
 def cached_settings() -> Settings:
     """One Settings per process for long-running callers (the TUI, the worker)."""
-    return Settings()
+    return load_settings()

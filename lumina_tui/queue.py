@@ -21,7 +21,7 @@ from huey import Huey, PostgresHuey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.exceptions import ConfigurationError
 from huey.storage import SqliteStorage
 
-from lumina_tui.config import Settings
+from lumina_tui.config import Settings, ensure_private_dir, ensure_private_file
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,9 @@ def build_huey(settings: Settings) -> Huey:
     url = (settings.queue_url or "").strip()
     common: dict[str, Any] = {"results": False, "utc": True}
     if not url:
-        settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
+        # The queue holds email ids and payloads: a 0600 file in the 0700 data folder.
+        ensure_private_dir(settings.queue_path.parent)
+        ensure_private_file(settings.queue_path)
         return SqliteHuey(
             QUEUE_NAME,
             storage_class=OutboxQueueStorage,

@@ -14,6 +14,32 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from html.parser import HTMLParser
 
+from lumina_tui.ai.errors import AIError
+
+# Limits on what scoring parses. Python's email parser recurses once per nested multipart and
+# slows down linearly with size (a 40 MB message took a minute), so a hostile or broken message
+# is refused by size and by its number of multipart sections (an upper bound of its depth) before
+# the parser sees it. Real mail is far below both: a few MB, a handful of sections.
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+MAX_MULTIPART_SECTIONS = 100
+_MULTIPART = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
+
+
+def limit_problem(data: bytes) -> str | None:
+    """Why `data` is too big or too deeply nested to score, or None when it is fine."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        return (
+            f"the message is {len(data) / 1_000_000:.1f} MB; scoring reads messages up to "
+            f"{MAX_MESSAGE_BYTES // (1024 * 1024)} MB"
+        )
+    sections = len(_MULTIPART.findall(data))
+    if sections > MAX_MULTIPART_SECTIONS:
+        return (
+            f"the message has {sections} multipart sections (MIME parts nested or stacked that "
+            f"deep are a malformed or hostile message); scoring reads at most {MAX_MULTIPART_SECTIONS}"
+        )
+    return None
+
 
 class _HTMLText(HTMLParser):
     """Visible text, link targets and image count of an HTML part (script/style dropped)."""
@@ -71,8 +97,14 @@ class ParsedMessage:
 
 def parse_message(raw: bytes | str) -> ParsedMessage:
     """Parse headers and MIME parts; attachments other than inline images are ignored."""
-    data = raw.encode("utf-8") if isinstance(raw, str) else raw
-    message = BytesParser(policy=policy.default).parsebytes(data)
+    data = raw.encode("utf-8", errors="replace") if isinstance(raw, str) else raw
+    problem = limit_problem(data)
+    if problem is not None:
+        raise AIError("invalid_input", problem)
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(data)
+    except RecursionError as exc:  # a nesting the section count did not catch
+        raise AIError("invalid_input", "the message's MIME parts are nested too deeply to read") from exc
     assert isinstance(message, EmailMessage)
     subject_header = message["Subject"]
     texts: list[str] = []

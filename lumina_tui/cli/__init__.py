@@ -5,13 +5,21 @@ and `lumina --version` never import Textual, SQLModel or openai. The output cont
 `cli/output.py`: with `--json`, stdout is one JSON document; errors go to stderr as
 `{"error": {code, field, message}}`; exit 0 ok, 2 bad input or state, 1 AI/provider/I-O failure.
 
+`LazyGroup.main` is the one guard around every command: click's usage errors follow the JSON
+contract under `--json`, a known failure anywhere becomes its documented error, and an unexpected
+exception becomes a one-line error (exit 1) with the traceback in the log, never on the terminal.
+Every command's text arguments are checked for bytes that are not UTF-8 before it runs.
+
 To add a command group: write `lumina_tui/cli/<name>_commands.py` with a click command or group,
 then add one line to `LAZY_COMMANDS`.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -43,8 +51,57 @@ HELP_LINES: dict[str, str] = {
 }
 
 
+def _checked(command: click.Command) -> click.Command:
+    """Wrap the callbacks of `command` and its subcommands so their text arguments are checked first."""
+    callback = command.callback
+    if callback is not None and not getattr(callback, "_lumina_checked", False):
+
+        @functools.wraps(callback)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            from lumina_tui.cli.output import check_text_arguments
+
+            check_text_arguments(click.get_current_context())
+            return callback(*args, **kwargs)
+
+        checked._lumina_checked = True  # type: ignore[attr-defined]
+        command.callback = checked
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _checked(sub)
+    return command
+
+
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported only when invoked."""
+    """A group whose subcommands are imported only when invoked; its `main` is the error guard."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from lumina_tui.cli.output import exit_for, wants_json
+
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = wants_json(argv)
+        try:
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except SystemExit:
+            raise
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo("\nerror: interrupted", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # the reader of our output went away (`| head`)
+                sys.exit(1)
+            exit_for(exc, as_json=as_json)
+        except Exception as exc:
+            exit_for(exc, as_json=as_json)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self._available()))
@@ -60,12 +117,12 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
-            return command
+            return _checked(command)
         target = self._available().get(cmd_name)
         if target is None:
             return None
         module_name, attribute = target.split(":", 1)
-        return getattr(importlib.import_module(module_name), attribute)
+        return _checked(getattr(importlib.import_module(module_name), attribute))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, HELP_LINES.get(name, "")) for name in self.list_commands(ctx)]
@@ -93,3 +150,6 @@ def main(ctx: click.Context, draft_id: str | None, no_worker: bool) -> None:
         return run_composer(draft_id=draft_id, start_worker=not no_worker)
 
     run_guarded(start, as_json=False)
+
+
+_checked(main)

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from lumina_tui.cli.output import emit_json, json_option, run_guarded
-from lumina_tui.services.errors import ValidationError
+from lumina_tui.cli.output import emit_json, json_option, revision_type, run_guarded
+from lumina_tui.services.errors import NotFoundError, ValidationError
 
 
 @click.group()
@@ -54,7 +54,7 @@ def _print_score(result: Any) -> None:
 @click.option("--draft", "draft_id", required=True, metavar="ID", help="The draft to personalize.")
 @click.option("--tone", metavar="formal|neutral|casual|0..1",
               help="Formal 0.0 .. casual 1.0 (default: your profile's tone).")
-@click.option("--revision", type=int, metavar="N",
+@click.option("--revision", type=revision_type, metavar="N",
               help="Fail if the stored draft is no longer at this revision.")
 @json_option
 def personalize_command(draft_id: str, tone: str | None, revision: int | None,
@@ -79,7 +79,7 @@ def personalize_command(draft_id: str, tone: str | None, revision: int | None,
 @click.option("--draft", "draft_id", required=True, metavar="ID", help="The draft to rewrite.")
 @click.option("--instruction", required=True, metavar="TEXT",
               help="What to change, e.g. 'shorter', 'more formal', 'add a call to action'.")
-@click.option("--revision", type=int, metavar="N",
+@click.option("--revision", type=revision_type, metavar="N",
               help="Fail if the stored draft is no longer at this revision.")
 @json_option
 def rewrite_command(draft_id: str, instruction: str, revision: int | None, as_json: bool) -> None:
@@ -100,11 +100,26 @@ def rewrite_command(draft_id: str, instruction: str, revision: int | None, as_js
 
 
 def _read_message(path: str) -> bytes:
+    """The message's bytes, at most the scorer's size limit (a bigger file is refused unread)."""
+    from lumina_tui.ai.message import MAX_MESSAGE_BYTES
+
     try:
-        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_MESSAGE_BYTES + 1)
+        else:
+            with Path(path).open("rb") as handle:
+                data = handle.read(MAX_MESSAGE_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"file: {path} does not exist", field="file") from exc
     except OSError as exc:
         raise ValidationError(f"file: cannot read {path}: {exc.strerror or exc}",
                               field="file") from exc
+    if len(data) > MAX_MESSAGE_BYTES:
+        shown = "stdin" if path == "-" else path
+        raise ValidationError(
+            f"file: {shown} is larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MB, the most "
+            "ai score reads", field="file", limit_bytes=MAX_MESSAGE_BYTES)
+    return data
 
 
 @ai.command("score")

@@ -72,14 +72,21 @@ def ai_engine(settings: Any) -> dict[str, Any]:
 
 
 def diagnose() -> dict[str, Any]:
-    from lumina_tui.config import load_settings
+    from lumina_tui.config import load_settings_or_defaults
 
-    settings = load_settings()
+    # A broken config.toml or a wrong-typed setting is shown, not fatal: the rest of the diagnosis
+    # runs on the defaults so the rep can see what to fix.
+    settings, config_problem = load_settings_or_defaults()
     report: dict[str, Any] = {
         "version": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
     }
+    report["config"] = (
+        {"ok": False, "key": config_problem.key, "error": config_problem.message}
+        if config_problem
+        else {"ok": True}
+    )
     report["paths"] = {
         "data": str(settings.data_dir),
         "config": str(settings.config_dir),
@@ -98,7 +105,7 @@ def diagnose() -> dict[str, Any]:
     warnings = []
     if report["keyring"].get("warning"):
         warnings.append(report["keyring"]["warning"])
-    for name in ("database", "ai", "keyring", "worker"):
+    for name in ("config", "database", "ai", "keyring", "worker"):
         if "error" in report[name]:
             warnings.append(f"{name}: {report[name]['error']}")
     report["warnings"] = warnings
@@ -166,6 +173,7 @@ def _print(report: dict[str, Any]) -> None:
         f"[bold]Lumina {report['version']}[/bold] · Python {report['python']} · {report['platform']}"
     )
     console.print(tables.key_values("Where files live", report["paths"].items()))
+    console.print(tables.key_values("Settings file", report["config"].items()))
     database = report["database"]
     console.print(tables.key_values("Store", database.items()))
     console.print(tables.key_values("AI engine", report["ai"].items()))

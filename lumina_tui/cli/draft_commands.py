@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from lumina_tui.cli.output import emit_json, json_option, run_guarded
-from lumina_tui.services.errors import ValidationError
+from lumina_tui.cli.output import emit_json, json_option, offset_type, revision_type, run_guarded
+from lumina_tui.services.errors import NotFoundError, ValidationError
 
 
 @click.group()
@@ -28,6 +28,8 @@ def _read_body(path: str | None) -> str | None:
         return None
     try:
         raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"body_file: {path} does not exist", field="body_file") from exc
     except OSError as exc:
         raise ValidationError(
             f"body_file: cannot read {path}: {exc.strerror or exc}", field="body_file"
@@ -138,7 +140,7 @@ def show_command(draft_id: str, as_json: bool) -> None:
 @drafts.command("list")
 @click.option("--all", "include_sent", is_flag=True, help="Include drafts that were sent.")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--offset", type=offset_type, default=0, show_default=True)
 @json_option
 def list_command(include_sent: bool, limit: int, offset: int, as_json: bool) -> None:
     """List drafts, most recently edited first (unsent only, unless --all).
@@ -184,7 +186,7 @@ def list_command(include_sent: bool, limit: int, offset: int, as_json: bool) -> 
 @click.option("--body-file", metavar="FILE|-", help="New body from a file, or stdin with '-'.")
 @click.option("--prospect", "prospect_ref", metavar="ID|EMAIL", help="Address the draft to another prospect.")
 @click.option(
-    "--revision", type=click.IntRange(0), default=None, help="Revision to save (default: stored + 1)."
+    "--revision", type=revision_type, default=None, help="Revision to save (default: stored + 1)."
 )
 @json_option
 def save_command(

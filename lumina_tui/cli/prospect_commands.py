@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from lumina_tui.cli.output import emit_json, json_option, run_guarded
+from lumina_tui.cli.output import emit_json, json_option, offset_type, run_guarded
 from lumina_tui.services.errors import ValidationError
 
 
@@ -56,7 +56,7 @@ def import_command(file: Path, as_json: bool) -> None:
 @prospects.command("list")
 @click.option("--search", "-s", metavar="Q", help="Match name, email, company or title.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--offset", type=offset_type, default=0, show_default=True)
 @json_option
 def list_command(search: str | None, limit: int, offset: int, as_json: bool) -> None:
     """List prospects, sorted by name."""

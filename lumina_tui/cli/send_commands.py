@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from lumina_tui.cli.output import emit_json, json_option, run_guarded
+from lumina_tui.cli.output import emit_json, json_option, offset_type, run_guarded
 from lumina_tui.services.terminal_text import terminal_safe as safe
 
 
@@ -157,7 +157,7 @@ def emails() -> None:
 @emails.command("list")
 @click.option("--status", metavar="S", help="PENDING_SEND, SENDING, SENT, FAILED, CANCELLED or BOUNCED.")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option("--offset", type=offset_type, default=0)
 @json_option
 def list_command(status: str | None, limit: int, offset: int, as_json: bool) -> None:
     """Emails, newest first."""

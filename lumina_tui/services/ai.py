@@ -220,6 +220,11 @@ def score_message(raw: bytes | str) -> pure.Score:
     """Score a whole RFC 5322 message (headers and MIME parts included)."""
     if raw is None or not (raw.strip() if isinstance(raw, bytes | str) else True):
         raise ValidationError("message: the message is empty", field="message")
+    from lumina_tui.ai.message import limit_problem
+
+    problem = limit_problem(raw.encode("utf-8", errors="replace") if isinstance(raw, str) else raw)
+    if problem is not None:
+        raise ValidationError(f"message: {problem}", field="message")
     readability_cache.warm()
     return _guard(lambda: pure.score_message(raw))
 

@@ -25,9 +25,10 @@ from sqlalchemy.exc import OperationalError
 
 from lumina_tui.services import company_data, validation
 from lumina_tui.services.context import Actor
-from lumina_tui.services.errors import StorageError, ValidationError
+from lumina_tui.services.errors import NotFoundError, StorageError, ValidationError
 from lumina_tui.services.prospects import NAME_LIMIT
 from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.errors import StoreError
 
 BATCH_ROWS = 500
 
@@ -486,6 +487,11 @@ def import_csv(
     """Import a CSV export into the actor's workspace; `progress(rows_done, rows_total)` per batch."""
     try:
         data = read_source(source)
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"file: {source} does not exist", field="file") from exc
+    except (IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        # The rep named a file that cannot be read: their input (exit 2), not an I/O failure.
+        raise ValidationError(f"file: cannot read {source}: {exc.strerror or exc}", field="file") from exc
     except OSError as exc:
         raise StorageError(f"file: cannot read {source}: {exc.strerror or exc}", field="file") from exc
     parsed = parse(data)
@@ -499,9 +505,10 @@ def import_csv(
         batch = parsed.rows[start : start + BATCH_ROWS]
         try:
             _store_batch(db, actor, batch, companies[number], report)
-        except (OperationalError, sqlite3.OperationalError) as exc:
+        except (StoreError, OperationalError, sqlite3.OperationalError) as exc:
+            reason = exc.message if isinstance(exc, StoreError) else getattr(exc, "orig", exc)
             raise StorageError(
-                f"the import stopped at line {batch[0].line} ({getattr(exc, 'orig', exc)}); "
+                f"the import stopped at line {batch[0].line} ({reason}); "
                 f"{report.imported + report.updated} rows before it were saved",
                 field="file",
             ) from exc

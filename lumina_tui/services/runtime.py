@@ -28,7 +28,9 @@ def open_runtime(settings: Settings | None = None, *, log_file: str = "lumina.lo
     settings = settings or load_settings()
     settings.ensure_dirs()
     setup_logging(settings.log_dir, filename=log_file)
-    db = open_database(settings.resolved_database_url)
+    db = open_database(
+        settings.resolved_database_url, busy_timeout_seconds=settings.database_busy_timeout_seconds
+    )
     return Runtime(settings=settings, db=db, actor=local_actor(db))
 
 

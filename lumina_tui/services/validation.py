@@ -62,9 +62,13 @@ def uuid_text(value: str | None, field: str) -> str:
         raise ValidationError(f"{field}: {value!r} is not a valid id (a UUID)", field=field) from exc
 
 
+# SQLite stores integers up to 2**63 - 1; a bigger revision is a typo, refused rather than overflowing.
+MAX_REVISION = 2**62
+
+
 def revision_number(value: object, field: str = "revision") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{field}: must be a whole number, 0 or more", field=field)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_REVISION:
+        raise ValidationError(f"{field}: must be a whole number from 0 to {MAX_REVISION}", field=field)
     return value
 
 

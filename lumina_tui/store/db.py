@@ -5,11 +5,22 @@ and, in WAL mode, a deferred transaction that reads and then writes can fail at 
 SQLITE_BUSY_SNAPSHOT instead of waiting. So Lumina drives transactions itself: `read()` opens a
 deferred one (readers never block writers in WAL), `write()` opens `BEGIN IMMEDIATE`, which takes
 the write lock up front and waits for it (busy timeout), making read-then-write atomic.
+
+Before anything is written, `check_file` looks at an existing file through a read-only connection:
+a folder, a file that is not SQLite, a SQLite file that is not Lumina's (tables but no
+`schema_version`) or one from a newer Lumina is refused with the file left byte for byte as it was
+(even `PRAGMA journal_mode = WAL` rewrites the header, so the check runs first). A new database file
+is created 0600 in a 0700 folder: it holds the rep's prospects and drafts. SQLite failures about the
+file (locked, full, read-only, corrupt) leave `read()`/`write()` as a `StoreError` that names the
+file and never carries SQL parameters (`hide_parameters` keeps them out of SQLAlchemy's text too).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,31 +32,43 @@ from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
+from lumina_tui.config import ensure_private_dir, ensure_private_file
+from lumina_tui.store.errors import StoreError, translate
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Autocommit at the driver level: we emit BEGIN ourselves (see the module docstring).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
+# Tables every Lumina database has from its first migration on: a file with these but no
+# schema_version is Lumina's, damaged; a file with other tables only is someone else's.
+LUMINA_TABLES = frozenset({"workspaces", "users", "prospects", "email_drafts", "emails"})
 
 
-def _make_engine(url: str, begin: str) -> Engine:
+def _pragmas(busy_timeout_ms: int) -> Any:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit at the driver level: we emit BEGIN ourselves (see the module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    return connect
+
+
+def _make_engine(url: str, begin: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         poolclass=QueuePool,
         pool_size=4,
         max_overflow=16,
+        # An error's text must never carry the rep's subject or body (they are SQL parameters).
+        hide_parameters=True,
     )
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _pragmas(busy_timeout_ms))
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
@@ -54,31 +77,121 @@ def _make_engine(url: str, begin: str) -> Engine:
     return engine
 
 
+def file_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database."""
+    path = url.split("///", 1)[-1] if "///" in url else ""
+    if not path or path == ":memory:" or path.startswith("file::memory:"):
+        return None
+    return Path(path.split("?", 1)[0])
+
+
+def check_file(path: Path) -> None:
+    """Refuse a file Lumina must not write to, before anything is written (see the docstring)."""
+    if path.is_dir():
+        raise StoreError(
+            f"the database path {path} is a folder, not a file; point LUMINA_DATABASE_URL at a file.",
+            code="database_not_a_file",
+        )
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}", code="database_unavailable") from exc
+    if size == 0:
+        return
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise translate(exc, path) or StoreError(str(exc)) from exc
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {name for name in tables if not name.startswith("sqlite_")}
+        if not tables:
+            return
+        if "schema_version" not in tables:
+            if tables & LUMINA_TABLES:
+                raise StoreError(
+                    f"{path} has Lumina's tables but no schema_version table, so its version is "
+                    "unknown; nothing was changed. Restore it from a backup, or move it away to start "
+                    "afresh.",
+                    code="database_unversioned",
+                )
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(
+                f"{path} is a SQLite database that is not Lumina's (its tables: {shown}); nothing "
+                "was changed. Point LUMINA_DATABASE_URL at a new file or at a Lumina database.",
+                code="database_not_lumina",
+            )
+        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        check_version(int(row[0] or 0), path)
+    except sqlite3.Error as exc:
+        raise translate(exc, path) or StoreError(str(exc)) from exc
+    finally:
+        conn.close()
+
+
+def check_version(version: int, path: Path | None) -> None:
+    """A database written by a newer Lumina is refused: an older one would corrupt what it added."""
+    from lumina_tui.store.migrations import head_version
+
+    newest = head_version()
+    if version > newest:
+        raise StoreError(
+            f"{path or 'the database'} was written by a newer Lumina (schema version {version}; this "
+            f"one knows up to {newest}); nothing was changed. Upgrade Lumina to open it.",
+            code="database_newer",
+        )
+
+
 class Database:
     """One store: a deferred-read engine and an immediate-write engine on the same file."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout_seconds: float = BUSY_TIMEOUT_MS / 1000) -> None:
         if not url.startswith("sqlite"):
             raise ValueError("only SQLite URLs are supported by this build (team mode comes later)")
         self.url = url
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.reader = _make_engine(url, "BEGIN")
-        self.writer = _make_engine(url, "BEGIN IMMEDIATE")
+        self.busy_timeout_seconds = busy_timeout_seconds
+        self.file = file_path(url)
+        if self.file is not None:
+            self._prepare_file(self.file)
+        busy_ms = max(0, int(busy_timeout_seconds * 1000))
+        self.reader = _make_engine(url, "BEGIN", busy_ms)
+        self.writer = _make_engine(url, "BEGIN IMMEDIATE", busy_ms)
         self._migrated = False
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _prepare_file(path: Path) -> None:
+        check_file(path)
+        try:
+            ensure_private_dir(path.parent)
+            ensure_private_file(path)
+        except OSError as exc:
+            raise _os_error(exc, path) from exc
 
     @property
     def path(self) -> Path:
         return Path(self.url.split("///", 1)[-1])
+
+    def _translated(self, exc: BaseException) -> StoreError | None:
+        """The StoreError to raise instead of `exc` (None: raise `exc` itself)."""
+        if isinstance(exc, StoreError) or not isinstance(exc, Exception):
+            return None
+        return translate(exc, self.file, busy_seconds=self.busy_timeout_seconds)
 
     def migrate(self) -> int:
         """Bring the schema to the newest version; returns that version."""
         from lumina_tui.store.migrations import migrate
 
         with self._lock:
-            version = migrate(self.writer)
+            try:
+                version = migrate(self.writer, check=lambda found: check_version(found, self.file))
+            except Exception as exc:
+                store_error = self._translated(exc)
+                if store_error is None:
+                    raise
+                raise store_error from exc
             self._migrated = True
             return version
 
@@ -88,6 +201,11 @@ class Database:
         with Session(self.reader, expire_on_commit=False) as session:
             try:
                 yield session
+            except Exception as exc:
+                store_error = self._translated(exc)
+                if store_error is None:
+                    raise
+                raise store_error from exc
             finally:
                 # A rollback expires every loaded row; detach them first so that callers can still
                 # read the rows a service returns after this block (expire_on_commit covers commits only).
@@ -101,9 +219,12 @@ class Database:
             try:
                 yield session
                 session.commit()
-            except BaseException:
+            except BaseException as exc:
                 session.rollback()
-                raise
+                store_error = self._translated(exc)
+                if store_error is None:
+                    raise
+                raise store_error from exc
 
     def dispose(self) -> None:
         self.reader.dispose()
@@ -114,13 +235,31 @@ _open: dict[str, Database] = {}
 _open_lock = threading.Lock()
 
 
-def open_database(url: str) -> Database:
+def _os_error(exc: OSError, path: Path) -> StoreError:
+    if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+        folder = path.parent
+        folder_at_fault = not os.access(folder, os.W_OK) or not path.exists()
+        what = f"the data folder {folder}" if folder_at_fault else str(path)
+        return StoreError(
+            f"cannot write: {what} is read-only; nothing was changed.", code="database_read_only"
+        )
+    if exc.errno == errno.ENOSPC:
+        return StoreError(f"the disk holding {path} is full; nothing was saved.", code="disk_full")
+    return StoreError(f"cannot use {path}: {exc.strerror or exc}", code="database_unavailable")
+
+
+def open_database(url: str, *, busy_timeout_seconds: float | None = None) -> Database:
     """The migrated Database for a URL, one per process (engines are pools; share them)."""
     with _open_lock:
         db = _open.get(url)
         if db is None:
-            db = Database(url)
-            db.migrate()
+            timeout = BUSY_TIMEOUT_MS / 1000 if busy_timeout_seconds is None else busy_timeout_seconds
+            db = Database(url, busy_timeout_seconds=timeout)
+            try:
+                db.migrate()
+            except BaseException:
+                db.dispose()
+                raise
             _open[url] = db
         return db
 

@@ -63,8 +63,8 @@ def test_import_plain_output_lists_the_rejected_lines(csv_file: Path) -> None:
 
 
 def test_import_errors_follow_the_contract(tmp_path: Path) -> None:
-    missing = error_json(1, "prospects", "import", str(tmp_path / "nope.csv"))
-    assert (missing["code"], missing["field"]) == ("io_error", "file")
+    missing = error_json(2, "prospects", "import", str(tmp_path / "nope.csv"))  # the rep's input: exit 2
+    assert (missing["code"], missing["field"]) == ("not_found", "file")
     no_email = tmp_path / "no-email.csv"
     no_email.write_text("Name,Company\nAna,X\n", encoding="utf-8")
     bad = error_json(2, "prospects", "import", str(no_email))

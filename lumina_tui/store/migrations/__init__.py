@@ -137,7 +137,15 @@ def guard_statements(conn: sqlite3.Connection) -> dict[str, str]:
 
 
 def install_guards(conn: sqlite3.Connection) -> list[str]:
-    """Create every guard that is missing or differs from what it must be; returns their names."""
+    """Create every guard that is missing or differs from what it must be; returns their names.
+
+    The usual case (every guard in place) is a plain read, so opening the store never waits for
+    another process's write lock just to find nothing to do.
+    """
+    wanted = guard_statements(conn)
+    existing = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    if all(existing.get(name) == sql for name, sql in wanted.items()):
+        return []
     conn.execute("BEGIN IMMEDIATE")
     try:
         wanted = guard_statements(conn)
@@ -157,11 +165,17 @@ def install_guards(conn: sqlite3.Connection) -> list[str]:
     return fixed
 
 
-def migrate(engine: Engine, target: int | None = None) -> int:
-    """Apply every pending migration up to `target` (default: newest), then the guards."""
+def migrate(engine: Engine, target: int | None = None, *, check: Callable[[int], None] | None = None) -> int:
+    """Apply every pending migration up to `target` (default: newest), then the guards.
+
+    `check(found_version)` runs before anything is applied and may refuse the database (a newer
+    Lumina's schema) by raising.
+    """
     raw = _raw(engine)
     try:
         conn: sqlite3.Connection = raw.driver_connection
+        if check is not None:
+            check(current_version(conn))
         goal = head_version() if target is None else target
         for version in all_versions():
             if version > goal:
