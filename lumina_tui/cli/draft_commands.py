@@ -205,18 +205,21 @@ def save_command(
     def run() -> Any:
         body = _read_body(body_file)
         rt = runtime()
+        prospect_id = prospects.get(rt.db, rt.actor, prospect_ref).id if prospect_ref else None
+        if revision is None:
+            # Read and write in one transaction: concurrent savers each get their own revision.
+            return service.save_next(
+                rt.db, rt.actor, draft_id, subject=subject, body=body, prospect_id=prospect_id
+            )
         stored = service.get(rt.db, rt.actor, draft_id)
-        prospect_id = stored.prospect_id
-        if prospect_ref:
-            prospect_id = prospects.get(rt.db, rt.actor, prospect_ref).id
         return service.save(
             rt.db,
             rt.actor,
             stored.id,
-            stored.revision + 1 if revision is None else revision,
+            revision,
             subject=stored.subject if subject is None else subject,
             body=stored.body_text if body is None else body,
-            prospect_id=prospect_id,
+            prospect_id=stored.prospect_id if prospect_id is None else prospect_id,
             template_id=stored.template_id,
             account_id=stored.account_id,
         )

@@ -233,56 +233,96 @@ def save(
         "account_id": account_id or None,
     }
     with db.write() as session:
-        existing = session.get(EmailDraft, draft_id)
-        if existing is not None and existing.workspace_id != actor.workspace_id:
-            # Never reveal (or touch) another workspace's row.
-            raise NotFoundError(f"draft {draft_id} not found", field="id")
-        if existing is not None and existing.sent_at is not None:
-            raise AlreadySentError(
-                f"draft {draft_id} was already sent and can no longer be edited", field="id"
-            )
-        if existing is not None:
-            if revision < existing.revision:
-                return SaveResult(existing, "ignored_older")
-            same = all(getattr(existing, key) == value for key, value in content.items())
-            if revision == existing.revision:
-                if same:
-                    return SaveResult(existing, "unchanged")
-                raise ConflictError(
-                    f"revision {revision} of draft {draft_id} was already saved with other content",
-                    field="revision",
-                    stored_revision=existing.revision,
-                )
-        changed_refs = existing is None or any(
-            getattr(existing, key) != content[key] for key in ("prospect_id", "template_id", "account_id")
+        return _save_in(session, actor, draft_id, revision, content)
+
+
+def save_next(
+    db: Database,
+    actor: Actor,
+    draft_id: str,
+    *,
+    subject: str | None = None,
+    body: str | None = None,
+    prospect_id: str | None = None,
+) -> SaveResult:
+    """Save the stored revision + 1, keeping every field not given, in ONE transaction.
+
+    `drafts save` without `--revision` used to read the draft, then save revision + 1 in a second
+    transaction: two savers could read the same revision and the second got a conflict. Reading and
+    writing under the same `BEGIN IMMEDIATE` makes the next revision this saver's alone.
+    """
+    draft_id = validation.uuid_text(draft_id, "draft_id")
+    if subject is not None:
+        subject = validation.header_text(subject, "subject")
+    if body is not None:
+        body = validation.body_text(body)
+    with db.write() as session:
+        stored = _scoped(session, actor, draft_id)
+        content = {
+            "subject": stored.subject if subject is None else subject,
+            "body_text": stored.body_text if body is None else body,
+            "prospect_id": stored.prospect_id if prospect_id is None else (prospect_id or None),
+            "template_id": stored.template_id,
+            "account_id": stored.account_id,
+        }
+        return _save_in(session, actor, draft_id, stored.revision + 1, content)
+
+
+def _save_in(
+    session: Session, actor: Actor, draft_id: str, revision: int, content: dict[str, Any]
+) -> SaveResult:
+    """The save rule inside the caller's write transaction (see the module docstring)."""
+    body = content["body_text"]
+    existing = session.get(EmailDraft, draft_id)
+    if existing is not None and existing.workspace_id != actor.workspace_id:
+        # Never reveal (or touch) another workspace's row.
+        raise NotFoundError(f"draft {draft_id} not found", field="id")
+    if existing is not None and existing.sent_at is not None:
+        raise AlreadySentError(
+            f"draft {draft_id} was already sent and can no longer be edited", field="id"
         )
-        if changed_refs:
-            _check_reference(session, actor, Prospect, content["prospect_id"], "prospect_id", "prospect")
-            _check_reference(session, actor, Template, content["template_id"], "template_id", "template")
-            _check_reference(session, actor, Account, content["account_id"], "account_id", "account")
-        now = utcnow()
-        body_html = text_to_html(body)
-        if existing is None:
-            draft = EmailDraft(
-                id=draft_id,
-                workspace_id=actor.workspace_id,
-                user_id=actor.user_id,
-                revision=revision,
-                body_html=body_html,
-                created_at=now,
-                updated_at=now,
-                **content,
+    if existing is not None:
+        if revision < existing.revision:
+            return SaveResult(existing, "ignored_older")
+        same = all(getattr(existing, key) == value for key, value in content.items())
+        if revision == existing.revision:
+            if same:
+                return SaveResult(existing, "unchanged")
+            raise ConflictError(
+                f"revision {revision} of draft {draft_id} was already saved with other content",
+                field="revision",
+                stored_revision=existing.revision,
             )
-            session.add(draft)
-            session.flush()
-            return SaveResult(draft, "created")
-        for key, value in content.items():
-            setattr(existing, key, value)
-        existing.body_html = body_html
-        existing.revision = revision
-        existing.updated_at = now
+    changed_refs = existing is None or any(
+        getattr(existing, key) != content[key] for key in ("prospect_id", "template_id", "account_id")
+    )
+    if changed_refs:
+        _check_reference(session, actor, Prospect, content["prospect_id"], "prospect_id", "prospect")
+        _check_reference(session, actor, Template, content["template_id"], "template_id", "template")
+        _check_reference(session, actor, Account, content["account_id"], "account_id", "account")
+    now = utcnow()
+    body_html = text_to_html(body)
+    if existing is None:
+        draft = EmailDraft(
+            id=draft_id,
+            workspace_id=actor.workspace_id,
+            user_id=actor.user_id,
+            revision=revision,
+            body_html=body_html,
+            created_at=now,
+            updated_at=now,
+            **content,
+        )
+        session.add(draft)
         session.flush()
-        return SaveResult(existing, "updated")
+        return SaveResult(draft, "created")
+    for key, value in content.items():
+        setattr(existing, key, value)
+    existing.body_html = body_html
+    existing.revision = revision
+    existing.updated_at = now
+    session.flush()
+    return SaveResult(existing, "updated")
 
 
 def create(

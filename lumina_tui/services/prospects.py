@@ -87,6 +87,9 @@ def get(db: Database, actor: Actor, ref: str) -> Prospect:
     return prospect
 
 
+MAX_OFFSET = 1_000_000_000  # past this, paging is a typo (SQLite integers overflow at 2**63)
+
+
 def list_prospects(
     db: Database, actor: Actor, *, search: str | None = None, limit: int = 50, offset: int = 0
 ) -> Page[Prospect]:
@@ -94,14 +97,20 @@ def list_prospects(
     conditions: list[Any] = [Prospect.workspace_id == actor.workspace_id]
     if search and search.strip():
         for word in search.strip().lower().split():
-            pattern = f"%{word}%"
+            # `%` and `_` are the rep's characters, not LIKE wildcards: autoescape matches them
+            # literally ("50%" finds "50% off", not "500 seats").
             conditions.append(
                 or_(
-                    func.lower(Prospect.first_name).like(pattern),
-                    func.lower(Prospect.last_name).like(pattern),
-                    func.lower(Prospect.email).like(pattern),
-                    func.lower(Prospect.company).like(pattern),
-                    func.lower(Prospect.job_title).like(pattern),
+                    *(
+                        func.lower(column).contains(word, autoescape=True)
+                        for column in (
+                            Prospect.first_name,
+                            Prospect.last_name,
+                            Prospect.email,
+                            Prospect.company,
+                            Prospect.job_title,
+                        )
+                    )
                 )
             )
     with db.read() as session:
@@ -111,7 +120,7 @@ def list_prospects(
             .where(*conditions)
             .order_by(func.lower(Prospect.first_name), func.lower(Prospect.last_name), Prospect.email)
             .limit(max(1, min(limit, 1000)))
-            .offset(max(0, offset))
+            .offset(max(0, min(offset, MAX_OFFSET)))
         ).scalars()
         return Page(items=list(rows.all()), total=int(total))
 

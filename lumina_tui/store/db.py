@@ -100,8 +100,12 @@ def check_file(path: Path) -> None:
         raise StoreError(f"cannot read {path}: {exc.strerror or exc}", code="database_unavailable") from exc
     if size == 0:
         return
+    # Read-only, and `immutable` when no WAL file exists: then SQLite creates no -wal/-shm files
+    # either, so a refused file is left exactly as it was found, alone in its folder.
+    wal = path.with_name(path.name + "-wal")
+    flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
     except sqlite3.Error as exc:
         raise translate(exc, path) or StoreError(str(exc)) from exc
     try:

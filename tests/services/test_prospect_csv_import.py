@@ -293,13 +293,13 @@ def test_a_file_that_cannot_be_imported_says_why_and_stores_nothing(
     assert snapshot(db.path) == before
 
 
-def test_a_missing_file_is_an_io_error(db, actor, tmp_path: Path) -> None:
-    from lumina_tui.services.errors import StorageError
+def test_a_missing_file_is_not_found_the_callers_input(db, actor, tmp_path: Path) -> None:
+    from lumina_tui.services.errors import NotFoundError
 
-    with pytest.raises(StorageError) as caught:
+    with pytest.raises(NotFoundError) as caught:
         prospect_import.import_csv(db, actor, tmp_path / "nope.csv")
     assert caught.value.field == "file"
-    assert caught.value.exit_code == 1
+    assert caught.value.exit_code == 2  # the contract: a missing input file is exit 2 on every verb
 
 
 def test_a_header_only_file_imports_nothing(db, actor) -> None:

@@ -156,6 +156,14 @@ def test_b_cannot_save_over_a_draft(world: World) -> None:
     assert world.a_rows() == before
 
 
+@covers("drafts.save_next")
+def test_b_cannot_save_the_next_revision_of_a_draft(world: World) -> None:
+    before = world.a_rows()
+    with pytest.raises(NotFoundError):
+        drafts.save_next(world.db, world.b, world.draft.id, subject="B was here")
+    assert world.a_rows() == before
+
+
 @covers("drafts.create")
 def test_b_cannot_draft_to_a_prospect_with_a_template_or_under_a_draft_id(world: World) -> None:
     before = world.a_rows()
