@@ -119,7 +119,7 @@ def failure_of(exc: BaseException) -> Failure | None:
             body = exc.as_dict()  # type: ignore[attr-defined]
             return Failure(body["code"], body["message"], body.get("field"), exc.exit_code)  # type: ignore[attr-defined]
     if _is(exc, "lumina_tui.queue", "QueueConfigurationError"):
-        return Failure("invalid_config", str(exc), "queue_url", 2)
+        return Failure("queue_error", str(exc), "queue_url", 1)
     if isinstance(exc, click.ClickException):
         return _click_failure(exc)
     if isinstance(exc, _INPUT_FILE_ERRORS):

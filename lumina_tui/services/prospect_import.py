@@ -206,11 +206,16 @@ def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str] 
 
     A quote that is opened and never closed would swallow the rest of the file into one value; when
     a record spanning several lines does not have the header's shape, only its first line is
-    rejected and parsing resumes on the next line, so one stray quote costs one row.
+    rejected and parsing resumes on the next line, so one stray quote costs one row. In the LAST
+    column the swallowed lines do not change the shape (they all land in the last value), so a
+    record spanning lines is also rejected when one of its continuation lines is a row of its own:
+    the header's number of values with an email address in the email column. A genuine multi-line
+    note ("met at the fair / asked about pricing") has no such line.
     """
     feed = _LineFeed(lines)
     reader = csv.reader(feed, delimiter=delimiter)
     expected: int | None = None
+    email_at: list[int] = []
     while feed.position < len(lines):
         start = feed.position
         try:
@@ -223,13 +228,31 @@ def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str] 
         else:
             if expected is None:
                 expected = len(cells)
-            if feed.position - start == 1 or not _shape_mismatch(cells, expected):
+                email_at = [i for i, name in enumerate(cells) if ALIASES.get(header_key(name)) == "email"]
+            spanned = lines[start + 1 : feed.position]
+            if feed.position - start == 1 or not (
+                _shape_mismatch(cells, expected)
+                or any(_is_a_row(line, delimiter, expected, email_at) for line in spanned)
+            ):
                 yield start + 1, cells, None
                 continue
             yield start + 1, None, 'a quote (") opened on this line is never closed'
         # Resume on the line after the bad record's first one, with a parser in a clean state.
         feed.position = start + 1
         reader = csv.reader(feed, delimiter=delimiter)
+
+
+_PLAUSIBLE_EMAIL = re.compile(r"^[^@\s,;\"]+@[^@\s,;\"]+\.[^@\s,;\"]+$")
+
+
+def _is_a_row(line: str, delimiter: str, expected: int, email_at: list[int]) -> bool:
+    """Whether a line, read on its own, is a complete row: the header's shape and an email."""
+    if '"' in line or not email_at:
+        return False  # a line with quotes of its own is not judged alone
+    cells = line.rstrip("\r\n").split(delimiter)
+    if _shape_mismatch(cells, expected):
+        return False
+    return any(i < len(cells) and _PLAUSIBLE_EMAIL.match(cells[i].strip()) for i in email_at)
 
 
 def _shape_mismatch(cells: list[str], expected: int) -> bool:

@@ -321,3 +321,19 @@ def test_one_company_upsert_per_domain_with_later_values_filling_in(db, actor) -
     assert (report.imported, report.companies) == (1_201, 1)
     company = company_data.lookup(db, actor, "acme.test")
     assert (company.name, company.industry, company.location) == ("Acme", "Robotics", "Lyon")
+
+
+def test_a_quote_never_closed_in_the_last_column_costs_one_row(db, actor) -> None:
+    """The same stray quote as above, but in the LAST column: every following line used to land in
+    that one value (1,000 rows lost, nothing reported)."""
+    rows = [b"Email,First Name,Notes\n", b"ok@x.test,Ok,fine\n"]
+    rows.append(b'multi@x.test,Multi,"met at the fair\nasked about pricing"\n')  # lines 3-4: a real note
+    rows.append(b'broken@x.test,Broken,"never closed\n')  # line 5
+    rows += [f"row{i}@x.test,Row{i},note {i}\n".encode() for i in range(1000)]
+    report = prospect_import.import_csv(db, actor, io.BytesIO(b"".join(rows)))
+    assert [row.line for row in report.rejected] == [5]
+    assert "never closed" in report.rejected[0].reason
+    assert report.imported == 2 + 1000
+    assert prospects.get(db, actor, "row999@x.test").custom_fields == {"notes": "note 999"}
+    multi = prospects.get(db, actor, "multi@x.test")
+    assert multi.custom_fields == {"notes": "met at the fair\nasked about pricing"}
