@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lumina_tui.config import Settings
 from lumina_tui.providers.base import AccountConfig, PermanentProviderError, Provider
 
 KNOWN_PROVIDERS = ("maildir", "smtp", "gmail", "outlook")
-AVAILABLE_PROVIDERS = ("maildir", "smtp")
-NOT_YET = {"gmail": "Gmail", "outlook": "Outlook"}
+AVAILABLE_PROVIDERS = ("maildir", "smtp", "gmail", "outlook")
+# Accounts whose secret comes from an OAuth sign-in, never from the rep's keyboard.
+OAUTH_PROVIDERS = ("gmail", "outlook")
+NOT_YET: dict[str, str] = {}
 
 
 def not_available_message(provider: str) -> str:
@@ -19,8 +22,11 @@ def not_available_message(provider: str) -> str:
     )
 
 
-def open_provider(config: AccountConfig, *, outbox_dir: Path) -> Provider:
-    """A ready provider for `config`; maildir writes under `settings["path"]`, else `outbox_dir`."""
+def open_provider(config: AccountConfig, *, outbox_dir: Path, settings: Settings | None = None) -> Provider:
+    """A ready provider for `config`; maildir writes under `settings["path"]`, else `outbox_dir`.
+
+    Gmail and Outlook read their OAuth client and endpoints from `settings` (default: the process's).
+    """
     if config.provider == "maildir":
         from lumina_tui.providers.maildir import MaildirProvider
 
@@ -30,6 +36,17 @@ def open_provider(config: AccountConfig, *, outbox_dir: Path) -> Provider:
         from lumina_tui.providers.smtp import SmtpProvider
 
         return SmtpProvider(config)
+    if config.provider in OAUTH_PROVIDERS:
+        from lumina_tui.config import cached_settings
+
+        settings = settings or cached_settings()
+        if config.provider == "gmail":
+            from lumina_tui.providers.gmail import GmailProvider
+
+            return GmailProvider(config, settings.google)
+        from lumina_tui.providers.outlook import OutlookProvider
+
+        return OutlookProvider(config, settings.microsoft, token_dir=settings.data_dir / "tokens")
     if config.provider in NOT_YET:
         raise PermanentProviderError(not_available_message(config.provider))
     raise PermanentProviderError(

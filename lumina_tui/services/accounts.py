@@ -49,8 +49,10 @@ NAME_LIMIT = 100
 DEFAULT_MAILDIR_EMAIL = "rep@outbox.test"
 SMTP_SECURITY = ("starttls", "ssl", "plain")
 SMTP_AUTH = ("password", "xoauth2", "none")
+# Every kind may override its mailbox send limits (config: [send_limits.KIND]) per account.
+LIMIT_KEYS = {"per_minute", "per_day"}
 SETTINGS_KEYS = {
-    "maildir": {"path"},
+    "maildir": {"path"} | LIMIT_KEYS,
     "smtp": {
         "host",
         "port",
@@ -62,7 +64,10 @@ SETTINGS_KEYS = {
         "local_hostname",
         "imap",
         "insecure_plaintext",
-    },
+    }
+    | LIMIT_KEYS,
+    "gmail": set(LIMIT_KEYS),
+    "outlook": {"home_account_id"} | LIMIT_KEYS,
 }
 IMAP_SECURITY = ("ssl", "starttls", "plain")
 IMAP_DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "plain": 143}
@@ -230,6 +235,24 @@ def plaintext_login_risk(host: str, security: str, auth: str) -> bool:
     return security == "plain" and auth != "none" and not is_loopback(host)
 
 
+def _clean_limits(raw: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key in sorted(LIMIT_KEYS):
+        if raw.get(key) in (None, ""):
+            continue
+        value = raw[key]
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValidationError(f"{key}: must be a whole number (0 = no limit)", field=key)
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValidationError(f"{key}: {value!r} is not a whole number", field=key) from None
+        if number < 0:
+            raise ValidationError(f"{key}: cannot be negative (0 = no limit)", field=key)
+        clean[key] = number
+    return clean
+
+
 def _clean_settings(provider: str, settings: dict[str, Any] | None, has_secret: bool) -> dict[str, Any]:
     raw = dict(settings or {})
     unknown = sorted(set(raw) - SETTINGS_KEYS[provider])
@@ -237,11 +260,21 @@ def _clean_settings(provider: str, settings: dict[str, Any] | None, has_secret: 
         name = unknown[0]
         hint = " (secrets go in `secret`, never in settings)" if "pass" in name or "token" in name else ""
         raise ValidationError(f"{name}: not a {provider} account setting{hint}", field=name)
+    limits = _clean_limits(raw)
     if provider == "smtp":
-        return _clean_smtp(raw, has_secret)
+        return {**_clean_smtp({k: v for k, v in raw.items() if k not in LIMIT_KEYS}, has_secret), **limits}
+    if provider in ("gmail", "outlook"):
+        if not has_secret:
+            raise ValidationError(f"secret: a {provider} account needs a sign-in", field="secret")
+        clean = dict(limits)
+        if raw.get("home_account_id"):
+            clean["home_account_id"] = validation.header_text(
+                str(raw["home_account_id"]), "home_account_id", max_chars=200
+            )
+        return clean
     if has_secret:
         raise ValidationError("secret: a maildir account has no password", field="secret")
-    clean: dict[str, Any] = {}
+    clean = dict(limits)
     if raw.get("path") not in (None, ""):
         clean["path"] = str(Path(str(raw["path"])).expanduser().resolve())
     return clean
@@ -377,11 +410,15 @@ def add_account(
     imap_secret: str | None = None,
     is_demo: bool = False,
     make_default: bool = False,
+    account_id: str | None = None,
 ) -> Account:
     """Validate, store the secret in the keyring (never SQLite), then insert the row.
 
     An SMTP account with IMAP settings logs in to IMAP with `imap_secret`, or with the SMTP
     password when none is given (the usual case: one mailbox, one password).
+
+    `account_id` lets a caller that must write files named after the account (an Outlook token
+    cache) choose the id first.
     """
     provider = _clean_provider(provider)
     if provider == "maildir" and not (email or "").strip():
@@ -399,7 +436,7 @@ def add_account(
     clean_settings = _clean_settings(provider, settings, secret is not None)
     imap_secret = _imap_secret(clean_settings, imap_secret or None, secret)
 
-    account_id = new_id()
+    account_id = account_id or new_id()
     ref = secret_ref_for(account_id) if secret is not None else None
     imap_ref = imap_secret_ref_for(account_id) if imap_secret is not None else None
     stored: list[str] = []
@@ -506,6 +543,13 @@ def remove_account(db: Database, actor: Actor, ref: str) -> Account:
         )
         session.delete(account)
         session.flush()
+    if account.provider == "outlook":  # its encrypted token cache (the key goes with the secret below)
+        from lumina_tui.config import data_dir
+        from lumina_tui.providers.microsoft_oauth import cache_path
+
+        path = cache_path(data_dir() / "tokens", account.id)
+        path.unlink(missing_ok=True)
+        Path(str(path) + ".lock").unlink(missing_ok=True)
     refs = [account.secret_ref] if account.secret_ref else []
     if (account.settings or {}).get("imap"):
         refs.append(imap_secret_ref_for(account.id))
@@ -574,7 +618,7 @@ def account_config(db: Database, account_id: str) -> AccountConfig:
 
 def open_provider_for(db: Database, settings: Settings, account_id: str) -> Provider:
     """A ready provider for the account; the caller closes it (SMTP keeps its connection open)."""
-    return open_provider(account_config(db, account_id), outbox_dir=settings.outbox_dir)
+    return open_provider(account_config(db, account_id), outbox_dir=settings.outbox_dir, settings=settings)
 
 
 def test_account(db: Database, actor: Actor, ref: str | None, settings: Settings) -> dict[str, Any]:

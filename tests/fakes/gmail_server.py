@@ -467,8 +467,14 @@ def _term(token: str) -> Any:
         return lambda m: any(lowered in f"{n} {a}".lower() for n, a in mime.addresses(m.parsed, "From"))
     if key == "to":
         return lambda m: any(lowered in a.lower() for _n, a in mime.addresses(m.parsed, "To", "Cc", "Bcc"))
-    if key == "subject":
-        return lambda m: lowered in str(m.parsed.get("Subject", "")).lower()
+    if key == "subject":  # a phrase: its words, in order, among the subject's (punctuation ignored)
+        wanted = re.findall(r"\w+", lowered)
+
+        def phrase(m: GmailMessage) -> bool:
+            words = re.findall(r"\w+", str(m.parsed.get("Subject", "")).lower())
+            return any(words[i : i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1))
+
+        return phrase
     if key == "rfc822msgid":
         wanted = value.strip().strip("<>")
         return lambda m: str(m.parsed.get("Message-ID", "")).strip().strip("<>") == wanted
