@@ -164,7 +164,7 @@ def test_a_bad_request_is_permanent(provider: OutlookProvider, graph: GraphServe
 
 
 def test_check_and_a_missing_cache(
-    provider: OutlookProvider, config: AccountConfig, oauth: OAuthServer
+    provider: OutlookProvider, config: AccountConfig, oauth: OAuthServer,  # noqa: F811
 ) -> None:
     assert provider.check() == f"Microsoft Graph: signed in as {oauth.user}"
     settings = load_settings()
