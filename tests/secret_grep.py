@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -64,6 +65,13 @@ def assert_no_secret(secret: str, home: Path, *captured: str | bytes | None) -> 
     """Fail with the places the secret leaked to, if any."""
     leaks = find_secret(secret, home, *captured)
     assert not leaks, f"the secret leaked to: {', '.join(leaks)}"
+
+
+def assert_no_secrets(secrets: Iterable[str], home: Path, *captured: str | bytes | None) -> None:
+    """Every one of many secrets (an OAuth server's access and refresh tokens, a client secret)."""
+    leaks = {secret[:6] + "…": find_secret(secret, home, *captured) for secret in secrets if secret}
+    leaks = {secret: found for secret, found in leaks.items() if found}
+    assert not leaks, f"secrets leaked: {leaks}"
 
 
 def assert_grep_works(secret: str, home: Path) -> None:

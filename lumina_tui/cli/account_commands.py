@@ -24,7 +24,7 @@ def accounts() -> None:
 
 @accounts.group("add")
 def add() -> None:
-    """Add a sending account: maildir (a local outbox, not delivered) or smtp."""
+    """Add a sending account: gmail, outlook, smtp, or maildir (a local outbox, not delivered)."""
 
 
 def _read_secret(what: str) -> str:
@@ -296,27 +296,151 @@ def add_smtp(
     _print_added(run_guarded(run, as_json=as_json), as_json)
 
 
-def _not_yet(provider: str) -> click.Command:
-    @click.command(provider)
-    @click.option("--email", metavar="ADDR")
-    @json_option
-    def command(email: str | None, as_json: bool) -> None:
-        from lumina_tui.services import accounts as service
-        from lumina_tui.services.runtime import runtime
+def _say(text: str) -> None:
+    """Sign-in instructions go to stderr: stdout stays one JSON document with --json."""
+    click.echo(text, err=True)
 
-        def run() -> Any:
-            rt = runtime()
-            return service.add_account(rt.db, rt.actor, provider=provider, email=email or "rep@example.com")
 
-        run_guarded(run, as_json=as_json)
+def _print_signed_in(result: Any, as_json: bool) -> None:
+    from lumina_tui.services import accounts as service
 
-    command.help = "Not available in this build yet (use smtp with an app password for now)."
-    command.short_help = "Not available in this build yet."
+    account = result.account
+    if result.created:
+        _print_added(account, as_json)
+        return
+    if as_json:
+        emit_json({**service.as_json(account), "signed_in_again": True, "released_emails": result.released})
+        return
+    click.echo(f"Signed in again: {account.name!r} ({account.email}) — {service.label(account)}")
+    if result.released:
+        click.echo(f"{result.released} email(s) that were waiting for this sign-in are on their way.")
+
+
+_OAUTH_COMMON = [
+    click.option("--email", metavar="ADDR", help="The address you will sign in as (checked after sign-in)."),
+    click.option("--name", metavar="NAME", help="A short name for --from (default: the email address)."),
+    click.option("--display-name", default="", metavar="NAME", help="The From display name."),
+    click.option(
+        "--default", "make_default", is_flag=True, help="Send from this account unless --from says otherwise."
+    ),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(10, 3600),
+        default=300,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait for the sign-in to be finished.",
+    ),
+]
+
+
+def _oauth_options(command: Any) -> Any:
+    for option in reversed(_OAUTH_COMMON):
+        command = option(command)
     return command
 
 
-add.add_command(_not_yet("gmail"))
-add.add_command(_not_yet("outlook"))
+@add.command("gmail")
+@_oauth_options
+@click.option("--no-browser", is_flag=True, help="Print the sign-in address instead of opening a browser.")
+@json_option
+def add_gmail(
+    email: str | None,
+    name: str | None,
+    display_name: str,
+    make_default: bool,
+    timeout: float,
+    no_browser: bool,
+    as_json: bool,
+) -> None:
+    """A Gmail or Google Workspace mailbox: sign in with Google in a browser (OAuth, loopback redirect).
+
+    Lumina asks to send mail (gmail.send) and to read it (gmail.readonly: to find a sent message again
+    after an interruption, and to see replies). The Google OAuth client comes from config.toml
+    ([google] client_id, client_secret); the README says how to register one.
+    """
+    from lumina_tui.services import oauth_accounts
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        rt = runtime()
+        return oauth_accounts.sign_in_gmail(
+            rt.db,
+            rt.actor,
+            rt.settings,
+            email=email,
+            name=name,
+            display_name=display_name,
+            open_browser=not no_browser,
+            make_default=make_default,
+            timeout_seconds=timeout,
+        )
+
+    _print_signed_in(run_guarded(run, as_json=as_json), as_json)
+
+
+@add.command("outlook")
+@_oauth_options
+@click.option(
+    "--interactive", is_flag=True, help="Sign in in a browser on this machine instead of with a device code."
+)
+@json_option
+def add_outlook(
+    email: str | None,
+    name: str | None,
+    display_name: str,
+    make_default: bool,
+    timeout: float,
+    interactive: bool,
+    as_json: bool,
+) -> None:
+    """An Outlook / Microsoft 365 mailbox: sign in with a device code (or --interactive in a browser).
+
+    Lumina asks for Mail.Send and Mail.ReadWrite (and offline_access, to stay signed in). The
+    Microsoft app comes from config.toml ([microsoft] client_id); the README says how to register one.
+    """
+    from lumina_tui.services import oauth_accounts
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        rt = runtime()
+        return oauth_accounts.sign_in_outlook(
+            rt.db,
+            rt.actor,
+            rt.settings,
+            say=_say,
+            email=email,
+            name=name,
+            display_name=display_name,
+            interactive=interactive,
+            make_default=make_default,
+            timeout_seconds=timeout,
+        )
+
+    _print_signed_in(run_guarded(run, as_json=as_json), as_json)
+
+
+@accounts.command("signin")
+@click.argument("ref", metavar="ID|NAME|EMAIL")
+@click.option(
+    "--no-browser", is_flag=True, help="Gmail: print the sign-in address instead of opening a browser."
+)
+@click.option(
+    "--interactive", is_flag=True, help="Outlook: sign in in a browser instead of with a device code."
+)
+@json_option
+def signin_command(ref: str, no_browser: bool, interactive: bool, as_json: bool) -> None:
+    """Sign a Gmail or Outlook account in again (after "needs sign-in"); its waiting emails then go out."""
+    from lumina_tui.services import oauth_accounts
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        rt = runtime()
+        return oauth_accounts.sign_in_again(
+            rt.db, rt.actor, rt.settings, ref, say=_say, open_browser=not no_browser, interactive=interactive
+        )
+
+    _print_signed_in(run_guarded(run, as_json=as_json), as_json)
 
 
 @accounts.command("list")
@@ -344,8 +468,11 @@ def list_command(as_json: bool) -> None:
     tables.stdout().print(
         tables.rows_table(
             f"Accounts ({len(rows)})",
-            ["name", "email", "where mail goes", "default"],
-            ((a.name, a.email, service.label(a), "yes" if a.is_default else "") for a in rows),
+            ["name", "email", "where mail goes", "status", "default"],
+            (
+                (a.name, a.email, service.label(a), service.status_text(a), "yes" if a.is_default else "")
+                for a in rows
+            ),
         )
     )
 
@@ -354,7 +481,8 @@ def list_command(as_json: bool) -> None:
 @click.argument("ref", metavar="[ID|NAME|EMAIL]", required=False)
 @json_option
 def test_command(ref: str | None, as_json: bool) -> None:
-    """Check an account without sending: maildir writable; SMTP connect, TLS, login, NOOP."""
+    """Check an account without sending: maildir writable; SMTP connect, TLS, login, NOOP; Gmail and
+    Outlook: refresh the sign-in and read the mailbox's profile."""
     from lumina_tui.services import accounts as service
     from lumina_tui.services.runtime import runtime
 

@@ -30,9 +30,13 @@ def _who(name: str, address: str) -> str:
 
 
 def _email_line(email: Any) -> str:
+    from lumina_tui.services.sending import status_note
+
     when = email.sent_at or email.send_after
     stamp = when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
-    return f"{email.id}  {email.status:<12}  {stamp}  {safe(email.to_email)}  {safe(email.subject)}"
+    note = status_note(email)
+    status = f"{email.status} ({note})" if note else email.status
+    return f"{email.id}  {status:<12}  {stamp}  {safe(email.to_email)}  {safe(email.subject)}"
 
 
 def _stamp(when: datetime | None) -> str:
@@ -46,6 +50,12 @@ def state_sentence(email: Any, now: datetime, *, already: bool = True) -> str:
     """
     if not already:
         return state_sentence(email, now).replace("already ", "")
+    if email.status == "PENDING_SEND" and email.last_error:
+        from lumina_tui.services.sending import status_note
+
+        note = status_note(email)
+        if note is not None:  # waiting, not failing: say why and what ends the wait
+            return f"queued, {note}: {safe(email.last_error)} (email {email.id})"
     if email.status == "PENDING_SEND":
         due = email.next_attempt_at or email.send_after
         if due is not None and due > now and email.attempts == 0:

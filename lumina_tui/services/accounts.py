@@ -22,6 +22,7 @@ from lumina_tui.providers.base import (
     AuthError,
     Provider,
     ProviderError,
+    SignInRequired,
     TransientProviderError,
 )
 from lumina_tui.providers.maildir import LABEL as MAILDIR_LABEL
@@ -564,6 +565,13 @@ def remove_account(db: Database, actor: Actor, ref: str) -> Account:
     return account
 
 
+def status_text(account: Account) -> str:
+    """The account's status in a rep's words ("" when all is well)."""
+    if account.status == NEEDS_SIGN_IN:
+        return "needs sign-in"
+    return ""
+
+
 def sign_in_hint(account: Account) -> str:
     """The command that fixes a "needs sign-in" account, in the words the outbox and the CLI show."""
     return f"{account.email} must sign in again: `lumina accounts signin {_shell_word(account.name)}`"
@@ -622,13 +630,23 @@ def open_provider_for(db: Database, settings: Settings, account_id: str) -> Prov
 
 
 def test_account(db: Database, actor: Actor, ref: str | None, settings: Settings) -> dict[str, Any]:
-    """Maildir: the folder is writable. SMTP: connect, EHLO, TLS, login, NOOP; nothing is sent."""
+    """Maildir: the folder is writable. SMTP: connect, EHLO, TLS, login, NOOP. Gmail and Outlook:
+    refresh the sign-in and read the mailbox's profile (a refused refresh token marks the account
+    "needs sign-in", as a send would). Nothing is sent."""
     account = resolve_account(db, actor, ref)
     provider: Provider | None = None
     try:
         provider = open_provider_for(db, settings, account.id)
         check = getattr(provider, "check", None)
         detail = check() if callable(check) else "this provider has no connection test"
+    except SignInRequired as exc:
+        mark_needs_sign_in(db, account.id, exc.reason)
+        raise ProviderFailure(
+            f"{account.name}: {exc.reason}; {sign_in_hint(account)}",
+            field="account",
+            account_id=account.id,
+            kind="auth",
+        ) from None
     except ProviderError as exc:
         kind = (
             "auth"

@@ -119,13 +119,15 @@ def test_a_password_argument_does_not_exist(ring: MemoryKeyring) -> None:
     assert "No such option" in result.stderr
 
 
-@pytest.mark.parametrize("provider", ["gmail", "outlook"])
-def test_gmail_and_outlook_are_not_available_yet(provider: str) -> None:
+@pytest.mark.parametrize(
+    ("provider", "setting"), [("gmail", "[google] client_id"), ("outlook", "[microsoft] client_id")]
+)
+def test_gmail_and_outlook_need_an_oauth_client_in_config(provider: str, setting: str) -> None:
     result = run("accounts", "add", provider, "--email", "rep@acme.test", "--json")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     error = error_of(result)
-    assert error["field"] == "provider"
-    assert "not available in this build yet" in str(error["message"])
+    assert error["code"] == "provider_error" and error["field"] == "account"
+    assert setting in str(error["message"]) and "README" in str(error["message"])
     assert json.loads(run("accounts", "list", "--json").stdout)["total"] == 0
 
 

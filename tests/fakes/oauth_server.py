@@ -31,6 +31,7 @@ Test API:
     oauth.revoke(refresh_token=None)              one, or all, refresh tokens -> invalid_grant
     oauth.approve_device(user_code) / deny_device(user_code); oauth.auto_approve_device = True
     oauth.device_codes -> list of issued user codes; oauth.grants -> Counter of grant types served
+    oauth.issued_secrets() -> every token issued and the client secret (grep for them: secret_grep)
 Refresh tokens are rotated on Microsoft's endpoint (a new one with each refresh, the old one still
 valid, as Entra does) and kept on Google's. Access tokens and refresh tokens are random per issue.
 """
@@ -167,6 +168,12 @@ class OAuthServer(FakeHttpServer):
     def refresh_tokens(self, *, live: bool = True) -> list[str]:
         with self._state_lock:
             return [v for v, t in self._tokens.items() if t.kind == "refresh" and (not live or not t.revoked)]
+
+    def issued_secrets(self) -> list[str]:
+        """Every access and refresh token issued so far, and the client secret (for secret greps)."""
+        with self._state_lock:
+            values = list(self._tokens)
+        return [*values, *([self.client_secret] if self.client_secret else [])]
 
     @property
     def device_codes(self) -> list[str]:
@@ -414,10 +421,19 @@ class OAuthServer(FakeHttpServer):
 
 _BROWSER_SCRIPT = '''\
 #!{python}
-"""A stand-in browser for tests: GET the consent URL and follow its redirect to the loopback page."""
-import os, ssl, sys, urllib.request
+"""A stand-in browser for tests: GET the consent URL and follow its redirect to the loopback page.
+
+Like a real browser launched by xdg-open it returns at once (Python's webbrowser waits for the
+command, while the app's loopback server only starts answering after that): the visit happens in a
+detached child process.
+"""
+import os, ssl, subprocess, sys, urllib.request
+if os.environ.get("LUMINA_FAKE_BROWSER_CHILD") != "1":
+    subprocess.Popen([sys.executable, __file__, *sys.argv[1:]], env={**os.environ, "LUMINA_FAKE_BROWSER_CHILD": "1"},
+                     start_new_session=True, stdin=subprocess.DEVNULL)
+    sys.exit(0)
 context = ssl.create_default_context(cafile=os.environ.get("REQUESTS_CA_BUNDLE"))
-with urllib.request.urlopen(sys.argv[1], timeout=30, context=context) as answer:
+with urllib.request.urlopen(sys.argv[1], timeout=60, context=context) as answer:
     answer.read()
 '''
 

@@ -111,8 +111,9 @@ def test_without_a_keyring_the_secret_goes_to_the_0600_file_not_sqlite(
     ("kwargs", "field"),
     [
         ({"provider": "fax"}, "provider"),
-        ({"provider": "gmail"}, "provider"),
-        ({"provider": "outlook"}, "provider"),
+        ({"provider": "gmail", "settings": {}, "secret": None}, "secret"),
+        ({"provider": "outlook", "settings": {"host": "smtp.acme.test"}}, "host"),
+        ({"settings": {"host": "h.test", "port": 25, "security": "plain", "per_minute": -1}}, "per_minute"),
         ({"email": "not-an-address"}, "email"),
         ({"settings": {"port": 587, "security": "starttls"}}, "host"),
         ({"settings": {"host": "smtp.acme.test", "security": "starttls"}}, "port"),
@@ -144,9 +145,10 @@ def test_validation_names_the_field(
     assert ring.passwords == {}
 
 
-def test_gmail_says_not_available_yet(db: Database, actor: Actor) -> None:
-    with pytest.raises(ValidationError, match="not available in this build yet"):
+def test_gmail_without_a_sign_in_is_refused(db: Database, actor: Actor) -> None:
+    with pytest.raises(ValidationError, match="needs a sign-in") as refused:
         accounts.add_account(db, actor, provider="gmail", email="rep@acme.test")
+    assert refused.value.field == "secret"
 
 
 def test_names_are_unique_per_workspace(db: Database, actor: Actor, ring: MemoryKeyring) -> None:
