@@ -429,8 +429,9 @@ detached child process.
 """
 import os, ssl, subprocess, sys, urllib.request
 if os.environ.get("LUMINA_FAKE_BROWSER_CHILD") != "1":
-    subprocess.Popen([sys.executable, __file__, *sys.argv[1:]], env={**os.environ, "LUMINA_FAKE_BROWSER_CHILD": "1"},
-                     start_new_session=True, stdin=subprocess.DEVNULL)
+    child = {**os.environ, "LUMINA_FAKE_BROWSER_CHILD": "1"}
+    subprocess.Popen([sys.executable, __file__, *sys.argv[1:]], env=child, start_new_session=True,
+                     stdin=subprocess.DEVNULL)
     sys.exit(0)
 context = ssl.create_default_context(cafile=os.environ.get("REQUESTS_CA_BUNDLE"))
 with urllib.request.urlopen(sys.argv[1], timeout=60, context=context) as answer:

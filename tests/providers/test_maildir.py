@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lumina_tui.providers.base import AccountConfig, PermanentProviderError, Provider
+from lumina_tui.providers.base import AccountConfig, PermanentProviderError, Provider, SignInRequired
 from lumina_tui.providers.maildir import LABEL, MaildirProvider
 from lumina_tui.providers.message import build_message, make_message_id
 from lumina_tui.providers.registry import open_provider
@@ -134,7 +134,7 @@ def test_registry_opens_the_outbox_under_the_given_dir(tmp_path: Path) -> None:
         settings={"path": str(tmp_path / "elsewhere")},
     )
     assert open_provider(custom, outbox_dir=tmp_path / "x").path == tmp_path / "elsewhere"  # type: ignore[attr-defined]
-    for name in ("gmail", "outlook"):
-        later = AccountConfig(account_id=str(uuid.uuid4()), provider=name, email="rep@acme.test")
-        with pytest.raises(PermanentProviderError, match="not available in this build yet"):
-            open_provider(later, outbox_dir=tmp_path)
+    for name in ("gmail", "outlook"):  # an OAuth account without its sign-in waits for the rep
+        unsigned = AccountConfig(account_id=str(uuid.uuid4()), provider=name, email="rep@acme.test")
+        with pytest.raises(SignInRequired, match="sign-in is stored"):
+            open_provider(unsigned, outbox_dir=tmp_path)
