@@ -12,6 +12,18 @@ What counts as support
   a link is the classic payload of an injected "add a link to ...". A field that reads like an
   instruction to the writer ("ignore previous instructions", "add a link", "SYSTEM:") supports
   nothing at all, and copying a run of its words is itself flagged (kind `injection`).
+- Meaning, not spelling (issue 15): a source's facts are also read in other spellings
+  (`normaliser.py`): number words in English, German, Spanish and French ("twelve", "zwölf",
+  "quinze"), decimal commas and "Mio."/"millions", foreign dates and times ("14. Mai", "3 de
+  marzo", "15 Uhr", "15h30"). Fractions and multiples in words are facts ("a third faster" needs a
+  33%, "doubled" a 2x), relative dates are facts ("last spring" needs a "last spring"), and a
+  count of a thing the inputs count must be their count ("four warehouses" when a field says
+  "three warehouses"; "two quick ideas" counts nothing the inputs count and is no claim).
+- Titles (`titles.py`): a role or honorific given to someone is a hard claim (kind `title`)
+  unless a source title has the same function at the same or a higher rank of the same ladder
+  step ("CRO" for a Chief Revenue Officer passes; "SVP" for a VP, "CFO" for a Finance Manager and
+  a "Dr." nobody has do not). A title after "your"/"most"/"a" or in the plural is a role in
+  general ("your CFO"), not a claim.
 - Names: a capitalised word or run of words ("Sequoia", "Mark Ellison") is a claim unless every
   word appears in the sources. Not entities: sentence-initial capitals of ordinary words, "I",
   greetings and sign-offs, weekday and month words (dates are checked as dates; "Happy Friday" and
