@@ -51,11 +51,12 @@ from lumina_tui.providers.base import (
     TransientProviderError,
 )
 from lumina_tui.providers.message import build_message
-from lumina_tui.services import accounts, email_state
+from lumina_tui.services import accounts, email_state, mailbox_limits
 from lumina_tui.services.jsonable import iso
 from lumina_tui.services.sending import (
     FAILED,
     INTERRUPTED_PREFIX,
+    LIMIT_PREFIX,
     PENDING_SEND,
     SENDING,
     SENT,
@@ -171,6 +172,9 @@ def claim(ctx: WorkerContext, email_id: str) -> tuple[Email | None, Email | None
     now = utcnow()
     token = ctx.lease_token()
     with ctx.db.write() as session:
+        parked = _over_mailbox_limit(ctx, session, email_id, now)
+        if parked is not None:
+            return None, parked
         result = session.execute(
             update(Email)
             .where(
@@ -193,6 +197,27 @@ def claim(ctx: WorkerContext, email_id: str) -> tuple[Email | None, Email | None
         if result.rowcount == 1:  # type: ignore[attr-defined]
             return row, None
         return None, row
+
+
+def _over_mailbox_limit(ctx: WorkerContext, session: Session, email_id: str, now: datetime) -> Email | None:
+    """Inside the claim's transaction: a due email whose mailbox is at its send limit is scheduled for
+    when a slot frees (still PENDING_SEND, no attempt counted) and returned; None when it may go."""
+    email = session.get(Email, email_id, populate_existing=True)
+    if email is None or email.status != PENDING_SEND or _due(email) > now:
+        return None
+    wait = mailbox_limits.wait_seconds(session, ctx.settings, email, now)
+    if wait is None:
+        return None
+    note = f"{LIMIT_PREFIX} {wait.reason}; next try at {(now + timedelta(seconds=wait.seconds)):%H:%M:%S} UTC"
+    if may_have_gone_out(email.last_error):  # the check before the retry must still happen
+        note = f"{UNCERTAIN_PREFIX} {note}"
+    session.execute(
+        update(Email)
+        .where(Email.id == email_id, Email.status == PENDING_SEND)  # type: ignore[arg-type]
+        .values(last_error=note, next_attempt_at=now + timedelta(seconds=wait.seconds), updated_at=now)
+    )
+    session.flush()
+    return session.get(Email, email_id, populate_existing=True)
 
 
 def send_email(ctx: WorkerContext, email_id: str) -> str:

@@ -117,6 +117,9 @@ class OutboxEmail:
             if self.in_undo_window(now):
                 seconds = max(1, int((self.send_after - now).total_seconds() + 0.999))
                 return f"◷ Queued · {seconds} s"
+            note = sending.status_note(self)  # type: ignore[arg-type]
+            if note is not None:  # waiting for a mailbox limit or a sign-in: not a failure
+                return f"◷ {note[0].upper()}{note[1:]}"
             if self.attempts and self.next_attempt_at is not None:
                 return "↻ Retrying"
             return "◷ Queued"

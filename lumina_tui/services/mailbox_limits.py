@@ -1,0 +1,86 @@
+"""Per-mailbox send limits: how long an email must wait so its mailbox stays under its caps.
+
+Gmail and Exchange Online refuse mail over their per-minute and daily caps (and may suspend the
+mailbox); Lumina stays under them instead. Caps come from config per kind of account
+(`[send_limits.gmail] per_minute, per_day`, 0 = none) and an account may override them in its own
+settings. A send counts from the moment it is claimed (SENDING) until it leaves the window: the
+last minute for `per_minute`, the last 24 hours for `per_day` (the providers count rolling windows).
+
+`wait_seconds` runs inside the worker's claim transaction (BEGIN IMMEDIATE), so two workers cannot
+both take the last slot. An email over the limit is not failed: it stays PENDING_SEND, due when the
+oldest send leaves the window, its `last_error` saying "scheduled (mailbox limit): ...", which the
+outbox and `lumina emails list` show as "scheduled (mailbox limit)".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from lumina_tui.config import Settings
+from lumina_tui.store.models import Account, Email
+
+MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
+# Counted against the caps: claimed (in flight) or gone out (a bounce went out too).
+_SENT_STATES = ("SENT", "BOUNCED")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    per_minute: int
+    per_day: int
+
+    @property
+    def any(self) -> bool:
+        return self.per_minute > 0 or self.per_day > 0
+
+
+def limits_for(settings: Settings, provider: str, account: Account | None) -> Limits:
+    default = settings.send_limits.for_kind(provider)
+    own = dict(account.settings or {}) if account is not None else {}
+    return Limits(
+        per_minute=int(own.get("per_minute", default.per_minute) or 0),
+        per_day=int(own.get("per_day", default.per_day) or 0),
+    )
+
+
+def _window(session: Session, account_id: str, since: datetime) -> tuple[int, datetime | None]:
+    """(sends in the window including those in flight, the oldest send time in it)."""
+    sent = (Email.status.in_(_SENT_STATES)) & (Email.sent_at > since)  # type: ignore[attr-defined,operator]
+    count, oldest = session.execute(
+        select(func.count(), func.min(Email.sent_at)).where(
+            Email.account_id == account_id,  # type: ignore[arg-type]
+            or_(sent, Email.status == "SENDING"),  # type: ignore[arg-type]
+        )
+    ).one()
+    return int(count), oldest
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    seconds: float
+    reason: str
+
+
+def wait_seconds(session: Session, settings: Settings, email: Email, now: datetime) -> Wait | None:
+    """None when the email's mailbox may send now; else how long to wait and why (for the rep)."""
+    if not email.account_id:
+        return None
+    account = session.get(Account, email.account_id)
+    limits = limits_for(settings, email.provider, account)
+    if not limits.any:
+        return None
+    for cap, span, label in ((limits.per_minute, MINUTE, "a minute"), (limits.per_day, DAY, "24 hours")):
+        if cap <= 0:
+            continue
+        count, oldest = _window(session, email.account_id, now - span)
+        if count >= cap:
+            # The next slot frees when the oldest send in the window leaves it (or, when in-flight
+            # sends fill it, as soon as one of them is done).
+            seconds = max(1.0, ((oldest + span) - now).total_seconds()) if oldest is not None else 1.0
+            return Wait(seconds, f"{count} sent in {label} (limit {cap})")
+    return None
