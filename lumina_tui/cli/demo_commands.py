@@ -10,7 +10,11 @@ from lumina_tui.cli.output import emit_json, json_option, run_guarded
 
 
 @click.command()
-@click.option("--reset", is_flag=True, help="Remove the demo rows (only those) and seed them again.")
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Remove the demo rows (only those) and seed them again; your own drafts are kept.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing unless something went wrong.")
 @json_option
 def demo(reset: bool, quiet: bool, as_json: bool) -> None:
@@ -33,11 +37,19 @@ def demo(reset: bool, quiet: bool, as_json: bool) -> None:
         return
     created = {kind: n for kind, n in report.created.items() if n}
     removed = {kind: n for kind, n in report.removed.items() if n}
-    kept = {kind: n for kind, n in report.kept.items() if n}
+    kept = {kind: n for kind, n in report.kept.items() if n and kind != "drafts"}
     if removed:
         click.echo("Removed demo " + _counts(removed))
     if kept:
         click.echo("Kept demo " + _counts(kept) + " still referenced by sent mail")
+    if report.kept_drafts:
+        from lumina_tui.services.terminal_text import terminal_safe
+
+        count = len(report.kept_drafts)
+        click.echo(f"Kept your {count} draft(s) to demo prospects (nothing you wrote is removed):")
+        for draft in report.kept_drafts:
+            to = draft.prospect_email if draft.readdressed else f"no one ({draft.prospect_email} is gone)"
+            click.echo(f"  {draft.id}  {terminal_safe(draft.subject) or '(no subject)'}  to {to}")
     if created:
         click.echo("Seeded demo " + _counts(created))
     else:

@@ -2,9 +2,12 @@
 
 `seed` is idempotent (`make run` calls it every time): it inserts what is missing and changes
 nothing that exists, so a second run writes nothing. Demo rows are tagged `is_demo`; `reset`
-removes only those (and drafts that reference demo prospects and were never sent), then seeds
-again. The rep's own rows are never touched: a prospect, template or account of theirs with a
-demo row's email or name wins, and the sender profile is only filled where it is empty.
+removes only those, then seeds again, in one transaction. What the rep wrote is never deleted: a
+draft of theirs addressed to a demo prospect is kept with its text and revision history, and is
+addressed to the re-seeded prospect with the same email (or to no one, if the demo no longer has
+that prospect); a draft made from a demo template keeps its text and loses only the link. The
+rep's own rows are never touched: a prospect, template or account of theirs with a demo row's
+email or name wins, and the sender profile is only filled where it is empty.
 Demo prospects live on reserved domains (`.example`, `.test`, `example.com`), and the account is a
 Maildir on this machine, so nothing the demo holds can reach a real person.
 """
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session
 
@@ -50,12 +53,32 @@ def demo_dir() -> Path:
     return Path(lumina_tui.__file__).resolve().parents[1] / "assets" / "demo"
 
 
+@dataclass(frozen=True, slots=True)
+class KeptDraft:
+    """A draft of the rep's that a reset kept: to whom it was, and whether it still has a prospect."""
+
+    id: str
+    subject: str
+    prospect_email: str
+    readdressed: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "prospect_email": self.prospect_email,
+            "readdressed": self.readdressed,
+        }
+
+
 @dataclass(slots=True)
 class DemoReport:
     created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     removed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     # Demo rows a reset had to keep: referenced by a sent draft, or an account with mail still queued.
     kept: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    # The rep's own drafts that were addressed to a removed demo prospect: kept, and re-addressed.
+    kept_drafts: list[KeptDraft] = field(default_factory=list)
     assets: str = ""
 
     @property
@@ -67,6 +90,7 @@ class DemoReport:
             "created": self.created,
             "removed": self.removed,
             "kept": self.kept,
+            "kept_drafts": [draft.as_json() for draft in self.kept_drafts],
             "changed": self.changed,
             "assets": self.assets,
         }
@@ -210,10 +234,17 @@ def seed(db: Database, actor: Actor, *, reset: bool = False) -> DemoReport:
     """Seed the demo workspace (what is missing only); with `reset`, remove demo rows first."""
     assets = load_assets()
     report = DemoReport(assets=str(demo_dir()))
-    if reset:
-        _reset(db, actor, report)
+    demo_accounts: set[str] = set()
     with db.write() as session:
+        # Reset and re-seed in one transaction: no moment without demo prospects, and a kept draft
+        # is re-addressed before anyone can see it detached.
+        detached = _reset(session, actor, report) if reset else {}
+        if reset:
+            demo_accounts = _ids(session, Account, actor)
         _seed_rows(session, actor, assets, report)
+        _readdress(session, actor, detached, report)
+    if reset:
+        _remove_accounts(db, actor, demo_accounts, report)
     _seed_account(db, actor, assets, report)
     return report
 
@@ -230,48 +261,84 @@ def _ids(session: Session, model: Any, actor: Actor) -> set[str]:
     )
 
 
-def _reset(db: Database, actor: Actor, report: DemoReport) -> None:
-    with db.write() as session:
-        prospects = _ids(session, Prospect, actor)
-        templates = _ids(session, Template, actor)
-        drafts = EmailDraft.__table__.c  # type: ignore[attr-defined]
-        in_workspace = drafts.workspace_id == actor.workspace_id
-        unsent = drafts.sent_at.is_(None)
-        removed = session.execute(
-            delete(EmailDraft).where(
-                in_workspace,
-                unsent,
-                or_(drafts.is_demo.is_(True), drafts.prospect_id.in_(prospects)),
+def _reset(session: Session, actor: Actor, report: DemoReport) -> dict[str, tuple[str, str]]:
+    """Remove the demo rows; returns the rep's drafts it detached: id -> (subject, prospect email)."""
+    prospects = _ids(session, Prospect, actor)
+    templates = _ids(session, Template, actor)
+    drafts = EmailDraft.__table__.c  # type: ignore[attr-defined]
+    in_workspace = drafts.workspace_id == actor.workspace_id
+    unsent = drafts.sent_at.is_(None)
+    removed = session.execute(delete(EmailDraft).where(in_workspace, unsent, drafts.is_demo.is_(True)))
+    report.removed["drafts"] = removed.rowcount  # type: ignore[attr-defined]
+    # The rep's own unsent drafts to demo prospects: detached here, re-addressed after the re-seed.
+    emails = dict(
+        session.execute(select(Prospect.id, Prospect.email).where(Prospect.id.in_(prospects))).all()  # type: ignore[attr-defined]
+    )
+    detached = {
+        draft_id: (subject, emails[prospect_id])
+        for draft_id, subject, prospect_id in session.execute(
+            select(drafts.id, drafts.subject, drafts.prospect_id).where(
+                in_workspace, unsent, drafts.prospect_id.in_(prospects)
             )
+        ).all()
+    }
+    if detached:
+        session.execute(update(EmailDraft).where(drafts.id.in_(detached)).values(prospect_id=None))
+    # The rep's own unsent drafts made from a demo template keep their text, not the link.
+    session.execute(
+        update(EmailDraft)
+        .where(in_workspace, unsent, drafts.template_id.in_(templates))
+        .values(template_id=None)
+    )
+    still_used = session.execute(select(drafts.prospect_id, drafts.template_id).where(in_workspace)).all()
+    used_prospects = {p for p, _ in still_used if p in prospects}
+    used_templates = {t for _, t in still_used if t in templates}
+    for model, ids, used, kind in (
+        (Prospect, prospects, used_prospects, "prospects"),
+        (Template, templates, used_templates, "templates"),
+    ):
+        doomed = ids - used
+        if doomed:
+            session.execute(delete(model).where(model.id.in_(doomed)))  # type: ignore[attr-defined]
+        report.removed[kind] = len(doomed)
+        report.kept[kind] = len(used)
+    removed = session.execute(
+        delete(CompanyData).where(
+            CompanyData.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+            CompanyData.is_demo.is_(True),  # type: ignore[attr-defined]
         )
-        report.removed["drafts"] = removed.rowcount  # type: ignore[attr-defined]
-        # The rep's own unsent drafts made from a demo template keep their text, not the link.
+    )
+    report.removed["companies"] = removed.rowcount  # type: ignore[attr-defined]
+    return detached
+
+
+def _readdress(
+    session: Session, actor: Actor, detached: dict[str, tuple[str, str]], report: DemoReport
+) -> None:
+    """Address each kept draft to the re-seeded prospect with its old prospect's email.
+
+    The revision goes up: the recipient changed, so a composer holding the old revision must not
+    save over it unnoticed.
+    """
+    now = utcnow()
+    for draft_id, (subject, email) in sorted(detached.items()):
+        prospect_id = session.execute(
+            select(Prospect.id).where(
+                Prospect.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                Prospect.email == email,  # type: ignore[arg-type]
+            )
+        ).scalar_one_or_none()
         session.execute(
             update(EmailDraft)
-            .where(in_workspace, unsent, drafts.template_id.in_(templates))
-            .values(template_id=None)
-        )
-        still_used = session.execute(select(drafts.prospect_id, drafts.template_id).where(in_workspace)).all()
-        used_prospects = {p for p, _ in still_used if p in prospects}
-        used_templates = {t for _, t in still_used if t in templates}
-        for model, ids, used, kind in (
-            (Prospect, prospects, used_prospects, "prospects"),
-            (Template, templates, used_templates, "templates"),
-        ):
-            doomed = ids - used
-            if doomed:
-                session.execute(delete(model).where(model.id.in_(doomed)))  # type: ignore[attr-defined]
-            report.removed[kind] = len(doomed)
-            report.kept[kind] = len(used)
-        removed = session.execute(
-            delete(CompanyData).where(
-                CompanyData.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                CompanyData.is_demo.is_(True),  # type: ignore[attr-defined]
+            .where(EmailDraft.id == draft_id)  # type: ignore[arg-type]
+            .values(
+                prospect_id=prospect_id,
+                revision=EmailDraft.revision + 1,
+                updated_at=now,
             )
         )
-        report.removed["companies"] = removed.rowcount  # type: ignore[attr-defined]
-        demo_accounts = _ids(session, Account, actor)
-    _remove_accounts(db, actor, demo_accounts, report)
+        report.kept_drafts.append(KeptDraft(draft_id, subject, email, prospect_id is not None))
+    report.kept["drafts"] = len(detached)
 
 
 def _remove_accounts(db: Database, actor: Actor, account_ids: set[str], report: DemoReport) -> None:
@@ -286,4 +353,4 @@ def _remove_accounts(db: Database, actor: Actor, account_ids: set[str], report: 
         report.removed["accounts"] += 1
 
 
-__all__ = ["DEMO_ACCOUNT_NAME", "DemoAssets", "DemoReport", "demo_dir", "load_assets", "seed"]
+__all__ = ["DEMO_ACCOUNT_NAME", "DemoAssets", "DemoReport", "KeptDraft", "demo_dir", "load_assets", "seed"]

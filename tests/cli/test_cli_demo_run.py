@@ -77,3 +77,27 @@ def test_demo_json_and_reset_report_what_they_did() -> None:
     assert report["removed"]["accounts"] == report["created"]["accounts"] == 1
     human = CliRunner().invoke(main, ["demo", "--reset"])
     assert "Removed demo prospects: " in human.stdout and "Seeded demo prospects: " in human.stdout
+
+
+def test_demo_reset_as_a_process_keeps_the_reps_draft_to_a_demo_prospect() -> None:
+    """`lumina demo --reset` removes demo rows only: a draft the rep wrote to a demo prospect stays,
+    with its text, addressed to the re-seeded prospect, and the report lists it."""
+    assert run_lumina("demo", "--quiet").returncode == 0
+    made = run_lumina("drafts", "new", "--prospect", "ana.okafor@brightwave.example", "--subject", "Mine",
+                      "--json")
+    assert made.returncode == 0, made.stderr
+    draft_id = json.loads(made.stdout)["id"]
+
+    reset = run_lumina("demo", "--reset", "--json")
+    assert reset.returncode == 0, reset.stderr
+    kept = json.loads(reset.stdout)["kept_drafts"]
+    assert [(d["id"], d["prospect_email"], d["readdressed"]) for d in kept] == [
+        (draft_id, "ana.okafor@brightwave.example", True)
+    ]
+    shown = run_lumina("drafts", "show", draft_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    ana = json.loads(run_lumina("prospects", "show", "ana.okafor@brightwave.example", "--json").stdout)
+    draft = json.loads(shown.stdout)
+    assert (draft["subject"], draft["prospect_id"]) == ("Mine", ana["id"])
+    plain = run_lumina("demo", "--reset")
+    assert "Kept your 1 draft(s)" in plain.stdout and draft_id in plain.stdout

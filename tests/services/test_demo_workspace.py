@@ -72,7 +72,7 @@ def test_the_reps_own_rows_and_profile_win(db, actor) -> None:
     assert mine.name == "Mine"  # the demo outbox does not take over the default
 
 
-def test_reset_removes_only_demo_rows_and_unsent_drafts_to_demo_prospects(db, actor) -> None:
+def test_reset_removes_only_demo_rows_and_keeps_the_reps_drafts(db, actor) -> None:
     demo.seed(db, actor)
     own = prospects.create(db, actor, email="me@client.test", first_name="Client")
     own_template = templates.list_templates(db, actor)[0]
@@ -84,16 +84,25 @@ def test_reset_removes_only_demo_rows_and_unsent_drafts_to_demo_prospects(db, ac
         assert drafts.mark_sent(session, actor, sent_to_demo.id, new_id(), 1)
     own_draft = drafts.create(db, actor, prospect_id=own.id, subject="mine", template_id=own_template.id)
 
+    drafts.save(db, actor, unsent_to_demo.id, 2, subject="unsent", body="What I wrote to Ana.",
+                prospect_id=demo_prospect.id)
+
     report = demo.seed(db, actor, reset=True)
 
-    assert report.removed["drafts"] == 1
+    assert report.removed["drafts"] == 0  # what the rep wrote is never a demo row
     assert report.kept["prospects"] == 1  # referenced by a sent draft: kept, not re-created
     assert report.removed["prospects"] == report.created["prospects"]
     assert report.removed["companies"] == report.created["companies"] == 8
     assert report.removed["templates"] == report.created["templates"] == 3
     assert report.removed["accounts"] == report.created["accounts"] == 1
-    with pytest.raises(NotFoundError):
-        drafts.get(db, actor, unsent_to_demo.id)
+    # The rep's draft to a demo prospect is kept, text and all, addressed to the re-seeded Ana.
+    kept = drafts.get(db, actor, unsent_to_demo.id)
+    reseeded = prospects.get(db, actor, demo_prospect.email)
+    assert reseeded.id != demo_prospect.id and reseeded.is_demo
+    assert (kept.body_text, kept.prospect_id, kept.revision) == ("What I wrote to Ana.", reseeded.id, 3)
+    assert [(d.id, d.prospect_email, d.readdressed) for d in report.kept_drafts] == [
+        (unsent_to_demo.id, demo_prospect.email, True)
+    ]
     assert drafts.get(db, actor, sent_to_demo.id).sent_at is not None
     assert prospects.get(db, actor, other_demo.email).id == other_demo.id
     assert prospects.get(db, actor, own.email).first_name == "Client"
@@ -117,3 +126,27 @@ def test_the_demo_folder_can_be_overridden(
     with pytest.raises(StorageError) as caught:
         demo.seed(db, actor)
     assert "LUMINA_DEMO_DIR" in caught.value.message
+
+
+def test_reset_keeps_a_draft_whose_demo_prospect_is_no_longer_in_the_demo(
+    db, actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the demo files no longer have that prospect, the draft is kept, addressed to no one."""
+    demo.seed(db, actor)
+    ana = prospects.get(db, actor, "ana.okafor@brightwave.example")
+    mine = drafts.create(db, actor, prospect_id=ana.id, subject="Mine", body="Keep this.")
+    folder = tmp_path / "demo"
+    shutil.copytree(demo.demo_dir(), folder)
+    csv_path = next(folder.glob("*.csv"))
+    kept_lines = [line for line in csv_path.read_text(encoding="utf-8").splitlines(keepends=True)
+                  if "ana.okafor@brightwave.example" not in line]
+    csv_path.write_text("".join(kept_lines), encoding="utf-8")
+    monkeypatch.setenv("LUMINA_DEMO_DIR", str(folder))
+
+    report = demo.seed(db, actor, reset=True)
+
+    kept = drafts.get(db, actor, mine.id)
+    assert (kept.subject, kept.body_text, kept.prospect_id) == ("Mine", "Keep this.", None)
+    assert [(d.id, d.readdressed) for d in report.kept_drafts] == [(mine.id, False)]
+    with pytest.raises(NotFoundError):
+        prospects.get(db, actor, "ana.okafor@brightwave.example")
