@@ -118,6 +118,14 @@ def failure_of(exc: BaseException) -> Failure | None:
         if _is(exc, module, name):
             body = exc.as_dict()  # type: ignore[attr-defined]
             return Failure(body["code"], body["message"], body.get("field"), exc.exit_code)  # type: ignore[attr-defined]
+    sqlite = sys.modules.get("sqlite3")
+    if sqlite is not None and isinstance(getattr(exc, "orig", exc), sqlite.Error):
+        # A SQLite failure outside the store's transactions (the queue file, a raw connection).
+        from lumina_tui.store.errors import translate
+
+        translated = translate(exc, None)
+        if translated is not None:
+            return Failure(translated.code, translated.message, translated.field, translated.exit_code)
     if _is(exc, "lumina_tui.queue", "QueueConfigurationError"):
         return Failure("queue_error", str(exc), "queue_url", 1)
     if isinstance(exc, click.ClickException):
