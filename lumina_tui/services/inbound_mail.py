@@ -21,7 +21,7 @@ from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from lumina_tui.providers.inbox import InboundMessage
@@ -34,12 +34,14 @@ from lumina_tui.services.replies import (
     referenced_message_ids,
     snippet,
 )
-from lumina_tui.services.sending import BOUNCED, SENT
+from lumina_tui.services.sending import BOUNCED, SENDING, SENT
 from lumina_tui.store import utcnow
-from lumina_tui.store.models import Account, Email
+from lumina_tui.store.models import Account, Email, EmailEvent
 
-# Emails a reply or bounce may be about: those that left (a bounce can arrive after a later reply).
+# Emails a reply may be about: those that left (a bounce can arrive after a later reply).
 DELIVERED = (SENT, BOUNCED)
+# A bounce may also come back before the worker has committed SENT (a local MTA is that fast).
+MAY_BOUNCE = (SENDING, SENT, BOUNCED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class Outcome:
     email_id: str | None
     recorded: bool
     data: dict[str, Any] = field(default_factory=dict)
+    moved_to_bounced: bool = False  # a hard bounce that moved the email SENT -> BOUNCED
 
 
 def parse(raw: bytes) -> Message:
@@ -83,7 +86,9 @@ def _record_bounce(
     provider: str,
     occurred: datetime,
 ) -> list[Outcome]:
-    originals = _emails_named(session, account, email_ids=bounce.email_ids, message_ids=bounce.message_ids)
+    originals = _emails_named(
+        session, account, email_ids=bounce.email_ids, message_ids=bounce.message_ids, statuses=MAY_BOUNCE
+    )
     outcomes: list[Outcome] = []
     for recipient in bounce.recipients:
         email, matched_by = _bounced_email(session, account, recipient, originals, bounce)
@@ -100,10 +105,10 @@ def _record_bounce(
             "matched_by": matched_by,
         }
         event_id = f"{account.id}:{message.key}:{email.id}:bounced"
-        recorded = False
+        recorded = moved = False
         if recipient.hard:
             reason = " ".join(x for x in (recipient.status, recipient.diagnostic) if x) or "hard bounce"
-            recorded = email_state.transition(
+            recorded = moved = email_state.transition(
                 session,
                 email,
                 allowed=[Email.status == SENT],
@@ -129,8 +134,46 @@ def _record_bounce(
                 data=data,
                 occurred_at=occurred,
             )
-        outcomes.append(Outcome("bounced", email.id, recorded, data))
+        outcomes.append(Outcome("bounced", email.id, recorded, data, moved_to_bounced=moved))
     return outcomes
+
+
+def settle_hard_bounces(session: Session, account: Account) -> int:
+    """Move to BOUNCED the emails of this account that are SENT yet have a hard `bounced` event.
+
+    A bounce can be read before the row says SENT: Postfix may return the DSN to the mailbox before
+    the worker commits its `finish`. The event was recorded then (the row was still SENDING and did
+    not move); this settles it on the next sync. Returns how many emails moved.
+    """
+    rows = session.execute(
+        select(Email, EmailEvent)
+        .join(EmailEvent, EmailEvent.email_id == Email.id)  # type: ignore[arg-type]
+        .where(
+            Email.workspace_id == account.workspace_id,  # type: ignore[arg-type]
+            Email.account_id == account.id,  # type: ignore[arg-type]
+            Email.status == SENT,  # type: ignore[arg-type]
+            EmailEvent.event_type == "bounced",  # type: ignore[arg-type]
+            func.json_extract(EmailEvent.event_data, "$.kind") == "hard",
+        )
+    ).all()
+    moved = 0
+    for email, event in rows:
+        data = dict(event.event_data or {})
+        reason = " ".join(str(data.get(k) or "") for k in ("status", "diagnostic")).strip() or "hard bounce"
+        if email_state.transition(
+            session,
+            email,
+            allowed=[Email.status == SENT],
+            values={"status": BOUNCED, "last_error": _clip(f"bounced: {reason}", 500)},
+            event_type="bounced",
+            provider_event_id=event.provider_event_id,  # already recorded: no second event
+            data=data,
+            now=utcnow(),
+            provider=event.provider,
+            occurred_at=event.occurred_at,
+        ):
+            moved += 1
+    return moved
 
 
 def _bounced_email(
@@ -155,7 +198,7 @@ def _bounced_email(
             Email.workspace_id == account.workspace_id,  # type: ignore[arg-type]
             Email.account_id == account.id,  # type: ignore[arg-type]
             Email.to_email == recipient.address,  # type: ignore[arg-type]
-            Email.status.in_(DELIVERED),  # type: ignore[attr-defined]
+            Email.status.in_(MAY_BOUNCE),  # type: ignore[attr-defined]
         )
         .order_by(Email.sent_at.desc())  # type: ignore[union-attr]
         .limit(1)
@@ -255,9 +298,14 @@ def _email_in_thread(session: Session, account: Account, thread_id: str) -> Emai
 
 
 def _emails_named(
-    session: Session, account: Account, *, email_ids: list[str], message_ids: list[str]
+    session: Session,
+    account: Account,
+    *,
+    email_ids: list[str],
+    message_ids: list[str],
+    statuses: tuple[str, ...] = DELIVERED,
 ) -> list[Email]:
-    """This workspace's delivered emails with one of these ids or Message-IDs."""
+    """This workspace's emails in `statuses` with one of these ids or Message-IDs."""
     conditions: list[Any] = []
     if email_ids:
         conditions.append(Email.id.in_(email_ids[:100]))  # type: ignore[attr-defined]
@@ -270,7 +318,7 @@ def _emails_named(
     rows = session.execute(
         select(Email).where(
             Email.workspace_id == account.workspace_id,  # type: ignore[arg-type]
-            Email.status.in_(DELIVERED),  # type: ignore[attr-defined]
+            Email.status.in_(statuses),  # type: ignore[attr-defined]
             or_(*conditions),
         )
     )

@@ -59,7 +59,7 @@ class AccountSync:
     read: int = 0
     replied: int = 0
     bounced: int = 0
-    hard_bounced: int = 0
+    hard_bounced: int = 0  # emails moved to BOUNCED (their address suppressed)
     duplicates: int = 0
     full_resync: bool = False
     error: str | None = None
@@ -206,6 +206,8 @@ def sync_account(
                         ):
                             _count(report, outcome)
                     _save_cursor(session, account, reader.source, cursor=batch.cursor, error=None)
+            with db.write() as session:
+                report.hard_bounced += inbound_mail.settle_hard_bounces(session, account)
         except ProviderError as exc:
             return _failed(db, account, report, exc, source=reader.source)
         finally:
@@ -247,8 +249,8 @@ def _count(report: AccountSync, outcome: inbound_mail.Outcome) -> None:
         report.replied += 1
     elif outcome.event_type == "bounced":
         report.bounced += 1
-        if outcome.data.get("kind") == "hard":
-            report.hard_bounced += 1
+    if outcome.moved_to_bounced:
+        report.hard_bounced += 1
 
 
 def _failed(

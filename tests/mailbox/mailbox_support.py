@@ -52,6 +52,11 @@ def events_of(db: Database, email_id: str, event_type: str | None = None) -> lis
         return list(session.execute(query.order_by(EmailEvent.recorded_at)).scalars().all())
 
 
+def outcomes(db: Database, email_id: str) -> list[str]:
+    """The email's `sent`, `replied` and `bounced` events in order (not the delivery steps before)."""
+    return [e.event_type for e in events_of(db, email_id) if e.event_type in ("sent", "replied", "bounced")]
+
+
 def event_count(db: Database) -> int:
     with db.read() as session:
         return int(session.execute(select(func.count()).select_from(EmailEvent)).scalar_one())

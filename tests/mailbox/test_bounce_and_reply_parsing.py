@@ -235,10 +235,11 @@ def test_mail_from_a_prospect_or_a_stranger_that_is_about_nothing_of_ours_is_ign
         f"References: {email.message_id}".encode(), b"References: <x@elsewhere.example>"
     )
 
+    before = event_count(db)
     report = sync(db, settings, actor, outbox, [stranger])
 
     assert (report.read, report.replied, report.bounced) == (1, 0, 0)
-    assert event_count(db) == 1  # only the `sent` event
+    assert event_count(db) == before
 
 
 def test_the_worker_leaves_an_account_waiting_for_sign_in_alone(
@@ -290,3 +291,37 @@ def test_removing_an_account_removes_its_sync_cursor_and_imap_password(
 
         assert session.execute(select(func.count()).select_from(MailboxCursor)).scalar_one() == 0
     assert secrets.get_secret(imap_secret_ref_for(account.id)) is None
+
+
+def test_a_bounce_read_before_the_worker_commits_sent_still_ends_bounced(
+    db: Database, actor: Actor, settings: Settings, outbox: Account
+) -> None:
+    """Postfix can return the DSN before the worker's `finish` commits: the row is still SENDING."""
+    from lumina_tui.providers.base import SendReceipt
+
+    ctx = tasks.WorkerContext(
+        settings=settings, db=db, worker_id=tasks.new_worker_id(), providers=ProviderPool(db, settings)
+    )
+    email = send_to(db, actor, settings, "ana.okafor@lumina.test")
+    claimed, _ = tasks.claim(ctx, email.id)
+    assert claimed is not None and status_of(db, email.id) == sending.SENDING
+    raw = fixture("postfix_unknown_user.eml", claimed)
+
+    early = sync(db, settings, actor, outbox, [raw])
+    assert (early.bounced, early.hard_bounced) == (1, 0)  # recorded; the row could not move yet
+    assert status_of(db, email.id) == sending.SENDING
+    assert suppression_for(db, "ana.okafor@lumina.test") is not None
+
+    assert (
+        tasks._finish(ctx, claimed, SendReceipt(provider_message_id=email.message_id), recovered=False)
+        == "sent"
+    )
+    later = sync(db, settings, actor, outbox, [])  # the DSN is behind the cursor now: nothing to read
+
+    assert (later.read, later.bounced, later.hard_bounced) == (0, 0, 1)
+    assert status_of(db, email.id) == sending.BOUNCED
+    assert len(events_of(db, email.id, "bounced")) == 1
+    again = sync(db, settings, actor, outbox, [raw])
+    assert (again.bounced, again.duplicates, again.hard_bounced) == (0, 1, 0)
+    assert len(events_of(db, email.id, "bounced")) == 1
+    ctx.providers.close_all()

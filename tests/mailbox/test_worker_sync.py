@@ -139,6 +139,8 @@ def test_the_sync_mailboxes_doorbell_makes_the_worker_sync_now(
 ) -> None:
     start_worker()  # LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS=0: it syncs only when asked
     email = send_to(db, actor, settings, f"nobody-{tag()}@{DOMAIN}")
+    # Postfix may return the DSN before the worker commits SENT: wait for both.
+    wait_until(lambda: status_of(db, email.id) == sending.SENT, timeout=60)
     wait_until(
         lambda: any(
             email.id in p.read_text(errors="replace") for p in (mail_servers.maildir / "new").iterdir()
