@@ -77,3 +77,19 @@ def test_unapplied_parts_ignore_framing_words() -> None:
     assert unapplied_parts("Make it a bit shorter, please!") == []
     assert unapplied_parts("remove jargon, plain English") == []
     assert unapplied_parts("more formal and mention our 40% result") == ["mention our 40% result"]
+
+
+def test_a_missing_name_is_left_out_only_where_the_sentence_stays_whole() -> None:
+    draft = DraftInput(
+        subject="{{first_name}}, a question",
+        body="Hi {{first_name}},\n\nI told {{first_name}} about the hub.\n\nThanks, {{first_name}}.\n\nSam",
+    )
+    suggestion = personalize(draft, {"company": "Acme"}, {}, SENDER)
+    body = suggestion.suggestion.body or ""
+    assert suggestion.suggestion.subject == "A question"
+    assert body.startswith("Hi there,")
+    assert "I told {{first_name}} about the hub." in body  # never "I told about the hub."
+    assert "Thanks." in body
+    assert suggestion.unfilled_fields == ["first_name"]
+    assert any("without it" in note for note in suggestion.notes)
+    assert suggestion.confidence <= 0.35

@@ -344,14 +344,19 @@ class _Gaps:
 
     def __init__(self) -> None:
         self.stand_ins: dict[str, str] = {}  # field -> what was written instead
+        self.unnamed: list[str] = []  # name fields left out ("Hi there,")
         self.kept: list[str] = []  # placeholders left as they are, e.g. "{{erp}}"
 
     def fields(self) -> tuple[str, ...]:
         kept = [m["key"].strip() for m in map(PLACEHOLDER.fullmatch, self.kept) if m]
-        return tuple(dict.fromkeys([*self.stand_ins, *kept]))
+        return tuple(dict.fromkeys([*self.unnamed, *self.stand_ins, *kept]))
 
     def notes(self) -> tuple[str, ...]:
         notes = [
+            f"No {field.replace('_', ' ')} for this prospect: the email goes without it (“Hi there,”)."
+            for field in self.unnamed
+        ]
+        notes += [
             f"No {field.replace('_', ' ')} for this prospect: wrote “{text}” instead."
             for field, text in self.stand_ins.items()
         ]
@@ -362,6 +367,23 @@ class _Gaps:
                 "(a send refuses it until then)."
             )
         return tuple(notes)
+
+
+_GREETING_BEFORE = re.compile(r"\s*(?:hi|hello|hey|dear)\s+$", re.IGNORECASE)
+
+
+def _name_repairs_whole(text: str, match: re.Match[str]) -> bool:
+    """Where the template repairs drop a missing name and keep the sentence: a greeting ("Hi
+    {{first_name}}," -> "Hi there,"), after a comma ("Thanks, {{first_name}}."), or opening a line
+    before a comma ("{{first_name}}, a question ..." -> "A question ..."). Elsewhere ("I told
+    {{first_name}} that") dropping it would break the sentence, so the placeholder stays."""
+    line_before = text[: match.start()].rsplit("\n", 1)[-1]
+    after = text[match.end() :]
+    return bool(
+        _GREETING_BEFORE.fullmatch(line_before)
+        or line_before.rstrip().endswith(",")
+        or (not line_before.strip() and after.lstrip(" ").startswith(","))
+    )
 
 
 def _fill_whole(text: str, values: dict[str, str], gaps: _Gaps) -> str:
@@ -385,7 +407,9 @@ def _fill_whole(text: str, values: dict[str, str], gaps: _Gaps) -> str:
         if stand_in:
             gaps.stand_ins.setdefault(canonical, stand_in[0].lower() + stand_in[1:])
             return placeholder
-        if canonical in _NAME_FIELDS:
+        if canonical in _NAME_FIELDS and _name_repairs_whole(text, match):
+            if canonical not in gaps.unnamed:
+                gaps.unnamed.append(canonical)
             return placeholder
         kept.append(placeholder)
         gaps.kept.append(placeholder)
