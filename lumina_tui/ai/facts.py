@@ -348,7 +348,8 @@ _COUNT_WORD_PATTERN = LazyPattern(r"\b(?:" + "|".join(_COUNT_WORDS) + r")\b(?!-)
 def find_counts(text: str, facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
     """Small counts in words ("four warehouses") outside `facts`. Not claims by themselves ("two
     quick ideas"), but grounding checks them against the inputs' count of the same thing."""
-    if not text or not any(word in text.lower() for word in _COUNT_WORDS):
+    lowered = text.lower()
+    if not text or not any(word in lowered for word in _COUNT_WORDS):
         return ()
     taken = bytearray(len(text))
     for fact in facts:
