@@ -162,6 +162,11 @@ def _calendar() -> tuple[dict[str, int], dict[str, int], re.Pattern[str], re.Pat
     return months, weekdays, day_month, weekday
 
 
+#: Numeric dates the English reader leaves out: "01.06.2026" (day first) and "2026/06/01".
+_NUMERIC_DATE = LazyPattern(
+    r"(?<![\d.])(?P<dd>\d{1,2})\.(?P<dm>\d{1,2})\.(?P<dy>\d{4}|\d{2})(?![\d.])"
+    r"|(?<![\d/.])(?P<yy>\d{4})[/.](?P<ym>\d{1,2})[/.](?P<yd>\d{1,2})(?![\d/.])"
+)
 #: "15 Uhr", "15:30 Uhr", "15.30 Uhr", "15h30", "15 h", "a las 10:00", "à 9h".
 _FOREIGN_TIME = LazyPattern(
     r"\b(?P<h>[01]?\d|2[0-3])(?:[:.](?P<m>[0-5]\d))?\s*Uhr\b"
@@ -194,6 +199,15 @@ def date_values(text: str) -> frozenset[object]:
             values.add(("year", int(match["y"])))
     for match in weekday.finditer(folded) if names & weekdays.keys() else ():
         values.add(("weekday", weekdays[match.group()]))
+    for match in _NUMERIC_DATE.get().finditer(text):
+        if match["dd"]:  # 01.06.2026: day first, as German, French and Spanish write it
+            day, month, year = int(match["dd"]), int(match["dm"]), match["dy"]
+        else:  # 2026/06/01 or 2026.06.01: year first
+            year, month, day = match["yy"], int(match["ym"]), int(match["yd"])
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            values.add(("md", month, day))
+            if len(year) == 4:
+                values.add(("year", int(year)))
     for match in _FOREIGN_TIME.get().finditer(text):
         hour = match["h"] or match["fh"] or match["sh"]
         minute = match["m"] or match["fm"] or match["sm"] or "0"
@@ -213,7 +227,7 @@ mars avril mai juin juillet septembre octobre novembre januar februar juni juli 
 lunes martes jueves viernes lundi mardi mercredi jeudi vendredi samedi dimanche montag dienstag
 mittwoch donnerstag freitag samstag sonntag uhr las
 """.split())  # noqa: SIM905
-_FOREIGN_TIME_HINT = LazyPattern(r"\d\s?h(?:\d\d)?\b|\d\.\s+[A-Z]")
+_FOREIGN_TIME_HINT = LazyPattern(r"\d\s?h(?:\d\d)?\b|\d\.\s+[A-Z]|\d[./]\d{1,2}[./]\d")
 
 
 def _foreign_hint(text: str) -> bool:

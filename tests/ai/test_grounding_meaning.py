@@ -191,6 +191,8 @@ def test_foreign_and_spelled_numbers_read_as_digits(field: str, reads_as: tuple[
         ("Rückruf Donnerstag um 15 Uhr", ("time", 900)),
         ("Rückruf Donnerstag um 15 Uhr", ("weekday", 4)),
         ("appel prévu mardi à 15h30", ("time", 930)),
+        ("Vertragsende: 01.06.2026", ("md", 6, 1)),
+        ("renewal 2026/06/01", ("md", 6, 1)),
     ],
 )
 def test_foreign_dates_and_times_read_as_canonical_values(field: str, value: object) -> None:
