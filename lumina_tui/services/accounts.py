@@ -25,6 +25,7 @@ from lumina_tui.providers.base import (
     SignInRequired,
     TransientProviderError,
 )
+from lumina_tui.providers.imap_inbox import ImapInbox
 from lumina_tui.providers.maildir import LABEL as MAILDIR_LABEL
 from lumina_tui.providers.registry import (
     AVAILABLE_PROVIDERS,
@@ -630,7 +631,8 @@ def open_provider_for(db: Database, settings: Settings, account_id: str) -> Prov
 
 
 def test_account(db: Database, actor: Actor, ref: str | None, settings: Settings) -> dict[str, Any]:
-    """Maildir: the folder is writable. SMTP: connect, EHLO, TLS, login, NOOP. Gmail and Outlook:
+    """Maildir: the folder is writable. SMTP: connect, EHLO, TLS, login, NOOP (and with IMAP: log
+    in and open the folder read-only). Gmail and Outlook:
     refresh the sign-in and read the mailbox's profile (a refused refresh token marks the account
     "needs sign-in", as a send would). Nothing is sent."""
     account = resolve_account(db, actor, ref)
@@ -639,6 +641,12 @@ def test_account(db: Database, actor: Actor, ref: str | None, settings: Settings
         provider = open_provider_for(db, settings, account.id)
         check = getattr(provider, "check", None)
         detail = check() if callable(check) else "this provider has no connection test"
+        if account.provider == "smtp" and (account.settings or {}).get("imap"):
+            inbox = imap_inbox_for(account)
+            try:
+                detail = f"{detail}; {inbox.check()}"
+            finally:
+                inbox.close()
     except SignInRequired as exc:
         mark_needs_sign_in(db, account.id, exc.reason)
         raise ProviderFailure(
@@ -662,6 +670,30 @@ def test_account(db: Database, actor: Actor, ref: str | None, settings: Settings
         if provider is not None:
             provider.close()
     return {"account": as_json(account), "ok": True, "detail": detail}
+
+
+def imap_inbox_for(account: Account) -> ImapInbox:
+    """The IMAP reader of an SMTP account with IMAP settings; its password from the keyring."""
+    from lumina_tui.providers.imap_inbox import DEFAULT_TIMEOUT_SECONDS, ImapInbox
+
+    settings = dict(account.settings or {})
+    imap = dict(settings.get("imap") or {})
+    try:
+        password = secrets.get_secret(imap_secret_ref_for(account.id))
+    except (secrets.SecretStoreError, OSError) as exc:
+        raise TransientProviderError(f"cannot read the IMAP password from the keyring: {exc}") from None
+    if not password:
+        raise AuthError("no IMAP password is stored for this account; add the account again")
+    return ImapInbox(
+        host=imap["host"],
+        port=imap.get("port"),
+        security=imap.get("security", "ssl"),
+        username=imap.get("username") or settings.get("username") or account.email,
+        password=password,
+        folder=imap.get("folder") or "INBOX",
+        timeout=float(settings.get("timeout") or DEFAULT_TIMEOUT_SECONDS),
+        ca_file=settings.get("ca_file"),
+    )
 
 
 # Not a pytest test, although its name says so (tests import it by name).

@@ -23,13 +23,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert
 
-from lumina_tui import secrets
 from lumina_tui.config import Settings
 from lumina_tui.logs import scrub
 from lumina_tui.providers.base import AuthError, ProviderError, SignInRequired
 from lumina_tui.providers.inbox import InboxReader
 from lumina_tui.services import inbound_mail
-from lumina_tui.services.accounts import NEEDS_SIGN_IN, imap_secret_ref_for, mark_needs_sign_in
+from lumina_tui.services.accounts import NEEDS_SIGN_IN, imap_inbox_for, mark_needs_sign_in
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.jsonable import iso
@@ -113,25 +112,7 @@ def open_inbox(db: Database, settings: Settings, account: Account) -> InboxReade
 
         return OutlookInbox(provider._call, close=provider.close)
     if account.provider == "smtp" and (account.settings or {}).get("imap"):
-        from lumina_tui.providers.imap_inbox import DEFAULT_TIMEOUT_SECONDS, ImapInbox
-
-        imap = dict(account.settings["imap"])
-        try:
-            password = secrets.get_secret(imap_secret_ref_for(account.id))
-        except (secrets.SecretStoreError, OSError) as exc:
-            raise ProviderError(f"cannot read the IMAP password from the keyring: {exc}") from None
-        if not password:
-            raise AuthError("no IMAP password is stored for this account; add the account again")
-        return ImapInbox(
-            host=imap["host"],
-            port=imap.get("port"),
-            security=imap.get("security", "ssl"),
-            username=imap.get("username") or account.settings.get("username") or account.email,
-            password=password,
-            folder=imap.get("folder") or "INBOX",
-            timeout=float(account.settings.get("timeout") or DEFAULT_TIMEOUT_SECONDS),
-            ca_file=account.settings.get("ca_file"),
-        )
+        return imap_inbox_for(account)
     return None
 
 

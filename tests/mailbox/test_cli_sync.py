@@ -61,6 +61,10 @@ def test_add_with_imap_then_sync_a_real_bounce_from_the_command_line(
         "username": REP_ADDRESS,
         "folder": "INBOX",
     }
+    tested = run("accounts", "test", "rep", "--json")
+    assert tested.exit_code == 0, tested.stderr
+    assert "IMAP 127.0.0.1" in json.loads(tested.stdout)["detail"]
+    assert "INBOX has" in json.loads(tested.stdout)["detail"]
     email_id = deliver(settings, f"nobody-{tag()}@{DOMAIN}")
     wait_until(
         lambda: any(
@@ -101,6 +105,8 @@ def test_a_refused_imap_login_exits_1_with_the_contract_and_no_password(
     assert "refused the login" in error["message"]
     (item,) = json.loads(synced.stdout)["items"]
     assert item["error_kind"] == "auth"
+    tested = run("accounts", "test", "--json")
+    assert tested.exit_code == 1 and "refused the login" in json.loads(tested.stderr)["error"]["message"]
     human = run("emails", "sync")
     assert human.exit_code == 1 and "error: " in human.stderr and "Traceback" not in human.stderr
     assert_no_secret(
