@@ -17,6 +17,7 @@ Pure stdlib on purpose: the CLI, the TUI and the JSON writer all import it, chea
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 _NEWLINE, _TAB = 0x0A, 0x09
@@ -67,8 +68,17 @@ def terminal_safe(value: Any, *, multiline: bool = False) -> str:
 
 
 def has_unsafe(text: str) -> bool:
-    """True when `terminal_safe` would change `text` (cheap check for hot paths)."""
-    return any(ord(char) in UNSAFE_CODE_POINTS for char in text)
+    """True when `terminal_safe` would change `text` (one C-speed scan)."""
+    return _UNSAFE.search(text) is not None
+
+
+def _class(codes: frozenset[int]) -> str:
+    return "".join(f"\\U{code:08x}" for code in sorted(codes))
+
+
+# The same sets as regular-expression classes: a scan of a long JSON document stays in C.
+_UNSAFE = re.compile(f"[{_class(UNSAFE_CODE_POINTS)}]")
+_UNSAFE_IN_JSON = re.compile(f"[{_class(frozenset(c for c in UNSAFE_CODE_POINTS if c >= 0x7F))}]")
 
 
 def json_safe(document: str) -> str:
@@ -79,9 +89,4 @@ def json_safe(document: str) -> str:
     (json.dumps escapes C0 controls itself, and its own layout uses only newlines and spaces; lone
     surrogates get the same escape, so the text can always be encoded.)
     """
-    if not has_unsafe(document):
-        return document
-    return "".join(
-        f"\\u{ord(char):04x}" if ord(char) >= 0x7F and ord(char) in UNSAFE_CODE_POINTS else char
-        for char in document
-    )
+    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", document)
