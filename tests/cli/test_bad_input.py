@@ -178,6 +178,11 @@ def disk_full(w: World) -> Path:
 
     w.preexec = child
     (w.tmp / "body.txt").write_text("PRIVATE-BODY-TEXT " * 30_000, encoding="utf-8")  # 540 kB
+    # A tiny page cache (stored in the file's header) makes SQLite write during the UPDATE rather
+    # than at COMMIT, so the failure is raised by the statement that carries the body as a parameter.
+    with sqlite3.connect(w.db) as conn:
+        conn.execute("PRAGMA default_cache_size = 10")
+    conn.close()
     return w.db
 
 
