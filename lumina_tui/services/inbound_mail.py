@@ -104,7 +104,8 @@ def _record_bounce(
             "subject": _clip(str(msg.get("Subject") or ""), 200),
             "matched_by": matched_by,
         }
-        event_id = f"{account.id}:{message.key}:{email.id}:bounced"
+        # One event per failed recipient (a DSN may report the To and a Cc of one email).
+        event_id = f"{account.id}:{message.key}:{email.id}:bounced:{recipient.address}"
         recorded = moved = False
         if recipient.hard:
             reason = " ".join(x for x in (recipient.status, recipient.diagnostic) if x) or "hard bounce"
