@@ -2,10 +2,11 @@
 
 Every failure a command can meet ends here, as one line on stderr (with `--json`:
 `{"error": {"code", "field", "message"}}`) and an exit code: 2 for the caller's input or state, 1
-for AI, provider or I/O failures. `failure_of` knows the families: the services' `LuminaError`, the
-store's `StoreError` (locked, full, read-only, not Lumina's), the settings' `ConfigError`, click's
-usage errors, unreadable input files and text that is not UTF-8. Anything else is a bug: the rep sees
-one line (exit 1) and the traceback goes to the log file, never to the terminal.
+for AI, provider or I/O failures. `failure_of` knows the families: `LuminaError` (the services'
+errors and the store's `StoreError`: locked, full, read-only, not Lumina's), the settings'
+`ConfigError`, click's usage errors, unreadable input files and text that is not UTF-8. Anything
+else is a bug: the rep sees one line (exit 1) and the traceback goes to the log file, never to the
+terminal.
 
 The error classes are looked up in `sys.modules` rather than imported: an error can only be of a
 class whose module is already loaded, and importing the store or settings just to compare would
@@ -111,8 +112,7 @@ def _click_failure(exc: click.ClickException) -> Failure:
 def failure_of(exc: BaseException) -> Failure | None:
     """The contract's error for a known family of exception; None for an unexpected one (a bug)."""
     for module, name in (
-        ("lumina_tui.services.errors", "LuminaError"),
-        ("lumina_tui.store.errors", "StoreError"),
+        ("lumina_tui.errors", "LuminaError"),  # the services' and the store's errors
         ("lumina_tui.config", "ConfigError"),
     ):
         if _is(exc, module, name):
@@ -179,7 +179,7 @@ def exit_for(exc: BaseException, *, as_json: bool) -> NoReturn:
     failure = failure_of(exc)
     if failure is None:
         failure = unexpected(exc)
-    details = getattr(exc, "details", None) if _is(exc, "lumina_tui.services.errors", "LuminaError") else None
+    details = getattr(exc, "details", None) if _is(exc, "lumina_tui.errors", "LuminaError") else None
     report(failure, as_json=as_json, details=details or None)
 
 

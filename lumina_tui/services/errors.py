@@ -6,28 +6,11 @@ The CLI maps `exit_code` and `code` straight onto its contract (2: the caller's 
 
 from __future__ import annotations
 
-from typing import Any
+# The family's base lives below the store, so the store's own errors (locked, disk full) are
+# LuminaErrors too and every `except LuminaError` in the composer and the CLI catches them.
+from lumina_tui.errors import LuminaError
 
-from lumina_tui.logs import scrub, scrub_data
-
-
-class LuminaError(Exception):
-    code = "error"
-    exit_code = 1
-
-    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
-        # Messages quote provider and AI errors and the rep's input: no secret may be printed.
-        message = scrub(message)
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.details = scrub_data(details)
-
-    def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "field": self.field, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return body
+__all__ = ["LuminaError"]
 
 
 class ValidationError(LuminaError):

@@ -5,8 +5,9 @@ database"; SQLAlchemy wraps them with the SQL and its parameters (the rep's subj
 store turns them into a `StoreError` that names the file and what to do, and never carries the
 SQL parameters, so nothing a rep wrote is printed with an error or lands in a log line.
 
-`StoreError` does not belong to the services' error family (the store sits below them); the CLI maps
-both onto its contract, with `code`, `field` ("database") and exit 1 (an I/O failure).
+`StoreError` is a `LuminaError` (the family's base sits below the store), so the composer's and the
+CLI's `except LuminaError` catch it: `code` says what happened, `field` is "database", exit 1 (an
+I/O failure).
 """
 
 from __future__ import annotations
@@ -15,26 +16,23 @@ import os
 import sqlite3
 from pathlib import Path
 
+from lumina_tui.errors import LuminaError
+
 # SQLite's primary result codes (extended codes keep these in their low byte).
 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR = 5, 6, 8, 10
 SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 11, 13, 14, 26
 
 
-class StoreError(Exception):
+class StoreError(LuminaError):
     """The database cannot be used as it is; `message` says which file and what to do."""
 
     code = "database_error"
-    field = "database"
     exit_code = 1
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, field="database")
         if code:
             self.code = code
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {"code": self.code, "field": self.field, "message": self.message}
 
 
 def _sqlite_error(exc: BaseException) -> sqlite3.Error | None:

@@ -87,3 +87,27 @@ def test_database_queue_and_data_folder_are_private(lumina_home: Path) -> None:
     assert _mode(rt.settings.queue_path) == 0o600
     for sidecar in data.glob("*.db-*"):  # WAL and shared-memory files take the database's mode
         assert _mode(sidecar) == 0o600, sidecar
+
+
+def test_a_locked_store_is_a_lumina_error_the_composer_catches(tmp_path: Path) -> None:
+    """Services raise the store's failures as members of the one family the TUI and CLI catch."""
+    from lumina_tui.services import drafts
+    from lumina_tui.services.context import local_actor
+    from lumina_tui.services.errors import LuminaError
+    from lumina_tui.store import new_id
+
+    path = tmp_path / "lumina.db"
+    db = open_database(f"sqlite:///{path}", busy_timeout_seconds=0.1)
+    actor = local_actor(db)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(LuminaError) as caught:
+            drafts.save(db, actor, new_id(), 1, subject="Private subject", body="Private body")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert isinstance(caught.value, StoreError)
+    error = caught.value
+    assert (error.code, error.field, error.exit_code) == ("database_locked", "database", 1)
+    assert "Private" not in caught.value.message and "INSERT" not in caught.value.message
