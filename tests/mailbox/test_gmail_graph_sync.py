@@ -353,3 +353,46 @@ def test_a_token_the_provider_refuses_never_reaches_the_report(
         db, settings, actor, account_ref=outbox.id, opener=lambda _r: GmailInbox(execute)
     )
     assert report.error and bad not in report.error
+
+
+def test_paged_history_and_delta_record_every_reply_once(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    outbox: Account,
+    deliver: Callable[[str], Email],
+    gmail: GmailServer,
+    graph: GraphServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Gmail pages of 3 (history and listing) and Graph's delta pages of 10, over 12 replies each."""
+    from lumina_tui.providers import gmail_inbox
+
+    monkeypatch.setattr(gmail_inbox, "PAGE_SIZE", 3)
+    call, client = graph_caller(graph)
+    try:
+        emails = [deliver(f"p{n}@brightwave.example") for n in range(12)]
+        on_gmail = {e.id: gmail_send(gmail, db, e) for e in emails[:6]}
+        on_graph = {e.id: graph_send(graph, call, db, e) for e in emails[6:]}
+        gmail_reader, graph_reader = GmailInbox(gmail_executor(gmail)), OutlookInbox(call)
+        for email in emails[:3]:
+            gmail.reply(on_gmail[email.id], text=f"Yes from {email.to_email}")
+        first = sync(db, settings, actor, outbox, gmail_reader)  # a listing of 3 replies, pages of 3
+        for email in emails[3:6]:
+            gmail.reply(on_gmail[email.id], text=f"Yes from {email.to_email}")
+            gmail.reply(on_gmail[email.id], text=f"And again from {email.to_email}")
+        later = sync(db, settings, actor, outbox, gmail_reader)  # history: 6 records, pages of 3
+        for email in emails[6:]:
+            for n in range(2):
+                graph.reply(on_graph[email.id], text=f"Reply {n} from {email.to_email}")
+        delta = sync(db, settings, actor, outbox, graph_reader)  # 12 replies, delta pages of 10
+
+        assert (first.read, first.replied) == (3, 3)
+        assert (later.read, later.replied) == (6, 6)
+        assert (delta.read, delta.replied) == (12, 12)
+        assert [len(events_of(db, e.id, "replied")) for e in emails] == [1, 1, 1] + [2] * 9
+        cursors = mailbox_sync.cursor_status(db, actor, outbox.id)
+        assert int(cursors["gmail"]["cursor"]["history_id"]) == gmail.mailbox().history_id
+        assert "$deltatoken=" in cursors["outlook"]["cursor"]["delta_link"]
+    finally:
+        client.close()

@@ -152,3 +152,45 @@ def test_the_sync_mailboxes_doorbell_makes_the_worker_sync_now(
     queue.enqueue_mailbox_sync(settings, rep_account.id)
 
     wait_until(lambda: status_of(db, email.id) == sending.BOUNCED, timeout=60)
+
+
+def test_the_worker_and_three_cli_syncs_at_once_record_each_reply_once(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    mail_servers: MailServers,
+    rep_account: Account,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    """Four processes read the same mailbox at the same time: UNIQUE(provider, provider_event_id)."""
+    import json
+    import subprocess
+
+    from mail_servers import PROSPECT_USER
+    from mailbox_support import events_of, reply_to
+    from sending_support import lumina_command
+    from test_real_mail_servers import append_to_inbox
+
+    start_worker({"LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS": "0.2"})
+    emails = [send_to(db, actor, settings, f"{PROSPECT_USER}+{tag()}@{DOMAIN}") for _ in range(5)]
+    for email in emails:
+        wait_until(lambda e=email: status_of(db, e.id) == sending.SENT, timeout=60)
+    for email in emails:
+        append_to_inbox(mail_servers, reply_to(email, f"Yes, {email.to_email} is interested."))
+    runs = [
+        subprocess.Popen(
+            lumina_command("emails", "sync", "--json"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        (item,) = json.loads(out)["items"]
+        assert item["error"] is None and item["replied"] + item["duplicates"] <= item["read"]
+
+    wait_until(lambda: all(events_of(db, e.id, "replied") for e in emails), timeout=60)
+    assert [len(events_of(db, e.id, "replied")) for e in emails] == [1] * 5
