@@ -11,6 +11,10 @@ from memory_keyring import memory_keyring
 
 from lumina_tui.config import Settings, load_settings
 
+# The wire-format fakes (Gmail, Graph, OAuth) as fixtures for every test folder: oauth, gmail, graph,
+# oauth_env (tests/fakes/fixtures.py).
+pytest_plugins = ("fakes.fixtures",)
+
 
 @pytest.fixture(autouse=True)
 def lumina_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

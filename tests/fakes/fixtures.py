@@ -1,4 +1,4 @@
-"""pytest fixtures for the wire-format fakes; import the ones a test folder needs into its conftest.py.
+"""pytest fixtures for the wire-format fakes (registered for all tests by tests/conftest.py).
 
 oauth        an OAuthServer (HTTPS, its own CA) for the user rep@acme.test
 gmail        a GmailServer checking tokens with `oauth`

@@ -109,6 +109,17 @@ class Fault:
     times: int | None = 1  # None: until cleared
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-request (a killed worker, a timeout) is normal here, not an error."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
 class _Drop(Exception):
     """Close the connection without an answer."""
 
@@ -140,7 +151,7 @@ class FakeHttpServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), _RequestHandler)
         self._httpd.daemon_threads = True
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)

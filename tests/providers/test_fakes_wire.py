@@ -12,14 +12,13 @@ from email.message import EmailMessage
 import httplib2
 import httpx
 import pytest
-from fakes.fixtures import fake_tls, gmail, graph, oauth  # noqa: F401
 from fakes.gmail_server import GmailServer
 from fakes.graph_server import PS_INTERNET_HEADERS, GraphServer
 from fakes.oauth_server import OAuthServer
 
 
 @pytest.fixture(autouse=True)
-def trust_fake_ca(oauth: OAuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # noqa: F811
+def trust_fake_ca(oauth: OAuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(oauth.ca_file))
     yield
 
@@ -53,7 +52,7 @@ def _authorized(request, token: str):
     return request
 
 
-def test_gmail_fake_speaks_the_discovery_client(oauth: OAuthServer, gmail: GmailServer) -> None:  # noqa: F811
+def test_gmail_fake_speaks_the_discovery_client(oauth: OAuthServer, gmail: GmailServer) -> None:
     from google.auth.transport.requests import Request
     from google.oauth2.credentials import Credentials
     from googleapiclient.errors import HttpError
@@ -141,7 +140,7 @@ def test_gmail_fake_speaks_the_discovery_client(oauth: OAuthServer, gmail: Gmail
         credentials.refresh(Request())
 
 
-def test_msal_device_flow_and_graph_over_httpx(oauth: OAuthServer, graph: GraphServer) -> None:  # noqa: F811
+def test_msal_device_flow_and_graph_over_httpx(oauth: OAuthServer, graph: GraphServer) -> None:
     import msal
 
     app = msal.PublicClientApplication(

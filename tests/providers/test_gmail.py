@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from fakes.fixtures import fake_tls, gmail, graph, oauth, oauth_env  # noqa: F401
 from fakes.gmail_server import GmailServer
 from fakes.oauth_server import OAuthServer
 from oauth_support import gmail_config
@@ -43,7 +42,7 @@ def _message(
 
 
 @pytest.fixture
-def provider(oauth: OAuthServer, oauth_env: dict[str, str]):  # noqa: F811
+def provider(oauth: OAuthServer, oauth_env: dict[str, str]):
     settings = load_settings()
     gmail_provider = GmailProvider(gmail_config(oauth), settings.google)
     yield gmail_provider
@@ -52,8 +51,8 @@ def provider(oauth: OAuthServer, oauth_env: dict[str, str]):  # noqa: F811
 
 def test_send_returns_gmail_ids_and_the_message_id_gmail_assigned(
     provider: GmailProvider,
-    gmail: GmailServer,  # noqa: F811
-    oauth: OAuthServer,  # noqa: F811
+    gmail: GmailServer,
+    oauth: OAuthServer,
 ) -> None:
     receipt = provider.send(_message("e-1"), email_id="e-1")
     [stored] = gmail.with_header("X-Lumina-Email-Id", "e-1")
@@ -70,8 +69,8 @@ def test_send_returns_gmail_ids_and_the_message_id_gmail_assigned(
 
 def test_an_expired_token_is_refreshed_once_then_an_auth_error(
     provider: GmailProvider,
-    gmail: GmailServer,  # noqa: F811
-    oauth: OAuthServer,  # noqa: F811
+    gmail: GmailServer,
+    oauth: OAuthServer,
 ) -> None:
     provider.send(_message("e-1"), email_id="e-1")
     oauth.expire_access_tokens()  # Gmail now answers 401 to the token we hold
@@ -89,8 +88,8 @@ def test_an_expired_token_is_refreshed_once_then_an_auth_error(
 
 def test_a_revoked_refresh_token_means_sign_in_again(
     provider: GmailProvider,
-    gmail: GmailServer,  # noqa: F811
-    oauth: OAuthServer,  # noqa: F811
+    gmail: GmailServer,
+    oauth: OAuthServer,
 ) -> None:
     oauth.revoke()
     with pytest.raises(SignInRequired, match="invalid_grant"):
@@ -113,7 +112,7 @@ def test_a_revoked_refresh_token_means_sign_in_again(
 )
 def test_gmail_errors_sort_into_the_kinds_the_worker_acts_on(
     provider: GmailProvider,
-    gmail: GmailServer,  # noqa: F811
+    gmail: GmailServer,
     status: int,
     reason: str | None,
     kind: type,
@@ -143,7 +142,7 @@ def test_quota_resets_at_midnight_pacific() -> None:
 
 def test_accept_then_fail_is_found_in_sent_and_not_sent_twice(
     provider: GmailProvider,
-    gmail: GmailServer,  # noqa: F811
+    gmail: GmailServer,
 ) -> None:
     for n in range(3):  # decoys to the same person, one with a near-identical subject
         provider.send(
@@ -164,9 +163,9 @@ def test_accept_then_fail_is_found_in_sent_and_not_sent_twice(
 
 
 def test_a_timeout_is_uncertain_and_the_message_is_found(
-    oauth: OAuthServer,  # noqa: F811
-    gmail: GmailServer,  # noqa: F811
-    oauth_env: dict[str, str],  # noqa: F811
+    oauth: OAuthServer,
+    gmail: GmailServer,
+    oauth_env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LUMINA_GOOGLE__TIMEOUT_SECONDS", "1")
@@ -181,7 +180,7 @@ def test_a_timeout_is_uncertain_and_the_message_is_found(
     provider.close()
 
 
-def test_connection_refused_is_transient_and_certain(oauth: OAuthServer, oauth_env, monkeypatch) -> None:  # noqa: F811
+def test_connection_refused_is_transient_and_certain(oauth: OAuthServer, oauth_env, monkeypatch) -> None:
     monkeypatch.setenv("LUMINA_GOOGLE__API_URL", "http://127.0.0.1:9/")
     provider = GmailProvider(gmail_config(oauth), load_settings().google)
     with pytest.raises(TransientProviderError, match="refused") as caught:
@@ -189,5 +188,5 @@ def test_connection_refused_is_transient_and_certain(oauth: OAuthServer, oauth_e
     assert not caught.value.uncertain
 
 
-def test_check_reads_the_profile(provider: GmailProvider, oauth: OAuthServer) -> None:  # noqa: F811
+def test_check_reads_the_profile(provider: GmailProvider, oauth: OAuthServer) -> None:
     assert provider.check().startswith(f"Gmail: signed in as {oauth.user}")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from fakes.fixtures import fake_tls, gmail, graph, oauth, oauth_env  # noqa: F401
 from fakes.graph_server import GraphServer
 from fakes.oauth_server import OAuthServer
 from oauth_support import outlook_config
@@ -42,7 +41,7 @@ def _message(email_id: str, html: str = "<p>Hi Ána,</p><p>Would Tuesday work?</
 
 
 @pytest.fixture
-def config(oauth: OAuthServer, oauth_env: dict[str, str]) -> AccountConfig:  # noqa: F811
+def config(oauth: OAuthServer, oauth_env: dict[str, str]) -> AccountConfig:
     return outlook_config(oauth, load_settings())
 
 
@@ -56,7 +55,7 @@ def provider(config: AccountConfig):
 
 def test_create_then_send_with_an_immutable_id_and_our_header(
     provider: OutlookProvider,
-    graph: GraphServer,  # noqa: F811
+    graph: GraphServer,
     config: AccountConfig,
 ) -> None:
     receipt = provider.send(_message("e-1"), email_id="e-1")
@@ -78,7 +77,7 @@ def test_create_then_send_with_an_immutable_id_and_our_header(
     assert b"refresh" not in data.lower() and b"rep@acme.test" not in data
 
 
-def test_429_and_503_honour_retry_after(provider: OutlookProvider, graph: GraphServer) -> None:  # noqa: F811
+def test_429_and_503_honour_retry_after(provider: OutlookProvider, graph: GraphServer) -> None:
     graph.inject_fault("send", status=429, retry_after=3)
     with pytest.raises(TransientProviderError) as throttled:
         provider.send(_message("e-1"), email_id="e-1")
@@ -96,7 +95,7 @@ def test_429_and_503_honour_retry_after(provider: OutlookProvider, graph: GraphS
     assert graph.drafts() == [] and graph.calls("create") == 2
 
 
-def test_accept_then_fail_is_found_in_sent_items(provider: OutlookProvider, graph: GraphServer) -> None:  # noqa: F811
+def test_accept_then_fail_is_found_in_sent_items(provider: OutlookProvider, graph: GraphServer) -> None:
     graph.inject_fault("send", status=500, apply=True)
     with pytest.raises(TransientProviderError) as caught:
         provider.send(_message("e-1"), email_id="e-1")
@@ -108,8 +107,8 @@ def test_accept_then_fail_is_found_in_sent_items(provider: OutlookProvider, grap
 
 
 def test_a_timeout_on_send_is_uncertain(
-    oauth: OAuthServer,  # noqa: F811
-    graph: GraphServer,  # noqa: F811
+    oauth: OAuthServer,
+    graph: GraphServer,
     config: AccountConfig,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -126,8 +125,8 @@ def test_a_timeout_on_send_is_uncertain(
 
 def test_refresh_once_then_auth_error_and_revoked_means_sign_in(
     provider: OutlookProvider,
-    graph: GraphServer,  # noqa: F811
-    oauth: OAuthServer,  # noqa: F811
+    graph: GraphServer,
+    oauth: OAuthServer,
     config: AccountConfig,
 ) -> None:
     provider.send(_message("e-1"), email_id="e-1")
@@ -154,7 +153,7 @@ def test_refresh_once_then_auth_error_and_revoked_means_sign_in(
     assert [m.header("x-lumina-email-id") for m in graph.sent()] == ["e-1", "e-2", "e-3"]
 
 
-def test_a_bad_request_is_permanent(provider: OutlookProvider, graph: GraphServer) -> None:  # noqa: F811
+def test_a_bad_request_is_permanent(provider: OutlookProvider, graph: GraphServer) -> None:
     graph.inject_fault(
         "send", status=400, reason="ErrorInvalidRecipients", message="At least one recipient isn't valid."
     )
@@ -164,7 +163,9 @@ def test_a_bad_request_is_permanent(provider: OutlookProvider, graph: GraphServe
 
 
 def test_check_and_a_missing_cache(
-    provider: OutlookProvider, config: AccountConfig, oauth: OAuthServer,  # noqa: F811
+    provider: OutlookProvider,
+    config: AccountConfig,
+    oauth: OAuthServer,
 ) -> None:
     assert provider.check() == f"Microsoft Graph: signed in as {oauth.user}"
     settings = load_settings()

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fakes.fixtures import fake_tls, gmail, graph, oauth, oauth_env  # noqa: F401
 from fakes.gmail_server import GmailServer
 from fakes.graph_server import GraphServer
 from fakes.oauth_server import OAuthServer, browser_env
@@ -55,10 +54,10 @@ def test_a_revoked_sign_in_waits_and_sends_after_signing_in_again(
     settings: Settings,
     make_draft: Callable[..., EmailDraft],
     start_worker: Callable[..., WorkerProcess],
-    oauth: OAuthServer,  # noqa: F811
-    gmail: GmailServer,  # noqa: F811
-    graph: GraphServer,  # noqa: F811
-    oauth_env: dict[str, str],  # noqa: F811
+    oauth: OAuthServer,
+    gmail: GmailServer,
+    graph: GraphServer,
+    oauth_env: dict[str, str],
     lumina_home: Path,
     tmp_path: Path,
 ) -> None:
