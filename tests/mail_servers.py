@@ -16,6 +16,7 @@ every service runs without chroot.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pwd
@@ -122,6 +123,8 @@ class MailServers:
             raise RuntimeError(f"doveadm mailbox update failed: {result.stderr.strip()}")
 
     def stop(self) -> None:
+        if not self.run.exists():
+            return  # already stopped (the fixture's teardown, then atexit)
         with contextlib.suppress(Exception):
             _quiet(["postfix", "-c", str(self.postfix_dir), "stop"], timeout=60)
         pid_file = self.run / "dv" / "run" / "master.pid"
@@ -241,6 +244,8 @@ def start_mail_servers() -> MailServers:
     except BaseException:
         servers.stop()
         raise
+    # A session that dies without its teardown (an interrupted run) still stops its servers.
+    atexit.register(servers.stop)
     return servers
 
 
