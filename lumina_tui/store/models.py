@@ -287,6 +287,12 @@ class ConsumerCursor(SQLModel, table=True):
     last_recorded_at: NaiveDatetime | None = None
     last_event_id: str | None = None
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    # The rowid of the last event applied (rowid order is commit order: SQLite has one writer).
+    last_seq: int = 0
+    # A failing consumer backs off: how many failures in a row, the last one, when to try again.
+    failures: int = 0
+    last_error: str | None = None
+    next_try_at: NaiveDatetime | None = None
 
 
 class MailboxCursor(SQLModel, table=True):
@@ -304,4 +310,78 @@ class MailboxCursor(SQLModel, table=True):
     cursor: dict[str, Any] = _json()
     last_synced_at: NaiveDatetime | None = None
     last_error: str | None = None
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class EmailOutcome(SQLModel, table=True):
+    """One email's outcome so far, kept by the dashboard consumer (never computed from the log on read)."""
+
+    __tablename__ = "email_outcomes"
+
+    email_id: str = Field(primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True)
+    user_id: str | None = None
+    template_id: str | None = None
+    account_id: str | None = None
+    sent_at: NaiveDatetime | None = None
+    replied_at: NaiveDatetime | None = None
+    bounced_at: NaiveDatetime | None = None
+    failed_at: NaiveDatetime | None = None
+
+
+class OutcomeDaily(SQLModel, table=True):
+    """Sent, replied, bounced, failed per day of sending, template and account ('' for none)."""
+
+    __tablename__ = "outcome_daily"
+
+    workspace_id: str = Field(foreign_key="workspaces.id", primary_key=True)
+    day: str = Field(primary_key=True)
+    template_id: str = Field(primary_key=True)
+    account_id: str = Field(primary_key=True)
+    sent: int = 0
+    replied: int = 0
+    bounced: int = 0
+    failed: int = 0
+    reply_seconds_sum: float = 0.0
+
+
+class TemplateOutcome(SQLModel, table=True):
+    """All-time sends and replies of one template: what the Wilson ranking reads."""
+
+    __tablename__ = "template_outcomes"
+
+    workspace_id: str = Field(foreign_key="workspaces.id", primary_key=True)
+    template_id: str = Field(primary_key=True)
+    sent: int = 0
+    replied: int = 0
+    bounced: int = 0
+
+
+class Alert(SQLModel, table=True):
+    """Something the rep should see (a reply, a hard bounce, a failed send, a sign-in); read when marked."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("workspace_id", "source_key"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id")
+    user_id: str | None = None
+    kind: str  # replied | bounced | failed | needs_sign_in
+    email_id: str | None = None
+    account_id: str | None = None
+    source_key: str  # what it came from (an event's rowid, an account's sign-in), so it is made once
+    title: str
+    detail: str
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    read_at: NaiveDatetime | None = None
+
+
+class LearnedSetting(SQLModel, table=True):
+    """What the learning consumer concluded: a user's default tone, the workspace's calibration."""
+
+    __tablename__ = "learned_settings"
+
+    workspace_id: str = Field(foreign_key="workspaces.id", primary_key=True)
+    scope: str = Field(primary_key=True)  # "user:<id>" | "calibration"
+    data: dict[str, Any] = _json()
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
