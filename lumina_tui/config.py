@@ -123,6 +123,8 @@ class WorkerSettings(BaseSettings):
     sign_in_recheck_seconds: float = 3600.0
     # Mailbox sync (replies and bounces) runs this often on a thread of its own; 0 turns it off.
     mailbox_sync_interval_seconds: float = 60.0
+    # The event log's consumers (stats, alerts, learning) look for new events this often anyway.
+    consumer_interval_seconds: float = 2.0
 
 
 class ComposerSettings(BaseSettings):

@@ -29,6 +29,7 @@ QUEUE_NAME = "lumina"
 SEND_EMAIL = "send_email"
 SWEEP = "sweep_pending"
 SYNC_MAILBOXES = "sync_mailboxes"
+RUN_CONSUMERS = "run_consumers"
 # Busy timeout of the SQLite queue file: a burst of enqueues from many threads must wait, not fail.
 SQLITE_TIMEOUT_SECONDS = 30.0
 
@@ -65,6 +66,9 @@ class Doorbells:
         # "Sync now" from another process; the worker's handler only wakes its mailbox-sync thread,
         # so a slow mailbox never holds a consumer thread that a send is waiting for.
         self.sync_mailboxes = huey.task(name=SYNC_MAILBOXES)(_ring_sync_mailboxes)
+        # "Events were appended": wakes the worker's consumer thread (the log is the truth; the
+        # thread also looks on its own timer, so a lost ring only delays the figures).
+        self.run_consumers = huey.task(name=RUN_CONSUMERS)(_ring_run_consumers)
 
     def close(self) -> None:
         close = getattr(self.huey.storage, "close", None)
@@ -77,12 +81,20 @@ _instances: dict[str, Doorbells] = {}
 _lock = threading.Lock()
 
 
-def register_handlers(*, send_email: Handler, sweep: Handler, sync_mailboxes: Handler | None = None) -> None:
+def register_handlers(
+    *,
+    send_email: Handler,
+    sweep: Handler,
+    sync_mailboxes: Handler | None = None,
+    run_consumers: Handler | None = None,
+) -> None:
     """Called once by the worker at start-up: what each doorbell does in this process."""
     _handlers[SEND_EMAIL] = send_email
     _handlers[SWEEP] = sweep
     if sync_mailboxes is not None:
         _handlers[SYNC_MAILBOXES] = sync_mailboxes
+    if run_consumers is not None:
+        _handlers[RUN_CONSUMERS] = run_consumers
 
 
 def clear_handlers() -> None:
@@ -106,6 +118,10 @@ def _ring_sweep() -> Any:
 
 def _ring_sync_mailboxes(account_id: str | None = None) -> Any:
     return _ring(SYNC_MAILBOXES, account_id)
+
+
+def _ring_run_consumers() -> Any:
+    return _ring(RUN_CONSUMERS)
 
 
 def queue_location(settings: Settings) -> str:
@@ -185,6 +201,11 @@ def enqueue_sweep(settings: Settings) -> None:
 def enqueue_mailbox_sync(settings: Settings, account_id: str | None = None) -> None:
     """Ask the running worker to sync mailboxes now (one account, or all of them)."""
     doorbells(settings).sync_mailboxes(account_id)
+
+
+def enqueue_run_consumers(settings: Settings) -> None:
+    """Tell the running worker that events were appended (its consumers fold them in soon)."""
+    doorbells(settings).run_consumers()
 
 
 def queued_count(settings: Settings) -> int:

@@ -19,9 +19,11 @@ from huey.consumer import Consumer
 
 from lumina_tui import queue
 from lumina_tui.config import Settings, load_settings
+from lumina_tui.services.outcome_consumers import default_consumers
 from lumina_tui.services.runtime import open_runtime
 from lumina_tui.services.worker_status import lock_path, pending_count, read_heartbeat
 from lumina_tui.worker import tasks
+from lumina_tui.worker.consumer_runner import ConsumerRunner
 from lumina_tui.worker.heartbeat import HeartbeatWriter
 from lumina_tui.worker.lock import WorkerLock
 from lumina_tui.worker.mailbox_syncer import MailboxSyncer
@@ -119,6 +121,12 @@ def _route_huey_logs() -> None:
     huey_log.propagate = False
 
 
+def _then(result: str, after: Callable[[], None]) -> str:
+    """A send appended events: wake the consumers (in this process, no doorbell needed)."""
+    after()
+    return result
+
+
 def run_worker(
     settings: Settings | None = None,
     *,
@@ -147,12 +155,14 @@ def run_worker(
     heartbeat_writer: HeartbeatWriter | None = None
     housekeeping: Housekeeping | None = None
     syncer = MailboxSyncer(ctx, worker.mailbox_sync_interval_seconds)
+    consumer_runner = ConsumerRunner(runtime.db, default_consumers(), worker.consumer_interval_seconds)
     try:
         bells = queue.doorbells(settings)
         queue.register_handlers(
-            send_email=lambda email_id: tasks.send_email(ctx, email_id),
+            send_email=lambda email_id: _then(tasks.send_email(ctx, email_id), consumer_runner.request),
             sweep=lambda: tasks.sweep(ctx),
             sync_mailboxes=syncer.request,
+            run_consumers=consumer_runner.request,
         )
         heartbeat_writer = HeartbeatWriter(settings, ctx.worker_id, worker.threads)
         heartbeat_writer.start()
@@ -182,9 +192,11 @@ def run_worker(
         )
         housekeeping.start()
         syncer.start()
+        consumer_runner.start()
         say(f"Lumina worker {os.getpid()} on {settings.data_dir}; ctrl+c stops after the current send")
         consumer.run()
     finally:
+        consumer_runner.stop()
         syncer.stop()
         if housekeeping is not None:
             housekeeping.stop()

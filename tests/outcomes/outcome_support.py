@@ -152,3 +152,60 @@ def stored_dashboard(db: Database, workspace_id: str) -> dict[str, Any]:
         "daily": {k: v for k, v in daily.items() if any(v)},
         "templates": {k: v for k, v in templates.items() if any(v)},
     }
+
+
+def bulk_append_events(db: Database, workspace_id: str, email_ids: list[str], n: int, *,
+                       seed: int = 11, chunk: int = 20000) -> None:
+    """The same mix as `append_random_events`, inserted with executemany (100,000+ events in
+    seconds): every column the consumers and screens read, exactly as `append_event` writes them."""
+    import json
+
+    rng = random.Random(seed)
+    kinds = ["sent"] * 40 + ["replied"] * 20 + ["bounced"] * 6 + ["failed"] * 4 + ["queued"] * 20 + ["deferred"] * 10
+    done = 0
+    while done < n:
+        rows = []
+        for _ in range(min(chunk, n - done)):
+            kind = rng.choice(kinds)
+            when = BASE + timedelta(days=rng.randrange(30), seconds=rng.randrange(86400))
+            data: dict[str, Any] = {}
+            if kind == "bounced":
+                data = {"status": rng.choice(["5.1.1", "4.2.2"]), "recipient": "x@example.com"}
+            rows.append(
+                {"id": new_id(), "w": workspace_id, "e": rng.choice(email_ids), "p": "seed",
+                 "pe": f"bulk{seed}:{done}", "t": kind, "d": json.dumps(data), "at": when}
+            )
+            done += 1
+        with db.write() as s:
+            s.execute(
+                text(
+                    "INSERT INTO email_events (id, workspace_id, email_id, provider, provider_event_id,"
+                    " event_type, event_data, occurred_at, recorded_at) VALUES (:id, :w, :e, :p, :pe, :t,"
+                    " :d, :at, :at)"
+                ),
+                rows,
+            )
+
+
+def lumina_command(*args: str) -> list[str]:
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("lumina")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-c", "from lumina_tui.cli import main; main(prog_name='lumina')", *args]
+
+
+def wait_until(predicate: Any, timeout: float = 60.0, interval: float = 0.02) -> Any:
+    """Poll a condition until it holds (returns its value) or fail at the deadline."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
+        time.sleep(interval)
