@@ -205,7 +205,10 @@ def run_batch(db: Database, consumer: Consumer, workspace_id: str, *, batch_size
             consumer.reset(session, workspace_id)
             cursor["last_seq"] = 0
             session.execute(
-                text("UPDATE consumer_cursors SET last_seq = 0, last_event_id = NULL WHERE workspace_id = :w AND name = :n"),
+                text(
+                    "UPDATE consumer_cursors SET last_seq = 0, last_event_id = NULL"
+                    " WHERE workspace_id = :w AND name = :n"
+                ),
                 {"w": workspace_id, "n": consumer.name},
             )
         events = _events_after(session, workspace_id, cursor["last_seq"], batch_size)
@@ -244,7 +247,9 @@ def run_pass(
     return report
 
 
-def run_until_caught_up(db: Database, consumers: Sequence[Consumer], *, batch_size: int = BATCH_SIZE) -> PassReport:
+def run_until_caught_up(
+    db: Database, consumers: Sequence[Consumer], *, batch_size: int = BATCH_SIZE
+) -> PassReport:
     """Passes until no consumer applies anything (tests, `lumina stats --refresh`)."""
     total = PassReport()
     while True:

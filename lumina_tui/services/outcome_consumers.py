@@ -170,7 +170,17 @@ class DashboardConsumer:
                     " reply_seconds_sum = reply_seconds_sum + excluded.reply_seconds_sum"
                 ),
                 [
-                    {"w": workspace_id, "d": d, "t": t, "a": a, "s": v[0], "r": v[1], "b": v[2], "f": v[3], "rs": v[4]}
+                    {
+                        "w": workspace_id,
+                        "d": d,
+                        "t": t,
+                        "a": a,
+                        "s": v[0],
+                        "r": v[1],
+                        "b": v[2],
+                        "f": v[3],
+                        "rs": v[4],
+                    }
                     for (d, t, a), v in daily.items()
                 ],
             )
@@ -182,7 +192,10 @@ class DashboardConsumer:
                     " sent = sent + excluded.sent, replied = replied + excluded.replied,"
                     " bounced = bounced + excluded.bounced"
                 ),
-                [{"w": workspace_id, "t": t, "s": v[0], "r": v[1], "b": v[2]} for t, v in per_template.items()],
+                [
+                    {"w": workspace_id, "t": t, "s": v[0], "r": v[1], "b": v[2]}
+                    for t, v in per_template.items()
+                ],
             )
 
 
@@ -210,7 +223,10 @@ class AlertsConsumer:
         for e in events:
             if e.event_type == "replied":
                 who = e.data.get("from") or e.to_email
-                title, detail = f"Reply from {_clip(who, 80)}", _clip(e.data.get("subject") or e.data.get("snippet"))
+                title, detail = (
+                    f"Reply from {_clip(who, 80)}",
+                    _clip(e.data.get("subject") or e.data.get("snippet")),
+                )
             elif e.event_type == "bounced" and is_hard_bounce(e.data):
                 who = e.data.get("recipient") or e.to_email
                 title = f"Hard bounce: {_clip(who, 80)}"

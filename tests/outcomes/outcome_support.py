@@ -27,8 +27,17 @@ class Seeded:
     account_ids: list[str]
 
 
-def insert_emails(db: Database, workspace_id: str, user_id: str, n: int, *, seed: int = 7,
-                  templates: int = 4, accounts: int = 2, score: Any = None) -> Seeded:
+def insert_emails(
+    db: Database,
+    workspace_id: str,
+    user_id: str,
+    n: int,
+    *,
+    seed: int = 7,
+    templates: int = 4,
+    accounts: int = 2,
+    score: Any = None,
+) -> Seeded:
     rng = random.Random(seed)
     template_ids = [new_id() for _ in range(templates)]
     account_ids = [new_id() for _ in range(accounts)]
@@ -39,10 +48,15 @@ def insert_emails(db: Database, workspace_id: str, user_id: str, n: int, *, seed
         ids.append(eid)
         rows.append(
             {
-                "id": eid, "w": workspace_id, "u": user_id,
-                "t": rng.choice(template_ids + [None]), "a": rng.choice(account_ids),
-                "to": f"p{i}@example.com", "key": f"seed-{seed}-{i}",
-                "score": "{}" if score is None else score(i), "at": BASE,
+                "id": eid,
+                "w": workspace_id,
+                "u": user_id,
+                "t": rng.choice([*template_ids, None]),
+                "a": rng.choice(account_ids),
+                "to": f"p{i}@example.com",
+                "key": f"seed-{seed}-{i}",
+                "score": "{}" if score is None else score(i),
+                "at": BASE,
             }
         )
     with db.write() as s:
@@ -60,12 +74,20 @@ def insert_emails(db: Database, workspace_id: str, user_id: str, n: int, *, seed
     return Seeded(ids, template_ids, account_ids)
 
 
-def append_random_events(db: Database, workspace_id: str, email_ids: list[str], n: int, *,
-                         seed: int = 11, chunk: int = 5000) -> None:
+def append_random_events(
+    db: Database, workspace_id: str, email_ids: list[str], n: int, *, seed: int = 11, chunk: int = 5000
+) -> None:
     """`n` events over the emails: sends, replies (some duplicated, some before their send), bounces,
     failures, and noise types the dashboard ignores. Appended through the events service."""
     rng = random.Random(seed)
-    kinds = ["sent"] * 40 + ["replied"] * 20 + ["bounced"] * 6 + ["failed"] * 4 + ["queued"] * 20 + ["deferred"] * 10
+    kinds = (
+        ["sent"] * 40
+        + ["replied"] * 20
+        + ["bounced"] * 6
+        + ["failed"] * 4
+        + ["queued"] * 20
+        + ["deferred"] * 10
+    )
     done = 0
     while done < n:
         with db.write() as s:
@@ -79,9 +101,14 @@ def append_random_events(db: Database, workspace_id: str, email_ids: list[str], 
                 if kind == "replied":
                     data = {"from": "p@example.com", "subject": "Re: s"}
                 events.append_event(
-                    s, workspace_id=workspace_id, email_id=email_id, event_type=kind,
+                    s,
+                    workspace_id=workspace_id,
+                    email_id=email_id,
+                    event_type=kind,
                     provider="seed" if kind in {"replied", "bounced"} else events.LUMINA_PROVIDER,
-                    provider_event_id=f"{seed}:{done}", data=data, occurred_at=when,
+                    provider_event_id=f"{seed}:{done}",
+                    data=data,
+                    occurred_at=when,
                 )
                 done += 1
 
@@ -101,8 +128,10 @@ def recompute_dashboard(db: Database, workspace_id: str) -> dict[str, Any]:
         ).all()
     for email_id, kind, at, t, a in rows:
         at = at if isinstance(at, datetime) else datetime.fromisoformat(at)
-        st = per_email.setdefault(email_id, {"t": t or "", "a": a or "", "sent": None, "replied": None,
-                                             "bounced": None, "failed": None})
+        st = per_email.setdefault(
+            email_id,
+            {"t": t or "", "a": a or "", "sent": None, "replied": None, "bounced": None, "failed": None},
+        )
         if kind in {"sent", "bounced", "failed"} and st[kind] is None:
             st[kind] = at
         elif kind == "replied":
@@ -144,7 +173,10 @@ def stored_dashboard(db: Database, workspace_id: str) -> dict[str, Any]:
         templates = {
             r[0]: [r[1], r[2], r[3]]
             for r in s.execute(
-                text("SELECT template_id, sent, replied, bounced FROM template_outcomes WHERE workspace_id = :w"),
+                text(
+                    "SELECT template_id, sent, replied, bounced FROM template_outcomes"
+                    " WHERE workspace_id = :w"
+                ),
                 {"w": workspace_id},
             ).all()
         }
@@ -154,14 +186,22 @@ def stored_dashboard(db: Database, workspace_id: str) -> dict[str, Any]:
     }
 
 
-def bulk_append_events(db: Database, workspace_id: str, email_ids: list[str], n: int, *,
-                       seed: int = 11, chunk: int = 20000) -> None:
+def bulk_append_events(
+    db: Database, workspace_id: str, email_ids: list[str], n: int, *, seed: int = 11, chunk: int = 20000
+) -> None:
     """The same mix as `append_random_events`, inserted with executemany (100,000+ events in
     seconds): every column the consumers and screens read, exactly as `append_event` writes them."""
     import json
 
     rng = random.Random(seed)
-    kinds = ["sent"] * 40 + ["replied"] * 20 + ["bounced"] * 6 + ["failed"] * 4 + ["queued"] * 20 + ["deferred"] * 10
+    kinds = (
+        ["sent"] * 40
+        + ["replied"] * 20
+        + ["bounced"] * 6
+        + ["failed"] * 4
+        + ["queued"] * 20
+        + ["deferred"] * 10
+    )
     done = 0
     while done < n:
         rows = []
@@ -172,8 +212,16 @@ def bulk_append_events(db: Database, workspace_id: str, email_ids: list[str], n:
             if kind == "bounced":
                 data = {"status": rng.choice(["5.1.1", "4.2.2"]), "recipient": "x@example.com"}
             rows.append(
-                {"id": new_id(), "w": workspace_id, "e": rng.choice(email_ids), "p": "seed",
-                 "pe": f"bulk{seed}:{done}", "t": kind, "d": json.dumps(data), "at": when}
+                {
+                    "id": new_id(),
+                    "w": workspace_id,
+                    "e": rng.choice(email_ids),
+                    "p": "seed",
+                    "pe": f"bulk{seed}:{done}",
+                    "t": kind,
+                    "d": json.dumps(data),
+                    "at": when,
+                }
             )
             done += 1
         with db.write() as s:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from outcome_support import append_random_events, insert_emails, recompute_dashboard, stored_dashboard
 from sqlalchemy import text
 
 from lumina_tui.services import consumers, events
 from lumina_tui.services.outcome_consumers import AlertsConsumer, DashboardConsumer
-from outcome_support import append_random_events, insert_emails, recompute_dashboard, stored_dashboard
 
 
 class Exploding:
@@ -51,7 +51,9 @@ def test_a_failing_consumer_backs_off_and_does_not_stop_the_others(db, actor) ->
     consumers.run_pass(db, [broken])
     assert broken.calls == 1
     with db.read() as s:
-        lag = {entry.name: entry for entry in consumers.lag(s, actor.workspace_id, ["exploding", "dashboard"])}
+        lag = {
+            entry.name: entry for entry in consumers.lag(s, actor.workspace_id, ["exploding", "dashboard"])
+        }
     assert lag["exploding"].behind == 200 and lag["exploding"].failures == 1
     assert "this consumer is broken" in (lag["exploding"].last_error or "")
     assert lag["exploding"].next_try_at is not None
@@ -81,13 +83,20 @@ def test_alerts_for_replies_hard_bounces_failures_and_sign_in(db, actor) -> None
             (c, "failed", {"error": "550 refused"}),
             (c, "sent", {}),
         ]:
-            events.append_event(s, workspace_id=actor.workspace_id, email_id=email_id, event_type=kind,
-                                provider="t", provider_event_id=f"{email_id}:{kind}:{data.get('subject') or data.get('status')}",
-                                data=data)
+            events.append_event(
+                s,
+                workspace_id=actor.workspace_id,
+                email_id=email_id,
+                event_type=kind,
+                provider="t",
+                provider_event_id=f"{email_id}:{kind}:{data.get('subject') or data.get('status')}",
+                data=data,
+            )
         s.execute(
             text(
-                "INSERT INTO accounts (id, workspace_id, user_id, provider, name, email, display_name, settings,"
-                " is_default, is_demo, status, status_reason, created_at, updated_at) VALUES ('acc1', :w, :u,"
+                "INSERT INTO accounts (id, workspace_id, user_id, provider, name, email, display_name,"
+                " settings, is_default, is_demo, status, status_reason, created_at, updated_at)"
+                " VALUES ('acc1', :w, :u,"
                 " 'gmail', 'work', 'rep@example.com', '', '{}', 0, 0, 'needs_sign_in', 'token revoked',"
                 " '2026-12-01', '2026-12-01')"
             ),
@@ -100,4 +109,4 @@ def test_alerts_for_replies_hard_bounces_failures_and_sign_in(db, actor) -> None
     kinds = [r[0] for r in rows]
     assert sorted(kinds) == ["bounced", "failed", "needs_sign_in", "replied", "replied"]
     assert all("\x1b" not in r[2] for r in rows)
-    assert any("Hard bounce: bob@example.com" == r[1] for r in rows)
+    assert any(r[1] == "Hard bounce: bob@example.com" for r in rows)
