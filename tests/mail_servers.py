@@ -65,7 +65,9 @@ listen = 127.0.0.1
 base_dir = {run}/dv/run
 state_dir = {run}/dv/state
 instance_name = lumina-{imap_port}
-ssl = no
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = {run}/dv/dovecot.log
@@ -86,7 +88,9 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 """
@@ -100,10 +104,12 @@ class MailServersUnavailable(Exception):
 class MailServers:
     run: Path
     smtp_port: int
-    imap_port: int
+    imap_port: int  # plain, and STARTTLS
     postfix_dir: Path
     dovecot_conf: Path
     maildir: Path
+    imaps_port: int = 0  # implicit TLS; the certificate is signed by `ca_file`
+    ca_file: Path | None = None
 
     @property
     def postfix_log(self) -> Path:
@@ -176,7 +182,7 @@ def start_mail_servers() -> MailServers:
         raise MailServersUnavailable(reason)
     run = Path(tempfile.mkdtemp(prefix="lmx", dir="/tmp"))  # short: Unix socket paths are ~107 bytes
     run.chmod(0o755)
-    smtp_port, imap_port = _free_port(), _free_port()
+    smtp_port, imap_port, imaps_port = _free_port(), _free_port(), _free_port()
     postfix_dir = run / "pf"
     maildir = run / "mail" / REP_USER / "Maildir"
     for path in (postfix_dir, run / "pq", run / "pd", run / "dv" / "run", run / "dv" / "state"):
@@ -195,7 +201,9 @@ def start_mail_servers() -> MailServers:
         # Prospects who exist: mail to them is delivered nowhere (prospect+tag@ reaches it too).
         f"{PROSPECT_USER}: /dev/null\n"
     )
-    servers = MailServers(run, smtp_port, imap_port, postfix_dir, run / "dv" / "dovecot.conf", maildir)
+    servers = MailServers(
+        run, smtp_port, imap_port, postfix_dir, run / "dv" / "dovecot.conf", maildir, imaps_port
+    )
     try:
         settings = {
             "compatibility_level": "3.6",
@@ -233,13 +241,22 @@ def start_mail_servers() -> MailServers:
         (run / "dv" / "users").write_text(
             f"{REP_ADDRESS}:{{PLAIN}}{REP_PASSWORD}:{nobody.pw_uid}:{nobody.pw_gid}::{home}\n"
         )
-        servers.dovecot_conf.write_text(DOVECOT_CONF.format(run=run, imap_port=imap_port))
+        from smtp_sink import make_tls_files  # a throw-away CA and a certificate for 127.0.0.1
+
+        (run / "tls").mkdir()
+        tls = make_tls_files(run / "tls")
+        servers.ca_file = tls.ca_cert
+        servers.dovecot_conf.write_text(
+            DOVECOT_CONF.format(
+                run=run, imap_port=imap_port, imaps_port=imaps_port, cert=tls.server_cert, key=tls.server_key
+            )
+        )
         if _quiet(["dovecot", "-c", str(servers.dovecot_conf)], timeout=60) != 0:
             raise MailServersUnavailable(f"dovecot would not start: {_tail(run / 'dv' / 'dovecot.log')}")
         deadline = time.monotonic() + START_DEADLINE_SECONDS
         if not _wait_for_port(smtp_port, deadline):
             raise MailServersUnavailable(f"postfix never listened: {_tail(servers.postfix_log)}")
-        if not _wait_for_port(imap_port, deadline):
+        if not (_wait_for_port(imap_port, deadline) and _wait_for_port(imaps_port, deadline)):
             raise MailServersUnavailable(f"dovecot never listened: {_tail(run / 'dv' / 'dovecot.log')}")
     except BaseException:
         servers.stop()

@@ -190,3 +190,43 @@ def test_a_refused_imap_login_is_reported_without_the_password(
     assert wrong.encode() not in db.path.read_bytes()
     for log in settings.log_dir.glob("*.log*"):
         assert wrong not in log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_imap_over_tls_reads_the_mailbox_and_an_unknown_ca_is_refused(
+    security: str,
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    mail_servers: MailServers,
+    rep_account: Account,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    """Implicit TLS (993-style) and STARTTLS against Dovecot, trusting its CA through `ca_file`."""
+    from lumina_tui.services import accounts
+
+    port = mail_servers.imaps_port if security == "ssl" else mail_servers.imap_port
+
+    def add(name: str, ca_file: Path | None) -> Account:
+        smtp: dict[str, object] = {"host": "127.0.0.1", "port": mail_servers.smtp_port, "security": "plain"}
+        if ca_file is not None:
+            smtp["ca_file"] = str(ca_file)
+        imap = {"host": "127.0.0.1", "port": port, "security": security}
+        return accounts.add_account(
+            db, actor, provider="smtp", email=REP_ADDRESS, name=name, settings={**smtp, "imap": imap},
+            imap_secret=REP_PASSWORD,
+        )  # fmt: skip
+
+    trusted = add(f"tls {security}", mail_servers.ca_file)
+    untrusted = add(f"no ca {security}", None)
+    start_worker()
+    email = send_to(db, actor, settings, f"{PROSPECT_USER}+{tag()}@{DOMAIN}")
+    wait_until(lambda: status_of(db, email.id) == sending.SENT, timeout=60)
+    append_to_inbox(mail_servers, reply_to(email, "Over TLS: yes, let's talk."))
+
+    (ok,) = mailbox_sync.sync_all(db, settings, actor, account_ref=trusted.id)
+    (refused,) = mailbox_sync.sync_all(db, settings, actor, account_ref=untrusted.id)
+
+    assert ok.error is None and ok.replied == 1
+    assert events_of(db, email.id, "replied")[0].event_data["snippet"] == "Over TLS: yes, let's talk."
+    assert refused.error_kind == "transient" and "TLS" in (refused.error or "")
