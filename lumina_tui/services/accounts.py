@@ -573,6 +573,12 @@ def status_text(account: Account) -> str:
     return ""
 
 
+def choice_label(account: Account) -> str:
+    """How the composer lists an account to send from: address, where mail goes, and any trouble."""
+    trouble = status_text(account)
+    return f"{account.email} · {label(account)}" + (f" · {trouble}" if trouble else "")
+
+
 def sign_in_hint(account: Account) -> str:
     """The command that fixes a "needs sign-in" account, in the words the outbox and the CLI show."""
     return f"{account.email} must sign in again: `lumina accounts signin {_shell_word(account.name)}`"

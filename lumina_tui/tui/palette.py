@@ -66,6 +66,12 @@ COMMANDS: tuple[PaletteCommand, ...] = (
     ),
     PaletteCommand("Apply a template…", "Fill a template from the prospect", "choose_template", "compose"),
     PaletteCommand("Send from…", "Choose the From account", "choose_account", "compose"),
+    PaletteCommand(
+        "Check the sending account",
+        "Sign-in and connection of the From account, nothing sent (`lumina accounts signin` if it needs one)",
+        "check_account",
+        "compose",
+    ),
     PaletteCommand("Compose in $EDITOR", "Edit the body in your own editor", "edit_in_editor", "compose"),
     PaletteCommand("AI panel", "Open or close the AI panel (narrow terminals)", "toggle_ai_panel", "compose"),
     PaletteCommand("Compose", "The composer", "switch_mode('compose')", "app", "compose"),

@@ -214,7 +214,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         account_select = self.query_one("#account-select", Select)
         template_select = self.query_one("#template-select", Select)
         with self.prevent(Select.Changed):
-            account_select.set_options((f"{a.email} · {account_service.label(a)}", a.id) for a in accounts)
+            account_select.set_options((account_service.choice_label(a), a.id) for a in accounts)
             template_select.set_options((t.name, t.id) for t in template_rows)
             if self.account_id and any(a.id == self.account_id for a in accounts):
                 account_select.value = self.account_id
@@ -228,8 +228,10 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         runtime = self.runtime
         accounts = account_service.list_accounts(runtime.db, runtime.actor)
         template_rows = templates.list_templates(runtime.db, runtime.actor)
-        known = ([a.id for a in getattr(self, "_accounts", [])], getattr(self, "_template_ids", []))
-        if ([a.id for a in accounts], [t.id for t in template_rows]) != known:
+        # An account's label changes too ("needs sign-in" after a revoked token, cleared on sign-in).
+        shown = [(a.id, account_service.choice_label(a)) for a in getattr(self, "_accounts", [])]
+        fresh = [(a.id, account_service.choice_label(a)) for a in accounts]
+        if (fresh, [t.id for t in template_rows]) != (shown, getattr(self, "_template_ids", [])):
             self.app.call_from_thread(self._show_choices, accounts, template_rows)
 
     def _default_account_id(self) -> str | None:

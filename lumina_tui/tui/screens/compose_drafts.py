@@ -194,7 +194,7 @@ class ComposeDrafts:
 
     def action_choose_account(self) -> None:
         accounts = getattr(self, "_accounts", [])
-        choices = [(a.id, f"{a.email} · {account_service.label(a)}") for a in accounts]
+        choices = [(a.id, account_service.choice_label(a)) for a in accounts]
         self.app.push_screen(
             ChoiceDialog("Send from", choices, empty="No accounts: `lumina accounts add …`, `lumina demo`."),
             self._account_picked,
@@ -203,6 +203,20 @@ class ComposeDrafts:
     def _account_picked(self, account_id: str | None) -> None:
         if account_id:
             self.query_one("#account-select", Select).value = account_id
+
+    def action_check_account(self) -> None:
+        """Check the From account without sending (sign-in, connection), off the event loop."""
+        runtime, ref = self.runtime, self.account_id
+
+        def check() -> None:
+            try:
+                result = account_service.test_account(runtime.db, runtime.actor, ref, runtime.settings)
+                text, severity = f"{result['account']['name']}: {result['detail']}", "information"
+            except LuminaError as exc:
+                text, severity = error_text(exc), "error"
+            self.app.call_from_thread(self.notify, text, severity=severity, timeout=10)
+
+        self.run_worker(check, thread=True, group="check-account", exit_on_error=False, name="check account")
 
     # ================================================================== $EDITOR
 
