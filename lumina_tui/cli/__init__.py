@@ -36,6 +36,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "emails": "lumina_tui.cli.send_commands:emails",
     "accounts": "lumina_tui.cli.account_commands:accounts",
     "worker": "lumina_tui.cli.worker_commands:worker",
+    "stats": "lumina_tui.cli.stats_commands:stats",
+    "alerts": "lumina_tui.cli.stats_commands:alerts",
 }
 
 HELP_LINES: dict[str, str] = {
@@ -48,6 +50,8 @@ HELP_LINES: dict[str, str] = {
     "emails": "List, show, retry, cancel and sync (replies, bounces) sent emails.",
     "accounts": "Add, list, test and remove sending accounts.",
     "worker": "Run the send worker (normally started for you as a sidecar).",
+    "stats": "Sends, replies and bounces; templates ranked; alerts; what Lumina learned.",
+    "alerts": "Mark alerts (replies, bounces, failures, sign-in) read.",
 }
 
 

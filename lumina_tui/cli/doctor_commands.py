@@ -102,14 +102,36 @@ def diagnose() -> dict[str, Any]:
     report["ai"] = _section(lambda: ai_engine(settings))
     report["keyring"] = _section(_keyring)
     report["worker"] = _section(lambda: _worker(settings))
+    report["consumers"] = _section(lambda: _consumers(settings))
     warnings = []
     if report["keyring"].get("warning"):
         warnings.append(report["keyring"]["warning"])
     for name in ("config", "database", "ai", "keyring", "worker"):
         if "error" in report[name]:
             warnings.append(f"{name}: {report[name]['error']}")
+    for entry in report["consumers"].get("lag", []):
+        if entry["failures"]:
+            warnings.append(f"consumer {entry['consumer']} is failing: {entry['last_error']}")
     report["warnings"] = warnings
     return report
+
+
+def _consumers(settings: Any) -> dict[str, Any]:
+    """How far each event-log consumer (stats, alerts, learning) has read, and whether it fails."""
+    if not _database_exists(settings):
+        return {"lag": []}
+    from lumina_tui.services import stats
+    from lumina_tui.services.context import local_actor
+    from lumina_tui.store import open_database
+
+    db = open_database(settings.resolved_database_url)
+    with db.read() as session:
+        from sqlalchemy import text
+
+        has_workspace = session.execute(text("SELECT count(*) FROM workspaces")).scalar_one()
+    if not has_workspace:
+        return {"lag": []}
+    return {"lag": stats.consumer_lag(db, local_actor(db))}
 
 
 def _database_exists(settings: Any) -> bool:
