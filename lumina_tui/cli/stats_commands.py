@@ -50,7 +50,8 @@ def stats(days: int, as_json: bool) -> None:
     click.echo("templates (ranked by the lower bound of the 99% Wilson interval of the reply rate):")
     for row in doc["templates"]:
         click.echo(
-            f"  {safe(row['name'])[:30]:<30} {row['replied']:>6}/{row['sent']:<6} {_pct(row['reply_rate']):>6}"
+            f"  {safe(row['name'])[:30]:<30} {row['replied']:>6}/{row['sent']:<6}"
+            f" {_pct(row['reply_rate']):>6}"
             f"  [{_pct(row['reply_rate_low'])} - {_pct(row['reply_rate_high'])}]"
         )
     click.echo(f"alerts: {doc['alerts']['unread']} unread")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from outcome_support import append_random_events, insert_emails, recompute_dashboard
 
 from lumina_tui.cli import main
 from lumina_tui.services import consumers, stats
 from lumina_tui.services.outcome_consumers import default_consumers
 from lumina_tui.services.runtime import runtime
-from outcome_support import append_random_events, insert_emails, recompute_dashboard
 
 
 def run(*args: str, code: int = 0):  # type: ignore[no-untyped-def]
