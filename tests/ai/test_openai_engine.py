@@ -8,6 +8,8 @@ import time
 
 import pytest
 from fake_openai_server import FakeOpenAI
+from polling import wait_until
+from virtual_clock import VirtualClock
 
 from lumina_tui.ai import AIError, choose_engine, personalize, rewrite
 from lumina_tui.ai.engines.local_engine import OfflineEngine
@@ -23,9 +25,18 @@ GOOD_REPLY = {
 }
 
 
-def _engine(server_url: str, budget: float = 2.0, rpm: int | None = None,
+#: A budget no local round trip reaches, even on a loaded CI box: where the budget is not what a
+#: test is about, it must never be what ends the call.
+AMPLE_BUDGET = 30.0
+
+
+def _engine(server_url: str, budget: float = AMPLE_BUDGET, rpm: int | None = None,
             model: str = "test-model", response_format: str = "auto",
-            max_tokens: int | None = None) -> OpenAIEngine:
+            max_tokens: int | None = None, clock: VirtualClock | None = None) -> OpenAIEngine:
+    if clock is not None:  # the same engine choose_engine builds, on a virtual clock
+        return OpenAIEngine(base_url=server_url, api_key=None, model=model, budget_seconds=budget,
+                            requests_per_minute=rpm, response_format=response_format,
+                            max_tokens=max_tokens, clock=clock)
     engine = choose_engine("auto", base_url=server_url, api_key=None, model=model,
                            timeout=budget, rate_limit=rpm, response_format=response_format,
                            max_tokens=max_tokens)
@@ -253,24 +264,33 @@ def test_model_rejecting_temperature_is_retried_without_it(ai_server, draft, pro
 
 
 def test_slow_server_hits_the_hard_budget(ai_server, draft) -> None:
+    """A real wall-clock bound: a server that holds the request (until teardown) does not hold
+    the rep. The call gives up with `timeout` naming the budget, not before the budget, and
+    returns long before the server would answer (the bound is generous for a loaded box)."""
     ai_server.mode = "slow"
+    ai_server.delay = 600.0  # held until teardown: only the budget can end this call
     engine = _engine(ai_server.base_url, budget=0.5)
     started = time.monotonic()
     error = _fail(lambda: personalize(draft, engine=engine), "timeout")
     elapsed = time.monotonic() - started
-    assert 0.45 <= elapsed < 1.0
+    assert elapsed >= 0.45  # the budget ended it, not an early give-up (load only lengthens)
+    assert elapsed < 0.5 + 10  # and it did end: no hang until the server answers
     assert "0.5 s" in error.message
+    assert ai_server.count == 1
 
 
 def test_budget_covers_retries_too(ai_server, draft) -> None:
     """A retry that would start after the deadline is not made: the budget, not the attempt
-    count, ends the call (500 asking for a retry after 0.45 s, budget 0.7 s: two attempts)."""
+    count, ends the call. A 500 asking for a retry after 20 s within a 30 s budget: the first
+    retry fits (0 + 20 < 30), the second would not (20 + 20 >= 30), so two attempts and one
+    wait. The clock is virtual: how long each real round trip takes does not change that."""
     ai_server.mode = "server_error"
-    ai_server.retry_after = "0.45"
-    engine = _engine(ai_server.base_url, budget=0.7)
-    started = time.monotonic()
-    _fail(lambda: personalize(draft, engine=engine), "server_error")
-    assert time.monotonic() - started < 0.7
+    ai_server.retry_after = "20"
+    clock = VirtualClock()
+    error = _fail(lambda: personalize(draft, engine=_engine(ai_server.base_url, clock=clock)),
+                  "server_error")
+    assert "500" in error.message
+    assert clock.sleeps == [20.0]
     assert ai_server.count == 2
 
 
@@ -279,33 +299,48 @@ def test_429_with_retry_after_is_retried_then_succeeds(ai_server, draft) -> None
     ai_server.retry_after = "0.1"
     ai_server.fail_times = 1
     ai_server.reply = GOOD_REPLY
-    suggestion = personalize(draft, engine=_engine(ai_server.base_url))
+    clock = VirtualClock()
+    suggestion = personalize(draft, engine=_engine(ai_server.base_url, clock=clock))
     assert suggestion.suggestion.body == GOOD_REPLY["body"]
+    assert clock.sleeps == [0.1]  # waited what the server asked, once
     assert ai_server.count == 2
 
 
 def test_429_asking_to_wait_past_the_budget_fails_at_once(ai_server, draft) -> None:
+    """Retry-After 45 s against a 30 s budget: no wait at all, the error carries the 45 s."""
     ai_server.mode = "rate_limited"
-    ai_server.retry_after = "20"
-    started = time.monotonic()
-    error = _fail(lambda: personalize(draft, engine=_engine(ai_server.base_url)), "rate_limited")
-    assert time.monotonic() - started < 0.5
-    assert error.retry_after == 20
-    assert "20 s" in error.message
+    ai_server.retry_after = "45"
+    clock = VirtualClock()
+    error = _fail(lambda: personalize(draft, engine=_engine(ai_server.base_url, clock=clock)),
+                  "rate_limited")
+    assert clock.sleeps == []  # failed at once: the engine never waited
+    assert error.retry_after == 45
+    assert "45 s" in error.message
     assert ai_server.count == 1
 
 
 def test_500_is_a_server_error(ai_server, draft) -> None:
+    """With time to spare, a failing server gets three attempts and no more, and the engine
+    waits the Retry-After it was asked for between them."""
     ai_server.mode = "server_error"
     ai_server.retry_after = "0.05"
-    error = _fail(lambda: personalize(draft, engine=_engine(ai_server.base_url)), "server_error")
+    clock = VirtualClock()
+    error = _fail(lambda: personalize(draft, engine=_engine(ai_server.base_url, clock=clock)),
+                  "server_error")
     assert "500" in error.message
+    assert clock.sleeps == [0.05, 0.05]
     assert ai_server.count == 3
 
 
+def test_refused_connection_is_retried_once_after_a_backoff(refused_url, draft) -> None:
+    """A refused connection is worth one retry (not three), after the engine's own backoff."""
+    clock = VirtualClock()
+    _fail(lambda: personalize(draft, engine=_engine(refused_url, clock=clock)), "unreachable")
+    assert clock.sleeps == [0.25]
+
+
 def test_refused_connection_is_unreachable(refused_url, draft) -> None:
-    error = _fail(lambda: personalize(draft, engine=_engine(refused_url, budget=1.0)),
-                  "unreachable")
+    error = _fail(lambda: personalize(draft, engine=_engine(refused_url)), "unreachable")
     assert "127.0.0.1" in error.message
 
 
@@ -341,11 +376,12 @@ def test_length_cut_off_in_json_mode_is_truncated_too(ai_server, draft) -> None:
 
 def test_per_process_rate_limit_stops_before_the_server(ai_server, draft) -> None:
     ai_server.reply = GOOD_REPLY
-    engine = _engine(ai_server.base_url, budget=0.5, rpm=2)
+    engine = _engine(ai_server.base_url, rpm=2)
     personalize(draft, tone=0.1, engine=engine)
     personalize(draft, tone=0.2, engine=engine)
-    # Another engine object for the same server shares the process-wide window.
-    other = _engine(ai_server.base_url, budget=0.5, rpm=2)
+    # Another engine object for the same server shares the process-wide window: its slot frees
+    # in ~60 s, past the 30 s budget, so the third call fails at once without reaching the server.
+    other = _engine(ai_server.base_url, rpm=2)
     error = _fail(lambda: personalize(draft, tone=0.3, engine=other), "rate_limited")
     assert "2 AI requests per minute" in error.message
     assert ai_server.count == 2
@@ -355,26 +391,28 @@ def test_per_process_rate_limit_stops_before_the_server(ai_server, draft) -> Non
 
 
 def test_concurrent_identical_calls_share_one_request(ai_server, draft, prospect) -> None:
+    """Eight identical calls at once: one request. The server holds it until the seven others
+    are waiting on it (an event, not a delay), so the sharing is shown however slow threads run."""
     ai_server.mode = "slow"
-    ai_server.delay = 0.3
+    ai_server.delay = 600.0  # held until released below
     ai_server.reply = GOOD_REPLY
     engine = _engine(ai_server.base_url)
     results: list[object] = []
-    barrier = threading.Barrier(8)
 
     def call() -> None:
-        barrier.wait()
         results.append(personalize(draft, prospect, tone=0.5, engine=engine))
 
-    threads = [threading.Thread(target=call) for _ in range(8)]
+    threads = [threading.Thread(target=call, daemon=True) for _ in range(8)]
     for thread in threads:
         thread.start()
+    wait_until(lambda: ai_server.arrived.is_set() and suggestion_cache().shared == 7, timeout=60)
+    ai_server.release.set()
     for thread in threads:
-        thread.join(timeout=5)
+        thread.join(timeout=60)
     assert len(results) == 8
     assert all(result is results[0] for result in results)
     assert ai_server.count == 1
-    assert suggestion_cache().shared >= 1
+    assert suggestion_cache().shared == 7
 
 
 def test_failures_are_not_cached(ai_server, draft) -> None:
@@ -393,6 +431,6 @@ def test_failures_are_not_cached(ai_server, draft) -> None:
 def test_api_key_is_sent_as_bearer(ai_server, draft) -> None:
     ai_server.reply = GOOD_REPLY
     engine = choose_engine("openai", base_url=ai_server.base_url, api_key="sk-lumina-test",
-                           model="m", timeout=2)
+                           model="m", timeout=AMPLE_BUDGET)
     personalize(DraftInput(subject="s", body="b"), engine=engine)
     assert ai_server.headers_seen[0]["authorization"] == "Bearer sk-lumina-test"

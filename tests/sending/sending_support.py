@@ -11,27 +11,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from polling import wait_until
 from smtp_sink import ReceivedMessage, SmtpSink, _Handler
 
 from lumina_tui.config import Settings
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02) -> Any:
-    """Poll a condition until it holds (returns its value) or fail the test at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
-        time.sleep(interval)
-
 
 # -- SMTP ------------------------------------------------------------------------------------------
 

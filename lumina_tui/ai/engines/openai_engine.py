@@ -26,7 +26,6 @@ import json
 import logging
 import re
 import threading
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -34,6 +33,7 @@ from typing import Any, Literal
 import openai
 from pydantic import BaseModel, ValidationError
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import AIError
 from ..models import EngineOutput, EngineRequest
 from ..prompt import build_messages
@@ -182,6 +182,7 @@ class OpenAIEngine:
         requests_per_minute: int | None = None,
         response_format: str = "auto",
         max_tokens: int | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if response_format not in RESPONSE_FORMATS:
             raise AIError(
@@ -198,13 +199,14 @@ class OpenAIEngine:
         self.response_format = response_format
         self.pinned_mode: Mode | None = RESPONSE_FORMATS[response_format]
         self.max_tokens = max_tokens
+        self.clock = clock  # budget and retry decisions read it; tests inject a virtual one
         self._server = self.base_url or OPENAI_DEFAULT_URL
         self._api_key = api_key or PLACEHOLDER_KEY
 
     # ------------------------------------------------------------------------------ public
 
     def generate(self, request: EngineRequest) -> EngineOutput:
-        deadline = time.monotonic() + self.budget_seconds
+        deadline = self.clock.monotonic() + self.budget_seconds
         limiter_for(self._server, self.requests_per_minute).acquire(deadline)
         messages = build_messages(request)
         limit = self.output_limit(request)
@@ -243,7 +245,7 @@ class OpenAIEngine:
                 finished.set()
 
         threading.Thread(target=run, name="lumina-ai-request", daemon=True).start()
-        if not finished.wait(max(0.0, deadline - time.monotonic()) + 0.05):
+        if not finished.wait(max(0.0, deadline - self.clock.monotonic()) + 0.05):
             raise self._timeout_error()
         if "error" in outcome:
             raise outcome["error"]
@@ -295,7 +297,7 @@ class OpenAIEngine:
     ) -> EngineOutput:
         attempt = 0
         while True:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.clock.monotonic()
             if remaining <= 0:
                 raise self._timeout_error()
             attempt += 1
@@ -305,12 +307,12 @@ class OpenAIEngine:
                 delay = retryable.delay if retryable.delay is not None else 0.25 * 2 ** (
                     attempt - 1
                 )
-                out_of_time = time.monotonic() + delay >= deadline
+                out_of_time = self.clock.monotonic() + delay >= deadline
                 if attempt >= retryable.attempts or out_of_time:
                     raise retryable.error from None
                 log.info("AI request failed (%s); retry %d in %.2f s", retryable.error.code,
                          attempt, delay)
-                time.sleep(delay)
+                self.clock.sleep(delay)
 
     def _attempt(
         self, mode: Mode, caps: _Capabilities, messages: list[dict[str, str]], limit: int,
