@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from memory_keyring import memory_keyring
+from net_support import refusing_port
 
 from lumina_tui.config import Settings, load_settings
 
@@ -55,3 +56,16 @@ def actor(db):
     from lumina_tui.services.context import local_actor
 
     return local_actor(db)
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A 127.0.0.1 port that refuses connections for the whole test (held, so never reused)."""
+    with refusing_port() as port:
+        yield port
+
+
+@pytest.fixture
+def refused_url(refused_port: int) -> str:
+    """An OpenAI-style base URL on a port that refuses connections."""
+    return f"http://127.0.0.1:{refused_port}/v1"

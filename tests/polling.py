@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02) -> Any:
+def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.02) -> Any:
     """Poll a condition until it holds (returns its value) or fail the test at the deadline."""
     deadline = time.monotonic() + timeout
     while True:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -46,12 +45,6 @@ def draft_id(db, actor) -> str:
                                 company="Brightwave Logistics")
     return drafts.create(db, actor, prospect_id=prospect.id, subject="Hello",
                          body="Hi Dana,\n\nA quick question about your routes.\n\nSam").id
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -91,8 +84,9 @@ def _env(base_url: str) -> dict[str, str]:
     }
 
 
-def test_unreachable_ai_url_with_userinfo_is_masked(draft_id: str, lumina_home: Path) -> None:
-    url = f"http://rep:{URL_PASSWORD}@127.0.0.1:{_closed_port()}/v1"
+def test_unreachable_ai_url_with_userinfo_is_masked(draft_id: str, lumina_home: Path,
+                                                    refused_port: int) -> None:
+    url = f"http://rep:{URL_PASSWORD}@127.0.0.1:{refused_port}/v1"
     result = lumina("ai", "personalize", "--draft", draft_id, "--json", env=_env(url))
     assert result.returncode == 1, result.stderr
     error = json.loads(result.stderr)["error"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from datetime import datetime
 
@@ -131,15 +130,12 @@ def test_data_refusals_are_classified_by_code(sink: SmtpSink) -> None:
     assert sink.messages == []
 
 
-def test_refused_connection_is_transient() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        free_port = probe.getsockname()[1]
+def test_refused_connection_is_transient(refused_port: int) -> None:
     config = AccountConfig(
         account_id=str(uuid.uuid4()),
         provider="smtp",
         email="rep@acme.test",
-        settings={"host": "127.0.0.1", "port": free_port, "security": "plain", "timeout": 2},
+        settings={"host": "127.0.0.1", "port": refused_port, "security": "plain", "timeout": 30},
     )
     with pytest.raises(TransientProviderError, match="refused"):
         SmtpProvider(config).send(message_to("a@brightwave.example"), email_id=str(uuid.uuid4()))

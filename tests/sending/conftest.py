@@ -19,14 +19,18 @@ from lumina_tui.store import Database
 from lumina_tui.store.models import Account, EmailDraft, Prospect
 
 # Timings every test of the send path runs with (a worker process reads them from its environment).
+# Fast where speed is harmless (polling, backoff, sweeps: at worst an extra doorbell); ample where a
+# slow machine would change the outcome: a lease that runs out under a live, merely slow send is
+# taken back and the email sent twice, and a heartbeat older than its staleness reads as "offline"
+# (a worker killed on this host is seen gone by its pid at once, whatever these are).
 FAST_WORKER_ENV = {
     "LUMINA_UNDO_WINDOW_SECONDS": "0",
-    "LUMINA_WORKER__LEASE_SECONDS": "5",
+    "LUMINA_WORKER__LEASE_SECONDS": "120",
     "LUMINA_WORKER__SWEEP_INTERVAL_SECONDS": "0.5",
     "LUMINA_WORKER__BACKOFF_BASE_SECONDS": "0.2",
     "LUMINA_WORKER__BACKOFF_CAP_SECONDS": "2",
     "LUMINA_WORKER__HEARTBEAT_INTERVAL_SECONDS": "0.2",
-    "LUMINA_WORKER__HEARTBEAT_STALE_SECONDS": "3",
+    "LUMINA_WORKER__HEARTBEAT_STALE_SECONDS": "60",
     "LUMINA_WORKER__POLLING_DELAY_SECONDS": "0.01",
     "LUMINA_WORKER__THREADS": "2",
 }
@@ -69,7 +73,7 @@ def smtp_account(db: Database, actor: Actor, sink: TimedSink) -> Account:
         email="sam@acme.test",
         name="Acme SMTP",
         display_name="Sam Müller",
-        settings={"host": sink.host, "port": sink.port, "security": "plain", "timeout": 10},
+        settings={"host": sink.host, "port": sink.port, "security": "plain", "timeout": 60},
         make_default=True,
     )
 

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,9 @@ from polling import wait_until
 from smtp_sink import ReceivedMessage, SmtpSink, _Handler
 
 from lumina_tui.config import Settings
+
+#: A held DATA is released by the test; this only bounds a test that forgot to.
+HOLD_LIMIT_SECONDS = 120.0
 
 # -- SMTP ------------------------------------------------------------------------------------------
 
@@ -35,13 +39,17 @@ class Acceptance:
 
 
 class _SlowHandler(_Handler):
-    """Holds DATA for `sink.data_delay` seconds before accepting: a send that is visibly in flight."""
+    """Holds DATA before accepting: for `sink.data_delay` seconds (latency), and, while
+    `sink.hold_data` is set, until the test sets `sink.data_release` (a send that stays in flight
+    for as long as the test needs, however slow the machine)."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         received_at = time.time()
         self.sink.data_started.append(received_at)  # type: ignore[attr-defined]
         if self.sink.data_delay:  # type: ignore[attr-defined]
             await asyncio.sleep(self.sink.data_delay)  # type: ignore[attr-defined]
+        if self.sink.hold_data:  # type: ignore[attr-defined]
+            await asyncio.to_thread(self.sink.data_release.wait, HOLD_LIMIT_SECONDS)  # type: ignore[attr-defined]
         self.sink._receiving = received_at  # type: ignore[attr-defined]
         return await super().handle_DATA(server, session, envelope)
 
@@ -54,6 +62,8 @@ class TimedSink(SmtpSink):
         self.acceptances: list[Acceptance] = []
         self.data_started: list[float] = []
         self.data_delay = 0.0
+        self.hold_data = False
+        self.data_release = threading.Event()
         self._receiving = 0.0  # set just before the base handler records (one event loop: no race)
         self._controller.handler = _SlowHandler(self)
 
@@ -110,7 +120,7 @@ class WorkerProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    def wait_online(self, timeout: float = 20.0) -> None:
+    def wait_online(self, timeout: float = 60.0) -> None:
         from lumina_tui.services.worker_status import read_status
 
         def online() -> bool:
@@ -130,7 +140,7 @@ class WorkerProcess:
         self.signal(signal.SIGKILL)
         self.wait(10)
 
-    def wait(self, timeout: float = 20.0) -> int:
+    def wait(self, timeout: float = 60.0) -> int:
         assert self.proc is not None
         return self.proc.wait(timeout)
 

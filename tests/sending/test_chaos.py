@@ -57,7 +57,9 @@ def test_sigkill_chaos_loses_nothing_and_duplicates_only_inside_the_window(
             return len(session.execute(select(Email.id).where(Email.status != sending.SENT)).all())
 
     lives: list[tuple[float, float]] = []  # (started, killed) of each killed worker, time.time()
-    env = {"LUMINA_WORKER__LEASE_SECONDS": "3", "LUMINA_WORKER__SWEEP_INTERVAL_SECONDS": "0.3"}
+    # Killed workers' claims are taken back by pid (same host) at once; the lease stays long (the
+    # conftest's) so a live worker that is merely slow on a loaded machine never loses its claim.
+    env = {"LUMINA_WORKER__SWEEP_INTERVAL_SECONDS": "0.3"}
     started_at = time.monotonic()
     while len(lives) < MIN_KILLS or (unsent() and len(lives) < MAX_KILLS):
         worker = start_worker(env=env)
@@ -67,7 +69,7 @@ def test_sigkill_chaos_loses_nothing_and_duplicates_only_inside_the_window(
         worker.kill()
         lives.append((born, killed))
     final = start_worker(env=env)
-    wait_until(lambda: unsent() == 0, timeout=120)
+    wait_until(lambda: unsent() == 0, timeout=240)
     final.stop()
     elapsed = time.monotonic() - started_at
 

@@ -161,12 +161,15 @@ def test_ai_failures_are_service_errors_with_exit_code_1(db, actor, seeded, ai_s
                                                          refused_url) -> None:
     draft = seeded["draft"]
     ai_server.mode = "slow"
+    ai_server.delay = 600.0  # held until teardown: only the 0.4 s budget can end the call
     slow = _settings(base_url=ai_server.base_url, ai_timeout_seconds=0.4)
     with pytest.raises(AIServiceError) as raised:
         ai.personalize(db, actor, draft.id, settings=slow)
     assert (raised.value.code, raised.value.exit_code) == ("ai_timeout", 1)
     assert raised.value.as_dict()["details"]["ai_code"] == "timeout"
-    unreachable = _settings(base_url=refused_url, ai_timeout_seconds=1)
+    # An ample budget: a refused connection must be reported as such, never as a timeout,
+    # however slowly a loaded machine gets to the retry.
+    unreachable = _settings(base_url=refused_url, ai_timeout_seconds=30)
     with pytest.raises(AIServiceError) as raised:
         ai.rewrite(db, actor, draft.id, "shorter", settings=unreachable)
     assert raised.value.code == "ai_unreachable"
@@ -277,13 +280,3 @@ def _settings(**values: Any):
     if "base_url" in values:
         values["ai_base_url"] = values.pop("base_url")
     return load_settings(**values)
-
-
-@pytest.fixture
-def refused_url() -> str:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
