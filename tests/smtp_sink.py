@@ -359,7 +359,7 @@ class SmtpSink:
         with self._cond:
             return len(self._sessions)
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+    def wait_for(self, count: int, timeout: float = 60.0) -> bool:
         """Block until at least `count` messages were accepted, or `timeout` seconds passed."""
         deadline = time.monotonic() + timeout
         with self._cond:

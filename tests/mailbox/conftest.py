@@ -29,10 +29,12 @@ from lumina_tui.store.models import Account
 
 FAST_ENV = {
     "LUMINA_UNDO_WINDOW_SECONDS": "0",
-    "LUMINA_WORKER__LEASE_SECONDS": "10",
+    # Ample where a slow machine would change the outcome (see tests/sending/conftest.py): a lease
+    # run out under a live, slow send is taken back and sent twice; a stale heartbeat reads offline.
+    "LUMINA_WORKER__LEASE_SECONDS": "120",
     "LUMINA_WORKER__SWEEP_INTERVAL_SECONDS": "0.5",
     "LUMINA_WORKER__HEARTBEAT_INTERVAL_SECONDS": "0.2",
-    "LUMINA_WORKER__HEARTBEAT_STALE_SECONDS": "5",
+    "LUMINA_WORKER__HEARTBEAT_STALE_SECONDS": "60",
     "LUMINA_WORKER__POLLING_DELAY_SECONDS": "0.01",
     # Tests that want the worker's periodic sync turn it on; the rest sync by calling the service.
     "LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS": "0",
@@ -98,7 +100,7 @@ def rep_account(db: Database, actor: Actor, mail_servers: MailServers) -> Accoun
             "host": "127.0.0.1",
             "port": mail_servers.smtp_port,
             "security": "plain",
-            "timeout": 20,
+            "timeout": 60,
             "imap": {"host": "127.0.0.1", "port": mail_servers.imap_port, "security": "plain"},
         },
         imap_secret=REP_PASSWORD,

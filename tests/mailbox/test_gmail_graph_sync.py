@@ -61,7 +61,7 @@ def gmail_executor(gmail: GmailServer) -> Callable[[Callable[[Any], Any]], Any]:
     service = build(
         "gmail",
         "v1",
-        http=httplib2.Http(timeout=10),
+        http=httplib2.Http(timeout=60),
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": gmail.url},
@@ -80,7 +80,7 @@ def gmail_executor(gmail: GmailServer) -> Callable[[Callable[[Any], Any]], Any]:
 
 def graph_caller(graph: GraphServer) -> tuple[Callable[..., Any], httpx.Client]:
     client = httpx.Client(
-        base_url=graph.base_url.rstrip("/") + "/", timeout=10, headers={"Prefer": 'IdType="ImmutableId"'}
+        base_url=graph.base_url.rstrip("/") + "/", timeout=60, headers={"Prefer": 'IdType="ImmutableId"'}
     )
 
     def call(method: str, url: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
@@ -337,7 +337,7 @@ def test_a_token_the_provider_refuses_never_reaches_the_report(
 ) -> None:
     bad = "refused-token-" + secrets.token_hex(8)
     service = build(
-        "gmail", "v1", http=httplib2.Http(timeout=10), static_discovery=True, cache_discovery=False,
+        "gmail", "v1", http=httplib2.Http(timeout=60), static_discovery=True, cache_discovery=False,
         client_options={"api_endpoint": gmail.url},
     )  # fmt: skip
 

@@ -36,7 +36,7 @@ def smtp_settings(sink: SmtpSink | None = None, **extra: object) -> dict[str, ob
         "host": "127.0.0.1",
         "port": sink.port if sink else 2525,
         "security": "plain",
-        "timeout": 5,
+        "timeout": 60,  # the sink answers at once; only a loaded machine is slow
     }
     base.update(extra)
     return base
@@ -65,10 +65,11 @@ def test_maildir_account_is_labelled_local_outbox(db: Database, actor: Actor) ->
 
 
 def test_smtp_secret_lives_only_in_the_keyring(
-    db: Database, actor: Actor, ring: MemoryKeyring, settings: Settings
+    db: Database, actor: Actor, ring: MemoryKeyring, settings: Settings, refused_port: int
 ) -> None:
     log_file = setup_logging(settings.log_dir)
-    account = add_smtp(db, actor)
+    # A port held refusing (not a fixed one something on the machine may listen on).
+    account = add_smtp(db, actor, settings=smtp_settings(port=refused_port))
     assert account.secret_ref == f"account:{account.id}"
     assert ring.passwords == {("lumina", f"account:{account.id}"): PASSWORD}
     assert PASSWORD not in repr(accounts.as_json(account))
@@ -78,7 +79,7 @@ def test_smtp_secret_lives_only_in_the_keyring(
     # Even a careless log line does not leak it once it has been read.
     logging.getLogger("lumina_tui.test").warning("login with %s failed", config.secret)
     with pytest.raises(ProviderFailure):
-        accounts.test_account(db, actor, account.id, settings)  # nothing listens on 2525
+        accounts.test_account(db, actor, account.id, settings)  # nothing listens there
 
     for handler in logging.getLogger("lumina_tui").handlers:
         handler.flush()
@@ -310,7 +311,7 @@ def test_open_provider_for_sends_with_the_stored_password(
             provider.send(message, email_id=email_id)
         finally:
             provider.close()
-        assert sink.wait_for(1, timeout=5)
+        assert sink.wait_for(1, timeout=60)
         assert sink.messages[0].login == "rep@acme.test"
 
     outbox = accounts.add_account(db, actor, provider="maildir", email=None, name="outbox")

@@ -29,7 +29,7 @@ def _gmail_client(server: GmailServer):
     return build(
         "gmail",
         "v1",
-        http=httplib2.Http(timeout=10),
+        http=httplib2.Http(timeout=60),
         static_discovery=True,
         client_options={"api_endpoint": server.url},
         cache_discovery=False,
@@ -164,7 +164,7 @@ def test_msal_device_flow_and_graph_over_httpx(oauth: OAuthServer, graph: GraphS
     token = silent["access_token"]
 
     headers = {"Authorization": f"Bearer {token}", "Prefer": 'IdType="ImmutableId"'}
-    with httpx.Client(base_url=graph.base_url + "/", headers=headers, timeout=10) as client:
+    with httpx.Client(base_url=graph.base_url + "/", headers=headers, timeout=60) as client:
         created = client.post(
             "me/messages",
             json={

@@ -170,7 +170,8 @@ def test_a_timeout_is_uncertain_and_the_message_is_found(
 ) -> None:
     monkeypatch.setenv("LUMINA_GOOGLE__TIMEOUT_SECONDS", "1")
     provider = GmailProvider(gmail_config(oauth), load_settings().google)
-    gmail.inject_fault("send", delay=3, apply=True)  # Gmail takes it, and answers too late
+    # Gmail takes it and holds its answer until the server closes: only the 1 s timeout ends it.
+    gmail.inject_fault("send", delay=600, apply=True)
     message = _message("e-1")
     with pytest.raises(TransientProviderError, match="did not answer in time") as caught:
         provider.send(message, email_id="e-1")
@@ -180,8 +181,10 @@ def test_a_timeout_is_uncertain_and_the_message_is_found(
     provider.close()
 
 
-def test_connection_refused_is_transient_and_certain(oauth: OAuthServer, oauth_env, monkeypatch) -> None:
-    monkeypatch.setenv("LUMINA_GOOGLE__API_URL", "http://127.0.0.1:9/")
+def test_connection_refused_is_transient_and_certain(
+    oauth: OAuthServer, oauth_env, monkeypatch, refused_port: int
+) -> None:
+    monkeypatch.setenv("LUMINA_GOOGLE__API_URL", f"http://127.0.0.1:{refused_port}/")
     provider = GmailProvider(gmail_config(oauth), load_settings().google)
     with pytest.raises(TransientProviderError, match="refused") as caught:
         provider.send(_message("e-1"), email_id="e-1")

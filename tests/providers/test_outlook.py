@@ -115,7 +115,8 @@ def test_a_timeout_on_send_is_uncertain(
     monkeypatch.setenv("LUMINA_MICROSOFT__TIMEOUT_SECONDS", "1")
     settings = load_settings()
     provider = OutlookProvider(config, settings.microsoft, token_dir=settings.data_dir / "tokens")
-    graph.inject_fault("send", delay=3, apply=True)
+    # Applied, then the answer held until the server closes: only the 1 s client timeout ends it.
+    graph.inject_fault("send", delay=600, apply=True)
     with pytest.raises(TransientProviderError, match="did not answer in time") as caught:
         provider.send(_message("e-1"), email_id="e-1")
     assert caught.value.uncertain
