@@ -302,6 +302,9 @@ CASES = [
          prepare=newer_schema, message="9999"),
     Case("database-locked", ("prospects", "add", "--email", "new@example.com"), "database_locked",
          "database", exit=1, prepare=locked, message="locked"),
+    Case("composer-on-garbage", ("--no-worker",), "", None, exit=1, prepare=garbage_file,
+         message="not a readable SQLite database", json=False),
+    Case("composer-draft-not-utf8", ("--draft", BAD), "", None, message="UTF-8", json=False),
     Case("disk-full", ("drafts", "save", "{draft}", "--body-file", "{tmp}/body.txt"), "disk_", "database",
          exit=1, prepare=disk_full),
 ]
@@ -317,7 +320,9 @@ def run_case(case: Case, w: World) -> tuple[subprocess.CompletedProcess[bytes], 
     watched = case.prepare(w) if case.prepare else w.db
     before = _fingerprint(watched)
     args = [LUMINA.encode(), *(_arg(a, w) for a in case.args)] + ([b"--json"] if case.json else [])
-    done = subprocess.run(args, env=w.env, capture_output=True, timeout=120, preexec_fn=w.preexec)
+    done = subprocess.run(
+        args, env=w.env, capture_output=True, stdin=subprocess.DEVNULL, timeout=120, preexec_fn=w.preexec
+    )
     for conn in w.hold:
         conn.rollback()
     assert _fingerprint(watched) == before, f"{watched} changed"
