@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import secrets
 import sys
@@ -271,6 +272,16 @@ class OAuthServer(FakeHttpServer):
             params["state"] = request.arg("state") or ""
         if request.path.endswith("/authorize"):
             params["client_info"] = self._client_info(self.user)
+        if request.arg("response_mode") == "form_post":  # msal asks for this: Entra posts an HTML form
+            fields = "".join(
+                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                for k, v in params.items()
+            )
+            page = (
+                f'<html><body onload="document.forms[0].submit()"><form method="post" '
+                f'action="{html.escape(redirect_uri)}">{fields}</form></body></html>'
+            )
+            return Response(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
         separator = "&" if "?" in redirect_uri else "?"
         return Response.redirect(f"{redirect_uri}{separator}{urlencode(params)}")
 
@@ -433,9 +444,17 @@ if os.environ.get("LUMINA_FAKE_BROWSER_CHILD") != "1":
     subprocess.Popen([sys.executable, __file__, *sys.argv[1:]], env=child, start_new_session=True,
                      stdin=subprocess.DEVNULL)
     sys.exit(0)
+import html, re, urllib.parse
 context = ssl.create_default_context(cafile=os.environ.get("REQUESTS_CA_BUNDLE"))
 with urllib.request.urlopen(sys.argv[1], timeout=60, context=context) as answer:
-    answer.read()
+    page = answer.read().decode("utf-8", "replace")
+form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', page, re.S)
+if form:  # an auto-submitting form (response_mode=form_post): submit it, as the page's script would
+    pairs = re.findall(r'name="([^"]*)" value="([^"]*)"', form.group(2))
+    data = urllib.parse.urlencode({html.unescape(n): html.unescape(v) for n, v in pairs}).encode()
+    target = html.unescape(form.group(1))
+    with urllib.request.urlopen(target, data=data, timeout=60, context=context) as answer:
+        answer.read()
 '''
 
 

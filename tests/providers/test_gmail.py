@@ -6,6 +6,7 @@ Each failure Gmail can answer becomes the kind the worker acts on; a send that m
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -193,3 +194,18 @@ def test_connection_refused_is_transient_and_certain(
 
 def test_check_reads_the_profile(provider: GmailProvider, oauth: OAuthServer) -> None:
     assert provider.check().startswith(f"Gmail: signed in as {oauth.user}")
+
+
+def test_a_token_endpoint_that_echoes_the_refresh_token_is_scrubbed(
+    oauth: OAuthServer, gmail: GmailServer, oauth_env: dict[str, str]
+) -> None:
+    config = gmail_config(oauth)
+    refresh_token = json.loads(config.secret or "{}")["refresh_token"]
+    oauth.inject_fault(
+        "token", status=400, reason="invalid_grant", message=f"refresh_token={refresh_token} was revoked"
+    )
+    provider = GmailProvider(config, load_settings().google)
+    with pytest.raises(SignInRequired) as caught:
+        provider.send(_message("e-1"), email_id="e-1")
+    assert refresh_token not in caught.value.reason and refresh_token not in str(caught.value)
+    assert "invalid_grant" in caught.value.reason

@@ -125,3 +125,32 @@ def test_a_revoked_sign_in_waits_and_sends_after_signing_in_again(
     secrets = oauth.issued_secrets()
     assert len(secrets) >= 4
     assert_no_secrets(secrets, lumina_home, *outputs)
+
+
+def test_outlook_interactive_sign_in_through_a_browser(
+    oauth: OAuthServer, graph: GraphServer, oauth_env: dict[str, str], tmp_path: Path
+) -> None:
+    added = lumina(
+        "accounts",
+        "add",
+        "outlook",
+        "--interactive",
+        "--name",
+        "Work",
+        "--json",
+        env=browser_env(tmp_path, oauth),
+    )
+    assert added.returncode == 0, added.stderr
+    account = json.loads(added.stdout)
+    assert (account["name"], account["email"], account["provider"]) == ("Work", oauth.user, "outlook")
+    assert oauth.grants["authorization_code"] == 1 and "user_code" not in added.stderr
+    wrong = lumina(
+        "accounts", "add", "outlook", "--interactive", "--email", "someone@else.test", "--json",
+        env=browser_env(tmp_path, oauth),
+    )  # fmt: skip
+    assert wrong.returncode == 2
+    # stderr: the sign-in instructions, then the error document (its last line)
+    assert json.loads(wrong.stderr.strip().splitlines()[-1])["error"]["field"] == "email"
+    assert_no_secrets(
+        oauth.issued_secrets(), Path(os.environ["LUMINA_HOME"]), added.stdout, added.stderr, wrong.stderr
+    )
