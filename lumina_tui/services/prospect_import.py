@@ -511,7 +511,7 @@ def import_csv(
     try:
         data = read_source(source)
     except FileNotFoundError as exc:
-        raise NotFoundError(f"file: {source} does not exist", field="file") from exc
+        raise NotFoundError(f"file: cannot read {source}: there is no such file", field="file") from exc
     except (IsADirectoryError, NotADirectoryError, PermissionError) as exc:
         # The rep named a file that cannot be read: their input (exit 2), not an I/O failure.
         raise ValidationError(f"file: cannot read {source}: {exc.strerror or exc}", field="file") from exc
