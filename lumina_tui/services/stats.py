@@ -237,26 +237,29 @@ def _as_dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def unread_alerts(db: Database, actor: Actor, *, after_created: datetime | None = None) -> dict[str, Any]:
-    """The unread count and the unread alerts newer than `after_created` (the composer polls this)."""
+def unread_alerts(db: Database, actor: Actor, *, after_seq: int | None = None) -> dict[str, Any]:
+    """The unread count, and the unread alerts stored after `after_seq` (the composer's watermark:
+    alert row order, not time, so a reply that happened hours ago but was synced now still counts
+    as new). `seq` is where the next call should start."""
     with db.read() as s:
         count = s.execute(
             text("SELECT count(*) FROM alerts WHERE workspace_id = :w AND read_at IS NULL"),
             {"w": actor.workspace_id},
         ).scalar()
-        rows = s.execute(
-            text(
-                "SELECT id, kind, title, detail, created_at FROM alerts WHERE workspace_id = :w"
-                " AND read_at IS NULL AND created_at > :after ORDER BY created_at LIMIT 20"
-            ),
-            {"w": actor.workspace_id, "after": after_created or datetime(1970, 1, 1)},
-        ).all()
+        top = int(s.execute(text("SELECT coalesce(max(rowid), 0) FROM alerts")).scalar() or 0)
+        rows = []
+        if after_seq is not None:
+            rows = s.execute(
+                text(
+                    "SELECT id, kind, title, detail, created_at FROM alerts WHERE workspace_id = :w"
+                    " AND read_at IS NULL AND rowid > :after AND rowid <= :top ORDER BY rowid LIMIT 20"
+                ),
+                {"w": actor.workspace_id, "after": after_seq, "top": top},
+            ).all()
     return {
         "unread": int(count or 0),
-        "new": [
-            {"id": r[0], "kind": r[1], "title": r[2], "detail": r[3], "created_at": _as_dt(r[4])}
-            for r in rows
-        ],
+        "seq": top,
+        "new": [{"id": r[0], "kind": r[1], "title": r[2], "detail": r[3]} for r in rows],
     }
 
 

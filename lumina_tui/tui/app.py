@@ -46,6 +46,12 @@ def outbox_screen() -> Screen[None]:
     return OutboxScreen()
 
 
+def stats_screen() -> Screen[None]:
+    from lumina_tui.tui.screens.stats import StatsScreen  # plotext loads only when f5 is pressed
+
+    return StatsScreen()
+
+
 class LuminaApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Lumina"
@@ -54,6 +60,7 @@ class LuminaApp(App[None]):
         "compose": ComposeScreen,
         "prospects": prospects_screen,
         "outbox": outbox_screen,
+        "stats": stats_screen,
     }
     DEFAULT_MODE = "compose"
     COMMANDS = App.COMMANDS | {LuminaCommands}
@@ -124,6 +131,9 @@ class LuminaApp(App[None]):
         # app: moving it out of the collector's reach keeps full collections, and the pauses they
         # cause between keystrokes, as short as in a bare Textual app.
         self.call_after_refresh(self.settle_memory)
+        from lumina_tui.tui.alert_watch import AlertWatch
+
+        self.alert_watch = AlertWatch(self, self.runtime)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for number in TERMINATING_SIGNALS:
@@ -144,6 +154,15 @@ class LuminaApp(App[None]):
             for number in TERMINATING_SIGNALS:
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.remove_signal_handler(number)
+
+    def show_unread_alerts(self, count: int) -> None:
+        """The alert count in the composer's top line (alerts/alert_watch.py keeps it current)."""
+        composer = self.composer
+        if composer is not None and composer.is_mounted:
+            from lumina_tui.tui.widgets.status_bar import StatusBar
+
+            for bar in composer.query(StatusBar):
+                bar.alerts = count
 
     def _terminate(self, number: int) -> None:
         """SIGTERM/SIGHUP: save the draft synchronously, then exit cleanly (terminal restored)."""

@@ -18,6 +18,7 @@ APP_BINDINGS: list[Binding] = [
     Binding("f2", "switch_mode('compose')", "Compose", show=False, id="compose"),
     Binding("f3", "switch_mode('prospects')", "Prospects", show=False, id="prospects"),
     Binding("f4", "switch_mode('outbox')", "Outbox", show=False, id="outbox"),
+    Binding("f5", "switch_mode('stats')", "Stats", show=False, id="stats"),
     Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit"),
     Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, id="command_palette"),
 ]

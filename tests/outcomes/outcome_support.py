@@ -37,10 +37,12 @@ def insert_emails(
     templates: int = 4,
     accounts: int = 2,
     score: Any = None,
+    template_ids: list[str] | None = None,
+    account_ids: list[str] | None = None,
 ) -> Seeded:
     rng = random.Random(seed)
-    template_ids = [new_id() for _ in range(templates)]
-    account_ids = [new_id() for _ in range(accounts)]
+    template_ids = template_ids or [new_id() for _ in range(templates)]
+    account_ids = account_ids or [new_id() for _ in range(accounts)]
     rows = []
     ids = []
     for i in range(n):

@@ -47,6 +47,8 @@ class StatusBar(Widget):
     read_only: reactive[bool] = reactive(False)
     #: What a read-only draft became ("sent", "cancelled", "queued", …), as `drafts.status_of` says.
     frozen_as: reactive[str] = reactive("sent")
+    #: Unread alerts (replies, bounces, failed sends, sign-in); shown only when there are some.
+    alerts: reactive[int] = reactive(0)
 
     def render(self) -> Text:
         left = Text(" Lumina ─ ", style="bold")
@@ -54,6 +56,8 @@ class StatusBar(Widget):
         if self.read_only:
             left.append(f"  [{self.frozen_as}: read-only]", style="bold yellow")
         parts: list[tuple[str, str]] = []
+        if self.alerts:
+            parts.append((f"◆ {self.alerts} alert{'s' if self.alerts != 1 else ''}", "bold magenta"))
         parts.append((("● " if self.narrow else "") + self.saved, "yellow" if "failed" in self.saved else ""))
         if self.worker and not self.narrow:
             parts.append((self.worker, "green" if "online" in self.worker else "red"))
