@@ -290,5 +290,7 @@ class AlertsConsumer:
 
 
 def default_consumers() -> list[Consumer]:
-    """The consumers the worker runs, in order (the learning consumer joins in services/learning.py)."""
-    return [DashboardConsumer(), AlertsConsumer()]
+    """The consumers the worker runs, in order: learning reads the dashboard's per-email outcomes."""
+    from lumina_tui.services.learning import LearningConsumer
+
+    return [DashboardConsumer(), AlertsConsumer(), LearningConsumer()]
