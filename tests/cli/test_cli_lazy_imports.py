@@ -10,6 +10,8 @@ import sys
 import pytest
 
 HEAVY = {"textual", "sqlmodel", "sqlalchemy", "openai", "huey", "rich"}
+# The Gmail and Outlook clients load only when an account of theirs is used.
+HEAVY |= {"googleapiclient", "google_auth_oauthlib", "google", "msal", "httpx", "httplib2", "cryptography"}
 # Mailbox sync's libraries load only when a sync runs.
 HEAVY |= {"imapclient", "flufl", "mailparser_reply"}
 PROBE = """
@@ -31,6 +33,8 @@ print("\\nLOADED " + json.dumps(sorted({m.split('.')[0] for m in sys.modules})) 
         (["--help"], "prospects"),
         (["drafts", "--help"], "save"),
         (["prospects", "import", "--help"], "CSV"),
+        (["accounts", "add", "gmail", "--help"], "gmail.send"),
+        (["accounts", "add", "outlook", "--help"], "device code"),
         (["emails", "sync", "--help"], "replies and bounces"),
         (["accounts", "add", "smtp", "--help"], "--imap-host"),
     ],
