@@ -27,7 +27,7 @@ class ConsumerRunner(threading.Thread):
         self.consumers = list(consumer_list)
         self.interval = max(0.05, interval)
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self.passes = 0  # finished passes (tests and logs)
 
     def request(self, *_: object) -> None:
@@ -35,9 +35,9 @@ class ConsumerRunner(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             self._wake.wait(self.interval)
-            if self._stop.is_set():
+            if self._stopping.is_set():
                 return
             self._wake.clear()
             started = time.monotonic()
@@ -53,5 +53,5 @@ class ConsumerRunner(threading.Thread):
                     self._wake.set()  # more to do: go on without waiting for the interval
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self._wake.set()
