@@ -71,7 +71,23 @@ def composer(app: LuminaApp) -> ComposeScreen:
     return app.composer
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+#: A generous deadline: the suite runs on a loaded 2-core CI box; a condition that holds is met long before.
+DEADLINE_SECONDS = 60.0
+
+
+def only_explicit_saves(monkeypatch: Any) -> None:
+    """Nothing saves by itself: no autosave timer, no automatic score, no automatic personalize.
+
+    The automatic score and personalize save the draft first (they name the revision they read),
+    so a test that says "only the switch / the signal can save" must turn them off too: on a loaded
+    machine a gap of 600 ms between two keys is enough for the score to run and save.
+    """
+    monkeypatch.setenv("LUMINA_COMPOSER__SAVE_INTERVAL_MS", "600000")
+    monkeypatch.setenv("LUMINA_COMPOSER__SCORE_PAUSE_MS", "600000")
+    monkeypatch.setenv("LUMINA_COMPOSER__AUTO_PERSONALIZE_PAUSE_MS", "600000")
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], timeout: float = DEADLINE_SECONDS) -> Any:
     """Let the app run until `condition()` is truthy (returns it), or fail at the deadline."""
     deadline = time.monotonic() + timeout
     while True:

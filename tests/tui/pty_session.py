@@ -59,7 +59,7 @@ class PtySession:
         with self._lock:
             return bytes(self._output)
 
-    def wait_for_output(self, needle: bytes, timeout: float = 20.0, *, since: int = 0) -> None:
+    def wait_for_output(self, needle: bytes, timeout: float = 60.0, *, since: int = 0) -> None:
         """Wait until `needle` has been written (after byte `since` of the output, when given)."""
         deadline = time.monotonic() + timeout
         while needle not in self.output[since:]:
@@ -87,7 +87,7 @@ class PtySession:
     def send_signal(self, number: int) -> None:
         os.kill(self.pid, number)
 
-    def wait(self, timeout: float = 20.0) -> int:
+    def wait(self, timeout: float = 60.0) -> int:
         deadline = time.monotonic() + timeout
         while not self.exited():
             if time.monotonic() > deadline:
