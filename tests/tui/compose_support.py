@@ -109,3 +109,16 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
 
 def stored(runtime: Runtime, draft_id: str) -> Any:
     return drafts.get(runtime.db, runtime.actor, draft_id)
+
+
+def record_notes(app: LuminaApp) -> list[str]:
+    """Every notification the app shows from now on (title and message), kept after it times out."""
+    seen: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, *, title: str = "", **options: Any) -> None:
+        seen.append(f"{title}: {message}" if title else str(message))
+        notify(message, title=title, **options)
+
+    app.notify = recording  # type: ignore[method-assign]
+    return seen

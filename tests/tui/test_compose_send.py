@@ -116,9 +116,7 @@ async def test_a_sent_draft_opens_read_only() -> None:
         assert screen.status.read_only
         await pilot.press("x", "y")
         assert screen.body.text == BODY
-        assert screen.check_action("send", ()) is None
-        assert screen.check_action("personalize", ()) is None
+        # The keys stay live so that pressing them says why nothing happens (test_compose_rough_edges).
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
         assert not isinstance(app.screen, SendReviewScreen)
         assert drafts.get(runtime.db, runtime.actor, draft.id).revision == draft.revision

@@ -26,6 +26,7 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize, ScreenResume, ScreenSuspend
 from textual.screen import Screen
@@ -551,6 +552,18 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
                 return self.app.get_key_display(active.binding)
         return action
 
+    def key_name(self, key: str) -> str:
+        """A key the editor owns (ctrl+z), written the way the Footer writes every key (^z)."""
+        return self.app.get_key_display(Binding(key, ""))
+
+    def explain_read_only(self) -> None:
+        """A key that changes the draft was pressed on a sent (read-only) one: say why nothing happens."""
+        self.notify(
+            f"This draft was sent, so it cannot change: {self.key_of('new_draft')} starts a new one.",
+            title="Read-only",
+            severity="warning",
+        )
+
     def idle_note(self) -> str:
         return f"Press {self.key_of('personalize')} to personalize, {self.key_of('rewrite')} to rewrite."
 
@@ -620,7 +633,10 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         self._accepted_claims.extend(claim.text for claim in suggestion.unsupported_claims)
         self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
         self._auto_due = False
-        self.panel.clear(f"Applied. ctrl+z undoes it; {self.key_of('personalize')} for another suggestion.")
+        self.panel.clear(
+            f"Applied. {self.key_name('ctrl+z')} undoes it; "
+            f"{self.key_of('personalize')} for another suggestion."
+        )
         self._set_glow("applied")
         self.remove_class("-drawer-open")
         self.set_timer(APPLIED_SECONDS, self._applied_done, name="glow-applied")
@@ -677,7 +693,6 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         if action == "undo_send":
             return self._pending_send is not None
         if action == "send":
-            return None if self._send_in_flight or self.read_only else True
-        if action in ("personalize", "rewrite", "tone"):
-            return None if self.read_only else True
+            # A read-only draft keeps the key live: pressing it says why it cannot be sent.
+            return None if self._send_in_flight else True
         return True

@@ -43,6 +43,7 @@ class ComposeAI:
 
     def action_rewrite(self) -> None:
         if self.read_only:
+            self.explain_read_only()
             return
         choices = [(text, text) for text in COMMON_INSTRUCTIONS]
         self.app.push_screen(
@@ -55,6 +56,9 @@ class ComposeAI:
             self.request_ai("rewrite", instruction=instruction)
 
     def action_tone(self) -> None:
+        if self.read_only:
+            self.explain_read_only()
+            return
         self.add_class("-tone-open")
         self.query_one(ToneSlider).focus()
 
@@ -82,7 +86,11 @@ class ComposeAI:
         automatic: bool = False,
     ) -> int | None:
         """Start an AI request (cancelling any running one); returns its request number."""
-        if self.read_only or self.autosave is None:
+        if self.read_only:
+            if not automatic:
+                self.explain_read_only()
+            return None
+        if self.autosave is None:
             return None
         self._ai_request += 1
         request_id = self._ai_request

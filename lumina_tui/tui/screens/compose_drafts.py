@@ -67,6 +67,7 @@ class ComposeDrafts:
 
     def action_choose_prospect(self) -> None:
         if self.read_only:
+            self.explain_read_only()
             return
         self.app.push_screen(ProspectPicker(), self._prospect_chosen)
 
@@ -221,12 +222,25 @@ class ComposeDrafts:
     # ================================================================== $EDITOR
 
     def action_edit_in_editor(self) -> None:
-        """Suspend the app, edit the body in $VISUAL/$EDITOR, put the result back as one edit."""
+        """Suspend the app, edit the body in $VISUAL/$EDITOR, put the result back as one edit.
+
+        The draft is saved first (off the event loop), so whatever the editor does, nothing typed
+        before it is lost. The editor's file is deleted only once its text is in the draft: when the
+        editor fails or writes something that is not UTF-8, the file stays and the rep is told where.
+        """
         if self.read_only:
+            self.explain_read_only()
             return
+        self.flush_current_then(self._edit_in_editor)
+
+    def _edit_in_editor(self) -> None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
-            handle.write(self.body.text)
+        body = self.body.text
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="lumina-draft-", suffix=".txt", delete=False, encoding="utf-8", newline=""
+        ) as handle:
+            # Text files end with a newline (POSIX; editors warn or add one); it is taken off again below.
+            handle.write(body if body.endswith("\n") else body + "\n")
             path = handle.name
         command = [*shlex.split(editor), path]
         try:
@@ -237,20 +251,39 @@ class ComposeDrafts:
                 if exc.__class__.__name__ != "SuspendNotSupported":
                     raise
                 code = self._run_editor(command, stdin=subprocess.DEVNULL)
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(path, "rb") as handle:
+                raw = handle.read()
         except OSError as exc:
-            self.notify(f"Could not run {editor}: {exc}", severity="error")
-            return
-        finally:
+            self.notify(f"Could not run {editor}: {exc}; the draft is unchanged.", severity="error")
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        if code != 0:
-            self.notify(f"{editor} exited with {code}; the draft is unchanged.", severity="warning")
             return
-        if text.endswith("\n") and not self.body.text.endswith("\n"):
-            text = text[:-1]  # editors add a final newline the rep never typed
+        if code != 0:
+            self.notify(
+                f"{editor} exited with {code}; the draft is unchanged. "
+                f"What the editor left is kept in {path}",
+                severity="warning",
+                timeout=20,
+            )
+            return
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.notify(
+                f"{editor} saved text that is not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}); "
+                f"the draft is unchanged. Your text is kept in {path}",
+                title="Not applied",
+                severity="error",
+                timeout=30,
+            )
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        text = text.replace("\r\n", "\n")
+        if text.endswith("\n") and not body.endswith("\n"):
+            text = text[:-1]  # the final newline the file got (or the editor added), not the rep's
         self.body.replace_all(text)
+        self._edited()
         self.body.focus()
 
     def _run_editor(self, command: list[str], **options: Any) -> int:
@@ -289,5 +322,8 @@ def retarget(text: str, old_prospect: Any, old_company: Any, new_prospect: Any, 
     ]
     for old, new in pairs:
         if old and new and old != new:
-            text = re.sub(rf"\b{re.escape(old)}\b", new, text)
+            # Whole words only; lookarounds rather than \b, which never matches before a name that
+            # starts with a non-word character. The replacement is a function so that a backslash
+            # in a name is text, not a group reference (`re.error: bad escape`).
+            text = re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", lambda _match, new=new: new, text)
     return text

@@ -28,7 +28,10 @@ class ComposeSend:
     # ================================================================== send
 
     def action_send(self) -> None:
-        if self._send_in_flight or self.read_only or self.autosave is None:
+        if self.read_only:
+            self.explain_read_only()
+            return
+        if self._send_in_flight or self.autosave is None:
             self.app.bell()
             return
         self._send_in_flight = True
@@ -137,7 +140,9 @@ class ComposeSend:
         if not self.read_only:
             self.body.read_only = False
             self.subject.disabled = False
-        hint = " — ctrl+s to try again (same send, it cannot go twice)" if message.retryable else ""
+        hint = ""
+        if message.retryable:
+            hint = f" — {self.key_of('send')} to try again (same send, it cannot go twice)"
         self._show_banner(f"Not sent: {message.message}{hint}", error=True)
         self.refresh_bindings()
 

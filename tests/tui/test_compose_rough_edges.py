@@ -1,0 +1,172 @@
+"""What a rep hit in the composer (issue 9, points 10, 16, 19): crashes, keys that did nothing, clutter.
+
+Real app, real services, a real SQLite file; the editor is a real program run by the composer.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from compose_support import (
+    WIDE,
+    composer,
+    draft_for,
+    make_app,
+    only_explicit_saves,
+    prospect_by_email,
+    record_notes,
+    seeded_runtime,
+    stored,
+    type_text,
+    wait_for,
+)
+
+from lumina_tui.services import drafts, prospects, sending
+from lumina_tui.tui.screens.compose_drafts import retarget
+from lumina_tui.tui.screens.send_review import SendReviewScreen
+from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
+
+pytestmark = pytest.mark.anyio
+
+ANA = "ana.okafor@brightwave.example"
+
+
+def fake_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    editor = tmp_path / "fake-editor"
+    editor.write_text("#!/bin/sh\n" + script)
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.delenv("VISUAL", raising=False)
+    return editor
+
+
+# ---------------------------------------------------------------- 10: crashes
+
+
+def test_retarget_takes_backslashes_in_names_as_text() -> None:
+    class P:
+        def __init__(self, first: str, last: str, company: str) -> None:
+            self.first_name, self.last_name, self.company, self.email = first, last, company, "x@y.example"
+
+    old = P("Ana", "Okafor", "Brightwave Logistics")
+    new = P("Jo\\g<0>", "D\\1", "Back\\slash \\N Co")
+    text = retarget("Hi Ana,\nHow is Brightwave Logistics? Ana Okafor", old, None, new, None)
+    assert text == "Hi Jo\\g<0>,\nHow is Back\\slash \\N Co? Jo\\g<0> D\\1"
+    # And an old name that starts or ends with a non-word character is still found.
+    back = retarget(text, new, None, old, None)
+    assert back == "Hi Ana,\nHow is Brightwave Logistics? Ana Okafor"
+
+
+async def test_duplicate_for_a_prospect_with_a_backslash_in_the_name() -> None:
+    runtime = seeded_runtime()
+    ana = prospect_by_email(runtime, ANA)
+    odd = prospects.create(
+        runtime.db,
+        runtime.actor,
+        email="odd@slash.example",
+        first_name="Zo\\e",
+        last_name="Q",
+        company="A\\B Ltd",
+    )
+    draft = draft_for(runtime, ana, "Hi Ana,\n\nHow is Brightwave Logistics doing?")
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await app.run_action("duplicate_for_prospect", screen)
+        picker = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None)
+        await wait_for(pilot, lambda: picker.loaded)
+        await type_text(pilot, "odd@slash")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.draft_id != draft.id)
+        assert screen.prospect.id == odd.id
+        assert screen.body.text == "Hi Zo\\e,\n\nHow is A\\B Ltd doing?"
+
+
+async def test_an_editor_writing_non_utf8_keeps_its_file_and_the_draft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No crash; what was typed before the editor started is stored before it runs; the editor's
+    bytes are kept in its file and the rep is told where."""
+    seen_at_start = tmp_path / "stored-when-the-editor-started"
+    only_explicit_saves(monkeypatch)
+    runtime = seeded_runtime()
+    fake_editor(
+        tmp_path,
+        monkeypatch,
+        f'cp "$1" "{seen_at_start}.file"\nprintf "caf\\351 cr\\350me\\n" > "$1"\n',
+    )
+    app = make_app(runtime)
+    notes = record_notes(app)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await type_text(pilot, "the last keys before the editor")
+        draft_id = screen.draft_id
+        await app.run_action("edit_in_editor", screen)
+        await wait_for(pilot, lambda: any("not UTF-8" in note for note in notes))
+        # Saved before the editor ran (the editor saw the same text in its file).
+        assert stored(runtime, draft_id).body_text == "the last keys before the editor"
+        assert Path(f"{seen_at_start}.file").read_text() == "the last keys before the editor\n"
+        assert screen.body.text == "the last keys before the editor"  # unchanged
+        note = next(note for note in notes if "not UTF-8" in note)
+        kept = Path(note.rsplit("kept in ", 1)[1].strip())
+        assert kept.read_bytes() == b"caf\xe9 cr\xe8me\n"
+        kept.unlink()
+        await type_text(pilot, "!")  # and the composer goes on
+        assert screen.body.text.endswith("!")
+
+
+async def test_the_editor_file_ends_with_a_newline_that_does_not_come_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "what-the-editor-got"
+    fake_editor(tmp_path, monkeypatch, f'cp "$1" "{copy}"\nprintf "second line\\n" >> "$1"\n')
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await type_text(pilot, "first line")
+        await app.run_action("edit_in_editor", screen)
+        await wait_for(pilot, lambda: "second line" in screen.body.text)
+        assert copy.read_bytes() == b"first line\n"
+        assert screen.body.text == "first line\nsecond line"
+
+
+async def test_a_failing_editor_keeps_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_editor(tmp_path, monkeypatch, 'printf "half-written" > "$1"\nexit 3\n')
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    notes = record_notes(app)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await type_text(pilot, "mine")
+        await app.run_action("edit_in_editor", screen)
+        await wait_for(pilot, lambda: any("exited with 3" in note for note in notes))
+        note = next(note for note in notes if "exited with 3" in note)
+        kept = Path(note.rsplit("kept in ", 1)[1].strip())
+        assert kept.read_text() == "half-written"
+        kept.unlink()
+        assert screen.body.text == "mine"
+
+
+# ---------------------------------------------------------------- 16: every key answers
+
+
+async def test_keys_on_a_sent_draft_say_why_nothing_happens() -> None:
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, prospect_by_email(runtime, ANA), "Hi Ana, already gone.")
+    sending.send(runtime.db, runtime.actor, draft_id=draft.id, settings=runtime.settings)
+    app = make_app(runtime, draft_id=draft.id)
+    notes = record_notes(app)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        assert screen.read_only
+        for key in ("ctrl+s", "ctrl+g", "ctrl+r", "ctrl+t"):
+            before = len(notes)
+            await pilot.press(key)
+            await wait_for(pilot, lambda before=before: len(notes) > before)
+            assert "sent" in notes[-1] and "^n starts a new one" in notes[-1], (key, notes[-1])
+        assert not isinstance(app.screen, SendReviewScreen)
+        assert screen._ai_request == 0
+        assert drafts.get(runtime.db, runtime.actor, draft.id).revision == draft.revision
