@@ -170,3 +170,49 @@ async def test_keys_on_a_sent_draft_say_why_nothing_happens() -> None:
         assert not isinstance(app.screen, SendReviewScreen)
         assert screen._ai_request == 0
         assert drafts.get(runtime.db, runtime.actor, draft.id).revision == draft.revision
+
+
+# ---------------------------------------------------------------- 19: clutter
+
+
+def all_drafts(runtime) -> list:  # type: ignore[no-untyped-def]
+    return drafts.list_drafts(runtime.db, runtime.actor, include_sent=True, limit=100).items
+
+
+async def test_empty_drafts_are_not_stored_from_new_draft_send_switch_or_quit() -> None:
+    runtime = seeded_runtime()
+    ana = prospect_by_email(runtime, ANA)
+    draft = draft_for(runtime, ana, "Hi Ana,\n\nWould a short call next week be useful?\n\nBest,\nSam")
+    before = {d.id for d in all_drafts(runtime)}
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen._pending_send is not None)
+        await wait_for(pilot, lambda: screen.draft_id != draft.id)  # a fresh draft after the send
+        fresh = screen.draft_id
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: screen.draft_id != fresh)
+        await pilot.press("ctrl+n")
+        await pilot.press("f3")  # a screen switch saves the open draft...
+        await wait_for(pilot, lambda: app.current_mode == "prospects")
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: app.current_mode == "compose")
+        await wait_for(pilot, lambda: screen.autosave.state == "new")  # ...but there is nothing to save
+        assert screen.status.saved == "new draft"
+        await pilot.press("ctrl+q")  # and so does quitting
+    assert {d.id for d in all_drafts(runtime)} == before  # only the sent one, no empty ones
+
+
+async def test_a_new_draft_is_stored_once_it_has_content() -> None:
+    runtime = seeded_runtime()
+    before = len(all_drafts(runtime))
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await pilot.press("ctrl+n")
+        await type_text(pilot, "x")
+        await wait_for(pilot, lambda: len(all_drafts(runtime)) == before + 1)
+        assert stored(runtime, screen.draft_id).body_text == "x"

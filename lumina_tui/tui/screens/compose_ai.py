@@ -122,7 +122,7 @@ class ComposeAI:
         try:
             from lumina_tui.services import ai as ai_service
 
-            revision = autosave.save_blocking(seq, snapshot)
+            revision = autosave.save_blocking(seq, snapshot, keep_empty=True)
             for _attempt in range(STALE_REVISION_RETRIES):
                 try:
                     if operation == "rewrite":
@@ -237,7 +237,10 @@ class ComposeAI:
         try:
             from lumina_tui.services import ai as ai_service
 
-            revision = autosave.revision if self.read_only else autosave.save_blocking(seq, snapshot)
+            if self.read_only:
+                revision = autosave.revision
+            else:
+                revision = autosave.save_blocking(seq, snapshot, keep_empty=True)
             score = ai_service.score(runtime.db, runtime.actor, snapshot.draft_id)
         except Exception as exc:
             self.post_message(ScoreFailed(request_id, error_text(exc)))

@@ -106,6 +106,9 @@ class ComposeDrafts:
         choices = []
         for row in page.items:
             draft = row.draft
+            empty = not (draft.subject.strip() or draft.body_text.strip() or draft.prospect_id)
+            if empty and not draft.sent_at:
+                continue  # an empty draft (stored by an older version) is nothing to open
             state = f"rev {draft.revision}" if row.status == drafts.DRAFT else row.status
             when = draft.updated_at.strftime("%Y-%m-%d %H:%M")
             label = f"{draft.subject or '(no subject)'} — {row.prospect or 'no prospect'} · {when} · {state}"

@@ -52,7 +52,7 @@ class ComposeSend:
         try:
             from lumina_tui.services import send_review
 
-            revision = autosave.save_blocking(seq, snapshot)
+            revision = autosave.save_blocking(seq, snapshot, keep_empty=True)
             review = send_review.build_review(
                 runtime.db,
                 runtime.actor,

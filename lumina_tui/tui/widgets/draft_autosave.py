@@ -48,6 +48,12 @@ class DraftSnapshot:
     template_id: str | None = None
     account_id: str | None = None
 
+    @property
+    def has_content(self) -> bool:
+        """Worth storing: some text, or a chosen prospect. An empty new draft (ctrl+n, the fresh one
+        after a send) is not stored until it has content, so the drafts list is not cluttered."""
+        return bool(self.subject.strip() or self.body.strip() or self.prospect_id)
+
 
 class DraftAutosave:
     """Throttled, trailing, serialised saves of one draft; see the module docstring."""
@@ -126,7 +132,8 @@ class DraftAutosave:
             self._fire()
 
     def flush_blocking(self, timeout: float = 5.0) -> int | None:
-        """Save the widgets' state right here (quit, SIGTERM, SIGHUP); returns the stored revision."""
+        """Save the widgets' state right here (quit, SIGTERM, SIGHUP); returns the stored revision
+        (0: an empty new draft, not stored)."""
         seq, snapshot = self.capture()
         try:
             revision = self.save_blocking(seq, snapshot, timeout=timeout)
@@ -134,7 +141,8 @@ class DraftAutosave:
             log.exception("final save of draft %s failed", snapshot.draft_id)
             return None
         self._dirty_since = None
-        self.saved_at = self.clock()
+        if revision:
+            self.saved_at = self.clock()
         return revision
 
     def cancel(self) -> None:
@@ -183,7 +191,8 @@ class DraftAutosave:
         self._in_flight = False
         self._failed = False
         self._retry_delay = 0.5
-        self.saved_at = message.saved_at
+        if message.revision:  # 0: an empty new draft, nothing stored yet ("new draft")
+            self.saved_at = message.saved_at
         self._arm()
 
     def on_failed(self, message: DraftSaveFailed) -> None:
@@ -197,13 +206,22 @@ class DraftAutosave:
 
     # ------------------------------------------------------------------ any thread
 
-    def save_blocking(self, seq: int, snapshot: DraftSnapshot, *, timeout: float = 30.0) -> int:
-        """Store a capture unless a newer one is stored already; returns the stored revision."""
+    def save_blocking(
+        self, seq: int, snapshot: DraftSnapshot, *, timeout: float = 30.0, keep_empty: bool = False
+    ) -> int:
+        """Store a capture unless a newer one is stored already; returns the stored revision.
+
+        A draft never stored and still empty is not stored (revision 0) unless `keep_empty`: an AI
+        call or a send on it asks for the draft itself, so it must exist.
+        """
         if not self._lock.acquire(timeout=timeout):
             raise TimeoutError("another save of this draft did not finish")
         try:
             if seq < self._saved_seq:
                 return self._revision
+            if self._saved is None and self._revision == 0 and not keep_empty and not snapshot.has_content:
+                self._saved_seq = seq
+                return 0
             if snapshot == self._saved:
                 self._saved_seq = seq
                 return self._revision
