@@ -176,6 +176,26 @@ class LuminaApp(App[None]):
             composer.flush_blocking()
 
     async def action_quit(self) -> None:
+        """Save and quit; inside a send's undo window, ask first (the email would still go out).
+        A second ctrl+q while asking means "quit anyway"."""
+        from lumina_tui.tui.screens.dialogs import QuitWhileSendingDialog
+
+        composer = self.composer
+        waiting = composer is not None and composer.is_mounted and composer.seconds_until_send() is not None
+        if waiting and not isinstance(self.screen, QuitWhileSendingDialog):
+            assert composer is not None
+            self.push_screen(QuitWhileSendingDialog(composer.seconds_until_send), self._quit_answered)
+            return
+        self._save_and_exit()
+
+    def _quit_answered(self, choice: str | None) -> None:
+        composer = self.composer
+        if choice == "quit":
+            self._save_and_exit()
+        elif choice == "undo" and composer is not None:
+            composer.undo_send_then(self._save_and_exit)
+
+    def _save_and_exit(self) -> None:
         self.save_open_draft()
         self.exit()
 

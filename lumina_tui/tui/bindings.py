@@ -54,6 +54,13 @@ CONFIRM_BINDINGS: list[Binding] = [
 ]
 
 
+QUIT_WHILE_SENDING_BINDINGS: list[Binding] = [
+    Binding("q", "choose('quit')", "Quit", id="quit_anyway"),
+    Binding("u", "choose('undo')", "Undo send and quit", id="quit_undo_send"),
+    Binding("escape,s", "choose('stay')", "Stay", id="quit_stay"),
+]
+
+
 def all_bindings() -> list[Binding]:
     """Every binding this package defines, for help and for checking a keymap's ids."""
     return [
@@ -63,6 +70,7 @@ def all_bindings() -> list[Binding]:
         *SUGGESTION_BINDINGS,
         *DIALOG_BINDINGS,
         *CONFIRM_BINDINGS,
+        *QUIT_WHILE_SENDING_BINDINGS,
     ]
 
 

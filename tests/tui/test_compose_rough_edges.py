@@ -5,6 +5,7 @@ Real app, real services, a real SQLite file; the editor is a real program run by
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -22,9 +23,11 @@ from compose_support import (
     type_text,
     wait_for,
 )
+from textual.widgets import Label
 
 from lumina_tui.services import drafts, prospects, sending
 from lumina_tui.tui.screens.compose_drafts import retarget
+from lumina_tui.tui.screens.dialogs import QuitWhileSendingDialog
 from lumina_tui.tui.screens.send_review import SendReviewScreen
 from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
 
@@ -216,3 +219,66 @@ async def test_a_new_draft_is_stored_once_it_has_content() -> None:
         await type_text(pilot, "x")
         await wait_for(pilot, lambda: len(all_drafts(runtime)) == before + 1)
         assert stored(runtime, screen.draft_id).body_text == "x"
+
+
+# ---------------------------------------------------------------- 14: quitting inside the undo window
+
+
+async def _queued(pilot, app, runtime):  # type: ignore[no-untyped-def]
+    screen = composer(app)
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: screen._pending_send is not None)
+    return sending.list_emails(runtime.db, runtime.actor).items[0].id
+
+
+def _status(runtime, email_id: str) -> str:  # type: ignore[no-untyped-def]
+    return sending.get_email(runtime.db, runtime.actor, email_id).status
+
+
+async def test_quitting_in_the_undo_window_asks_stay_then_undo_and_quit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LUMINA_UNDO_WINDOW_SECONDS", "600")  # the window outlasts any slow machine
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, prospect_by_email(runtime, ANA), "Hi Ana,\n\nA short call next week?\n\nSam")
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        email_id = await _queued(pilot, app, runtime)
+        await pilot.press("ctrl+q")
+        dialog = await wait_for(
+            pilot, lambda: app.screen if isinstance(app.screen, QuitWhileSendingDialog) else None
+        )
+        question = str(dialog.query_one("#quit-question", Label).render())
+        assert re.fullmatch(r"1 email will still be sent in \d+ s\.", question), question
+        await pilot.press("s")  # stay
+        await wait_for(pilot, lambda: not isinstance(app.screen, QuitWhileSendingDialog))
+        assert app.is_running and _status(runtime, email_id) == "PENDING_SEND"
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitWhileSendingDialog))
+        await pilot.press("u")  # undo send and quit
+        await wait_for(pilot, lambda: not app.is_running)
+    assert _status(runtime, email_id) == "CANCELLED"
+
+
+async def test_quit_anyway_leaves_the_email_to_be_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LUMINA_UNDO_WINDOW_SECONDS", "600")
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, prospect_by_email(runtime, ANA), "Hi Ana,\n\nA short call next week?\n\nSam")
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        email_id = await _queued(pilot, app, runtime)
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitWhileSendingDialog))
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert _status(runtime, email_id) == "PENDING_SEND"
+
+
+async def test_quitting_with_nothing_waiting_does_not_ask() -> None:
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: not app.is_running)

@@ -107,6 +107,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         self._send_in_flight = False
         self._last_review: Any = None
         self._pending_send: dict[str, Any] | None = None
+        self._after_undo: Callable[[], None] | None = None
         # Timers and coalescing.
         self._after_edit_pending = False
         self._last_edit = 0.0

@@ -8,6 +8,7 @@ draft back as an editable copy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -173,10 +174,23 @@ class ComposeSend:
         if self._pending_send is None:
             self.query_one("#send-banner", Static).display = False
 
+    def seconds_until_send(self) -> float | None:
+        """Seconds left in the undo window of the email just queued; None when there is none."""
+        pending = self._pending_send
+        if pending is None:
+            return None
+        remaining = (pending["send_after"] - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
+        return remaining if remaining > 0 else None
+
     def action_undo_send(self) -> None:
+        self.undo_send_then(None)
+
+    def undo_send_then(self, then: Callable[[], None] | None) -> None:
+        """Cancel the queued email; once it is cancelled (and its draft is back), run `then`."""
         pending = self._pending_send
         if pending is None:
             return
+        self._after_undo = then
         self._show_banner("Cancelling…")
         self._undo_send(pending["email_id"])
 
@@ -194,12 +208,20 @@ class ComposeSend:
 
     def on_send_undone(self, message: SendUndone) -> None:
         self._pending_send = None
-        self.flush_current_then(lambda: self._open_by_id(message.draft_id))
+        then, self._after_undo = self._after_undo, None
+
+        def reopen() -> None:
+            self._open_by_id(message.draft_id)
+            if then is not None:
+                then()
+
+        self.flush_current_then(reopen)
         self._show_banner("Cancelled — nothing was sent; your draft is back.")
         self.set_timer(6, self._hide_banner, name="hide-banner")
         self.refresh_bindings()
 
     def on_undo_failed(self, message: UndoFailed) -> None:
         self._pending_send = None
+        self._after_undo = None  # the email went: the rep stays to read why
         self._show_banner(f"Too late to undo: {message.message}", error=True)
         self.refresh_bindings()

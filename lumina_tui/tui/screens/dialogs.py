@@ -6,19 +6,20 @@ suggestion anyway?". Each returns its answer through `dismiss`, None meaning "ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import Key
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from lumina_tui.services.terminal_text import terminal_safe
-from lumina_tui.tui.bindings import CONFIRM_BINDINGS, DIALOG_BINDINGS
+from lumina_tui.tui.bindings import CONFIRM_BINDINGS, DIALOG_BINDINGS, QUIT_WHILE_SENDING_BINDINGS
 
 
 class ChoiceDialog(ModalScreen[str | None]):
@@ -109,3 +110,63 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class QuitWhileSendingDialog(ModalScreen[str]):
+    """Quitting inside a send's undo window: the email still goes out, so ask (issue 9.14).
+
+    Answers "quit" (it will be sent), "undo" (cancel the send, then quit) or "stay". The countdown
+    follows `seconds_left()`; once the window has closed, undoing is no longer offered.
+    """
+
+    HELP_GROUP = "Quit while an email waits"
+    BINDINGS = QUIT_WHILE_SENDING_BINDINGS
+
+    def __init__(self, seconds_left: Callable[[], float | None], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.seconds_left = seconds_left
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self._question(), id="quit-question", classes="dialog-title")
+            yield Static(
+                "Quitting does not stop it: the worker sends it when the undo window closes.",
+                markup=False,
+            )
+            with Horizontal(id="quit-buttons"):
+                yield Button(f"Quit {self._key('quit')}", id="quit-anyway", compact=True)
+                yield Button(f"Undo send and quit {self._key('undo')}", id="quit-undo", compact=True)
+                yield Button(f"Stay {self._key('stay')}", id="quit-stay", compact=True, variant="primary")
+
+    def _key(self, choice: str) -> str:
+        for binding in QUIT_WHILE_SENDING_BINDINGS:
+            if binding.action == f"choose('{choice}')":
+                return self.app.get_key_display(Binding(binding.key.split(",")[0], ""))
+        return ""
+
+    def on_mount(self) -> None:
+        self.query_one("#quit-stay", Button).focus()
+        self.set_interval(1.0, self._tick, name="quit-countdown")
+
+    def _question(self) -> str:
+        left = self.seconds_left()
+        if left is None or left <= 0:
+            return "1 email is being sent now."
+        return f"1 email will still be sent in {max(1, round(left))} s."
+
+    def _tick(self) -> None:
+        self.query_one("#quit-question", Label).update(self._question())
+        left = self.seconds_left()
+        self.query_one("#quit-undo", Button).disabled = left is None or left <= 0
+
+    def action_choose(self, choice: str) -> None:
+        if choice == "undo" and self.query_one("#quit-undo", Button).disabled:
+            self.notify("Too late to undo: the email is on its way.", severity="warning")
+            return
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        choice = {"quit-anyway": "quit", "quit-undo": "undo", "quit-stay": "stay"}.get(event.button.id or "")
+        if choice:
+            self.action_choose(choice)
