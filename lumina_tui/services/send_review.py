@@ -53,6 +53,7 @@ class SendReview:
     to_label: str
     subject: str
     preview: str
+    body: str = ""  # the exact text that goes out (the review shows all of it, blank lines kept)
     spam_risk: float | None = None
     reply_probability: float | None = None
     warnings: list[str] = field(default_factory=list)
@@ -142,6 +143,7 @@ def build_review(
         to_label=to_label,
         subject=draft.subject,
         preview=preview_of(draft.body_text),
+        body=draft.body_text,
         spam_risk=spam_risk,
         reply_probability=reply_probability,
         warnings=warnings,

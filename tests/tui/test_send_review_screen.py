@@ -91,7 +91,7 @@ def blocked_review(runtime) -> SendReview:
     )
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -115,6 +115,35 @@ async def test_shows_what_will_go_out(ready_review):
         assert "Teams like Brightwave's operations group" in text
         assert "spam risk 0.08 · reply prob. 0.41" in text
         assert "⚠ You emailed Ana 6 days ago." in text
+
+
+async def test_the_whole_body_is_shown_exactly_and_scrolls(runtime):
+    """Issue 9.15: no collapsed blank lines, no cut ("…cut their month-…"): the text that goes out."""
+    accounts.add_account(runtime.db, runtime.actor, provider="maildir", email="rep@outbox.test")
+    ana = _ana(runtime)
+    body = (
+        "Hi Ana,\n\n\nTeams like yours cut their month-end close from ten days to four. "
+        + "We do it by connecting the tools you already use. " * 6
+        + "\n\n"
+        + "\n".join(f"Point {n}." for n in range(1, 31))
+        + "\n\nBest,\nSam"
+    )
+    draft = drafts.create(runtime.db, runtime.actor, prospect_id=ana.id, subject="Long one", body=body)
+    review = build_review(runtime.db, runtime.actor, runtime.settings, draft.id, score=SCORE)
+    assert review.body == body
+    app = ReviewHost(review)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        message = app.screen.query_one("#review-message")
+        assert str(message.render()) == body
+        scroller = app.screen.query_one("#review-body")
+        assert app.focused is scroller
+        await wait_until(pilot, lambda: scroller.max_scroll_y > 0)
+        await pilot.press("end")  # the keys scroll to the end of the email
+        await wait_until(pilot, lambda: scroller.scroll_y == scroller.max_scroll_y)
+        assert "Point 30." in screen_text(app) and "Best," in screen_text(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.answers == [True])
 
 
 async def test_enter_confirms(ready_review):
@@ -157,11 +186,10 @@ async def test_blockers_disable_enter_and_say_why(blocked_review):
         assert "⚠ High spam risk (0.55)" in text
         assert "Send disabled" in text
         assert screen.check_action("confirm", ()) is None
-        await pilot.press("enter")
-        await pilot.pause(0.1)
+        await pilot.press("enter")  # press() returns once the screen has handled the key
         assert app.answers == [] and app.screen is screen
         await pilot.click("#review-send")
-        await pilot.pause(0.1)
+        await pilot.pause()
         assert app.answers == []
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.answers == [False])

@@ -79,6 +79,7 @@ class OutboxEmail:
     to_email: str
     to_name: str
     subject: str
+    body: str  # the exact text that went (or goes) out
     attempts: int
     last_error: str | None
     created_at: datetime
@@ -96,6 +97,7 @@ class OutboxEmail:
             to_email=row.to_email,
             to_name=row.to_name,
             subject=row.subject,
+            body=row.body_text or "",
             attempts=row.attempts,
             last_error=row.last_error,
             created_at=row.created_at,
@@ -284,7 +286,6 @@ class OutboxScreen(Screen[None]):
     }
     OutboxScreen #outbox-detail {
         height: 1fr;
-        max-height: 12;
         border-top: solid $primary-darken-2;
         padding: 0 1;
     }
@@ -491,6 +492,12 @@ class OutboxScreen(Screen[None]):
                 )
         elif self._events_for == email.id:
             lines.append(Content.styled("No events yet.", "$text-muted"))
+        # The whole message as it goes out, blank lines kept (the detail pane scrolls).
+        lines.append(Content.styled("Message", "bold"))
+        if email.body.strip():
+            lines.append(Content(email.body))
+        else:
+            lines.append(Content.styled("(empty body)", "$text-muted"))
         self._show_detail(Content("\n").join(lines))
 
     def _status_sentence(self, email: OutboxEmail, now: datetime) -> str:
@@ -558,23 +565,43 @@ class OutboxScreen(Screen[None]):
         select.value = values[(values.index(current) + 1) % len(values)]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "retry":
-            email = self.selected_email
-            return True if email is not None and email.status == sending.FAILED else None
-        if action == "cancel_send":
-            email = self.selected_email
-            return True if email is not None and email.in_undo_window(self.clock()) else None
+        # Retry and undo stay live whenever an email is selected: on one they cannot apply to, the
+        # key says why instead of doing nothing.
+        if action in ("retry", "cancel_send"):
+            return True if self.selected_email is not None else None
         return True
 
     def action_retry(self) -> None:
         email = self.selected_email
-        if email is not None and email.status == sending.FAILED:
+        if email is None:
+            return
+        if email.status == sending.FAILED:
             self._run_verb("retry", email.id)
+            return
+        why = {
+            sending.SENT: "it was sent already",
+            sending.CANCELLED: "it was cancelled; its draft is back in your drafts",
+            sending.SENDING: "it is being sent right now",
+            sending.PENDING_SEND: "it is still queued: the worker sends (and retries) it by itself",
+        }.get(email.status, f"it is {email.status}")
+        self.notify(f"Nothing to retry: {why}. Only a failed email can be retried.", title="Retry")
 
     def action_cancel_send(self) -> None:
         email = self.selected_email
-        if email is not None and email.in_undo_window(self.clock()):
+        if email is None:
+            return
+        now = self.clock()
+        if email.in_undo_window(now):
             self._run_verb("cancel", email.id)
+            return
+        why = {
+            sending.SENT: "it was sent already",
+            sending.CANCELLED: "it was cancelled already",
+            sending.SENDING: "it is being sent right now",
+            sending.FAILED: "it failed and will not be sent unless you retry it",
+            sending.PENDING_SEND: "its undo window has closed: the worker may be sending it",
+        }.get(email.status, f"it is {email.status}")
+        self.notify(f"Too late to undo: {why}.", title="Undo send")
 
     def action_sync_mailboxes(self) -> None:
         self.notify("Reading the mailboxes for replies and bounces…")

@@ -48,7 +48,7 @@ class SendReviewScreen(ModalScreen[bool]):
         align: center middle;
     }
     SendReviewScreen #review {
-        width: 66;
+        width: 80;
         max-width: 100%;
         height: auto;
         max-height: 100%;
@@ -74,10 +74,11 @@ class SendReviewScreen(ModalScreen[bool]):
     SendReviewScreen .review-value {
         width: 1fr;
     }
-    SendReviewScreen #review-preview {
+    SendReviewScreen #review-message {
         margin-top: 1;
+        padding: 0 1;
+        border-left: thick $primary-darken-2;
         color: $text;
-        text-style: italic;
     }
     SendReviewScreen #review-score {
         margin-top: 1;
@@ -116,8 +117,10 @@ class SendReviewScreen(ModalScreen[bool]):
                     with Horizontal(classes="review-row"):
                         yield Label(label, classes="review-key")
                         yield Static(safe(value), id=widget_id, classes="review-value", markup=False)
-                preview = safe(review.preview, multiline=True) or "(empty body)"
-                yield Static(preview, id="review-preview", markup=False)
+                # The whole body, exactly as it goes out (blank lines and all); the box scrolls.
+                # Control characters are made visible, never sent to the terminal raw.
+                body = safe(review.body, multiline=True) if review.body.strip() else "(empty body)"
+                yield Static(body, id="review-message", markup=False)
                 yield Static(_score_line(review), id="review-score")
                 for text in review.warnings:
                     yield Static(Content(f"⚠ {safe(text)}"), classes="review-warning")
@@ -134,6 +137,10 @@ class SendReviewScreen(ModalScreen[bool]):
                 back.can_focus = False
                 yield send
                 yield back
+
+    def on_mount(self) -> None:
+        # ↑/↓ and page keys scroll a long email; Enter and Esc stay the screen's.
+        self.query_one("#review-body", VerticalScroll).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm":
