@@ -267,7 +267,7 @@ async def test_retry_and_undo_on_a_sent_email_say_why_nothing_happens(runtime, c
     app = OutboxHost(runtime)
     notes = record_notes(app)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await loaded(pilot, 1)
+        await loaded(pilot, 1)
         await pilot.press("r")
         await wait_until(pilot, lambda: len(notes) == 1)
         assert "Nothing to retry: it was sent already" in notes[0]
