@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 SaveState = Literal["new", "saved", "pending", "saving", "failed"]
 RETRY_CAP_SECONDS = 10.0
 SAVE_BUDGET_SECONDS = 0.1
+#: Never a zero-delay timer: Textual's timer divides by its interval when it starts late (a loaded
+#: machine), and a 0.0 timer then dies with ZeroDivisionError (seen on shutdown in a test run).
+MIN_TIMER_SECONDS = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +160,7 @@ class DraftAutosave:
             return
         due = self._dirty_since + self.interval - self.budget
         delay = self._retry_delay if self._failed else due - time.monotonic()
-        self._timer = self.host.set_timer(max(0.0, delay), self._fire, name="draft-autosave")
+        self._timer = self.host.set_timer(max(MIN_TIMER_SECONDS, delay), self._fire, name="draft-autosave")
 
     def _fire(self) -> None:
         self._timer = None
