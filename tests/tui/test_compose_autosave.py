@@ -141,3 +141,21 @@ async def test_a_failing_save_says_so_retries_and_recovers() -> None:
         screen.body.move_cursor(screen.body.document.end)
         await type_text(pilot, "!")
         await wait_for(pilot, lambda: stored(runtime, draft_id).body_text == "Hi!")
+
+
+async def test_a_save_that_is_already_due_when_armed_still_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a loaded machine the save timer can be armed after its due time (a slow save, a late
+    frame). It used to be a 0.0 s timer, which Textual's timer divides by when it starts late: the
+    timer died with ZeroDivisionError and no save ran again for this draft."""
+    only_explicit_saves(monkeypatch)
+    runtime = seeded_runtime()
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await type_text(pilot, "typed a while ago")
+        autosave = screen.autosave
+        autosave.cancel()
+        autosave._dirty_since = time.monotonic() - 2 * autosave.interval  # long overdue
+        autosave._arm()
+        await wait_for(pilot, lambda: autosave.state == "saved")
+        assert stored(runtime, screen.draft_id).body_text == "typed a while ago"
