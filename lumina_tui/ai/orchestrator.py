@@ -94,6 +94,24 @@ def _rewrite_tone(instruction: str, body: str) -> float:
 #: second (it cannot be sent as it is).
 PARTIAL_CAP = 0.6
 UNFILLED_PLACEHOLDER_CAP = 0.35
+#: A personalize with neither a prospect nor company facts to use had nothing to personalize from:
+#: only its tone could be checked, so a perfect tone match must not read as a confident suggestion.
+UNGROUNDED_CAP = 0.5
+UNGROUNDED_NOTE = (
+    "Nothing to personalize from (no prospect or company details): only the tone was adjusted. "
+    "Choose a prospect for a personal version."
+)
+
+
+def _grounding_cap(
+    request: EngineRequest, applicable: Mapping[str, float | None]
+) -> tuple[float, str | None]:
+    """The cap (and the note saying why) for what the suggestion could be checked against."""
+    if request.operation == "personalize" and applicable.get("prospect") is None and (
+        applicable.get("company") is None
+    ):
+        return UNGROUNDED_CAP, UNGROUNDED_NOTE
+    return 1.0, None
 
 
 def _shortfalls(request: EngineRequest, output: EngineOutput) -> tuple[list[str], list[str], float]:
@@ -134,6 +152,10 @@ def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engin
     banned = banned_phrases_in(f"{output.subject or ''}\n{output.body}",
                                request.sender.banned_phrases)
     notes, unfilled, cap = _shortfalls(request, output)
+    grounding_cap, grounding_note = _grounding_cap(request, applicable)
+    if grounding_note:
+        notes.append(grounding_note)
+    cap = min(cap, grounding_cap)
     return Suggestion(
         suggestion_id=key,
         operation=request.operation,

@@ -25,6 +25,7 @@ from compose_support import (
 )
 from textual.widgets import Label
 
+from lumina_tui.ai.orchestrator import UNGROUNDED_CAP
 from lumina_tui.services import drafts, prospects, sending
 from lumina_tui.tui.screens.compose_drafts import retarget
 from lumina_tui.tui.screens.dialogs import QuitWhileSendingDialog
@@ -282,3 +283,64 @@ async def test_quitting_with_nothing_waiting_does_not_ask() -> None:
     async with app.run_test(size=WIDE) as pilot:
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: not app.is_running)
+
+
+# ---------------------------------------------------------------- 17: honest glow
+
+GLOW_BODY = (
+    "Hi Ana,\n\nWe help operations teams cut the time they spend on weekly reporting. "
+    "Would a short call next week be useful?\n\nBest,\nSam"
+)
+
+
+async def test_a_draft_with_no_prospect_gets_a_modest_confidence_that_says_why(offline_ai: None) -> None:
+    runtime = seeded_runtime()
+    body = GLOW_BODY.replace("Ana", "there")
+    draft = drafts.create(runtime.db, runtime.actor, subject="Reporting", body=body)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        assert screen.suggestion.confidence <= UNGROUNDED_CAP
+        assert screen.panel.border_title == f"AI · suggestion ready {screen.suggestion.confidence:.2f}"
+        claims = str(screen.panel.view.query_one("#suggestion-claims").render())
+        assert "Nothing to personalize from" in claims
+
+
+async def test_a_stale_suggestion_never_reads_fresh(offline_ai: None) -> None:
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, prospect_by_email(runtime, ANA), GLOW_BODY)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        meta = screen.panel.view.query_one("#suggestion-meta")
+        assert "fresh · 0 s" in str(meta.render())
+        screen.body.focus()
+        await pilot.press("end", "!")
+        await wait_for(pilot, lambda: screen.glow_state == "stale")
+        await wait_for(pilot, lambda: "stale · made 0 s ago" in str(meta.render()))
+        assert "fresh" not in str(meta.render())
+
+
+async def test_undoing_an_applied_suggestion_clears_applied(offline_ai: None) -> None:
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, prospect_by_email(runtime, ANA), GLOW_BODY)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot.press("ctrl+o")
+        note = screen.panel.query_one("#glow-note")
+        assert str(note.render()).startswith("Applied. ^z undoes it")  # one key style: ^z, like ^g
+        assert screen._accepted_ids
+        await wait_for(pilot, lambda: screen.glow_state == "idle")
+        screen.body.focus()
+        await pilot.press("ctrl+z")
+        assert screen.body.text == GLOW_BODY
+        await wait_for(pilot, lambda: str(note.render()).startswith("Undone"))
+        assert "Applied" not in str(note.render())
+        assert screen.glow_state == "idle" and screen._accepted_ids == []  # not sent as accepted

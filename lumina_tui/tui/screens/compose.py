@@ -629,7 +629,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
             subject_before = self.subject.value
             self.subject.value = new_subject
         if body is not None:
-            self.body.replace_all(body, subject_before=subject_before)
+            self.body.replace_all(body, subject_before=subject_before, suggestion_id=suggestion.suggestion_id)
         self._accepted_ids.append(suggestion.suggestion_id)
         self._accepted_claims.extend(claim.text for claim in suggestion.unsupported_claims)
         self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
@@ -683,6 +683,19 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
     def _replacement_undone(self, event: BodyEditor.ReplacementUndone) -> None:
         if event.subject_before is not None:
             self.subject.value = event.subject_before
+        suggestion_id = event.suggestion_id
+        if suggestion_id is None or suggestion_id not in self._accepted_ids:
+            return
+        # The accepted suggestion is out of the draft again: it is no longer "applied" (nor sent
+        # as accepted), and the panel stops saying so.
+        self._accepted_ids.remove(suggestion_id)
+        self._accepted_claims = [claim for claim in self._accepted_claims if claim in self.body.text]
+        self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
+        if self.suggestion is None:
+            self.panel.clear(
+                f"Undone: your text is back. {self.key_of('personalize')} for another suggestion."
+            )
+            self._set_glow("idle")
 
     # ================================================================== bindings
 

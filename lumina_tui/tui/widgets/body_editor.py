@@ -17,15 +17,19 @@ from textual.widgets import TextArea
 class BodyEditor(TextArea):
     @dataclass
     class ReplacementUndone(Message):
-        """The rep undid a whole-body replacement; `subject_before` is the subject it replaced."""
+        """The rep undid a whole-body replacement; `subject_before` is the subject it replaced and
+        `suggestion_id` the accepted suggestion it applied (None for a template or $EDITOR)."""
 
         subject_before: str | None
+        suggestion_id: str | None = None
 
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(text, id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
-        self._replacement: tuple[list[object], str | None] | None = None
+        self._replacement: tuple[object, str | None, str | None] | None = None
 
-    def replace_all(self, text: str, *, subject_before: str | None = None) -> None:
+    def replace_all(
+        self, text: str, *, subject_before: str | None = None, suggestion_id: str | None = None
+    ) -> None:
         """Replace the whole body as one undoable edit; the cursor stays where it was (clamped)."""
         if text == self.text:
             self._replacement = None
@@ -35,7 +39,7 @@ class BodyEditor(TextArea):
         self.replace(text, (0, 0), self.document.end, maintain_selection_offset=False)
         self.history.checkpoint()
         stack = self.history.undo_stack
-        self._replacement = (stack[-1], subject_before) if stack else None
+        self._replacement = (stack[-1], subject_before, suggestion_id) if stack else None
         lines = self.document.line_count
         row = min(row, lines - 1)
         self.move_cursor((row, min(column, len(self.document.get_line(row)))))
@@ -47,4 +51,4 @@ class BodyEditor(TextArea):
         super().undo()
         if marked is not None and top is marked[0]:
             self._replacement = None
-            self.post_message(self.ReplacementUndone(marked[1]))
+            self.post_message(self.ReplacementUndone(marked[1], marked[2]))

@@ -29,7 +29,10 @@ DELETE_STYLE = "strike red"
 INSERT_STYLE = "underline green"
 
 
-def freshness_words(age: float) -> str:
+def freshness_words(age: float, *, stale: bool = False) -> str:
+    """How old the suggestion is; a stale one never reads "fresh" (it was made from older text)."""
+    if stale:
+        return f"stale · made {int(age)} s ago" if age < 60 else f"stale · made {int(age // 60)} min ago"
     if age < 60:
         return f"fresh · {int(age)} s"
     if age < FADE_SECONDS:
@@ -63,6 +66,7 @@ def render_diff(old: str, ops: Sequence[Any]) -> Text:
 
 
 def claims_text(claims: Sequence[Any], notes: Sequence[str] = ()) -> Text:
+    """Unsupported claims, each quoted, then what the suggestion could not do (its notes)."""
     if not claims:
         text = Text("✓ no unsupported claims", style="green")
     else:
@@ -85,7 +89,7 @@ def meta_text(suggestion: Any, age: float, stale: bool) -> Text:
         what += f" · tone {suggestion.tone:.1f}"
     meta = Text(confidence_bar(suggestion.confidence), style="bold")
     meta.append(f"\nprospect {signals.prospect_match:.1f} · company {signals.company_match:.1f}")
-    meta.append(f"\ntone {signals.tone_match:.1f} · {freshness_words(age)}")
+    meta.append(f"\ntone {signals.tone_match:.1f} · {freshness_words(age, stale=stale)}")
     meta.append(f"\n{what}", style="dim")
     meta.append("\n⚠ stale: the draft changed" if stale else "\n", style="bold yellow")
     return meta
