@@ -32,7 +32,7 @@ INSERT_STYLE = "underline green"
 def freshness_words(age: float, *, stale: bool = False) -> str:
     """How old the suggestion is; a stale one never reads "fresh" (it was made from older text)."""
     if stale:
-        return f"stale · made {int(age)} s ago" if age < 60 else f"stale · made {int(age // 60)} min ago"
+        return f"stale · {int(age)} s" if age < 60 else f"stale · {int(age // 60)} min"
     if age < 60:
         return f"fresh · {int(age)} s"
     if age < FADE_SECONDS:
