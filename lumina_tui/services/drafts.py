@@ -219,8 +219,11 @@ def save(
     prospect_id: str | None = None,
     template_id: str | None = None,
     account_id: str | None = None,
+    tone: float | None = None,
 ) -> SaveResult:
-    """Create or update a draft by its client-chosen id; see the module docstring for the rule."""
+    """Create or update a draft by its client-chosen id; see the module docstring for the rule.
+
+    `tone` (0..1) is kept with the draft; None leaves the stored tone as it is (the CLI's saves)."""
     draft_id = validation.uuid_text(draft_id, "id")
     revision = validation.revision_number(revision)
     subject = validation.header_text(subject, "subject")
@@ -232,6 +235,8 @@ def save(
         "template_id": template_id or None,
         "account_id": account_id or None,
     }
+    if tone is not None:
+        content["tone"] = validation.tone(tone)
     with db.write() as session:
         return _save_in(session, actor, draft_id, revision, content)
 

@@ -115,6 +115,7 @@ class EmailDraft(SQLModel, table=True):
     subject: str = ""
     body_text: str = ""
     body_html: str = ""
+    tone: float | None = None  # 0.0 formal .. 1.0 casual; None: the sender's default (migration 0005)
     revision: int = 0
     sent_at: NaiveDatetime | None = None
     email_id: str | None = None

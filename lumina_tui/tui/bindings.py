@@ -13,6 +13,22 @@ from textual.binding import Binding
 #: Shown in the Footer even at 80x24 (the command palette key is added by the Footer itself).
 PRIMARY_ACTIONS: frozenset[str] = frozenset({"personalize", "accept", "reject", "send", "command_palette"})
 
+#: When the Footer cannot show every key, the ones kept first (most important first). Help (f1) and
+#: the palette come first: from them every other key can be found.
+FOOTER_PRIORITY: tuple[str, ...] = (
+    "command_palette",
+    "help",
+    "undo_send",
+    "send",
+    "personalize",
+    "accept",
+    "reject",
+    "score",
+    "rewrite",
+    "new_draft",
+    "tone",
+)
+
 APP_BINDINGS: list[Binding] = [
     Binding("f1", "help", "Help", id="help"),
     Binding("f2", "switch_mode('compose')", "Compose", show=False, id="compose"),

@@ -243,7 +243,7 @@ async def test_score_now_and_after_a_pause(offline_ai: None, monkeypatch: pytest
         card = screen.query_one("#score-card")
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: card.score is not None)
-        text = str(card.render())
+        text = card.text
         assert "spam risk" in text and "reply prob" in text
         assert (
             card.score.advice and card.score.advice[0].message in text.replace("\n", " ")

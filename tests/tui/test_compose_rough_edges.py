@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from compose_support import (
+    NARROW,
+    SNAP_WIDE,
     WIDE,
     composer,
     draft_for,
@@ -24,13 +26,18 @@ from compose_support import (
     wait_for,
 )
 from textual.widgets import Label
+from textual.widgets._footer import FooterKey
 
 from lumina_tui.ai.orchestrator import UNGROUNDED_CAP
 from lumina_tui.services import drafts, prospects, sending
 from lumina_tui.tui.screens.compose_drafts import retarget
 from lumina_tui.tui.screens.dialogs import QuitWhileSendingDialog
 from lumina_tui.tui.screens.send_review import SendReviewScreen
+from lumina_tui.tui.widgets.key_footer import keys_that_fit
 from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
+from lumina_tui.tui.widgets.score_card import ScoreCard
+from lumina_tui.tui.widgets.tone_slider import ToneSlider
+from lumina_tui.tui.widgets.word_count import WordCount
 
 pytestmark = pytest.mark.anyio
 
@@ -344,3 +351,118 @@ async def test_undoing_an_applied_suggestion_clears_applied(offline_ai: None) ->
         await wait_for(pilot, lambda: str(note.render()).startswith("Undone"))
         assert "Applied" not in str(note.render())
         assert screen.glow_state == "idle" and screen._accepted_ids == []  # not sent as accepted
+
+
+# ---------------------------------------------------------------- 19: layout, counts, tone
+
+
+def screen_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_at_100x30_the_subject_from_line_and_footer_are_whole() -> None:
+    runtime = seeded_runtime()
+    subject = "Weekly reporting at Brightwave"
+    draft = draft_for(runtime, prospect_by_email(runtime, ANA), GLOW_BODY, subject=subject)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=SNAP_WIDE) as pilot:
+        screen = composer(app)
+        await wait_for(pilot, lambda: screen.query_one(WordCount).count == len(GLOW_BODY.split()))
+        lines = screen_lines(app)
+        subject_line = next(line for line in lines if "Subject:" in line)
+        assert subject in subject_line  # the word count no longer eats the subject's room
+        assert any(f"{len(GLOW_BODY.split())} words" in line for line in lines)
+        from_line = next(line for line in lines if "From:" in line)
+        assert "sam@acme.test · local outbox" in from_line
+
+        def footer_keys() -> dict[str, FooterKey]:
+            return {key.action: key for key in screen.query(FooterKey) if key.region.width}
+
+        keys = await wait_for(pilot, lambda: footer_keys() if "help" in footer_keys() else None)
+        assert "command_palette" in keys and "send" in keys and "personalize" in keys
+        for key in keys.values():  # every key shown is shown whole, inside the screen
+            assert key.region.right <= SNAP_WIDE[0]
+            assert key.region.width >= len(key.key_display) + len(key.description)
+
+
+def test_the_footer_drops_the_least_used_keys_first() -> None:
+    keys = [("personalize", 15), ("tone", 8), ("new_draft", 8), ("help", 9), ("command_palette", 13)]
+    assert keys_that_fit(keys, 100) == {"personalize", "tone", "new_draft", "help", "command_palette"}
+    assert keys_that_fit(keys, 46) == {"personalize", "new_draft", "help", "command_palette"}
+    assert keys_that_fit(keys, 30) == {"help", "command_palette"}
+
+
+async def test_a_long_score_card_scrolls_instead_of_cutting(offline_ai: None) -> None:
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, prospect_by_email(runtime, ANA), GLOW_BODY, subject="Reporting")
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=SNAP_WIDE) as pilot:
+        screen = composer(app)
+        card = screen.query_one(ScoreCard)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: card.score is not None)
+        await wait_for(pilot, lambda: card.max_scroll_y > 0)  # more advice than room: it scrolls
+        last = card.score.advice[-1].message
+        card.scroll_end(animate=False)
+        await wait_for(pilot, lambda: card.scroll_y == card.max_scroll_y)
+        await pilot.pause()
+        assert last.split()[-1] in "\n".join(screen_lines(app))  # the last advice, to its last word
+
+
+async def test_ctrl_l_at_80x24_shows_the_score_in_a_drawer(offline_ai: None) -> None:
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, prospect_by_email(runtime, ANA), GLOW_BODY, subject="Reporting")
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=NARROW) as pilot:
+        screen = composer(app)
+        card = screen.query_one(ScoreCard)
+        assert card.region.height == 0
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: card.score is not None and card.region.height > 5)
+        await pilot.pause()
+        assert any("spam risk" in line for line in screen_lines(app))
+        await pilot.press("escape")  # closes it
+        await wait_for(pilot, lambda: card.region.height == 0)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: card.region.height > 5)
+        screen.body.focus()
+        await pilot.press("x")  # and so does typing
+        await wait_for(pilot, lambda: card.region.height == 0)
+
+
+async def test_the_prospect_picker_count_follows_the_filter() -> None:
+    runtime = seeded_runtime()
+    total = prospects.list_prospects(runtime.db, runtime.actor, limit=1).total
+    app = make_app(runtime)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await app.run_action("choose_prospect", screen)
+        picker = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None)
+        await wait_for(pilot, lambda: picker.loaded)
+        status = picker.query_one("#picker-status")
+        assert str(status.render()).startswith(f"{total} prospects")
+        await type_text(pilot, "ana.okafor")
+        shown = picker.query_one("#picker-list").option_count
+        await wait_for(pilot, lambda: str(status.render()).startswith(f"{shown} of {total} prospect"))
+        assert shown < total
+
+
+async def test_tone_is_kept_with_the_draft_across_restarts(offline_ai: None) -> None:
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, prospect_by_email(runtime, ANA), GLOW_BODY)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        slider = screen.query_one(ToneSlider)
+        start = slider.value
+        await pilot.press("ctrl+t", "left", "left")
+        assert slider.value == pytest.approx(start - 0.2)
+        await wait_for(pilot, lambda: stored(runtime, draft.id).tone == pytest.approx(start - 0.2))
+        await pilot.press("ctrl+q")
+    app = make_app(runtime, draft_id=draft.id)  # a restart: a new app on the same store
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        assert screen.query_one(ToneSlider).value == pytest.approx(start - 0.2)
+        await pilot.press("ctrl+n")  # a new draft starts at the sender's default tone
+        await wait_for(pilot, lambda: screen.draft_id != draft.id)
+        assert screen.query_one(ToneSlider).value == pytest.approx(start)

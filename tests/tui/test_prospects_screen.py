@@ -58,7 +58,7 @@ def runtime(settings) -> Runtime:
     return rt
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -272,6 +272,10 @@ async def test_csv_import_of_a_missing_file_says_so_beside_the_path(runtime, tmp
         await wait_until(pilot, lambda: not dialog.running)
         await wait_until(pilot, lambda: "cannot read" in str(dialog.query_one("#import-path-error").content))
         assert dialog.summary is None
+        # Issue 9.19: said once (beside the path), and no progress bar left spinning at "--%".
+        error = str(dialog.query_one("#import-path-error").content)
+        assert error not in str(dialog.query_one("#import-summary").content)
+        assert not dialog.query_one(ProgressBar).display
 
 
 # ---- inside the Lumina app -----------------------------------------------------------------------

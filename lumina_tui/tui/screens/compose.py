@@ -22,6 +22,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from textual import on, work
@@ -77,6 +78,18 @@ TYPING_SECONDS = 1.0
 IDLE_SECONDS = 5.0
 
 
+#: How the From selector names an account's kind: short, so the line fits at 100 columns (the send
+#: review and the "Send from" dialog name it in full, e.g. "local outbox, not delivered").
+PROVIDER_WORDS = {"maildir": "local outbox", "smtp": "SMTP", "gmail": "Gmail", "outlook": "Outlook"}
+
+
+def from_choice(account: Any) -> str:
+    """`account_service.choice_label`, with the kind named briefly (any trouble is still said)."""
+    trouble = account_service.status_text(account)
+    kind = PROVIDER_WORDS.get(account.provider, account.provider)
+    return f"{account.email} · {kind}" + (f" · {trouble}" if trouble else "")
+
+
 class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
     """One draft at a time; see the module docstring."""
 
@@ -118,6 +131,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         self._tick = 0
         self._hash_cache: tuple[tuple[str, str, str | None], str] | None = None
         self._full_settle_due = False
+        self._default_tone = 0.5
 
     # ================================================================== layout
 
@@ -135,10 +149,12 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
                 with Horizontal(id="to-row", classes="field-row"):
                     yield Label("To:", classes="field-label")
                     yield Static(recipient_line(None), id="to-line", markup=False)
+                    # Beside the To line (which ellipsizes), never beside the subject: a long
+                    # subject gets the whole row.
+                    yield WordCount(id="word-count")
                 with Horizontal(id="subject-row", classes="field-row"):
                     yield Label("Subject:", classes="field-label")
                     yield Input(id="subject", placeholder="Subject", compact=True)
-                    yield WordCount(id="word-count")
                 yield BodyEditor(id="body")
             with Vertical(id="side-column"):
                 yield GlowPanel(id="ai-panel")
@@ -193,9 +209,11 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         narrow = width < NARROW_WIDTH
         self.set_class(narrow, "-narrow")
         self.status.narrow = narrow
-        self.query_one(KeyFooter).narrow = narrow
+        footer = self.query_one(KeyFooter)
+        footer.narrow = narrow
+        footer.fit_width = width
         if not narrow:
-            self.remove_class("-drawer-open")
+            self.remove_class("-drawer-open", "-score-open")
 
     # ================================================================== opening drafts
 
@@ -216,7 +234,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         account_select = self.query_one("#account-select", Select)
         template_select = self.query_one("#template-select", Select)
         with self.prevent(Select.Changed):
-            account_select.set_options((account_service.choice_label(a), a.id) for a in accounts)
+            account_select.set_options((from_choice(a), a.id) for a in accounts)
             template_select.set_options((t.name, t.id) for t in template_rows)
             if self.account_id and any(a.id == self.account_id for a in accounts):
                 account_select.value = self.account_id
@@ -256,11 +274,8 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
                 draft = drafts.latest_unsent(runtime.db, runtime.actor)
         except LuminaError as exc:
             self.notify(f"Could not open draft: {error_text(exc)}", severity="error", timeout=8)
-        try:
-            tone = float(preferences.get(runtime.db, runtime.actor).default_tone)
-            self.query_one(ToneSlider).value = round(tone, 1)
-        except (LuminaError, TypeError, ValueError):
-            pass
+        with contextlib.suppress(LuminaError, TypeError, ValueError):
+            self._default_tone = round(float(preferences.get(runtime.db, runtime.actor).default_tone), 1)
         self.open_draft(draft)
 
     def open_draft(self, draft: Any | None, *, prospect_id: str | None = None) -> None:
@@ -291,9 +306,16 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
                 draft.prospect_id,
                 draft.template_id,
                 draft.account_id,
+                draft.tone,
             )
             revision = draft.revision
         self._set_prospect_rows(*self._read_prospect(pid))
+        # The draft's own tone (kept with it across restarts), else the sender's default.
+        tone = draft.tone if draft is not None and draft.tone is not None else self._default_tone
+        self.query_one(ToneSlider).value = max(0.0, min(1.0, round(float(tone), 1)))
+        if stored is not None and draft is not None and draft.tone is None:
+            # Not stored yet: what the slider shows now is not a change the rep made.
+            stored = replace(stored, tone=self.query_one(ToneSlider).value)
         with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
             self.subject.value = subject
             self.body.load_text(body)
@@ -374,6 +396,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
             prospect_id=self.prospect_id,
             template_id=self.template_id,
             account_id=self.account_id,
+            tone=self.query_one(ToneSlider).value,
         )
 
     # ================================================================== editing
@@ -391,6 +414,8 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         if self.read_only or self.autosave is None:
             return
         self.autosave.edited()
+        if self._score_drawer_open:
+            self._close_score_drawer()
         if not self._after_edit_pending:
             # Once per burst of keys, after the frame that shows the key: the word count and the
             # status line repaint a few cells at most five times a second, never inside a key's frame.
@@ -589,11 +614,21 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
 
     def _open_drawer(self) -> None:
         if self.has_class("-narrow"):
+            self._close_score_drawer()
             self.add_class("-drawer-open")
+
+    @property
+    def _score_drawer_open(self) -> bool:
+        return self.has_class("-score-open")
+
+    def _close_score_drawer(self) -> None:
+        self.remove_class("-score-open")
+        self.refresh_bindings()
 
     def action_toggle_ai_panel(self) -> None:
         """In a narrow terminal the AI panel is a drawer over the body; this opens or closes it."""
         if self.has_class("-narrow"):
+            self.remove_class("-score-open")
             self.toggle_class("-drawer-open")
 
     # ================================================================== accept / reject
@@ -656,6 +691,9 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
     def action_reject(self) -> None:
         suggestion = self.suggestion
         if suggestion is None:
+            if self._score_drawer_open:
+                self._close_score_drawer()
+                self.body.focus()
             return
         self._drop_suggestion(f"Rejected. {self.key_of('personalize')} for another suggestion.")
         self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
@@ -703,7 +741,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         if action == "accept":
             return True if self.suggestion is not None and not self.read_only else None
         if action == "reject":  # shown (greyed) always; Esc passes on when there is nothing to reject
-            return True if self.suggestion is not None else None
+            return True if self.suggestion is not None or self._score_drawer_open else None
         if action == "undo_send":
             return self._pending_send is not None
         if action == "send":

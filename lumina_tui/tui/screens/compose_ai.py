@@ -63,6 +63,8 @@ class ComposeAI:
         self.query_one(ToneSlider).focus()
 
     def on_tone_slider_changed(self, _event: ToneSlider.Changed) -> None:
+        if self.autosave is not None and not self.read_only:
+            self.autosave.edited()  # the tone is kept with the draft
         if self._tone_timer is not None:
             self._tone_timer.stop()
         self._tone_timer = self.set_timer(
@@ -216,6 +218,12 @@ class ComposeAI:
     # ================================================================== score
 
     def action_score(self) -> None:
+        # At 80x24 the score card is folded away: ctrl+l shows it as a drawer over the body (Esc or
+        # the next keystroke closes it).
+        if self.has_class("-narrow"):
+            self.remove_class("-drawer-open")
+            self.add_class("-score-open")
+            self.refresh_bindings()
         self.request_score(automatic=False)
 
     def request_score(self, *, automatic: bool) -> None:

@@ -167,6 +167,7 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
 
     def on_mount(self) -> None:
         self.query_one("#import-path", Input).focus()
+        self.query_one(ProgressBar).display = False  # shown while an import runs
 
     # ---- running the import --------------------------------------------------------------------
 
@@ -186,7 +187,9 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
         self._path_error("")
         self.running = True
         self.query_one("#import-start", Button).disabled = True
-        self.query_one(ProgressBar).update(total=None, progress=0)
+        bar = self.query_one(ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
         self.query_one("#import-summary", Static).update(f"Importing {path.name}...")
         self.query_one("#import-rejected-lines", Static).update("")
         self._last_progress = 0.0
@@ -236,9 +239,14 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
 
     def _show_summary(self, summary: ImportSummary) -> None:
         if summary.error:
+            # Said once: under the path when the path is at fault, else in the summary; and no
+            # bar left spinning ("--%") for an import that is not running.
+            self.query_one(ProgressBar).display = False
             if summary.error_field in {"path", "file", None}:
                 self._path_error(summary.error)
-            self.query_one("#import-summary", Static).update(summary.error)
+                self.query_one("#import-summary", Static).update("Nothing was imported.")
+            else:
+                self.query_one("#import-summary", Static).update(summary.error)
             return
         self.summary = summary
         bar = self.query_one(ProgressBar)

@@ -50,6 +50,7 @@ class DraftSnapshot:
     prospect_id: str | None = None
     template_id: str | None = None
     account_id: str | None = None
+    tone: float | None = None  # kept with the draft (None: leave the stored tone alone)
 
     @property
     def has_content(self) -> bool:
@@ -248,6 +249,7 @@ class DraftAutosave:
                 prospect_id=snapshot.prospect_id,
                 template_id=snapshot.template_id,
                 account_id=snapshot.account_id,
+                tone=snapshot.tone,
             )
 
         try:

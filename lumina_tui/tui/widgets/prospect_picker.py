@@ -32,16 +32,40 @@ def haystack(prospect: Any) -> str:
     return " ".join(part for part in (name, prospect.email, prospect.company) if part)
 
 
-def rank(query: str, candidates: list[Any]) -> list[Any]:
-    """Candidates matching `query`, best first (all of them, in name order, for an empty query)."""
+def matching(query: str, candidates: list[Any]) -> list[Any]:
+    """Every candidate matching `query`, best first (all of them, in name order, for an empty query)."""
     query = query.strip()
     if not query:
-        return candidates[:MAX_SHOWN]
+        return list(candidates)
     matcher = Matcher(query)
     scored = [(matcher.match(haystack(item)), index, item) for index, item in enumerate(candidates)]
     scored = [item for item in scored if item[0] > 0]
     scored.sort(key=lambda item: (-item[0], item[1]))
-    return [candidate for _score, _index, candidate in scored[:MAX_SHOWN]]
+    return [candidate for _score, _index, candidate in scored]
+
+
+def rank(query: str, candidates: list[Any]) -> list[Any]:
+    """The matches the list shows: the best `MAX_SHOWN`."""
+    return matching(query, candidates)[:MAX_SHOWN]
+
+
+def count_words(query: str, matched: int, loaded: int, total: int) -> str:
+    """The picker's count line; it follows the filter ("2 of 12 prospects match")."""
+    if not total:
+        return "No prospects yet: add some on the Prospects screen (f3)."
+    noun = "prospect" if total == 1 else "prospects"
+    if not query.strip():
+        words = f"{total} {noun}"
+        if total > loaded:
+            words = f"first {loaded} of {total} prospects: type to narrow"
+    else:
+        of = f"{loaded} loaded" if total > loaded else f"{total}"
+        words = f"{matched} of {of} {noun} match" if matched != 1 else f"1 of {of} {noun} matches"
+        if matched == 0:
+            words = f"none of {of} {noun} match"
+    if matched > MAX_SHOWN:
+        words += f" (best {MAX_SHOWN} shown)"
+    return words
 
 
 class ProspectPicker(ModalScreen[str | None]):
@@ -53,6 +77,7 @@ class ProspectPicker(ModalScreen[str | None]):
         super().__init__(id=id)
         self.title_text = title
         self.candidates: list[Any] = []
+        self.total = 0
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -74,22 +99,22 @@ class ProspectPicker(ModalScreen[str | None]):
 
     def _loaded(self, items: list[Any], total: int) -> None:
         self.candidates = items
+        self.total = total
         self.loaded = True
-        status = f"{total} prospects" if total else "No prospects yet: add some on the Prospects screen (f3)."
-        if total > len(items):
-            status = f"first {len(items)} of {total} prospects: type to narrow"
-        self.query_one("#picker-status", Static).update(status + " · enter choose · esc back")
         self._refresh_list(self.query_one("#picker-search", Input).value)
 
     def _refresh_list(self, query: str) -> None:
         options = self.query_one("#picker-list", OptionList)
         options.clear_options()
-        matches = rank(query, self.candidates)
+        found = matching(query, self.candidates)
+        matches = found[:MAX_SHOWN]
         options.add_options(
             Option(Content(terminal_safe(haystack(prospect))), id=prospect.id) for prospect in matches
         )
         if matches:
             options.highlighted = 0
+        count = count_words(query, len(found), len(self.candidates), self.total)
+        self.query_one("#picker-status", Static).update(f"{count} · enter choose · esc back")
 
     @on(Input.Changed, "#picker-search")
     def _search(self, event: Input.Changed) -> None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from lumina_tui.services.terminal_text import terminal_safe
 
 GAUGE_WIDTH = 8
+IDLE_TEXT = "Press ^l to score the draft."
 
 
 def gauge(value: float, width: int = GAUGE_WIDTH) -> str:
@@ -62,16 +65,32 @@ def score_text(score: Any) -> Text:
     return text
 
 
-class ScoreCard(Static):
-    """Shows the latest score; `revision` is the draft revision it was computed for."""
+class ScoreCard(VerticalScroll):
+    """Shows the latest score; `revision` is the draft revision it was computed for.
+
+    The advice can be longer than the card: the card scrolls (wheel, or focus it and use the
+    arrows) instead of cutting a sentence in half.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("Press ^l to score the draft.", id=id, markup=False)
+        super().__init__(id=id)
         self.revision = -1
         self.score: Any = None
 
+    def compose(self) -> ComposeResult:
+        yield Static(IDLE_TEXT, id="score-text", markup=False)
+
     def on_mount(self) -> None:
         self.border_title = "Score"
+
+    @property
+    def content(self) -> Static:
+        return self.query_one("#score-text", Static)
+
+    @property
+    def text(self) -> str:
+        """What the card says, as plain text."""
+        return str(self.content.render())
 
     def show_score(self, score: Any, revision: int) -> bool:
         """Show a score unless a newer revision's score is already shown; returns whether shown."""
@@ -79,7 +98,7 @@ class ScoreCard(Static):
             return False
         self.revision = revision
         self.score = score
-        self.update(score_text(score))
+        self.content.update(score_text(score))
         self.border_title = "Score"
         self.remove_class("-error")
         return True
@@ -90,7 +109,8 @@ class ScoreCard(Static):
         self.score = None
         self.border_title = "Score"
         self.remove_class("-error")
-        self.update("Press ^l to score the draft.")
+        self.content.update(IDLE_TEXT)
+        self.scroll_home(animate=False)
 
     def show_pending(self) -> None:
         self.border_title = "Score · scoring…"
@@ -99,4 +119,4 @@ class ScoreCard(Static):
         self.border_title = "Score · failed"
         self.add_class("-error")
         if self.score is None:
-            self.update(message)
+            self.content.update(message)
