@@ -495,7 +495,7 @@ class OutboxScreen(Screen[None]):
         # The whole message as it goes out, blank lines kept (the detail pane scrolls).
         lines.append(Content.styled("Message", "bold"))
         if email.body.strip():
-            lines.append(Content(email.body))
+            lines.append(Content(safe(email.body, multiline=True)))
         else:
             lines.append(Content.styled("(empty body)", "$text-muted"))
         self._show_detail(Content("\n").join(lines))
