@@ -127,7 +127,7 @@ async def test_template_fills_fields_from_the_prospect_as_one_undoable_edit() ->
         await pilot.press("ctrl+z")  # one undo restores body *and* subject
         assert screen.body.text == "my own words"
         assert screen.subject.value == "mine"
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == "my own words", timeout=5)
+        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == "my own words")
 
 
 async def test_account_selector_sets_the_from_account() -> None:
@@ -145,7 +145,7 @@ async def test_account_selector_sets_the_from_account() -> None:
         assert screen.account_id is not None and screen.account_id != second.id
         screen.query_one("#account-select", Select).value = second.id
         await wait_for(pilot, lambda: screen.account_id == second.id)
-        await wait_for(pilot, lambda: stored(runtime, draft.id).account_id == second.id, timeout=5)
+        await wait_for(pilot, lambda: stored(runtime, draft.id).account_id == second.id)
 
 
 async def test_drafts_list_in_the_palette_opens_a_draft() -> None:

@@ -24,6 +24,7 @@ from textual.color import Color
 
 from lumina_tui.tui.screens.dialogs import ConfirmDialog
 from lumina_tui.tui.widgets.glow_panel import BLUE, GREEN, YELLOW, glow_colour, opacity_for
+from lumina_tui.tui.widgets.score_card import ScoreCard
 from lumina_tui.tui.widgets.suggestion_view import FADE_SECONDS
 
 pytestmark = pytest.mark.anyio
@@ -111,7 +112,7 @@ async def test_accept_applies_one_undoable_edit_and_records_feedback(offline_ai:
         assert screen.body.text == expected
         await wait_for(pilot, lambda: screen.glow_state == "idle")
         assert states[-2:] == ["applied", "idle"]
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == expected, timeout=5)
+        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == expected)
         await wait_for(pilot, lambda: feedback_rows(runtime))
         assert feedback_rows(runtime) == [(suggestion.suggestion_id, "accepted", None)]
         screen.body.focus()
@@ -154,7 +155,7 @@ async def test_a_suggestion_edited_in_the_panel_is_recorded_as_edited(offline_ai
         [(suggestion_id, action, note)] = feedback_rows(runtime)
         assert (suggestion_id, action) == (suggestion.suggestion_id, "edited")
         assert note
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == screen.body.text, timeout=5)
+        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == screen.body.text)
 
 
 async def test_an_edit_makes_the_suggestion_stale_and_accepting_it_asks_first(offline_ai: None) -> None:
@@ -251,7 +252,7 @@ async def test_score_now_and_after_a_pause(offline_ai: None, monkeypatch: pytest
         first_revision = card.revision
         screen.body.focus()
         await pilot.press("end", "?")
-        await wait_for(pilot, lambda: card.revision > first_revision, timeout=10)  # refreshed by itself
+        await wait_for(pilot, lambda: card.revision > first_revision)  # refreshed by itself
 
 
 async def test_auto_personalize_after_a_prospect_change(
@@ -280,7 +281,9 @@ async def test_auto_personalize_after_a_substantial_edit_but_not_a_small_one(
         screen = composer(app)
         screen.body.focus()
         await pilot.press("end", "!")
-        await pilot.pause(0.5)
+        # Wait until the composer has decided about this pause (it clears the flag when it does),
+        # rather than sleeping and hoping it has.
+        await wait_for(pilot, lambda: not screen._auto_due)
         assert screen._ai_request == 0  # a typo fix is not a new context
         screen.body.insert(
             " We also shorten month-end close, reconcile carrier invoices and flag late loads" * 2
@@ -300,7 +303,9 @@ async def test_auto_personalize_can_be_turned_off(offline_ai: None, monkeypatch:
         screen.body.insert(
             " A whole new paragraph about something else entirely, with many new words in it." * 3
         )
-        await pilot.pause(0.6)
+        # The pause was seen through to its end (the automatic score, due after the longer pause,
+        # has run): an automatic personalize, if it were on, would have started by then.
+        await wait_for(pilot, lambda: screen.query_one(ScoreCard).score is not None)
         assert screen._ai_request == 0
 
 
@@ -341,7 +346,7 @@ async def test_a_slow_answer_arriving_after_an_edit_is_stale_and_not_applied(ope
         await wait_for(pilot, lambda: screen.suggestion is not None)
         assert screen.glow_state == "stale"
         assert screen.body.text.startswith("typed while it thinks ")  # never applied silently
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == screen.body.text, timeout=5)
+        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == screen.body.text)
 
 
 async def test_a_new_request_replaces_the_running_one(openai_server) -> None:
@@ -382,7 +387,7 @@ async def test_an_ai_failure_shows_in_the_panel_and_typing_goes_on(openai_server
         screen.body.focus()
         await pilot.press("end", "!")
         typed = screen.body.text
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == typed, timeout=5)
+        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == typed)
         assert screen.check_action("send", ()) is True  # and sending is not blocked
 
 
@@ -395,11 +400,13 @@ async def test_thinking_pulses_unless_animations_are_off(openai_server) -> None:
         screen = composer(app)
         await app.run_action("personalize", screen)
         await wait_for(pilot, lambda: screen.glow_state == "thinking")
-        seen = set()
-        for _ in range(40):
-            await pilot.pause(0.05)
+        seen: set[float] = set()
+
+        def moved() -> bool:
             seen.add(round(screen.panel.pulse, 2))
-        assert len(seen) > 5  # the border's pulse value moves
+            return len(seen) > 5
+
+        await wait_for(pilot, moved)  # the border's pulse value moves
         openai_server.release.set()
         await wait_for(pilot, lambda: screen.glow_state != "thinking")
     openai_server.release.clear()

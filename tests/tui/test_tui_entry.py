@@ -78,8 +78,8 @@ def test_lumina_starts_the_sidecar_worker_when_none_runs(monkeypatch: pytest.Mon
     session = PtySession(lumina_argv(), dict(os.environ))
     try:
         session.wait_for_output(b"Tone")
-        assert _wait_online(settings, timeout=30), "no sidecar worker came online"
-        session.wait_for_output(b"worker \xe2\x97\x8f online", timeout=20)  # and the status bar says so
+        assert _wait_online(settings, timeout=60), "no sidecar worker came online"
+        session.wait_for_output(b"worker \xe2\x97\x8f online", timeout=60)  # and the status bar says so
         session.write(b"\x11")  # ctrl+q
         session.wait()
     finally:
@@ -92,7 +92,7 @@ def test_no_worker_flag_starts_none(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     session = PtySession(lumina_argv("--no-worker"), dict(os.environ))
     try:
-        session.wait_for_output(b"worker \xe2\x97\x8b offline", timeout=30)
+        session.wait_for_output(b"worker \xe2\x97\x8b offline", timeout=60)
         session.write(b"\x11")
         session.wait()
     finally:
