@@ -84,13 +84,13 @@ class ScoreCard(VerticalScroll):
         self.border_title = "Score"
 
     @property
-    def content(self) -> Static:
+    def text_widget(self) -> Static:
         return self.query_one("#score-text", Static)
 
     @property
     def text(self) -> str:
         """What the card says, as plain text."""
-        return str(self.content.render())
+        return str(self.text_widget.render())
 
     def show_score(self, score: Any, revision: int) -> bool:
         """Show a score unless a newer revision's score is already shown; returns whether shown."""
@@ -98,7 +98,7 @@ class ScoreCard(VerticalScroll):
             return False
         self.revision = revision
         self.score = score
-        self.content.update(score_text(score))
+        self.text_widget.update(score_text(score))
         self.border_title = "Score"
         self.remove_class("-error")
         return True
@@ -109,7 +109,7 @@ class ScoreCard(VerticalScroll):
         self.score = None
         self.border_title = "Score"
         self.remove_class("-error")
-        self.content.update(IDLE_TEXT)
+        self.text_widget.update(IDLE_TEXT)
         self.scroll_home(animate=False)
 
     def show_pending(self) -> None:
@@ -119,4 +119,4 @@ class ScoreCard(VerticalScroll):
         self.border_title = "Score · failed"
         self.add_class("-error")
         if self.score is None:
-            self.content.update(message)
+            self.text_widget.update(message)
