@@ -75,14 +75,18 @@ async def test_footer_shows_the_most_used_keys_and_folds_to_five_at_80x24() -> N
     runtime = seeded_runtime()
     app = make_app(runtime)
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.pause()
-        wide = footer_actions(app)
+        # The Footer is rebuilt to fit once the screen knows its width: wait for that build.
+        wide = await wait_for(pilot, lambda: footer_actions(app) if "help" in footer_actions(app) else None)
         for action in ("personalize", "rewrite", "tone", "accept", "score", "send", "new_draft", "help"):
             assert action in wide
     app = make_app(runtime)
     async with app.run_test(size=NARROW) as pilot:
-        await pilot.pause()
-        narrow = footer_actions(app)
+
+        def folded() -> list[str] | None:
+            actions = footer_actions(app)
+            return actions if actions and set(actions) <= PRIMARY_ACTIONS else None
+
+        narrow = await wait_for(pilot, folded)
         assert set(narrow) <= PRIMARY_ACTIONS
         assert {"personalize", "accept", "send", "command_palette"} <= set(narrow)
         screen = composer(app)
