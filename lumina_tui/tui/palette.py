@@ -81,6 +81,9 @@ COMMANDS: tuple[PaletteCommand, ...] = (
     PaletteCommand(
         "Outbox", "Sent and queued emails, retry and undo", "switch_mode('outbox')", "app", "outbox"
     ),
+    PaletteCommand(
+        "Stats", "Replies, templates and alerts over time", "switch_mode('stats')", "app", "stats"
+    ),
     PaletteCommand("Help", "Every key", "help", "app", "help"),
     PaletteCommand("Quit", "Save and quit", "quit", "app", "quit"),
 )
