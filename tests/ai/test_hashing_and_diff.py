@@ -95,3 +95,19 @@ def test_long_repetitive_texts_stay_exact() -> None:
     swapped = word_diff("x " * 3000, "y " * 3000)
     assert [op.type for op in swapped] == ["replace"]
     assert apply_diff("x " * 3000, swapped) == "y " * 3000
+
+
+def test_compiled_matcher_gives_difflibs_opcodes() -> None:
+    """The word diff uses cydifflib for speed; it must align words exactly as difflib does."""
+    import difflib
+
+    from lumina_tui.ai import diff
+
+    assert diff.SequenceMatcher is not difflib.SequenceMatcher  # the compiled one is installed
+    rnd = random.Random(22)
+    words = ["Hi", "Dana,", "the", "and", "teams", "book", "meetings.", "{{company}}", "a"]
+    for _ in range(800):
+        old = [rnd.choice(words) for _ in range(rnd.randint(0, 90))]
+        new = [rnd.choice(words) for _ in range(rnd.randint(0, 90))]
+        assert (diff.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+                == difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes())
