@@ -26,7 +26,7 @@ from typing import Any
 #: The Pyphen language textstat's en-US route uses.
 HYPHENATION_LANGUAGE = "en-US"
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # textstat() holds it while importing
 _readability: Any = None
 
 
@@ -40,15 +40,16 @@ class _Deferred(types.ModuleType):
 
 
 def _import_textstat() -> types.ModuleType:
-    if "textstat.textstat" in sys.modules or "nltk" in sys.modules:
-        return importlib.import_module("textstat.textstat")
-    placeholder = _Deferred("nltk")
-    sys.modules["nltk"] = placeholder
-    try:
-        return importlib.import_module("textstat.textstat")
-    finally:
-        if sys.modules.get("nltk") is placeholder:
-            del sys.modules["nltk"]
+    with _lock:  # one placeholder at a time, even when the composer's threads race here
+        if "textstat.textstat" in sys.modules or "nltk" in sys.modules:
+            return importlib.import_module("textstat.textstat")
+        placeholder = _Deferred("nltk")
+        sys.modules["nltk"] = placeholder
+        try:
+            return importlib.import_module("textstat.textstat")
+        finally:
+            if sys.modules.get("nltk") is placeholder:
+                del sys.modules["nltk"]
 
 
 def textstat() -> Any:
