@@ -504,9 +504,11 @@ def find_unsupported(
     return claims
 
 
-def check_output(output: EngineOutput, request: EngineRequest) -> list[Claim]:
-    """Unsupported claims in a suggestion's subject (if it has one) and body."""
-    sources = build_sources(request)
+def check_output(output: EngineOutput, request: EngineRequest,
+                 sources: Sources | None = None) -> list[Claim]:
+    """Unsupported claims in a suggestion's subject (if it has one) and body. `sources`:
+    `build_sources(request)` made beforehand (the orchestrator builds it while the model runs)."""
+    sources = sources if sources is not None else build_sources(request)
     claims: list[Claim] = []
     if output.subject:
         claims += find_unsupported(output.subject, sources, field_name="subject")

@@ -21,7 +21,7 @@ from .cache import SuggestionCache
 from .diff import word_diff
 from .engines.base import Engine
 from .errors import AIError
-from .grounding import check_output
+from .grounding import Sources, build_sources, check_output
 from .hashing import hash_draft, request_key
 from .instructions import parse_instruction
 from .models import (
@@ -141,10 +141,11 @@ def _shortfalls(request: EngineRequest, output: EngineOutput) -> tuple[list[str]
     return notes, unfilled, cap
 
 
-def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engine) -> Suggestion:
+def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engine,
+           sources: Sources | None = None) -> Suggestion:
     draft = request.draft
     subject_for_signals = output.subject if output.subject is not None else draft.subject
-    claims = check_output(output, request)
+    claims = check_output(output, request, sources)
     signals, applicable = source_signals(
         f"{subject_for_signals}\n{output.body}", request.prospect, request.company, request.tone,
         tone_text=output.body,
@@ -179,6 +180,18 @@ def _build(request: EngineRequest, output: EngineOutput, key: str, engine: Engin
     )
 
 
+def _generate(engine: Engine, request: EngineRequest) -> tuple[EngineOutput, Sources | None]:
+    """The engine's output, and the grounding sources when they could be built while a remote
+    model was working (they depend on the inputs only): the wait for the server is dead time,
+    and reading the draft's facts is most of the grounding check."""
+    overlapping = getattr(engine, "generate_overlapping", None)
+    if overlapping is None:
+        return engine.generate(request), None
+    built: list[Sources] = []
+    output = overlapping(request, lambda: built.append(build_sources(request)))
+    return output, (built[0] if built else None)
+
+
 def _suggest(request: EngineRequest, engine: Engine, use_cache: bool) -> Suggestion:
     key = request_key(
         operation=request.operation,
@@ -197,8 +210,8 @@ def _suggest(request: EngineRequest, engine: Engine, use_cache: bool) -> Suggest
 
     def compute() -> Suggestion:
         try:
-            output = engine.generate(request)
-            return _build(request, output, key, engine)
+            output, sources = _generate(engine, request)
+            return _build(request, output, key, engine, sources)
         except AIError:
             raise
         except Exception as exc:  # a bug must still reach the rep as one clear error

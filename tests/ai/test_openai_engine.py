@@ -434,3 +434,40 @@ def test_api_key_is_sent_as_bearer(ai_server, draft) -> None:
                            model="m", timeout=AMPLE_BUDGET)
     personalize(DraftInput(subject="s", body="b"), engine=engine)
     assert ai_server.headers_seen[0]["authorization"] == "Bearer sk-lumina-test"
+
+
+def test_grounding_sources_are_read_while_the_server_works(ai_server, draft, prospect, company,
+                                                           sender, monkeypatch) -> None:
+    """The inputs' facts are read on the caller's thread while the request is out (dead time
+    otherwise): the server holds the request until they are built, and the result is the same."""
+    from lumina_tui.ai import grounding, orchestrator
+
+    ai_server.mode = "slow"
+    ai_server.delay = 30.0  # held until released below
+    ai_server.reply = {"subject": None, "body": "Hi Dana,\n\nStripe cut research by 70% with "
+                       "us.\n\nBest,\nJordan"}
+    seen: list[bool] = []
+    real = grounding.build_sources
+
+    def spy(request):
+        sources = real(request)
+        seen.append(ai_server.arrived.wait(10) and ai_server.count == 1)
+        ai_server.release.set()  # now let the server answer
+        return sources
+
+    monkeypatch.setattr(orchestrator, "build_sources", spy)
+    engine = _engine(ai_server.base_url, budget=20)
+    started = time.monotonic()
+    overlapped = personalize(draft, prospect, company, sender, engine=engine, use_cache=False)
+    assert seen == [True]  # built while the server held the request
+    assert time.monotonic() - started < 15
+    monkeypatch.setattr(orchestrator, "build_sources", real)
+    ai_server.mode = "canned"
+    plain = orchestrator._build(
+        orchestrator._request("personalize", draft, prospect, company, sender, None, None),
+        engine.generate(orchestrator._request("personalize", draft, prospect, company, sender,
+                                              None, None)),
+        overlapped.suggestion_id, engine)
+    assert [(c.kind, c.text) for c in overlapped.unsupported_claims] == [
+        (c.kind, c.text) for c in plain.unsupported_claims]
+    assert {c.kind for c in overlapped.unsupported_claims} >= {"entity", "percent"}

@@ -26,6 +26,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -206,11 +207,18 @@ class OpenAIEngine:
     # ------------------------------------------------------------------------------ public
 
     def generate(self, request: EngineRequest) -> EngineOutput:
+        return self.generate_overlapping(request, None)
+
+    def generate_overlapping(self, request: EngineRequest,
+                             meanwhile: Callable[[], object] | None) -> EngineOutput:
+        """`generate`, running `meanwhile` on the caller's thread while the server works (the
+        orchestrator reads the inputs' facts then). Its failure is logged, never the call's."""
         deadline = self.clock.monotonic() + self.budget_seconds
         limiter_for(self._server, self.requests_per_minute).acquire(deadline)
         messages = build_messages(request)
         limit = self.output_limit(request)
-        return self._within_deadline(lambda: self._complete(messages, limit, deadline), deadline)
+        return self._within_deadline(lambda: self._complete(messages, limit, deadline), deadline,
+                                     meanwhile)
 
     def output_limit(self, request: EngineRequest) -> int:
         """The `max_tokens` of a request: the rep's `ai_max_tokens`, else sized from the draft."""
@@ -231,7 +239,8 @@ class OpenAIEngine:
             engine=self.name,
         )
 
-    def _within_deadline(self, call: Any, deadline: float) -> EngineOutput:
+    def _within_deadline(self, call: Any, deadline: float,
+                         meanwhile: Callable[[], object] | None = None) -> EngineOutput:
         """Run `call` in a helper thread and stop waiting at the deadline, whatever it does."""
         outcome: dict[str, Any] = {}
         finished = threading.Event()
@@ -245,6 +254,11 @@ class OpenAIEngine:
                 finished.set()
 
         threading.Thread(target=run, name="lumina-ai-request", daemon=True).start()
+        if meanwhile is not None:
+            try:
+                meanwhile()
+            except Exception:  # the caller redoes that work itself; the request goes on
+                log.exception("work overlapped with the AI request failed")
         if not finished.wait(max(0.0, deadline - self.clock.monotonic()) + 0.05):
             raise self._timeout_error()
         if "error" in outcome:
