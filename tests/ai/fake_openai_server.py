@@ -144,12 +144,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, completion(text))
         elif mode == "llama_cpp" and response_format.get("type") not in (None, "text",
                                                                           "json_object"):
-            # llama_cpp/server/errors.py wraps the request model's ValidationError as a 500.
+            # llama_cpp/server/errors.py wraps FastAPI's RequestValidationError as a 500; this
+            # is the body llama-cpp-python 0.3.36 sends (seen in tests_llm against the real one).
             self._send(500, {"error": {
-                "message": "1 validation error for CreateChatCompletionRequest\n"
-                           "response_format.type\n  Input should be 'text' or 'json_object' "
-                           f"[type=literal_error, input_value='{response_format.get('type')}', "
-                           "input_type=str]",
+                "message": "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', "
+                           "'response_format', 'type'), 'msg': \"Input should be 'text' or "
+                           f"'json_object'\", 'input': '{response_format.get('type')}', 'ctx': "
+                           "{'expected': \"'text' or 'json_object'\"}}",
                 "type": "internal_server_error", "param": None, "code": None}})
         elif mode == "no_max_tokens" and "max_tokens" in body:
             self._error(400, "Unsupported parameter: 'max_tokens' is not supported with this "
