@@ -161,7 +161,7 @@ def test_cli_personalize_rewrite_and_score_against_the_real_server(llama_server,
         started = time.monotonic()
         done = cli("ai", *verb, "--json")
         elapsed = time.monotonic() - started
-        assert elapsed < BUDGET_S + 30  # the budget, plus a process start
+        assert elapsed < BUDGET_S + 120  # the budget, plus starting a process on a busy machine
         if done.returncode == 0:
             suggestion = json.loads(done.stdout)
             assert suggestion["engine"] == "openai" and suggestion["model"] == llama_server.model
