@@ -143,6 +143,11 @@ def add_maildir(
 @click.option("--ssl", "use_ssl", is_flag=True, help="Implicit TLS from the first byte (usually port 465).")
 @click.option("--plain", "use_plain", is_flag=True, help="No TLS at all (a relay on this machine).")
 @click.option(
+    "--smtputf8",
+    is_flag=True,
+    help="The server carries non-ASCII mailbox names (SMTPUTF8); `accounts test` also finds out.",
+)
+@click.option(
     "--insecure-plaintext",
     is_flag=True,
     help="With --plain toward another machine: send the password unencrypted anyway "
@@ -196,6 +201,7 @@ def add_smtp(
     use_starttls: bool,
     use_ssl: bool,
     use_plain: bool,
+    smtputf8: bool,
     insecure_plaintext: bool,
     username: str | None,
     password_stdin: bool,
@@ -279,6 +285,8 @@ def add_smtp(
             raise ValidationError("imap_host: IMAP settings need --imap-host", field="imap_host")
         if insecure_plaintext:
             settings["insecure_plaintext"] = True
+        if smtputf8:
+            settings["smtputf8"] = True
         rt = runtime()
         return service.add_account(
             rt.db,

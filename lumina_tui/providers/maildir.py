@@ -36,6 +36,7 @@ class MaildirProvider:
 
     name = "maildir"
     label = LABEL
+    smtputf8 = True  # a file on disk carries UTF-8 headers as they are
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path).expanduser()
@@ -84,7 +85,7 @@ class MaildirProvider:
         existing = self._existing(key)
         if existing is not None:
             return self._receipt(message_id, existing)
-        data = message.as_bytes(policy=policy.default)
+        data = message.as_bytes(policy=message.policy if message.policy.utf8 else policy.default)
         tmp = self.path / "tmp" / f"{key}.{os.getpid()}.{threading.get_ident()}.{socket.gethostname()}"
         target = self.path / "new" / key
         try:

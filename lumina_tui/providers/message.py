@@ -3,8 +3,11 @@
 multipart/alternative (text, then HTML), a Date, a stable Message-ID derived from the email id (so a
 retried send is recognisably the same message), From and To with display names, non-ASCII headers
 encoded by the email package, and `X-Lumina-Email-Id` so a provider can be asked whether it already
-has the message. Header injection is refused here too, whatever the caller checked before: any CR or
-LF in a value that becomes a header raises ValueError naming the field.
+has the message. Header injection is refused here too, whatever the caller checked before: any line
+break, Unicode line separator or control character in a value that becomes a header raises
+ValueError naming the field (`providers/headers.py`, the same rule the send check applies). A
+non-ASCII mailbox name is built only when the caller says its provider carries SMTPUTF8; the message
+then uses `email.policy.SMTPUTF8` (UTF-8 headers, no encoded words).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+
+from lumina_tui.providers.headers import header_value_problem, needs_smtputf8
 
 EMAIL_ID_HEADER = "X-Lumina-Email-Id"
 
@@ -38,8 +43,9 @@ _RESERVED_HEADERS = {
 def _no_line_breaks(value: str, field: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{field}: expected text, got {type(value).__name__}")
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"{field}: a line break is not allowed in a header value")
+    problem = header_value_problem(value)
+    if problem is not None:
+        raise ValueError(f"{field}: {problem} is not allowed in a header value")
     return value
 
 
@@ -58,18 +64,17 @@ def _ascii_domain(domain: str, field: str) -> str:
             raise ValueError(f"{field}: the domain {domain!r} cannot be encoded ({exc})") from None
 
 
-def _address(addr: str, name: str, field: str) -> Address:
+def _address(addr: str, name: str, field: str, *, smtputf8: bool = False) -> Address:
     addr = _no_line_breaks(addr, field).strip()
     name = _no_line_breaks(name or "", f"{field}_name").strip()
     local, at, domain = addr.rpartition("@")
     if not at or not local:
         raise ValueError(f"{field}: {addr!r} is not an email address")
-    try:
-        local.encode("ascii")
-    except UnicodeEncodeError:
+    if needs_smtputf8(addr) and not smtputf8:
         raise ValueError(
-            f"{field}: a non-ASCII mailbox name ({addr!r}) needs SMTPUTF8, which is not supported"
-        ) from None
+            f"{field}: a non-ASCII mailbox name ({addr!r}) needs SMTPUTF8, which this account's "
+            "provider does not offer"
+        )
     try:
         return Address(display_name=name, username=local, domain=_ascii_domain(domain, field))
     except (ValueError, IndexError) as exc:
@@ -114,12 +119,18 @@ def build_message(
     cc: Iterable[str] = (),
     bcc: Iterable[str] = (),
     extra_headers: Mapping[str, str] | None = None,
+    smtputf8: bool = False,
 ) -> EmailMessage:
-    """A ready-to-send message: text/plain alone if there is no HTML, else multipart/alternative."""
-    sender = _address(from_email, from_name, "from")
-    recipient = _address(to_email, to_name, "to")
-    cc_addresses = [_address(a, "", "cc") for a in cc]
-    bcc_addresses = [_address(a, "", "bcc") for a in bcc]
+    """A ready-to-send message: text/plain alone if there is no HTML, else multipart/alternative.
+
+    `smtputf8`: the provider carries SMTPUTF8, so a non-ASCII mailbox name may be built.
+    """
+    cc, bcc = list(cc), list(bcc)
+    sender = _address(from_email, from_name, "from", smtputf8=smtputf8)
+    recipient = _address(to_email, to_name, "to", smtputf8=smtputf8)
+    cc_addresses = [_address(a, "", "cc", smtputf8=smtputf8) for a in cc]
+    bcc_addresses = [_address(a, "", "bcc", smtputf8=smtputf8) for a in bcc]
+    international = any(needs_smtputf8(a) for a in [from_email, to_email, *cc, *bcc])
     subject = _no_line_breaks(subject or "", "subject")
     message_id = _no_line_breaks(message_id, "message_id").strip()
     if not re.fullmatch(r"<[^<>\s@]+@[^<>\s@]+>", message_id):
@@ -130,7 +141,7 @@ def build_message(
     if "\x00" in (body_text or "") or "\x00" in (body_html or ""):
         raise ValueError("body: the text contains a NUL character")
 
-    message = EmailMessage(policy=policy.default)
+    message = EmailMessage(policy=policy.SMTPUTF8 if international else policy.default)
     message["From"] = sender
     message["To"] = recipient
     if cc_addresses:

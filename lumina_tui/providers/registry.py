@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from lumina_tui.config import Settings
 from lumina_tui.providers.base import AccountConfig, PermanentProviderError, Provider
@@ -12,6 +14,18 @@ AVAILABLE_PROVIDERS = ("maildir", "smtp", "gmail", "outlook")
 # Accounts whose secret comes from an OAuth sign-in, never from the rep's keyboard.
 OAUTH_PROVIDERS = ("gmail", "outlook")
 NOT_YET: dict[str, str] = {}
+
+
+#: Providers that carry a non-ASCII mailbox name (SMTPUTF8) end to end. SMTP does only when the
+#: account says its server offers it (`smtputf8` in its settings: `accounts add smtp --smtputf8`).
+SMTPUTF8_PROVIDERS = frozenset({"maildir", "gmail", "outlook"})
+
+
+def supports_smtputf8(provider: str, settings: Mapping[str, Any] | None) -> bool:
+    """Can an account of `provider` with these settings send to or from `üser@example.com`?"""
+    if provider in SMTPUTF8_PROVIDERS:
+        return True
+    return provider == "smtp" and (settings or {}).get("smtputf8") is True
 
 
 def not_available_message(provider: str) -> str:

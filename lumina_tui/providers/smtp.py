@@ -149,6 +149,8 @@ class SmtpProvider:
         self.ca_file = settings.get("ca_file") or None
         self.local_hostname = settings.get("local_hostname") or None
         self.insecure_plaintext = settings.get("insecure_plaintext") is True
+        # The rep said (or `accounts test` found) that the server offers SMTPUTF8.
+        self.smtputf8 = settings.get("smtputf8") is True
         self._secret = config.secret
         self._register_wire_forms()
         if not self.host:
@@ -158,6 +160,7 @@ class SmtpProvider:
                 f"no {'password' if self.auth == 'password' else 'XOAUTH2 token'} is stored for "
                 f"{config.email}; add the account again with --password-stdin"
             )
+        self.offers_smtputf8: bool | None = None  # what `check` found the server to offer
         self._conn: smtplib.SMTP | None = None
         self._last_used = 0.0
         self._lock = threading.Lock()
@@ -288,6 +291,12 @@ class SmtpProvider:
         options: list[str] = []
         if conn.does_esmtp and conn.has_extn("size"):
             options.append(f"size={len(data)}")
+        if any(not address.isascii() for address in [from_addr, *rcpts]):
+            if not conn.has_extn("smtputf8"):
+                raise PermanentProviderError(
+                    f"{self.host}:{self.port} does not offer SMTPUTF8, which a non-ASCII mailbox name needs"
+                )
+            options += ["SMTPUTF8", "BODY=8BITMIME"]
         try:
             code, reply = conn.mail(from_addr, options)
         except (smtplib.SMTPServerDisconnected, ConnectionError, BrokenPipeError) as exc:
@@ -364,6 +373,7 @@ class SmtpProvider:
         conn: smtplib.SMTP | None = None
         try:
             conn = self._open()
+            self.offers_smtputf8 = bool(conn.has_extn("smtputf8"))
             code, reply = conn.noop()
             if code != 250:
                 raise smtplib.SMTPResponseException(code, reply)

@@ -66,6 +66,7 @@ SETTINGS_KEYS = {
         "local_hostname",
         "imap",
         "insecure_plaintext",
+        "smtputf8",
     }
     | LIMIT_KEYS,
     "gmail": set(LIMIT_KEYS),
@@ -171,6 +172,10 @@ def _clean_smtp(raw: dict[str, Any], has_secret: bool) -> dict[str, Any]:
                 field="security",
             )
         clean["insecure_plaintext"] = True  # the rep's explicit consent, kept with the account
+    if raw.get("smtputf8") not in (None, False):
+        if raw["smtputf8"] is not True:
+            raise ValidationError("smtputf8: must be true or false", field="smtputf8")
+        clean["smtputf8"] = True  # the server carries non-ASCII mailbox names
     username = raw.get("username")
     if username not in (None, ""):
         clean["username"] = validation.header_text(str(username).strip(), "username", max_chars=320)
@@ -675,6 +680,9 @@ def test_account(db: Database, actor: Actor, ref: str | None, settings: Settings
     finally:
         if provider is not None:
             provider.close()
+    offers = getattr(provider, "offers_smtputf8", None)
+    if account.provider == "smtp" and offers is not None:
+        account = _remember_smtputf8(db, account, offers)
     return {"account": as_json(account), "ok": True, "detail": detail}
 
 
@@ -700,6 +708,24 @@ def imap_inbox_for(account: Account) -> ImapInbox:
         timeout=float(settings.get("timeout") or DEFAULT_TIMEOUT_SECONDS),
         ca_file=settings.get("ca_file"),
     )
+
+
+def _remember_smtputf8(db: Database, account: Account, offers: bool) -> Account:
+    """Keep what the test found: only a server seen offering SMTPUTF8 gets non-ASCII mailbox names."""
+    current = dict(account.settings or {})
+    if bool(current.get("smtputf8")) == offers:
+        return account
+    if offers:
+        current["smtputf8"] = True
+    else:
+        current.pop("smtputf8", None)
+    with db.write() as session:
+        session.execute(
+            update(Account)
+            .where(Account.id == account.id)  # type: ignore[arg-type]
+            .values(settings=current, updated_at=utcnow())
+        )
+        return session.get(Account, account.id, populate_existing=True) or account
 
 
 # Not a pytest test, although its name says so (tests import it by name).

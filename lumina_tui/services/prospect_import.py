@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.exc import OperationalError
 
+from lumina_tui.providers.headers import header_value_problem
 from lumina_tui.services import company_data, validation
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import NotFoundError, StorageError, ValidationError
@@ -346,6 +347,10 @@ def _clean_row(line: int, columns: list[_Column], cells: list[str]) -> ProspectR
             return RejectedRow(
                 line, f"{header}: {len(text)} characters is too long (at most {NAME_LIMIT})", email
             )
+        problem = header_value_problem(text)
+        if problem is not None:  # a name or company becomes part of a header (To:, a subject)
+            header = next(c.header for c in columns if c.target in (name, "full_name"))
+            return RejectedRow(line, f"{header}: {problem} is not allowed here", email)
         if text:
             fields[name] = text
     location = values.get("location") or ", ".join(

@@ -357,8 +357,13 @@ def _prepare(
         raise ValidationError("to: this draft has no prospect; give a recipient address", field="to")
     to_name = _person_name(prospect) if prospect and prospect.email.lower() == recipient.lower() else ""
 
-    # Header injection: any CR or LF in a value that becomes a header is refused, whoever stored it.
+    # Header injection: any CR or LF in a value that becomes a header is refused, whoever stored it,
+    # and so is whatever else the message policy refuses (Unicode line separators) or passes on raw
+    # (NUL, ESC): before the row exists, naming the field, never found broken by the worker.
     validation.header_text(draft.subject, "subject")
+    if to_name and prospect is not None:
+        validation.header_text(prospect.first_name, "first_name", max_chars=200)
+        validation.header_text(prospect.last_name, "last_name", max_chars=200)
     validation.header_text(to_name, "to_name", max_chars=200)
     validation.header_text(account.display_name, "from_name", max_chars=200)
     validation.email_address(account.email, "from")
@@ -374,6 +379,8 @@ def _prepare(
                 field=field,
                 fields=leftover,
             )
+    _check_smtputf8(account, recipient)
+    _check_message_builds(draft, account, recipient, to_name)
     return _Plan(
         draft=draft,
         account=account,
@@ -383,6 +390,54 @@ def _prepare(
         prospect_snapshot=_prospect_snapshot(prospect, company),
         score=score_snapshot(draft, prospect, company, preferences),
     )
+
+
+def _check_smtputf8(account: Account, recipient: str) -> None:
+    """A non-ASCII mailbox name (`üser@...`) only through a provider that carries SMTPUTF8."""
+    from lumina_tui.providers.headers import needs_smtputf8
+    from lumina_tui.providers.registry import supports_smtputf8
+
+    if supports_smtputf8(account.provider, account.settings):
+        return
+    for field, address in (("to", recipient), ("from", account.email)):
+        if needs_smtputf8(address):
+            hint = (
+                " (if its server offers SMTPUTF8, `lumina accounts test` records that)"
+                if account.provider == "smtp"
+                else ""
+            )
+            raise ValidationError(
+                f"{field}: {address} has a non-ASCII mailbox name, which needs SMTPUTF8; the account "
+                f"{account.name} cannot send it{hint}",
+                field=field,
+            )
+
+
+def _check_message_builds(draft: EmailDraft, account: Account, recipient: str, to_name: str) -> None:
+    """Build (and serialise) the message now, as the worker will: what it refuses is refused here."""
+    from lumina_tui.providers.message import build_message
+    from lumina_tui.providers.registry import supports_smtputf8
+
+    try:
+        build_message(
+            from_email=account.email,
+            from_name=account.display_name,
+            to_email=recipient,
+            to_name=to_name,
+            subject=draft.subject,
+            body_text=draft.body_text,
+            body_html=draft.body_html,
+            message_id=f"<check@{validation.email_domain(account.email)}>",
+            email_id="check",
+            date=utcnow(),
+            smtputf8=supports_smtputf8(account.provider, account.settings),
+        ).as_bytes()
+    except (ValueError, TypeError, UnicodeError) as exc:
+        text = str(exc)  # the builder's errors start with the field: "subject: ..."
+        field, colon, _rest = text.partition(":")
+        if not colon or " " in field:
+            field, text = "message", f"message: the message could not be built: {text}"
+        raise ValidationError(text, field=field) from None
 
 
 def _check_not_suppressed(session: Session, actor: Actor, address: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from lumina_tui.providers.headers import header_value_problem
 from lumina_tui.services.errors import ValidationError
 
 MAX_BODY_BYTES = 1_000_000
@@ -31,10 +32,14 @@ def email_domain(address: str) -> str:
 
 
 def header_text(value: str | None, field: str, *, max_chars: int = MAX_SUBJECT_CHARS) -> str:
-    """A value that will become (part of) a header line: no CR or LF, bounded length."""
+    """A value that will become (part of) a header line: bounded, and nothing the message policy
+    would refuse (line breaks, Unicode line separators) or pass on raw (NUL, ESC, other controls)."""
     text = value or ""
-    if "\r" in text or "\n" in text:
+    problem = header_value_problem(text)
+    if problem == "a line break":
         raise ValidationError(f"{field}: a line break is not allowed here", field=field)
+    if problem is not None:
+        raise ValidationError(f"{field}: {problem} is not allowed here", field=field)
     if len(text) > max_chars:
         raise ValidationError(
             f"{field}: {len(text)} characters is too long (at most {max_chars})", field=field

@@ -243,7 +243,7 @@ def _send_email(ctx: WorkerContext, email_id: str) -> str:
     checked = False  # did the provider answer whether it already had the message?
     try:
         provider = ctx.providers.get(email.account_id)
-        message = _message(email)
+        message = _message(email, smtputf8=getattr(provider, "smtputf8", False) is True)
         found = None
         if uncertain:
             found = provider.find_sent(email_id=email.id, message_id=email.message_id, message=message)
@@ -286,8 +286,9 @@ def _send_email(ctx: WorkerContext, email_id: str) -> str:
     return _finish(ctx, email, receipt, recovered=found is not None)
 
 
-def _message(email: Email) -> EmailMessage:
+def _message(email: Email, *, smtputf8: bool = False) -> EmailMessage:
     return build_message(
+        smtputf8=smtputf8,
         from_email=email.from_email,
         from_name=email.from_name,
         to_email=email.to_email,

@@ -259,7 +259,8 @@ def _raw_update(db: Database, sql: str, params: tuple) -> None:
         ("to", None, "ana@brightwave.example\nBcc: everyone@victim.example"),
         ("from", "UPDATE accounts SET email = ?", None),
         ("from_name", "UPDATE accounts SET display_name = ?", None),
-        ("to_name", "UPDATE prospects SET first_name = ?", None),
+        ("first_name", "UPDATE prospects SET first_name = ?", None),
+        ("last_name", "UPDATE prospects SET last_name = ?", None),
     ],
 )
 def test_cr_lf_injection_is_refused_naming_the_field(
