@@ -1,5 +1,8 @@
 """Fill `{{first_name}}`-style fields from the prospect, company and sender, and repair the gaps.
 
+The placeholder syntax (spellings, aliases, `| default`) is `placeholders.py`'s, shared with the
+services' template filling and the send's leftover check.
+
 A template written for a prospect with every field filled must still read like an email when a
 field is empty: "Hi {{first_name}}," becomes "Hi there,", "at {{company}}" becomes "at your
 company", and a field with no natural stand-in is removed together with the preposition that led
@@ -12,32 +15,12 @@ import re
 
 from .grounding import looks_like_instruction
 from .models import EngineRequest
+from .placeholders import ALIASES, CANONICAL, PLACEHOLDER, default_of, field_key, leftovers
 
-PLACEHOLDER = re.compile(r"\{\{\s*(?P<key>[\w .-]+?)\s*(?:\|\s*(?P<default>[^}]*?)\s*)?\}\}")
 _MISSING = "\x00{}\x00"
 _MISSING_RE = re.compile(r"\x00(?P<key>[\w.-]+)\x00")
-
-_ALIASES = {
-    "first_name": ("first_name", "firstname", "first", "name", "contact_first_name"),
-    "last_name": ("last_name", "lastname", "last", "surname"),
-    "full_name": ("full_name", "fullname", "contact_name"),
-    "email": ("email", "email_address"),
-    "company": ("company", "company_name", "account", "account_name", "organization",
-                "organisation"),
-    "job_title": ("job_title", "title", "role", "position", "jobtitle"),
-    "industry": ("industry", "vertical", "sector"),
-    "size": ("size", "company_size", "employees", "headcount", "employee_count"),
-    "location": ("location", "city", "region", "hq", "headquarters"),
-    "domain": ("domain", "website", "company_website", "company_domain", "url"),
-    "sender_name": ("sender_name", "my_name", "sender", "your_name", "rep_name", "from_name"),
-    "sender_first_name": ("sender_first_name", "my_first_name"),
-    "sender_title": ("sender_title", "my_title"),
-    "sender_company": ("sender_company", "my_company", "our_company", "sender_company_name"),
-    "sender_website": ("sender_website", "our_website", "my_website"),
-    "value_proposition": ("value_proposition", "value_prop", "value"),
-    "signature": ("signature",),
-}
-_CANONICAL = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
+_ALIASES = ALIASES
+_CANONICAL = CANONICAL
 
 #: Stand-ins that keep a sentence whole when a field is empty.
 _STAND_INS = {
@@ -49,7 +32,7 @@ _STAND_INS = {
 
 
 def _norm_key(key: str) -> str:
-    return re.sub(r"[\s.-]+", "_", key.strip().lower())
+    return field_key(key)
 
 
 def field_values(request: EngineRequest) -> dict[str, str]:
@@ -101,8 +84,9 @@ def fill(text: str, values: dict[str, str]) -> str:
         canonical, value = _lookup(match["key"], values)
         if value:
             return value
-        if match["default"]:
-            return match["default"]
+        fallback = default_of(match["default"])
+        if fallback:
+            return fallback
         return _MISSING.format(canonical)
 
     filled = PLACEHOLDER.sub(substitute, text)
@@ -166,5 +150,5 @@ def tidy(text: str) -> str:
 
 
 def leftover_placeholders(text: str) -> list[str]:
-    """Any `{{...}}` still in the text (used by tests and as a last safety net)."""
-    return PLACEHOLDER.findall(text) if "{" in text else []
+    """Anything still reading as a placeholder (the shared check of `placeholders.leftovers`)."""
+    return leftovers(text)

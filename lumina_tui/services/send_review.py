@@ -89,6 +89,7 @@ def build_review(
         blockers.append("This draft was already sent; start a new one.")
 
     to_email, to_label, first_name = "", "", ""
+    prospect = None
     if draft.prospect_id:
         try:
             prospect = prospect_service.get(db, actor, draft.prospect_id)
@@ -106,7 +107,7 @@ def build_review(
 
     leftovers = templates.leftover_fields(draft.subject, draft.body_text)
     if leftovers:
-        names = ", ".join("{{" + name + "}}" for name in leftovers)
+        names = ", ".join(leftovers)
         blockers.append(f"Fill in {names} before sending: the template left them unfilled.")
 
     if to_email:
@@ -117,6 +118,8 @@ def build_review(
 
     if not draft.subject.strip():
         warnings.append("The subject is empty.")
+    if prospect is not None:
+        warnings.extend(field_warnings(db, actor, prospect, f"{draft.subject}\n{draft.body_text}"))
     warnings.extend(text for text in extra_warnings if text)
     attachment = _ATTACHMENT_WORD.search(f"{draft.subject}\n{draft.body_text}")
     if attachment:
@@ -150,6 +153,45 @@ def build_review(
         blockers=blockers,
         score_note=score_note,
     )
+
+
+def _field_texts(prospect: Any, company: Any) -> list[tuple[str, str]]:
+    """(label, value) of every prospect and company field whose text a template can copy."""
+    fields = [
+        ("first name", prospect.first_name),
+        ("last name", prospect.last_name),
+        ("company", prospect.company),
+        ("job title", prospect.job_title),
+    ]
+    fields += [(str(key), str(value)) for key, value in (prospect.custom_fields or {}).items()]
+    if company is not None:
+        fields += [("company name", company.name), ("industry", company.industry),
+                   ("company size", company.size), ("location", company.location)]
+        fields += [(f"company {key}", str(value)) for key, value in (company.extra or {}).items()]
+    return [(label, value) for label, value in fields if value and len(value.strip()) >= 3]
+
+
+def field_warnings(db: Database, actor: Actor, prospect: Any, email_text: str) -> list[str]:
+    """Prospect or company text inside the email that carries a link, payment instructions or an
+    instruction: the same scrutiny AI output gets (`ai.data_risks`), for text a template copied."""
+    from lumina_tui.ai.data_risks import data_risks
+    from lumina_tui.services import company_data
+
+    try:
+        company = company_data.for_prospect(db, actor, prospect)
+    except LuminaError:
+        company = None
+    warnings = []
+    for label, value in _field_texts(prospect, company):
+        if value.strip() not in email_text:
+            continue  # only what reaches the recipient
+        risks = data_risks(value)
+        if risks:
+            warnings.append(
+                f'Text from the prospect\'s "{label}" field is in the email and carries '
+                f"{' and '.join(risks)}: it came from your data, not from you; check it before sending."
+            )
+    return warnings
 
 
 def preview_of(body: str) -> str:

@@ -373,9 +373,10 @@ def _prepare(
     for field, text in (("subject", draft.subject), ("body", draft.body_text)):
         leftover = templates.leftover_fields(text)
         if leftover:
-            names = ", ".join("{{" + name + "}}" for name in leftover)
+            names = ", ".join(leftover)
             raise ValidationError(
-                f"{field}: {names} was never filled in; replace it before sending",
+                f"{field}: {names} was never filled in (it would reach the recipient as written); "
+                "replace it before sending",
                 field=field,
                 fields=leftover,
             )

@@ -1,13 +1,19 @@
-"""Templates: list, get, and fill `{{first_name}}`-style fields from a prospect."""
+"""Templates: list, get, and fill `{{first_name}}`-style fields from a prospect.
+
+The placeholder syntax is `lumina_tui.ai.placeholders`, the one parser that filling here, the AI's
+offline engine and the send's leftover check all use: `{{first name}}`, `{{first-name}}`,
+`{{ Recent Initiative }}` and `{{first_name | there}}` (a default) are fields, and whatever still
+reads as a placeholder after filling blocks the send.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from lumina_tui.ai import placeholders
 from lumina_tui.services import validation
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
@@ -15,7 +21,7 @@ from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database
 from lumina_tui.store.models import CompanyData, Prospect, Template, UserPreferences
 
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
+PLACEHOLDER = placeholders.PLACEHOLDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +37,7 @@ def as_json(template: Template) -> dict[str, Any]:
         "name": template.name,
         "subject": template.subject,
         "body": template.body,
-        "fields": sorted(set(PLACEHOLDER.findall(template.subject + "\n" + template.body))),
+        "fields": sorted({p.key for p in placeholders.find(template.subject + "\n" + template.body)}),
         "created_at": iso(template.created_at),
         "updated_at": iso(template.updated_at),
     }
@@ -91,21 +97,14 @@ def field_values(
 
 
 def fill(text: str, values: dict[str, str]) -> tuple[str, set[str]]:
-    missing: set[str] = set()
-
-    def replace(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key in values:
-            return values[key]
-        missing.add(key)
-        return match.group(0)
-
-    return PLACEHOLDER.sub(replace, text), missing
+    """Fill every field with a value (or its `| default`); the others stay, for the rep to fill."""
+    return placeholders.fill(text, values)
 
 
 def leftover_fields(*texts: str) -> list[str]:
-    """Field names still in `{{...}}` form: a send refuses these."""
-    return sorted({name for text in texts for name in PLACEHOLDER.findall(text or "")})
+    """What still reads as a placeholder (`{{first_name}}`, `{company}`, `[First Name]`, ...), as
+    the rep would see it: a send refuses these, so no placeholder ever reaches a recipient."""
+    return list(dict.fromkeys(item for text in texts for item in placeholders.leftovers(text or "")))
 
 
 def fill_for_prospect(
