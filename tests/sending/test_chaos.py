@@ -1,7 +1,8 @@
 """Chaos: 300 emails queued, the worker process SIGKILLed at random moments and restarted, again and
 again. At the end every email is SENT and none is lost; a message reaches the SMTP server twice only
 if a kill landed between the server's acceptance and the SENT commit (SMTP cannot be asked whether it
-already has a message), and the test measures that window and prints it.
+already has a message), and the test measures that window and prints it, with the duplicates
+against the kills (the figures quoted in the README's "When an email can go out twice").
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 @pytest.mark.slow
+# Up to 41 worker processes started one after another: on a loaded 2-core box that alone took more
+# than the suite's default 300 s once (the loop ends on a condition, never on time).
+@pytest.mark.timeout(900)
 def test_sigkill_chaos_loses_nothing_and_duplicates_only_inside_the_window(
     db: Database,
     actor: Actor,
@@ -123,7 +127,8 @@ def test_sigkill_chaos_loses_nothing_and_duplicates_only_inside_the_window(
         f"\nchaos: {EMAILS} emails, {len(lives)} SIGKILLs in {elapsed:.1f} s; "
         f"{len(sink.acceptances)} messages received, {sum(duplicates.values())} duplicates "
         f"({len(duplicates)} emails); kills landing between acceptance and SENT: {kills_in_window} "
-        f"({sum(in_window.values())} email-kill pairs)\n"
+        f"({sum(in_window.values())} email-kill pairs); "
+        f"{sum(duplicates.values()) / len(lives):.2f} duplicates per kill\n"
         f"window, last byte at the server -> SENT committed ({sink.data_delay * 1000:.0f} ms server hold): "
         f"{spread(full_ms)}\n"
         f"window, server's 250 reply -> SENT committed: {spread(worker_ms)}"
