@@ -226,7 +226,9 @@ def save(
     `tone` (0..1) is kept with the draft; None leaves the stored tone as it is (the CLI's saves)."""
     draft_id = validation.uuid_text(draft_id, "id")
     revision = validation.revision_number(revision)
-    subject = validation.header_text(subject, "subject")
+    # A draft is work in progress: only line breaks are refused here (a subject is one line). What
+    # else a header cannot hold (control characters, Unicode line separators) is refused at send.
+    subject = validation.single_line(subject, "subject")
     body = validation.body_text(body)
     content = {
         "subject": subject,

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from lumina_tui.config import Settings
+from lumina_tui.providers.headers import header_value_problem
 from lumina_tui.services import accounts, drafts, sending, suppressions, templates
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.context import Actor
@@ -104,6 +105,18 @@ def build_review(
         blockers.append("No recipient: pick a prospect first.")
 
     account_id, from_label = _from_account(db, actor, draft.account_id, blockers)
+
+    header_problems = [
+        (label, header_value_problem(value))
+        for label, value in (
+            ("subject", draft.subject),
+            ("prospect's first name", prospect.first_name if prospect is not None else ""),
+            ("prospect's last name", prospect.last_name if prospect is not None else ""),
+        )
+    ]
+    for label, problem in header_problems:
+        if problem is not None:
+            blockers.append(f"The {label} contains {problem}, which an email header cannot carry; remove it.")
 
     leftovers = templates.leftover_fields(draft.subject, draft.body_text)
     if leftovers:

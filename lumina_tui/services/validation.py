@@ -47,6 +47,18 @@ def header_text(value: str | None, field: str, *, max_chars: int = MAX_SUBJECT_C
     return text
 
 
+def single_line(value: str | None, field: str, *, max_chars: int = MAX_SUBJECT_CHARS) -> str:
+    """A draft's subject while it is written: one line, bounded (the send checks the rest)."""
+    text = value or ""
+    if "\r" in text or "\n" in text:
+        raise ValidationError(f"{field}: a line break is not allowed here", field=field)
+    if len(text) > max_chars:
+        raise ValidationError(
+            f"{field}: {len(text)} characters is too long (at most {max_chars})", field=field
+        )
+    return text
+
+
 def body_text(value: str | None, field: str = "body") -> str:
     text = value or ""
     size = len(text.encode("utf-8", errors="surrogatepass"))

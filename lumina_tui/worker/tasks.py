@@ -51,6 +51,7 @@ from lumina_tui.providers.base import (
     TransientProviderError,
 )
 from lumina_tui.providers.message import build_message
+from lumina_tui.providers.registry import SMTPUTF8_PROVIDERS
 from lumina_tui.services import accounts, email_state, mailbox_limits
 from lumina_tui.services.jsonable import iso
 from lumina_tui.services.sending import (
@@ -243,7 +244,9 @@ def _send_email(ctx: WorkerContext, email_id: str) -> str:
     checked = False  # did the provider answer whether it already had the message?
     try:
         provider = ctx.providers.get(email.account_id)
-        message = _message(email, smtputf8=getattr(provider, "smtputf8", False) is True)
+        # A provider says whether it carries SMTPUTF8; else the registry's answer for its kind.
+        smtputf8 = getattr(provider, "smtputf8", email.provider in SMTPUTF8_PROVIDERS) is True
+        message = _message(email, smtputf8=smtputf8)
         found = None
         if uncertain:
             found = provider.find_sent(email_id=email.id, message_id=email.message_id, message=message)

@@ -41,18 +41,44 @@ def assert_inert(text: str) -> None:
         assert char not in text, f"{char!r} reached the terminal raw: {text!r}"
 
 
+def stored_unchecked(db: Database, actor: Actor, draft_id: str, prospect: Prospect) -> Any:
+    """The email row an older build queued for this draft, without today's header checks."""
+    import uuid
+
+    from lumina_tui.services import sending
+    from lumina_tui.services.runtime import runtime
+
+    plan = sending._Plan(
+        draft=drafts.get(db, actor, draft_id),
+        account=accounts.resolve_account(db, actor, None),
+        to_email=prospect.email,
+        to_name=f"{prospect.first_name} {prospect.last_name}",
+        from_name="",
+        prospect_snapshot={},
+        score={},
+    )
+    key = str(uuid.uuid4())
+    return sending._insert(db, actor, runtime().settings, plan, key=key, fingerprint=key, suggestions=[])
+
+
 @pytest.fixture
 def hostile(db: Database, actor: Actor) -> Prospect:
-    return prospects.create(
+    prospect = prospects.create(
         db,
         actor,
         email="mallory@evil.example",
         first_name=f"{MARKUP_LINK} {CLOSE_TAG}",
-        last_name=f"{OSC8}{CLEAR_SCREEN}{RLO}gpj.exe",
-        company=f"{C1_CSI}31mAcme",
         job_title="[bold]CEO[/bold]",
         custom_fields={"note": f"{CLEAR_SCREEN}wipe", "[red]key[/red]": "v"},
     )
+    # `prospects add` and the import now refuse control characters in a name (issue 9 point 4);
+    # a row stored before that (or edited by hand) must still print as data: store it directly.
+    with db.write() as session:
+        row = session.get(Prospect, prospect.id)
+        row.last_name, row.company = f"{OSC8}{CLEAR_SCREEN}{RLO}gpj.exe", f"{C1_CSI}31mAcme"
+        session.add(row)
+        session.flush()
+        return row
 
 
 @pytest.fixture
@@ -102,7 +128,12 @@ def test_drafts_and_emails_lists_and_errors_print_hostile_values_as_data(
     shown = run("drafts", "show", draft.id).stdout
     assert_inert(shown)
     assert "Body ␛]8;;http://evil␛\\ [/]" in shown
-    email_id = json.loads(run("send", "--draft", draft.id, "--json").stdout)["id"]
+    # A subject with control characters is refused at send (issue 9 point 4), inertly...
+    refused = run("send", "--draft", draft.id, "--json", code=2)
+    assert_inert(refused.stderr)
+    assert json.loads(refused.stderr)["error"]["field"] == "subject"
+    # ...and a row an older build stored before that check still prints as data.
+    email_id = stored_unchecked(db, actor, draft.id, hostile).id
     for args in (("emails", "list"), ("emails", "show", email_id)):
         result = run(*args)
         assert_inert(result.stdout + result.stderr)

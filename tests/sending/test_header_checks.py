@@ -125,14 +125,25 @@ def test_send_refuses_what_the_message_policy_would_refuse(
     assert_nothing_sent(db, settings, draft)
 
 
-def test_saving_a_subject_with_a_line_separator_is_refused(
-    db: Database, actor: Actor, make_draft: Callable[..., EmailDraft]
+def test_a_subject_with_a_line_separator_is_blocked_by_the_review_and_the_send(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    maildir_account: Account,
+    make_draft: Callable[..., EmailDraft],
 ) -> None:
-    draft = make_draft()
+    from lumina_tui.services.send_review import build_review
+
+    draft = make_draft(subject="Hello\u2028there")  # a draft may hold it while it is written
+    review = build_review(db, actor, settings, draft.id, score={"spam_risk": 0.1, "reply_probability": 0.3})
+    assert not review.can_send
+    assert any("subject" in b and "U+2028" in b for b in review.blockers)
     with pytest.raises(ValidationError) as caught:
-        drafts.save(db, actor, draft.id, draft.revision + 1, subject="Hello\u2028there", body=draft.body_text)
+        sending.send(db, actor, draft_id=draft.id, settings=settings)
     assert caught.value.field == "subject" and "U+2028" in caught.value.message
-    assert drafts.get(db, actor, draft.id).subject == draft.subject
+    assert_nothing_sent(db, settings, draft)
+    with pytest.raises(ValidationError):  # a line break never even reaches a draft
+        drafts.save(db, actor, draft.id, draft.revision + 1, subject="Hello\nBcc: x@y.example")
 
 
 def test_a_non_ascii_mailbox_needs_a_provider_with_smtputf8(

@@ -83,17 +83,42 @@ def runtime(settings, monkeypatch: pytest.MonkeyPatch) -> Runtime:
     return rt
 
 
+def stored_unchecked(runtime: Runtime, draft_id: str, prospect: Any) -> Any:
+    """The email row an older build queued for this draft: since issue 9 point 4 a send refuses a
+    subject or name holding control characters, but rows stored before must still show as data."""
+    import uuid
+
+    plan = sending._Plan(
+        draft=drafts.get(runtime.db, runtime.actor, draft_id),
+        account=accounts.resolve_account(runtime.db, runtime.actor, None),
+        to_email=prospect.email,
+        to_name=f"{prospect.first_name} {prospect.last_name}",
+        from_name="",
+        prospect_snapshot={},
+        score={},
+    )
+    key = str(uuid.uuid4())
+    return sending._insert(
+        runtime.db, runtime.actor, runtime.settings, plan, key=key, fingerprint=key, suggestions=[]
+    )
+
+
 @pytest.fixture
 def mallory(runtime: Runtime) -> Any:
-    return prospects.create(
-        runtime.db,
-        runtime.actor,
-        email="mallory@evil.example",
-        first_name=f"{LINK} [/]",
-        last_name=f"{OSC8}{RLO}gpj",
-        company=f"{CSI8}31mAcme {CLEAR}",
+    from lumina_tui.store.models import Prospect
+
+    prospect = prospects.create(
+        runtime.db, runtime.actor, email="mallory@evil.example", first_name=f"{LINK} [/]",
         job_title="[bold]CEO",
-    )
+    )  # fmt: skip
+    # `prospects add` and the import now refuse control characters in a name (issue 9 point 4);
+    # a row stored before that (or edited by hand) must still show as data: store it directly.
+    with runtime.db.write() as session:
+        row = session.get(Prospect, prospect.id)
+        row.last_name, row.company = f"{OSC8}{RLO}gpj", f"{CSI8}31mAcme {CLEAR}"
+        session.add(row)
+        session.flush()
+        return row
 
 
 def test_the_prospect_card_and_suggestion_view_keep_hostile_text_inert(mallory: Any) -> None:
@@ -151,7 +176,7 @@ async def test_outbox_and_send_review_show_hostile_values_as_text(runtime: Runti
         assert not linked
         assert "Hi ␛[2J<U+202E>" in text and "[/]" in text
 
-    sending.send(runtime.db, runtime.actor, draft_id=draft.id, settings=runtime.settings)
+    stored_unchecked(runtime, draft.id, mallory)
     outbox = OutboxScreen()
     app = Host(runtime, outbox)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -169,7 +194,7 @@ async def test_open_a_draft_lists_a_cancelled_send_as_cancelled_beside_its_copy(
     draft = drafts.create(
         runtime.db, runtime.actor, prospect_id=mallory.id, subject=f"Undo me {CLEAR}", body="Hi there"
     )
-    email = sending.send(runtime.db, runtime.actor, draft_id=draft.id, settings=runtime.settings).email
+    email = stored_unchecked(runtime, draft.id, mallory)
     copy_id = sending.cancel(runtime.db, runtime.actor, email.id).draft_id
     app = make_app(runtime, draft_id=copy_id)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
