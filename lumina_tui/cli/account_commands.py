@@ -60,8 +60,8 @@ def _print_added(account: Any, as_json: bool) -> None:
             click.echo(f"warning: {warning}", err=True)
     if (account.settings or {}).get("insecure_plaintext"):
         click.echo(
-            f"warning: this account sends its login unencrypted to {account.settings.get('host')}: "
-            "anyone on the network path can read the password (--insecure-plaintext).",
+            "warning: this account sends a password unencrypted to another machine: anyone on the "
+            "network path can read it (--insecure-plaintext).",
             err=True,
         )
     if as_json:
@@ -237,7 +237,7 @@ def add_smtp(
                 "or --plain",
                 field="security",
             )
-        if insecure_plaintext and security != "plain":
+        if insecure_plaintext and security != "plain" and not (imap_host and imap_security == "plain"):
             raise ValidationError("security: --insecure-plaintext only goes with --plain", field="security")
         if password_stdin and xoauth2_token_stdin:
             raise ValidationError(

@@ -198,6 +198,16 @@ def _clean_smtp(raw: dict[str, Any], has_secret: bool) -> dict[str, Any]:
         )
     if raw.get("imap") not in (None, {}):
         clean["imap"] = _clean_imap(raw["imap"])
+        imap_host = clean["imap"]["host"]
+        if clean["imap"]["security"] == "plain" and plaintext_login_risk(imap_host, "plain", "password"):
+            if raw.get("insecure_plaintext") is not True:  # IMAP always logs in with a password
+                raise ValidationError(
+                    f"imap_security: plain IMAP would send the password unencrypted to {imap_host}, "
+                    "which is not this machine: anyone on the network path could read it. Use ssl "
+                    "or starttls; pass --insecure-plaintext only if you accept that risk",
+                    field="imap_security",
+                )
+            clean["insecure_plaintext"] = True
     return clean
 
 

@@ -187,3 +187,18 @@ def test_conflicting_security_flags_are_an_error_naming_them(
     assert error["field"] == "security"
     assert all(flag in str(error["message"]) for flag in flags)
     assert run("accounts", "list", "--json").stdout.count('"id"') == 0
+
+
+def test_plain_imap_to_another_machine_needs_insecure_plaintext(ring: MemoryKeyring) -> None:
+    args = [
+        "accounts", "add", "smtp", "--email", "rep@acme.test", "--host", "127.0.0.1", "--plain",
+        "--imap-host", "imap.acme.test", "--imap-security", "plain", "--imap-password-stdin", "--json",
+    ]  # fmt: skip
+    refused = run(*args, stdin=PASSWORD + "\n")
+    assert refused.exit_code == 2, refused.stderr
+    error = error_of(refused)
+    assert error["field"] == "imap_security" and "unencrypted" in str(error["message"])
+    assert ring.passwords == {}
+    accepted = run(*args, "--insecure-plaintext", stdin=PASSWORD + "\n")
+    assert accepted.exit_code == 0, accepted.stderr
+    assert json.loads(accepted.stdout)["settings"]["insecure_plaintext"] is True
