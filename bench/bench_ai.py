@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "ai"))  # the local chat-completions server
 
+sys.path.insert(0, str(ROOT / "bench"))
+from benchrows import Rows, quantiles  # noqa: E402
 from fake_openai_server import FakeOpenAI, completion  # noqa: E402
 
 from lumina_tui.ai import choose_engine, personalize, score  # noqa: E402
@@ -71,7 +73,11 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def report(name: str, samples_s: list[float], goal_ms: float | None, which: str = "p99") -> bool:
+ROWS = Rows("ai", None)
+
+
+def report(name: str, samples_s: list[float], goal_ms: float | None, which: str = "p99",
+           baseline: tuple[str, list[float]] | None = None, record: bool = True) -> bool:
     ms = [s * 1000 for s in samples_s]
     p50, p99 = pct(ms, 0.50), pct(ms, 0.99)
     value = p99 if which == "p99" else p50
@@ -79,6 +85,13 @@ def report(name: str, samples_s: list[float], goal_ms: float | None, which: str 
     verdict = "" if goal_ms is None else f"goal {which} < {goal_ms:g} ms  {'PASS' if ok else 'FAIL'}"
     print(f"{name:<46} n={len(ms):<5} p50={p50:7.2f} ms  p99={p99:7.2f} ms  "
           f"mean={statistics.fmean(ms):7.2f} ms  {verdict}")
+    if not record:
+        return ok
+    ROWS.add(name, "ms", quantiles(samples_s), baseline_name=baseline[0] if baseline else "",
+             baseline=quantiles(baseline[1]) if baseline else None,
+             target="p95 < 3 s (AI response)" if "OpenAI" in name else "",
+             target_met=(pct(ms, 0.95) < 3000) if "OpenAI" in name else None,
+             goal="" if goal_ms is None else f"{which} < {goal_ms:g} ms", met=None if goal_ms is None else ok)
     return ok
 
 
@@ -174,21 +187,29 @@ def bench_openai_overhead(draft: DraftInput) -> bool:
         assert completion  # the server's own response builder is part of both paths
     finally:
         server.stop()
-    report("OpenAI path: total, local server (wall)", totals, None)
-    report("OpenAI path: bare HTTP round trip (wall)", bares, None)
+    report("OpenAI path: total, local server (wall)", totals, None,
+           baseline=("bare HTTP round trip", bares))
+    report("OpenAI path: bare HTTP round trip (wall)", bares, None, record=False)
     # Process CPU (the local server runs in this process, on both paths alike): what the
     # overhead costs without the waits for a core that a loaded machine adds to wall time.
     report("OpenAI path: orchestrator overhead (process CPU)", cpu_overheads, None)
-    return report("OpenAI path: orchestrator overhead (wall)", overheads, 5, which="p50")
+    return report("OpenAI path: orchestrator overhead (wall)", overheads, 5, which="p50",
+                  baseline=("bare HTTP round trip", bares))
 
 
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as rows for bench/report.py")
+    ROWS.path = parser.parse_args().json
     draft = three_hundred_words()
     words = len(draft.body.split())
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"AI benchmarks (email of {words} words; Python {sys.version.split()[0]}; "
           f"{os.cpu_count()} CPUs, load average {load})")
     results = [bench_offline(draft), bench_score(draft), bench_openai_overhead(draft)]
+    ROWS.write()
     return 0 if all(results) else 1
 
 

@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchrows import Rows, quantiles
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LUMINA = BIN / "lumina"
@@ -96,7 +98,9 @@ def prepare(home: Path, env: dict[str, str]) -> tuple[Path, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=25, help="processes per command (default 25)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as rows for bench/report.py")
     args = parser.parse_args()
+    rows = Rows("cli", args.json)
 
     home = Path(tempfile.mkdtemp(prefix="lumina-bench-cli-"))
     env = {key: value for key, value in os.environ.items() if not key.startswith("LUMINA_")}
@@ -144,6 +148,14 @@ def main() -> int:
             ok &= good
             line += f"   goal < {goal * 1000:g} ms {'PASS' if good else 'FAIL'}"
         print(line)
+        if goal is not None:
+            rows.add(f"`{name}` CPU", "ms", quantiles(got.cpu), baseline_name="`python -c pass` CPU",
+                     baseline=quantiles(base.cpu),
+                     goal=f"CPU p50 < {goal * 1000:g} ms", met=cpu50 < goal)
+            rows.add(f"`{name}` wall", "ms", quantiles(got.wall), baseline_name="`python -c pass` wall",
+                     baseline=quantiles(base.wall), target="p95 < 500 ms (API)",
+                     target_met=percentile(got.wall, 0.95) < 0.5)
+    rows.write()
     return 0 if ok else 1
 
 

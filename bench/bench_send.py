@@ -37,6 +37,7 @@ for name in list(os.environ):
         del os.environ[name]
 
 from aiosmtpd.controller import Controller  # noqa: E402
+from benchrows import Rows, quantiles, single  # noqa: E402
 from huey import SqliteHuey  # noqa: E402
 
 from lumina_tui import queue  # noqa: E402
@@ -246,6 +247,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary LUMINA_HOME for a look")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as rows for bench/report.py")
     args = parser.parse_args()
     try:
         run(args)
@@ -282,6 +284,11 @@ def run(args: argparse.Namespace) -> None:
         f"p99 {pct(ours, 0.99) / pct(base, 0.99):5.1f}x"
         f"     goal p99 < 10 ms: {'met' if pct(ours, 0.99) < 0.010 else 'MISSED'}"
     )
+    rows = Rows("send", args.json)
+    rows.add("send intent (sending.send, undo 10 s)", "ms", quantiles(ours),
+             baseline_name="sqlite3 INSERT + huey enqueue", baseline=quantiles(base),
+             target="< 200 ms (send confirmation)", target_met=pct(ours, 0.99) < 0.2,
+             goal="p99 < 10 ms", met=pct(ours, 0.99) < 0.010)
     queue.close_all()
 
     to_accept, from_intent, base = bench_latency(rt, port, sink, n_latency)
@@ -295,6 +302,11 @@ def run(args: argparse.Namespace) -> None:
         f"     goal p95 < 250 ms: {'met' if pct(to_accept, 0.95) < 0.250 else 'MISSED'}"
     )
 
+    rows.add("enqueue -> SMTP accepted (idle worker)", "ms", quantiles(to_accept),
+             baseline_name="smtplib connect+send+quit", baseline=quantiles(base),
+             target="< 5 s per email (worker)", target_met=pct(from_intent, 0.99) < 5,
+             goal="p95 < 250 ms", met=pct(to_accept, 0.95) < 0.250)
+
     rate, base_rate = bench_throughput(rt, port, sink, n_volume)
     print(f"\n3. one worker's throughput, n={n_volume}")
     print(f"   lumina   {rate:8.1f} emails/s   baseline {base_rate:8.1f} emails/s (smtplib, one connection)")
@@ -302,6 +314,10 @@ def run(args: argparse.Namespace) -> None:
         f"   ratio    {rate / base_rate:5.2f}x     goal >= 50 emails/s: {'met' if rate >= 50 else 'MISSED'}"
     )
     print(f"   (sending.mean intent {statistics.mean(ours) * 1000:.2f} ms)")
+    rows.add(f"one worker's throughput, {n_volume} emails", "emails/s", single(rate),
+             baseline_name="smtplib, one connection", baseline=single(base_rate), higher_is_better=True,
+             target="< 5 s per email (worker)", target_met=rate > 0.2, goal=">= 50 emails/s", met=rate >= 50)
+    rows.write()
     sink.controller.stop()
 
 

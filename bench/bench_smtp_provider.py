@@ -8,6 +8,7 @@ for the whole worker is >= 50 emails/s; the provider alone must leave plenty of 
 
 from __future__ import annotations
 
+import argparse
 import smtplib
 import statistics
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from benchrows import Rows, quantiles, single
 from smtp_sink import SmtpSink
 
 from lumina_tui.providers.base import AccountConfig
@@ -49,6 +51,7 @@ def pct(samples: list[float], q: float) -> float:
 
 
 def report(label: str, samples: list[float], total: float) -> float:
+    """Prints one line; returns emails/s."""
     rate = len(samples) / total
     print(
         f"{label:<34} p50 {pct(samples, 0.50):6.2f} ms  p99 {pct(samples, 0.99):6.2f} ms  "
@@ -58,6 +61,9 @@ def report(label: str, samples: list[float], total: float) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as rows for bench/report.py")
+    rows = Rows("smtp_provider", parser.parse_args().json)
     build_times = []
     prepared = []
     for n in range(N):
@@ -68,7 +74,7 @@ def main() -> None:
 
     with SmtpSink() as sink:
         # Baseline: smtplib with a new connection for every message.
-        samples = []
+        base_samples = samples = []
         began = time.perf_counter()
         for _email_id, msg in prepared:
             start = time.perf_counter()
@@ -97,6 +103,13 @@ def main() -> None:
             f"{sink.connections - N}"
         )
         print(f"goal (whole worker) >= 50 emails/s: provider alone {'OK' if reused >= 50 else 'MISSED'}")
+        rows.add("SmtpProvider.send, reused connection", "ms", quantiles(samples),
+                 baseline_name="smtplib connection per message", baseline=quantiles(base_samples))
+        rows.add("SmtpProvider throughput, reused connection", "emails/s", single(reused),
+                 baseline_name="smtplib connection per message", baseline=single(baseline),
+                 higher_is_better=True, goal=">= 50 emails/s (whole worker)", met=reused >= 50)
+    rows.add("build_message", "ms", quantiles(build_times))
+    rows.write()
     print(f"median build+send budget per email: {statistics.median(build_times) * 1000:.2f} ms build")
 
 

@@ -35,6 +35,8 @@ import threading
 import time
 from pathlib import Path
 
+from benchrows import Rows, quantiles
+
 COLS, ROWS = 120, 40
 SYNC_QUERY = b"\x1b[?2026$p"
 SYNC_REPLY = b"\x1b[?2026;2$y"
@@ -336,6 +338,7 @@ def main() -> int:
     parser.add_argument("--cold-runs", type=int, default=7)
     parser.add_argument("--sends", type=int, default=5)
     parser.add_argument("--bare", metavar="BODY_FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as rows for bench/report.py")
     args = parser.parse_args()
     if args.bare:
         run_bare_app(args.bare)
@@ -406,6 +409,22 @@ def main() -> int:
     print(f"\nsend confirmation, Enter to the 'Queued' banner ({len(send_times)} sends):")
     verdict = "PASS" if good else "FAIL"
     print(f"  p50 {ms(send_p50)}   max {ms(send_max)}   goal < {GOAL_SEND_MS:g} ms {verdict}")
+
+    rows = Rows("tui", args.json)
+    k50, k95 = percentile(lumina_times, 0.5), percentile(lumina_times, 0.95)
+    b50, b95 = percentile(bare_times, 0.5), percentile(bare_times, 0.95)
+    rows.add("keystroke to frame (pty, 5,000 words, AI live)", "ms", quantiles(lumina_times),
+             baseline_name="bare Textual TextArea", baseline=quantiles(bare_times),
+             target="< 16 ms (typing)", target_met=k95 * 1000 < GOAL_P50_MS,
+             goal=f"p50, p95 <= {GOAL_RATIO}x bare; p50 < {GOAL_P50_MS:g} ms",
+             met=k50 <= GOAL_RATIO * b50 and k95 <= GOAL_RATIO * b95 and k50 * 1000 < GOAL_P50_MS)
+    rows.add("cold start to first frame", "ms", quantiles(lumina_cold),
+             baseline_name="bare Textual app", baseline=quantiles(bare_cold),
+             goal=f"p50 < {GOAL_COLD_MS:g} ms", met=cold * 1000 < GOAL_COLD_MS)
+    rows.add("send confirmation (Enter to 'Queued')", "ms", quantiles(send_times),
+             target=f"< {GOAL_SEND_MS:g} ms", target_met=send_max * 1000 < GOAL_SEND_MS,
+             goal=f"max < {GOAL_SEND_MS:g} ms", met=send_max * 1000 < GOAL_SEND_MS)
+    rows.write()
     return 0 if ok else 1
 
 
