@@ -100,6 +100,6 @@ def test_a_failing_consumer_does_not_delay_sends(
     assert _seq(db, "slow_failing") == 0  # it failed every time and never advanced
     without, with_failing = statistics.median(durations["without"]), statistics.median(durations["with"])
     print(
-        f"send path median: {without * 1000:.1f} ms without, {with_failing * 1000:.1f} ms with a failing consumer"
+        f"send median: {without * 1000:.1f} ms without, {with_failing * 1000:.1f} ms with a failing consumer"
     )
     assert with_failing <= 3 * without, (with_failing, without)
