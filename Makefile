@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-llm lint bench clean venv
+.PHONY: run test test-llm lint bench chaos clean venv
 
 venv: $(STAMP)
 
@@ -43,6 +43,12 @@ test-llm: $(STAMP)
 # Runs every bench/bench_*.py and writes bench/REPORT.md (also printed). BENCH_ARGS=--quick for fewer samples.
 bench: $(STAMP)
 	$(BIN)/python bench/report.py $(BENCH_ARGS)
+
+# Kill -9 (worker on SMTP, Gmail and Outlook fakes; the composer) and SMTP fault injection (421,
+# 451, 550, 452/554 on DATA, dropped and refused connections, a server that accepts then hangs):
+# every test marked `chaos`; -rA prints one line per test (the summary), -s the tests' own counts.
+chaos: $(STAMP)
+	$(BIN)/python -m pytest -m chaos -rA -s -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -85,6 +85,7 @@ def test_reuses_one_connection_across_sends(sink: SmtpSink) -> None:
     assert sink.connections == 1
 
 
+@pytest.mark.chaos
 def test_reconnects_when_the_server_closed_the_reused_connection(sink: SmtpSink) -> None:
     with SmtpProvider(smtp_config(sink)) as provider:
         first = str(uuid.uuid4())
@@ -97,6 +98,7 @@ def test_reconnects_when_the_server_closed_the_reused_connection(sink: SmtpSink)
     assert sink.connections == 2
 
 
+@pytest.mark.chaos
 def test_451_is_transient_and_550_is_permanent_with_the_servers_reason(sink: SmtpSink) -> None:
     sink.fail_rcpt("busy@brightwave.example", "451 4.3.0 Mailbox busy, try later", times=2)
     sink.fail_rcpt("gone@brightwave.example", "550 5.1.1 No such user here")
@@ -119,6 +121,7 @@ def test_451_is_transient_and_550_is_permanent_with_the_servers_reason(sink: Smt
     assert sink.connections == 1
 
 
+@pytest.mark.chaos
 def test_data_refusals_are_classified_by_code(sink: SmtpSink) -> None:
     sink.fail_data("452 4.3.1 Insufficient system storage", times=1)
     with SmtpProvider(smtp_config(sink)) as provider:
@@ -130,6 +133,7 @@ def test_data_refusals_are_classified_by_code(sink: SmtpSink) -> None:
     assert sink.messages == []
 
 
+@pytest.mark.chaos
 def test_refused_connection_is_transient(refused_port: int) -> None:
     config = AccountConfig(
         account_id=str(uuid.uuid4()),

@@ -24,6 +24,8 @@ from lumina_tui.services.context import Actor
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft
 
+pytestmark = pytest.mark.chaos  # make chaos (they also run in make test)
+
 EMAILS = 300
 MIN_KILLS = 10
 MAX_KILLS = 40

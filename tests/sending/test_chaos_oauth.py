@@ -34,6 +34,8 @@ from lumina_tui.services.context import Actor
 from lumina_tui.store import Database, new_id
 from lumina_tui.store.models import Account, Email, EmailDraft, EmailEvent
 
+pytestmark = pytest.mark.chaos  # make chaos (they also run in make test)
+
 EMAILS = 80
 MIN_KILLS = 8
 MAX_KILLS = 16

@@ -73,6 +73,7 @@ def test_each_email_reaches_the_smtp_server_once_and_parses_back(
         assert [e.event_type for e in sending.list_events(db, actor, email.id)] == ["queued", "sent"]
 
 
+@pytest.mark.chaos
 def test_451_twice_then_sent_and_550_failed_after_one_attempt(
     db: Database,
     actor: Actor,

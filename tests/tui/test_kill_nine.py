@@ -24,6 +24,8 @@ from pty_session import PtySession, lumina_argv
 from lumina_tui.services import demo, drafts
 from lumina_tui.services.runtime import open_runtime
 
+pytestmark = pytest.mark.chaos  # make chaos (they also run in make test)
+
 TYPE_SECONDS = 3.0
 KEY_INTERVAL = 0.015
 LIMIT_SECONDS = 0.5  # the save interval: what a quiet machine shows (printed, see the docstring)
