@@ -276,7 +276,7 @@ def test_slow_server_hits_the_hard_budget(ai_server, draft) -> None:
     assert elapsed >= 0.45  # the budget ended it, not an early give-up (load only lengthens)
     assert elapsed < 0.5 + 10  # and it did end: no hang until the server answers
     assert "0.5 s" in error.message
-    assert ai_server.count == 1
+    assert ai_server.count <= 1  # no retry after a timeout (on a loaded box it may not arrive)
 
 
 def test_budget_covers_retries_too(ai_server, draft) -> None:
