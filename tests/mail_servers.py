@@ -160,6 +160,15 @@ def _wait_for_port(port: int, deadline: float) -> bool:
     return False
 
 
+def _greets(port: int, greeting: bytes, deadline: float) -> bool:
+    """The port answers with our server's greeting (not merely "something listens there")."""
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            return sock.recv(512).startswith(greeting)
+        time.sleep(0.1)  # polling a condition (a port), with a generous deadline
+    return False
+
+
 def why_unavailable() -> str | None:
     """None when both servers can run here, else the reason the tests skip."""
     missing = [name for name in ("postfix", "postconf", "postalias", "dovecot") if shutil.which(name) is None]
@@ -175,11 +184,27 @@ def why_unavailable() -> str | None:
     return None
 
 
+#: Free ports are picked by binding port 0 and letting go; on a busy machine another process can take
+#: one before Postfix or Dovecot binds it. A start that fails (or finds a stranger on its port) is
+#: retried on fresh ports.
+START_ATTEMPTS = 3
+
+
 def start_mail_servers() -> MailServers:
     """Start Postfix (SMTP on 127.0.0.1) delivering to a Maildir that Dovecot serves over IMAP."""
     reason = why_unavailable()
     if reason:
         raise MailServersUnavailable(reason)
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return _start_once()
+        except MailServersUnavailable:
+            if attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_once() -> MailServers:
     run = Path(tempfile.mkdtemp(prefix="lmx", dir="/tmp"))  # short: Unix socket paths are ~107 bytes
     run.chmod(0o755)
     smtp_port, imap_port, imaps_port = _free_port(), _free_port(), _free_port()
@@ -254,9 +279,9 @@ def start_mail_servers() -> MailServers:
         if _quiet(["dovecot", "-c", str(servers.dovecot_conf)], timeout=60) != 0:
             raise MailServersUnavailable(f"dovecot would not start: {_tail(run / 'dv' / 'dovecot.log')}")
         deadline = time.monotonic() + START_DEADLINE_SECONDS
-        if not _wait_for_port(smtp_port, deadline):
+        if not _greets(smtp_port, f"220 {DOMAIN} ESMTP".encode(), deadline):
             raise MailServersUnavailable(f"postfix never listened: {_tail(servers.postfix_log)}")
-        if not (_wait_for_port(imap_port, deadline) and _wait_for_port(imaps_port, deadline)):
+        if not (_greets(imap_port, b"* OK", deadline) and _wait_for_port(imaps_port, deadline)):
             raise MailServersUnavailable(f"dovecot never listened: {_tail(run / 'dv' / 'dovecot.log')}")
     except BaseException:
         servers.stop()
