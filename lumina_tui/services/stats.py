@@ -31,6 +31,7 @@ Z_95 = 1.959963984540054  # the two-sided 95 % normal quantile
 # handful of sends should not see a lucky template crowned.
 Z_RANKING = 2.5758293035489004
 RANKING_CONFIDENCE = 0.99
+UNREAD_CAP = 1000  # the screen says "1000+" beyond this; counting further would grow with the log
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
@@ -127,16 +128,29 @@ def stats(db: Database, actor: Actor, *, days: int = 14, today: date | None = No
             ),
             w,
         ).all()
+        # Alerts grow with the log: a capped count and two index-ordered reads, never a sort of all.
         unread = s.execute(
-            text("SELECT count(*) FROM alerts WHERE workspace_id = :w AND read_at IS NULL"), w
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE workspace_id = :w AND read_at IS NULL"
+                " LIMIT :cap)"
+            ),
+            {**w, "cap": UNREAD_CAP},
         ).scalar()
         alert_rows = s.execute(
             text(
                 "SELECT id, kind, title, detail, created_at, read_at, email_id FROM alerts"
-                " WHERE workspace_id = :w ORDER BY read_at IS NOT NULL, created_at DESC LIMIT 20"
+                " WHERE workspace_id = :w AND read_at IS NULL ORDER BY created_at DESC LIMIT 20"
             ),
             w,
         ).all()
+        if len(alert_rows) < 20:
+            alert_rows += s.execute(
+                text(
+                    "SELECT id, kind, title, detail, created_at, read_at, email_id FROM alerts"
+                    " WHERE workspace_id = :w AND read_at IS NOT NULL ORDER BY rowid DESC LIMIT :n"
+                ),
+                {**w, "n": 20 - len(alert_rows)},
+            ).all()
         learned = {
             r[0]: r[1]
             for r in s.execute(
@@ -188,6 +202,7 @@ def stats(db: Database, actor: Actor, *, days: int = 14, today: date | None = No
         "accounts": accounts,
         "alerts": {
             "unread": int(unread or 0),
+            "unread_capped": int(unread or 0) >= UNREAD_CAP,
             "items": [
                 {
                     "id": r[0],
