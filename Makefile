@@ -45,7 +45,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/report.py $(BENCH_ARGS)
 
 # Kill -9 (worker on SMTP, Gmail and Outlook fakes; the composer) and SMTP fault injection (421,
-# 451, 550, 452/554 on DATA, dropped and refused connections, a server that accepts then hangs):
+# 451, 550, 452/554 on DATA, dropped and refused connections, a server that accepts then hangs),
+# a full database (max_page_count) and a corrupted queue file:
 # every test marked `chaos`; -rA prints one line per test (the summary), -s the tests' own counts.
 chaos: $(STAMP)
 	$(BIN)/python -m pytest -m chaos -rA -s -p no:cacheprovider
