@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-llm lint bench chaos clean venv
+.PHONY: run test test-llm lint bench chaos fuzz clean venv
 
 venv: $(STAMP)
 
@@ -50,6 +50,10 @@ bench: $(STAMP)
 # every test marked `chaos`; -rA prints one line per test (the summary), -s the tests' own counts.
 chaos: $(STAMP)
 	$(BIN)/python -m pytest -m chaos -rA -s -p no:cacheprovider
+
+# Property-based fuzzing of the service verbs and the CSV import, far more examples than `make test`.
+fuzz: $(STAMP)
+	LUMINA_FUZZ_EXAMPLES=$${LUMINA_FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest tests/services/test_fuzz_verbs.py -rA -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
