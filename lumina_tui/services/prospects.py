@@ -48,6 +48,8 @@ def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for key, value in values.items():
         if key == "email":
+            if value is not None and not isinstance(value, str):  # a script's JSON may carry a number
+                raise ValidationError("email: must be text (an address like ana@example.com)", field=key)
             clean[key] = validation.email_address(value, "email")
         elif key == "custom_fields":
             if value is None:
