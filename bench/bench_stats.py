@@ -23,6 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "outcomes"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchrows import Rows, quantiles, single  # noqa: E402
 
 GOAL_P95_MS = 300.0
 
@@ -80,13 +83,19 @@ def run(size: int) -> dict[str, float]:
         "bare_events_per_s": size / bare_s,
         "stats_p50_ms": statistics.median(timings),
         "stats_p95_ms": p95(timings),
+        "timings_ms": timings,
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--quick", action="store_true", help="10k and 100k events (bench/report.py --quick)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as rows for bench/report.py")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes = "10000,100000"
+    rows = Rows("stats", args.json)
     results = []
     for size in (int(x) for x in args.sizes.split(",")):
         r = run(size)
@@ -99,6 +108,13 @@ def main() -> int:
             f" stats open p50 {r['stats_p50_ms']:.1f} ms p95 {r['stats_p95_ms']:.1f} ms",
             flush=True,
         )
+        rows.add(f"stats open at {r['events']:,} events", "ms", quantiles(r["timings_ms"], scale=1.0),
+                 target="p95 < 500 ms (API)", target_met=r["stats_p95_ms"] < 500,
+                 goal=f"p95 < {GOAL_P95_MS:g} ms", met=r["stats_p95_ms"] < GOAL_P95_MS)
+        rows.add(f"consumers at {r['events']:,} events", "events/s", single(r["consumer_events_per_s"]),
+                 baseline_name="bare INSERT...SELECT", baseline=single(r["bare_events_per_s"]),
+                 higher_is_better=True)
+    rows.write()
     ok = all(r["stats_p95_ms"] < GOAL_P95_MS for r in results)
     if len(results) >= 2:
         growth = results[-1]["stats_p95_ms"] / max(0.001, results[0]["stats_p95_ms"])
