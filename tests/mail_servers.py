@@ -8,7 +8,7 @@ users with its own RFC 3464 report — the real bounce the tests need. The rep's
 inside the run folder (an alias delivers to it), which Dovecot serves over IMAP, so each test
 session has a mailbox of its own and no system user is created.
 
-The traps (shared/notes/real-mail-servers.md): daemons inherit stdout/stderr (start them with
+The traps (measured on Debian 12, kept here): daemons inherit stdout/stderr (start them with
 /dev/null, or a captured start waits forever); Postfix speaks only through `maillog_file` and only
 inside `maillog_file_prefixes`; socket paths must stay under ~107 bytes (a short /tmp folder);
 every service runs without chroot.

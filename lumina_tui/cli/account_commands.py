@@ -1,4 +1,4 @@
-"""`lumina accounts add|list|test|remove`: sending accounts as commands (see ARCHITECTURE.md).
+"""`lumina accounts add|list|test|remove`: sending accounts as commands (contract: docs/cli.md).
 
 A password or token is only ever read from stdin (`--password-stdin`), never taken as an argument,
 which any user on the machine could read in `ps`; it goes to the OS keyring, never to SQLite.

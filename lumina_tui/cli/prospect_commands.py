@@ -1,4 +1,4 @@
-"""`lumina prospects import|list|show|add`: the prospects service as commands (see ARCHITECTURE.md)."""
+"""`lumina prospects import|list|show|add`: the prospects service as commands (contract: docs/cli.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Drafts: get, list, create, idempotent save by client-chosen id + revision, delete.
 
-The save rule (ARCHITECTURE.md, invariant 1): an older revision than the stored one is ignored and
+The save rule (docs/invariants.md, invariant 2): an older revision than the stored one is ignored and
 reported; the same revision with the same content is a no-op; the same revision with other content
 is a conflict; a newer revision replaces the content. The whole decision runs inside one
 `BEGIN IMMEDIATE` transaction, so concurrent savers cannot interleave a read and a write.

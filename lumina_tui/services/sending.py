@@ -1,4 +1,4 @@
-"""The send transaction: a send is a row before it is an action (ARCHITECTURE.md, invariant 4).
+"""The send transaction: a send is a row before it is an action (docs/invariants.md, invariant 6).
 
 `send` looks up the idempotency key first (same key and payload: the same email comes back; same
 key, other payload: an error), then validates everything a rep could get wrong, then inserts the

@@ -1,4 +1,4 @@
-"""`lumina ai personalize|rewrite|score|feedback`: the command-line contract of ARCHITECTURE.md."""
+"""`lumina ai personalize|rewrite|score|feedback`: the command-line contract of docs/cli.md."""
 
 from __future__ import annotations
 

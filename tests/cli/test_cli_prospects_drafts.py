@@ -1,4 +1,4 @@
-"""`lumina prospects ...` and `lumina drafts ...`: the command-line contract of ARCHITECTURE.md.
+"""`lumina prospects ...` and `lumina drafts ...`: the command-line contract of docs/cli.md.
 
 With --json, stdout is one JSON document (a resource, or {"items", "total"}); errors go to stderr as
 {"error": {"code", "field", "message"}}; exit 0 ok, 2 bad input / not found / already sent, 1 I/O.

@@ -1,4 +1,4 @@
-"""Draft saves are idempotent and ordered by revision (ARCHITECTURE.md invariant 1), on a real SQLite file."""
+"""Draft saves are idempotent and ordered by revision (docs/invariants.md, invariant 2), on a real SQLite file."""
 
 from __future__ import annotations
 

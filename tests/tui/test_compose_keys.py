@@ -1,4 +1,4 @@
-"""Keys: ARCHITECTURE.md's table, ids on every binding, remapping from config.toml, the Footer at
+"""Keys: the README's key table, ids on every binding, remapping from config.toml, the Footer at
 80x24, the command palette and the mode keys."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from lumina_tui.tui.widgets.tone_slider import ToneSlider
 
 pytestmark = pytest.mark.anyio
 
-# ARCHITECTURE.md, "Keys in the composer".
+# README.md, "Keys in the composer".
 KEY_TABLE = {
     "personalize": "ctrl+g",
     "rewrite": "ctrl+r",

@@ -1,6 +1,6 @@
 """The engine protocol and the one place that decides which engine runs.
 
-Selection follows ARCHITECTURE.md: the OpenAI-compatible engine when a base URL or an API key is
+Selection follows docs/architecture.md: the OpenAI-compatible engine when a base URL or an API key is
 configured, the offline engine otherwise; the setting `offline` or `openai` forces one. A failing
 engine raises `AIError`; nothing here ever falls back to another engine behind the rep's back,
 because a suggestion must say truthfully which engine and model made it.

@@ -6,7 +6,7 @@ human-in-the-loop decisions (accept, reject); AI requests and scoring (`compose_
 
 Everything slow runs in thread workers and reports back with a message (`tui/messages.py`);
 keystrokes only change widget state, flip the autosave flag and arm timers. The rules it keeps
-(ARCHITECTURE.md):
+(docs/invariants.md):
 - local-first: `DraftAutosave` saves at most `save_interval_ms` after the first unsaved edit, and
   an AI call, a score or a send first saves and then names the revision it read;
 - the AI only proposes: a suggestion sits in the glow panel until the rep accepts it (ctrl+o, one

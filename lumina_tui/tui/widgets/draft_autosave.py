@@ -1,4 +1,4 @@
-"""Local-first saving of the open draft (ARCHITECTURE.md, invariant 1), off the event loop.
+"""Local-first saving of the open draft (docs/invariants.md, invariant 1), off the event loop.
 
 Edits live in the widgets. The first unsaved edit arms a timer; when it fires the current widget
 state is captured and saved in a thread worker. The timer leaves the save itself a budget (a fifth
