@@ -1,7 +1,7 @@
 """Every key of the composer app in one place, each with an id a rep can remap in `config.toml`.
 
-The keys follow the README's table ("Keys in the composer"). The order is the Footer's order, so the most used come
-first; `PRIMARY_ACTIONS` are the five the Footer keeps at 80 columns. TextArea already owns
+The keys follow the README's table ("Keys in the composer"). The order is the Footer's order, so
+the most used come first; `PRIMARY_ACTIONS` are the five the Footer keeps at 80 columns. TextArea already owns
 ctrl+a/e/k/u/w/d/x/c/v/z/y, f6 and f7, and tmux owns ctrl+b, so none of those appear here; the
 undo of a queued send gets f8 because ctrl+z is the editor's own undo.
 """

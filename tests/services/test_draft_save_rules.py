@@ -1,4 +1,5 @@
-"""Draft saves are idempotent and ordered by revision (docs/invariants.md, invariant 2), on a real SQLite file."""
+"""Draft saves are idempotent and ordered by revision (docs/invariants.md, invariant 2), on a real SQLite
+file."""
 
 from __future__ import annotations
 
