@@ -36,6 +36,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
@@ -385,6 +386,45 @@ def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | No
     return "failed"
 
 
+def _defer(
+    ctx: WorkerContext,
+    email: Email,
+    *,
+    last_error: str,
+    next_attempt_at: datetime,
+    uncertain: bool,
+    data: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Hand a claimed email back (PENDING_SEND, due at `next_attempt_at`) with its `deferred` event.
+
+    One attempt leaves one event: the event id names the lease the attempt ran under. False when the
+    lease was lost meanwhile (another worker took the row back), and nothing was written.
+    """
+    with ctx.db.write() as session:
+        return email_state.transition(
+            session,
+            email,
+            allowed=_mine(email),
+            values={
+                "status": PENDING_SEND,
+                "last_error": last_error,
+                "next_attempt_at": next_attempt_at,
+                "lease_owner": None,
+                "lease_expires_at": None,
+            },
+            event_type="deferred",
+            provider_event_id=f"{email.id}:deferred:{email.lease_owner}",
+            data={
+                "attempt": email.attempts,
+                **data,
+                "next_attempt_at": iso(next_attempt_at),
+                "may_have_gone_out": uncertain,
+            },
+            now=now,
+        )
+
+
 def _wait_for_sign_in(ctx: WorkerContext, email: Email, reason: str, *, uncertain: bool) -> str:
     """The account needs the rep to sign in again: mark it, and park the email (still PENDING_SEND).
 
@@ -399,31 +439,10 @@ def _wait_for_sign_in(ctx: WorkerContext, email: Email, reason: str, *, uncertai
         text = f"{UNCERTAIN_PREFIX} {text}"
     delay = ctx.settings.worker.sign_in_recheck_seconds
     next_attempt_at = now + timedelta(seconds=delay)
-    with ctx.db.write() as session:
-        moved = email_state.transition(
-            session,
-            email,
-            allowed=_mine(email),
-            values={
-                "status": PENDING_SEND,
-                "last_error": text,
-                "next_attempt_at": next_attempt_at,
-                "lease_owner": None,
-                "lease_expires_at": None,
-            },
-            event_type="deferred",
-            provider_event_id=f"{email.id}:deferred:{email.lease_owner}",
-            data={
-                "attempt": email.attempts,
-                "result": "needs_sign_in",
-                "reason": reason,
-                "next_attempt_at": iso(next_attempt_at),
-                "may_have_gone_out": uncertain,
-            },
-            now=now,
-        )
-        if not moved:
-            return "lost_lease"
+    data = {"result": "needs_sign_in", "reason": reason}
+    if not _defer(ctx, email, last_error=text, next_attempt_at=next_attempt_at, uncertain=uncertain,
+                  data=data, now=now):
+        return "lost_lease"
     log.info("email %s waits for the rep to sign in again: %s", email.id, reason)
     return "needs_sign_in"
 
@@ -455,32 +474,11 @@ def _back_off(
     if retry_after is not None:
         delay = max(delay, retry_after)  # the provider said when (Retry-After, a quota's reset)
     next_attempt_at = now + timedelta(seconds=delay)
-    with ctx.db.write() as session:
-        moved = email_state.transition(
-            session,
-            email,
-            allowed=_mine(email),
-            values={
-                "status": PENDING_SEND,
-                "last_error": f"{UNCERTAIN_PREFIX} {reason}" if uncertain else reason,
-                "next_attempt_at": next_attempt_at,
-                "lease_owner": None,
-                "lease_expires_at": None,
-            },
-            event_type="deferred",
-            provider_event_id=f"{email.id}:deferred:{email.lease_owner}",
-            data={
-                "attempt": email.attempts,
-                "result": "transient_failure",
-                "reason": reason,
-                "code": code,
-                "next_attempt_at": iso(next_attempt_at),
-                "may_have_gone_out": uncertain,
-            },
-            now=now,
-        )
-        if not moved:
-            return "lost_lease"
+    last_error = f"{UNCERTAIN_PREFIX} {reason}" if uncertain else reason
+    data = {"result": "transient_failure", "reason": reason, "code": code}
+    if not _defer(ctx, email, last_error=last_error, next_attempt_at=next_attempt_at,
+                  uncertain=uncertain, data=data, now=now):
+        return "lost_lease"
     log.info("email %s: %s; next attempt in %.1f s", email.id, reason, delay)
     queue.enqueue_send(ctx.settings, email.id, delay_seconds=delay)
     return "retry_scheduled"
