@@ -203,6 +203,25 @@ class SendLimitSettings(BaseSettings):
         return getattr(self, provider, None) or MailboxLimit()
 
 
+class ApiSettings(BaseSettings):
+    """`lumina serve` (team mode): where it listens, token lifetimes, body limits, webhook window."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    # The URL clients and providers reach this server at (tracking links are built on it).
+    public_url: str | None = None
+    access_token_seconds: int = Field(default=900, ge=30, le=86400)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # Larger bodies get 413 before they are read whole (a draft's body is capped far below this).
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Providers batch events: SendGrid's largest batches stay well under this.
+    webhook_max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # A webhook whose signed timestamp is older than this (or this far in the future) is refused.
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything Lumina reads from the environment and `config.toml`."""
 
@@ -236,6 +255,7 @@ class Settings(BaseSettings):
     microsoft: MicrosoftSettings = Field(default_factory=MicrosoftSettings)
     send_limits: SendLimitSettings = Field(default_factory=SendLimitSettings)
     composer: ComposerSettings = Field(default_factory=ComposerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     keymap: dict[str, str] = Field(default_factory=dict)
 
     @classmethod

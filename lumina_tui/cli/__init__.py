@@ -38,6 +38,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "worker": "lumina_tui.cli.worker_commands:worker",
     "stats": "lumina_tui.cli.stats_commands:stats",
     "alerts": "lumina_tui.cli.stats_commands:alerts",
+    "team": "lumina_tui.cli.team_commands:team",
+    "users": "lumina_tui.cli.team_commands:users",
+    "serve": "lumina_tui.cli.serve_commands:serve",
 }
 
 HELP_LINES: dict[str, str] = {
@@ -52,6 +55,9 @@ HELP_LINES: dict[str, str] = {
     "worker": "Run the send worker (normally started for you as a sidecar).",
     "stats": "Sends, replies and bounces; templates ranked; alerts; what Lumina learned.",
     "alerts": "Mark alerts (replies, bounces, failures, sign-in) read.",
+    "team": "Make this workspace a team whose users sign in (team mode).",
+    "users": "Add, list and remove the team's users.",
+    "serve": "Run the REST API, provider webhooks and tracking (team mode).",
 }
 
 

@@ -45,19 +45,25 @@ def create_workspace(session: Session, name: str, user_email: str, user_name: st
     session.flush()
     session.add(user)
     session.flush()
+    actor = Actor(workspace_id=workspace.id, user_id=user.id)
+    ensure_preferences(session, actor)
+    return actor
+
+
+def ensure_preferences(session: Session, actor: Actor) -> None:
+    """The user's (empty) preferences row, inside the caller's transaction; kept if it exists."""
     session.execute(
         insert(UserPreferences)
         # A Core insert does not run the model's default factories: JSON columns are given here.
         .values(
-            user_id=user.id,
-            workspace_id=workspace.id,
+            user_id=actor.user_id,
+            workspace_id=actor.workspace_id,
             proof_points=[],
             banned_phrases=[],
             updated_at=utcnow(),
         )
         .on_conflict_do_nothing()
     )
-    return Actor(workspace_id=workspace.id, user_id=user.id)
 
 
 def new_workspace(db: Database, name: str, user_email: str, user_name: str = "") -> Actor:

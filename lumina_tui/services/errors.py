@@ -74,3 +74,14 @@ class ProviderFailure(LuminaError):
 class StorageError(LuminaError):
     code = "io_error"
     exit_code = 1
+
+
+class AuthenticationError(LuminaError):
+    """No valid credentials: a wrong password, a missing, expired, forged or revoked token.
+
+    The message never says which part was wrong beyond what the caller already knows (no user
+    enumeration): the API answers 401 with it, the CLI exits 2.
+    """
+
+    code = "unauthorized"
+    exit_code = 2

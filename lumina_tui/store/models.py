@@ -51,7 +51,38 @@ class User(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspaces.id", index=True)
     email: str
     name: str = ""
+    # Team mode (migration 0008): an argon2 hash (never the password), "owner" | "member", and when
+    # `users remove` took the user out (rows stay: drafts and emails keep their author).
+    password_hash: str | None = None
+    role: str = "member"
+    removed_at: NaiveDatetime | None = None
     created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class RefreshToken(SQLModel, table=True):
+    """A refresh token, kept only as its SHA-256; one use each (rotation), in families (reuse = theft)."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id")
+    user_id: str = Field(foreign_key="users.id", index=True)
+    family_id: str = Field(index=True)
+    token_hash: str = Field(unique=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    expires_at: NaiveDatetime
+    used_at: NaiveDatetime | None = None
+    revoked_at: NaiveDatetime | None = None
+
+
+class WebhookReceipt(SQLModel, table=True):
+    """A provider webhook's token or signature already accepted: the same one again is a replay."""
+
+    __tablename__ = "webhook_receipts"
+
+    provider: str = Field(primary_key=True)
+    receipt_id: str = Field(primary_key=True)
+    received_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
 class Prospect(SQLModel, table=True):
