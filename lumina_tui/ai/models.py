@@ -292,4 +292,8 @@ class Score(BaseModel):
     signals: ScoreSignals
     advice: list[Advice]
     spam_rules: list[SpamRuleHit]
+    #: True when `reply_probability` comes from the workspace's own calibration (services.learning),
+    #: which the service layer applies; `rule_reply_probability` then keeps the built-in rule's value
+    #: (the calibration's input, so a later refit never learns from its own output).
     calibrated: bool = False
+    rule_reply_probability: float | None = None

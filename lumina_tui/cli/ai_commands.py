@@ -160,9 +160,13 @@ def score_command(source: str | None, draft_id: str | None, message_file: str | 
 @click.argument("action", type=click.Choice(["accepted", "rejected", "edited"]))
 @click.option("--note", metavar="TEXT", help="Why (kept for calibrating suggestions later).")
 @click.option("--draft", "draft_id", metavar="ID", help="The draft the suggestion was for.")
+@click.option("--tone", type=float, metavar="0..1",
+              help="The suggestion's tone (its JSON's `tone`): learning sets your default tone from it.")
+@click.option("--kind", type=click.Choice(["personalize", "rewrite"]),
+              help="The suggestion's kind (its JSON's `operation`).")
 @json_option
 def feedback_command(suggestion_id: str, action: str, note: str | None, draft_id: str | None,
-                     as_json: bool) -> None:
+                     tone: float | None, kind: str | None, as_json: bool) -> None:
     """Record what you did with a suggestion."""
     from lumina_tui.services import ai as service
     from lumina_tui.services.runtime import runtime
@@ -170,7 +174,7 @@ def feedback_command(suggestion_id: str, action: str, note: str | None, draft_id
     def run() -> Any:
         rt = runtime()
         return service.feedback(rt.db, rt.actor, suggestion_id, action, note=note,
-                                draft_id=draft_id)
+                                draft_id=draft_id, tone=tone, kind=kind)
 
     row = run_guarded(run, as_json=as_json)
     if as_json:

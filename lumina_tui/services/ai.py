@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FEEDBACK_ACTIONS = ("accepted", "rejected", "edited")
+FEEDBACK_KINDS = ("personalize", "rewrite")  # the suggestion's `operation`
 NOTE_LIMIT = 2_000
 #: Where an API key kept only in the OS keyring lives (`lumina_tui.secrets`).
 KEYRING_REF = "ai:api_key"
@@ -210,10 +211,37 @@ def score(db: Database, actor: Actor, draft_id: str) -> pure.Score:
     """Spam risk, reply probability, signals and advice for the stored draft (text and HTML)."""
     context = _load(db, actor, draft_id, None)
     readability_cache.warm()
-    return _guard(lambda: pure.score(
+    result = _guard(lambda: pure.score(
         context.draft_input, context.prospect, context.company, context.sender,
         html=context.draft.body_html or None,
     ))
+    return _apply_calibration(db, actor, result)
+
+
+def _apply_calibration(db: Database, actor: Actor, result: pure.Score) -> pure.Score:
+    """The workspace's calibrated reply probability in place of the rule's, when learning found one
+    that beats the rule on held-out sends (services.learning); the rule's value stays beside it."""
+    from lumina_tui.services import learning
+
+    calibration = learning.stored_calibration(db, actor.workspace_id)
+    probability = learning.calibrated_probability(calibration, result.model_dump(mode="json"))
+    if probability is None or calibration is None:
+        return result
+    note = (
+        f"Reply probability is calibrated on this workspace's {calibration['n_known']} sends with a "
+        f"known result (Brier score on held-out sends {calibration['brier_calibrated']:.3f}, against "
+        f"{calibration['brier_rule']:.3f} for the built-in rule's {result.reply_probability:.2f})."
+    )
+    advice = [
+        item.model_copy(update={"message": note}) if item.signal == "reply_probability" else item
+        for item in result.advice
+    ]
+    return result.model_copy(update={
+        "reply_probability": round(probability, 4),
+        "rule_reply_probability": result.reply_probability,
+        "calibrated": True,
+        "advice": advice,
+    })
 
 
 def score_message(raw: bytes | str) -> pure.Score:
@@ -237,8 +265,14 @@ def feedback(
     note: str | None = None,
     *,
     draft_id: str | None = None,
+    tone: float | None = None,
+    kind: str | None = None,
 ) -> AIFeedback:
-    """Record what the rep did with a suggestion (accepted, rejected, edited): the only AI write."""
+    """Record what the rep did with a suggestion (accepted, rejected, edited): the only AI write.
+
+    `tone` and `kind` are the suggestion's own (`Suggestion.tone`, `Suggestion.operation`): the
+    learning consumer learns the rep's default tone and preferred kinds from them.
+    """
     suggestion_id = (suggestion_id or "").strip().lower()
     if not _SUGGESTION_ID.match(suggestion_id):
         raise ValidationError(f"suggestion_id: {suggestion_id!r} is not a suggestion id",
@@ -252,13 +286,21 @@ def feedback(
             raise ValidationError(f"note: at most {NOTE_LIMIT} characters", field="note")
     if draft_id is not None:
         draft_id = validation.uuid_text(draft_id, "draft_id")
+    if tone is not None:
+        if isinstance(tone, bool) or not isinstance(tone, int | float) or not 0.0 <= float(tone) <= 1.0:
+            raise ValidationError("tone: a number from 0.0 (formal) to 1.0 (casual)", field="tone")
+        tone = round(float(tone), 2)
+    if kind is not None:
+        kind = kind.strip().lower()
+        if kind not in FEEDBACK_KINDS:
+            raise ValidationError(f"kind: use {', '.join(FEEDBACK_KINDS)}", field="kind")
     from lumina_tui.store import new_id, utcnow
     from lumina_tui.store.models import AIFeedback
 
     row = AIFeedback(
         id=new_id(), workspace_id=actor.workspace_id, user_id=actor.user_id,
         suggestion_id=suggestion_id, draft_id=draft_id, action=action, note=note,
-        created_at=utcnow(),
+        created_at=utcnow(), tone=tone, kind=kind,
     )
     with db.write() as session:
         session.add(row)
@@ -283,5 +325,7 @@ def feedback_json(row: AIFeedback) -> dict[str, Any]:
         "draft_id": row.draft_id,
         "action": row.action,
         "note": row.note,
+        "tone": row.tone,
+        "kind": row.kind,
         "created_at": iso(row.created_at),
     }

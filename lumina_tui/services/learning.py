@@ -8,8 +8,14 @@ used only if it beats the rule on the held-out rows by more than twice the stand
 paired Brier difference: on outcomes that carry nothing beyond the rule, the rule stays. The result
 (both Brier scores, a reliability table, the coefficients) is kept in `learned_settings`.
 
-Default tone: from `ai_feedback` rows that carry a tone (accepted / edited / rejected), per user,
-the tone band whose suggestions are accepted most (at least `MIN_TONE_FEEDBACK` rows).
+Default tone and kinds: from `ai_feedback` rows that carry the suggestion's tone and kind (accepted /
+edited / rejected), per user: how often each tone band (formal, neutral, casual) and each kind
+(personalize, rewrite) is accepted, and how often the emails sent from those drafts got a reply.
+With at least `MIN_TONE_FEEDBACK` rows, the band ranked first sets the rep's default tone (the mean
+tone of the suggestions accepted in it): ranked by the lower bound of the reply rate's Wilson
+interval once two bands each have `MIN_TONE_REPLIES` sends with a known result, else by the lower
+bound of the acceptance rate. The learned tone is written to `user_preferences.default_tone` only
+when it changes, so a tone the rep sets by hand stays until new evidence moves the learned one.
 
 scikit-learn and numpy load only here, when a fit runs (never for `lumina --help`).
 """
@@ -27,6 +33,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from lumina_tui.services.consumers import BATCH_SIZE, LogEvent, _parse_time
+from lumina_tui.services.stats import wilson_interval
 from lumina_tui.store import utcnow
 
 MIN_KNOWN = 50
@@ -34,6 +41,10 @@ REPLY_WINDOW = timedelta(days=7)
 HOLDOUT_SHARE = 0.3
 RELIABILITY_BINS = 5
 MIN_TONE_FEEDBACK = 5
+MIN_TONE_REPLIES = 20
+#: Tone bands over the slider's 0.0 (formal) .. 1.0 (casual), upper bound exclusive (casual: all up).
+TONE_BANDS = (("formal", 0.0, 0.35), ("neutral", 0.35, 0.65), ("casual", 0.65, 1.01))
+ACCEPTING = ("accepted", "edited")
 FEATURES = ("rule_logit", "body_length", "question_count", "personalization", "reading_grade", "link_count")
 
 
@@ -52,11 +63,15 @@ def _logit(p: float) -> float:
 
 
 def features(score: dict[str, Any]) -> list[float] | None:
-    """The model's inputs from a score snapshot (None when the email was sent without a score)."""
+    """The model's inputs from a score snapshot (None when the email was sent without a score).
+
+    The rule's own estimate is an input: a snapshot taken while calibration was in use keeps it in
+    `rule_reply_probability`, so a refit never learns from the calibration's own output."""
     try:
         signals = score["signals"]
+        rule = score.get("rule_reply_probability")
         return [
-            _logit(float(score["reply_probability"])),
+            _logit(float(score["reply_probability"] if rule is None else rule)),
             float(signals["body_length"]) / 100.0,
             float(signals["question_count"]),
             float(signals["personalization"]),
@@ -154,6 +169,12 @@ def calibrated_probability(calibration: dict[str, Any] | None, score: dict[str, 
     return 1 / (1 + math.exp(-z))
 
 
+def stored_calibration(db: Any, workspace_id: str) -> dict[str, Any] | None:
+    """The workspace's last calibration result (None before the first fit)."""
+    with db.read() as session:
+        return _stored(session, workspace_id, "calibration")
+
+
 def known_outcomes(session: Session, workspace_id: str, now: datetime) -> list[Known]:
     rows = session.execute(
         text(
@@ -182,6 +203,149 @@ def _store(session: Session, workspace_id: str, scope: str, data: dict[str, Any]
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One accept / edit / reject, with what the suggestion was and what its draft's email got.
+
+    `replied` is None while the draft has no sent email with a known result (a reply, a bounce
+    excluded, or no reply within `REPLY_WINDOW`)."""
+
+    user_id: str
+    tone: float | None
+    kind: str | None
+    action: str
+    replied: bool | None
+
+
+def tone_band(tone: float) -> str:
+    return next(name for name, low, high in TONE_BANDS if low <= tone < high)
+
+
+def feedback_rows(session: Session, workspace_id: str, now: datetime) -> list[Feedback]:
+    rows = session.execute(
+        text(
+            "SELECT f.user_id, f.tone, f.kind, f.action,"
+            " (SELECT MAX(CASE WHEN o.replied_at IS NOT NULL THEN 1 WHEN o.sent_at <= :cutoff THEN 0 END)"
+            "  FROM emails m JOIN email_outcomes o ON o.email_id = m.id"
+            "  WHERE f.draft_id IS NOT NULL AND m.draft_id = f.draft_id AND o.sent_at IS NOT NULL"
+            "  AND o.bounced_at IS NULL)"
+            " FROM ai_feedback f WHERE f.workspace_id = :w AND (f.tone IS NOT NULL OR f.kind IS NOT NULL)"
+            " ORDER BY f.created_at, f.id"
+        ),
+        {"w": workspace_id, "cutoff": now - REPLY_WINDOW},
+    ).all()
+    return [
+        Feedback(
+            r[0], None if r[1] is None else float(r[1]), r[2], r[3], None if r[4] is None else bool(r[4])
+        )
+        for r in rows
+    ]
+
+
+def _group_figures(name: str, rows: Sequence[Feedback]) -> dict[str, Any]:
+    accepted = sum(1 for r in rows if r.action in ACCEPTING)
+    known = [r.replied for r in rows if r.action in ACCEPTING and r.replied is not None]
+    replied = sum(1 for k in known if k)
+    accept_low, _ = wilson_interval(accepted, len(rows))
+    reply_low, _ = wilson_interval(replied, len(known))
+    return {
+        "name": name,
+        "shown": len(rows),
+        "accepted": accepted,
+        "edited": sum(1 for r in rows if r.action == "edited"),
+        "rejected": sum(1 for r in rows if r.action == "rejected"),
+        "acceptance_rate": round(accepted / len(rows), 4) if rows else None,
+        "acceptance_low": round(accept_low, 4),
+        "sent_known": len(known),
+        "replied": replied,
+        "reply_rate": round(replied / len(known), 4) if known else None,
+        "reply_rate_low": round(reply_low, 4),
+    }
+
+
+def learn_preferences(rows: Sequence[Feedback]) -> dict[str, Any]:
+    """One rep's figures per tone band and per kind, and the default tone they set (or None)."""
+    toned = [r for r in rows if r.tone is not None]
+    tones = []
+    for name, _low, _high in TONE_BANDS:
+        band = [r for r in toned if tone_band(r.tone or 0.0) == name]
+        if band:
+            figures = _group_figures(name, band)
+            accepted_tones = [r.tone for r in band if r.action in ACCEPTING and r.tone is not None]
+            figures["mean_accepted_tone"] = (
+                round(sum(accepted_tones) / len(accepted_tones), 2) if accepted_tones else None
+            )
+            tones.append(figures)
+    kinds = [
+        _group_figures(kind, [r for r in rows if r.kind == kind])
+        for kind in sorted({r.kind for r in rows if r.kind is not None})
+    ]
+    default_tone: float | None = None
+    basis: str | None = None
+    candidates = [t for t in tones if t["accepted"] > 0]
+    if len(toned) >= MIN_TONE_FEEDBACK and candidates:
+        by_replies = sum(1 for t in candidates if t["sent_known"] >= MIN_TONE_REPLIES) >= 2
+        if by_replies:
+            basis = "replies"
+            ranked = [t for t in candidates if t["sent_known"] >= MIN_TONE_REPLIES]
+            best = max(ranked, key=lambda t: (t["reply_rate_low"], t["acceptance_low"], t["shown"]))
+        else:
+            basis = "acceptance"
+            best = max(candidates, key=lambda t: (t["acceptance_low"], t["shown"]))
+        default_tone = round(float(best["mean_accepted_tone"]), 1)
+    return {
+        "default_tone": default_tone,
+        "basis": basis,
+        "n_feedback": len(rows),
+        "tones": tones,
+        "kinds": kinds,
+    }
+
+
+def _feedback_mark(session: Session, workspace_id: str) -> list[Any]:
+    """What changes when feedback arrives (its count and newest time): learning reruns on a change."""
+    row = session.execute(
+        text("SELECT COUNT(*), MAX(created_at) FROM ai_feedback WHERE workspace_id = :w"), {"w": workspace_id}
+    ).one()
+    return [int(row[0]), None if row[1] is None else str(row[1])]
+
+
+def _stored(session: Session, workspace_id: str, scope: str) -> dict[str, Any] | None:
+    row = session.execute(
+        text("SELECT data FROM learned_settings WHERE workspace_id = :w AND scope = :s"),
+        {"w": workspace_id, "s": scope},
+    ).first()
+    if row is None:
+        return None
+    data = row[0]
+    return json.loads(data) if isinstance(data, str) else data
+
+
+def learn_tones(session: Session, workspace_id: str, now: datetime) -> None:
+    """Refresh every rep's learned tone and kinds; move their default tone when the learned one moves."""
+    by_user: dict[str, list[Feedback]] = {}
+    for row in feedback_rows(session, workspace_id, now):
+        by_user.setdefault(row.user_id, []).append(row)
+    for user_id, rows in by_user.items():
+        scope = f"user:{user_id}"
+        before = _stored(session, workspace_id, scope) or {}
+        learned = learn_preferences(rows)
+        _store(session, workspace_id, scope, learned)
+        tone = learned["default_tone"]
+        if tone is not None and tone != before.get("default_tone"):
+            session.execute(
+                text(
+                    "INSERT INTO user_preferences (user_id, workspace_id, sender_name, sender_title,"
+                    " company_name, company_website, value_proposition, proof_points, signature,"
+                    " default_tone, banned_phrases, updated_at)"
+                    " VALUES (:u, :w, '', '', '', '', '', '[]', '', :t, '[]', :now)"
+                    " ON CONFLICT (user_id) DO UPDATE SET default_tone = excluded.default_tone,"
+                    " updated_at = excluded.updated_at"
+                ),
+                {"t": tone, "now": utcnow(), "u": user_id, "w": workspace_id},
+            )
+
+
 class LearningConsumer:
     """Refits when sends or replies arrived (it reads the dashboard's per-email outcomes, so it runs
     after the dashboard consumer in each pass)."""
@@ -203,8 +367,16 @@ class LearningConsumer:
         self._caught_up = len(events) < BATCH_SIZE
 
     def poll(self, session: Session, workspace_id: str) -> None:
-        if workspace_id not in self._dirty or not self._caught_up:
+        if not self._caught_up:
             self._caught_up = True
+            return
+        mark = _feedback_mark(session, workspace_id)
+        # Feedback is not in the event log: a change of its count or newest row reruns tone learning.
+        seen = (_stored(session, workspace_id, "feedback_mark") or {}).get("mark")
+        if workspace_id in self._dirty or mark != seen:
+            learn_tones(session, workspace_id, self.clock())
+            _store(session, workspace_id, "feedback_mark", {"mark": mark})
+        if workspace_id not in self._dirty:
             return
         self._dirty.discard(workspace_id)
         result = calibrate(known_outcomes(session, workspace_id, self.clock()))

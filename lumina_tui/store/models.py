@@ -271,6 +271,10 @@ class AIFeedback(SQLModel, table=True):
     action: str  # accepted | rejected | edited
     note: str | None = None
     created_at: NaiveDatetime = Field(default_factory=utcnow)
+    #: The suggestion's tone (0.0 formal .. 1.0 casual) and kind (personalize | rewrite): what the
+    #: learning consumer learns the rep's default tone and preferred kinds from (migration 0008).
+    tone: float | None = None
+    kind: str | None = None
 
 
 class UserPreferences(SQLModel, table=True):

@@ -113,6 +113,9 @@ def test_feedback_records_a_row(db, draft_id: str) -> None:
         row = session.get(AIFeedback, recorded["id"])
     assert row is not None and row.suggestion_id == doc["suggestion_id"]
     assert "recorded: accepted" in run("ai", "feedback", doc["suggestion_id"], "accepted").stdout
+    toned = ok_json("ai", "feedback", doc["suggestion_id"], "accepted", "--tone", str(doc["tone"]),
+                    "--kind", doc["operation"], "--draft", draft_id)
+    assert toned["tone"] == doc["tone"] and toned["kind"] == "personalize"
 
 
 def test_bad_input_exits_2(draft_id: str, tmp_path: Path) -> None:
@@ -128,6 +131,9 @@ def test_bad_input_exits_2(draft_id: str, tmp_path: Path) -> None:
     assert error_json(2, "ai", "score", "--draft", draft_id, "-")["field"] == "draft"
     assert error_json(2, "ai", "score", "--file", str(tmp_path / "nope.eml"))["field"] == "file"
     assert error_json(2, "ai", "feedback", "abc", "accepted")["field"] == "suggestion_id"
+    good_id = "ab" * 32
+    assert error_json(2, "ai", "feedback", good_id, "accepted", "--tone", "2")["field"] == "tone"
+    assert error_json(2, "ai", "feedback", good_id, "accepted", "--kind", "summarize")["field"] == "kind"
 
 
 def test_ai_failure_exits_1(draft_id: str, refused_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -61,6 +61,9 @@ from lumina_tui.tui.widgets.score_card import ScoreCard
 from lumina_tui.tui.widgets.status_bar import StatusBar, save_words
 from lumina_tui.tui.widgets.tone_slider import ToneSlider
 from lumina_tui.tui.widgets.word_count import WordCount
+
+if TYPE_CHECKING:
+    from lumina_tui.ai.models import Suggestion
 
 log = logging.getLogger(__name__)
 
@@ -682,7 +685,7 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         note = None
         if edited:
             note = "edited in the panel before accepting"
-        self._record_feedback(suggestion.suggestion_id, "edited" if edited else "accepted", note)
+        self._record_feedback(suggestion, "edited" if edited else "accepted", note)
 
     def _applied_done(self) -> None:
         if self.glow_state == "applied":
@@ -699,18 +702,20 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
         self._auto_due = False
         self.body.focus()
-        self._record_feedback(suggestion.suggestion_id, "rejected", None)
+        self._record_feedback(suggestion, "rejected", None)
 
-    def _record_feedback(self, suggestion_id: str, action: str, note: str | None) -> None:
+    def _record_feedback(self, suggestion: Suggestion, action: str, note: str | None) -> None:
         runtime = self.runtime
         draft_id = self.draft_id
+        suggestion_id, tone, kind = suggestion.suggestion_id, suggestion.tone, suggestion.operation
 
         def record() -> None:
             try:
                 from lumina_tui.services import ai as ai_service
 
                 ai_service.feedback(
-                    runtime.db, runtime.actor, suggestion_id, action, note=note, draft_id=draft_id
+                    runtime.db, runtime.actor, suggestion_id, action, note=note, draft_id=draft_id,
+                    tone=tone, kind=kind,
                 )
             except Exception as exc:  # feedback is for learning later; it never bothers the rep
                 log.warning("feedback %s on %s (draft %s) failed: %s", action, suggestion_id, draft_id, exc)

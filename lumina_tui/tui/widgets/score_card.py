@@ -43,7 +43,7 @@ def score_text(score: Any) -> Text:
     text.append(f" {risk:.2f} {spam_words(risk)}\n")
     text.append("reply prob ")
     text.append(gauge(reply), style="cyan")
-    text.append(f" {reply:.2f}\n")
+    text.append(f" {reply:.2f}" + (" calibrated" if getattr(score, "calibrated", False) else "") + "\n")
     signals = score.signals
     facts = [
         f"{signals.question_count} question{'s' if signals.question_count != 1 else ''}",
