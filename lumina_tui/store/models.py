@@ -51,7 +51,7 @@ class User(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspaces.id", index=True)
     email: str
     name: str = ""
-    # Team mode (migration 0008): an argon2 hash (never the password), "owner" | "member", and when
+    # Team mode (migration 0009): an argon2 hash (never the password), "owner" | "member", and when
     # `users remove` took the user out (rows stay: drafts and emails keep their author).
     password_hash: str | None = None
     role: str = "member"
@@ -272,7 +272,7 @@ class AIFeedback(SQLModel, table=True):
     note: str | None = None
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     #: The suggestion's tone (0.0 formal .. 1.0 casual) and kind (personalize | rewrite): what the
-    #: learning consumer learns the rep's default tone and preferred kinds from (migration 0008).
+    #: learning consumer learns the rep's default tone and preferred kinds from (migration 0009).
     tone: float | None = None
     kind: str | None = None
 
