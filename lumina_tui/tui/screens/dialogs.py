@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import Key
@@ -19,7 +18,12 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from lumina_tui.services.terminal_text import terminal_safe
-from lumina_tui.tui.bindings import CONFIRM_BINDINGS, DIALOG_BINDINGS, QUIT_WHILE_SENDING_BINDINGS
+from lumina_tui.tui.bindings import (
+    CONFIRM_BINDINGS,
+    DIALOG_BINDINGS,
+    QUIT_WHILE_SENDING_BINDINGS,
+    key_display,
+)
 
 
 class ChoiceDialog(ModalScreen[str | None]):
@@ -53,7 +57,7 @@ class ChoiceDialog(ModalScreen[str | None]):
                 yield OptionList(*options, id="choice-list")
             else:
                 yield Static(self.empty, classes="dialog-empty")
-            yield Static("enter choose · esc back", classes="dialog-hint")
+            yield Static(f"⏎ choose · {key_display(self.app, 'dialog_cancel')} back", classes="dialog-hint")
 
     def on_mount(self) -> None:
         if self.free_text is not None:
@@ -103,13 +107,20 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Label(self.question, classes="dialog-title")
             if self.detail:
                 yield Static(terminal_safe(self.detail, multiline=True), markup=False)
-            yield Static("enter yes · esc no", classes="dialog-hint")
+            yield Static(
+                f"{key_display(self.app, 'confirm_yes')} yes · {key_display(self.app, 'confirm_no')} no",
+                classes="dialog-hint",
+            )
 
     def action_confirm(self) -> None:
         self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+#: Each answer of the quit question, and the registry id of its key.
+QUIT_CHOICES = {"quit": "quit_anyway", "undo": "quit_undo_send", "stay": "quit_stay"}
 
 
 class QuitWhileSendingDialog(ModalScreen[str]):
@@ -139,10 +150,7 @@ class QuitWhileSendingDialog(ModalScreen[str]):
                 yield Button(f"Stay {self._key('stay')}", id="quit-stay", compact=True, variant="primary")
 
     def _key(self, choice: str) -> str:
-        for binding in QUIT_WHILE_SENDING_BINDINGS:
-            if binding.action == f"choose('{choice}')":
-                return self.app.get_key_display(Binding(binding.key.split(",")[0], ""))
-        return ""
+        return key_display(self.app, QUIT_CHOICES[choice])
 
     def on_mount(self) -> None:
         self.query_one("#quit-stay", Button).focus()

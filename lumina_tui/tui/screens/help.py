@@ -22,6 +22,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from lumina_tui.tui.bindings import Where, bindings_for
+
 EVERYWHERE = "Everywhere"
 # Descriptions for Textual's own app keys, which ship without one or with a terse one.
 BUILTIN_DESCRIPTIONS = {"command_palette": "Command palette", "quit": "Quit"}
@@ -176,9 +178,7 @@ class HelpScreen(ModalScreen[None]):
 
     HELP_GROUP: ClassVar[str] = "Help"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,q", "close", "Close help", id="help_close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.HELP)  # keys: tui/bindings.py
 
     DEFAULT_CSS = """
     HelpScreen {

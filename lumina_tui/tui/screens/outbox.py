@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.events import ScreenResume, ScreenSuspend
@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from lumina_tui.services import mailbox_sync, sending, worker_status
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe as safe
+from lumina_tui.tui.bindings import Where, bindings_for, key_display
 
 REFRESH_SECONDS = 1.0
 PAGE_SIZE = 200
@@ -243,12 +244,7 @@ class OutboxScreen(Screen[None]):
     # Tests pin the clock; the undo countdown and the cancel rule read it.
     clock: ClassVar[Callable[[], datetime]] = staticmethod(utc_now)
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "retry", "Retry", id="outbox_retry"),
-        Binding("u", "cancel_send", "Undo send", id="outbox_cancel"),
-        Binding("f", "next_filter", "Filter", id="outbox_filter"),
-        Binding("s", "sync_mailboxes", "Sync", id="outbox_sync"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.OUTBOX)  # keys: tui/bindings.py
 
     DEFAULT_CSS = """
     OutboxScreen {
@@ -327,7 +323,7 @@ class OutboxScreen(Screen[None]):
             table.add_column(label, key=key)
         yield table
         with VerticalScroll(id="outbox-detail"):
-            yield Static("No emails yet: send one from the composer (f2).", id="outbox-detail-text")
+            yield Static(self._no_emails_yet(), id="outbox-detail-text")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -460,13 +456,7 @@ class OutboxScreen(Screen[None]):
         email = self._emails.get(email_id) if email_id else None
         if email is None:
             filtered = self.status_filter is not None
-            self._show_detail(
-                Content(
-                    "No emails with this status."
-                    if filtered
-                    else "No emails yet: send one from the composer (f2)."
-                )
-            )
+            self._show_detail(Content("No emails with this status." if filtered else self._no_emails_yet()))
             return
         now = self.clock()
         lines: list[Content] = []
@@ -500,16 +490,14 @@ class OutboxScreen(Screen[None]):
             lines.append(Content.styled("(empty body)", "$text-muted"))
         self._show_detail(Content("\n").join(lines))
 
+    def _no_emails_yet(self) -> str:
+        return f"No emails yet: send one from the composer ({key_display(self.app, 'compose')})."
+
     def _status_sentence(self, email: OutboxEmail, now: datetime) -> str:
-        keys = {
-            active.binding.id: self.app.get_key_display(active.binding)
-            for active in self.active_bindings.values()
-            if active.binding.id
-        }
         if email.status == sending.PENDING_SEND:
             if email.in_undo_window(now):
                 seconds = max(1, int((email.send_after - now).total_seconds() + 0.999))
-                return f"Queued — sending in {seconds} s · {keys.get('outbox.cancel', 'u')} undoes it"
+                return f"Queued — sending in {seconds} s · {key_display(self.app, 'outbox_cancel')} undoes it"
             if email.attempts and email.next_attempt_at is not None:
                 at = local_time_seconds(email.next_attempt_at)
                 return f"Waiting to retry (attempt {email.attempts + 1}) at {at}"
@@ -520,7 +508,8 @@ class OutboxScreen(Screen[None]):
             where = LOCAL_OUTBOX if email.is_local else "delivered to the provider"
             return f"Sent {local_time_seconds(email.sent_at)} — {where}"
         if email.status == sending.FAILED:
-            return f"Failed after {email.attempts} attempt(s) · {keys.get('outbox.retry', 'r')} retries it"
+            retry = key_display(self.app, "outbox_retry")
+            return f"Failed after {email.attempts} attempt(s) · {retry} retries it"
         if email.status == sending.CANCELLED:
             return "Cancelled — it was never sent; the draft is back in your drafts"
         if email.status == sending.BOUNCED:

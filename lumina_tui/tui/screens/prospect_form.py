@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.errors import LuminaError
+from lumina_tui.tui.bindings import Where, bindings_for
 
 # (field name in the service, label) in the order the form shows them.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -42,10 +43,7 @@ class ProspectFormScreen(ModalScreen[str | None]):
 
     HELP_GROUP: ClassVar[str] = "Prospect form"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="prospect_form_save", priority=True),
-        Binding("escape", "cancel", "Back", id="prospect_form_cancel"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.PROSPECT_FORM)  # keys: tui/bindings.py
 
     DEFAULT_CSS = """
     ProspectFormScreen {

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe
+from lumina_tui.tui.bindings import Where, bindings_for
 
 PROGRESS_INTERVAL_SECONDS = 0.05
 
@@ -80,9 +81,7 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
 
     HELP_GROUP: ClassVar[str] = "Import prospects"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="prospect_import_close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.PROSPECT_IMPORT)  # keys: tui/bindings.py
 
     DEFAULT_CSS = """
     ProspectImportScreen {

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.events import ScreenResume
 from textual.screen import Screen
@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.terminal_text import terminal_safe
+from lumina_tui.tui.bindings import Where, bindings_for, key_display
 from lumina_tui.tui.screens.prospect_form import ProspectFormScreen
 from lumina_tui.tui.screens.prospect_import import ProspectImportScreen
 
@@ -53,13 +54,7 @@ class ProspectsScreen(Screen[None]):
 
     HELP_GROUP: ClassVar[str] = "Prospects"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Search", id="prospects_search"),
-        Binding("a", "add", "Add", id="prospects_add"),
-        Binding("e", "edit", "Edit", id="prospects_edit"),
-        Binding("i", "import_csv", "Import CSV", id="prospects_import"),
-        Binding("c", "compose", "Compose to", id="prospects_compose"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.PROSPECTS)  # keys: tui/bindings.py
 
     DEFAULT_CSS = """
     ProspectsScreen {
@@ -178,10 +173,9 @@ class ProspectsScreen(Screen[None]):
                     break
         self._show_count()
         if page.total == 0:
-            keys = self._keys()
             self._show_message(
-                f"No prospects yet: {keys.get('prospects_add', 'a')} adds one, "
-                f"{keys.get('prospects_import', 'i')} imports a CSV (or run `lumina demo`)."
+                f"No prospects yet: {key_display(self.app, 'prospects_add')} adds one, "
+                f"{key_display(self.app, 'prospects_import')} imports a CSV (or run `lumina demo`)."
                 if not page.search.strip()
                 else "No prospect matches this search.",
                 hint=True,
@@ -205,14 +199,6 @@ class ProspectsScreen(Screen[None]):
         message.update(text)
         message.set_class(not text, "-empty")
         message.set_class(hint, "-hint")
-
-    def _keys(self) -> dict[str, str]:
-        """The live key of each of this screen's bindings (a remapped key shows its new key)."""
-        return {
-            active.binding.id: self.app.get_key_display(active.binding)
-            for active in self.active_bindings.values()
-            if active.binding.id
-        }
 
     # ---- search --------------------------------------------------------------------------------
 

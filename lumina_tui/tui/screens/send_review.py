@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -19,6 +19,7 @@ from textual.widgets import Button, Label, Static
 
 from lumina_tui.services.send_review import SendReview
 from lumina_tui.services.terminal_text import terminal_safe as safe
+from lumina_tui.tui.bindings import Where, bindings_for
 
 
 def _score_line(review: SendReview) -> Content:
@@ -38,10 +39,7 @@ class SendReviewScreen(ModalScreen[bool]):
 
     HELP_GROUP: ClassVar[str] = "Send review"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "confirm", "Send", id="send_review_confirm", priority=True),
-        Binding("escape", "back", "Back", id="send_review_back"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.SEND_REVIEW)  # keys: tui/bindings.py
 
     DEFAULT_CSS = """
     SendReviewScreen {

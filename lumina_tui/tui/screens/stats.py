@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
@@ -25,6 +25,7 @@ from textual_plotext import PlotextPlot
 from lumina_tui.services import stats as stats_service
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe as safe
+from lumina_tui.tui.bindings import Where, bindings_for
 
 REFRESH_SECONDS = 3.0
 DAYS = 14
@@ -53,9 +54,7 @@ def as_of_line(doc: dict[str, Any]) -> str:
 
 
 class StatsScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "mark_read", "Mark alerts read", id="stats_mark_read"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.STATS)  # keys: tui/bindings.py
     DEFAULT_CSS = """
     StatsScreen { layout: vertical; }
     StatsScreen #stats-head { height: 2; padding: 0 1; }

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.terminal_text import terminal_safe
-from lumina_tui.tui.bindings import DIALOG_BINDINGS
+from lumina_tui.tui.bindings import DIALOG_BINDINGS, key_display
 
 MAX_SHOWN = 50
 MAX_LOADED = 1000
@@ -49,10 +49,10 @@ def rank(query: str, candidates: list[Any]) -> list[Any]:
     return matching(query, candidates)[:MAX_SHOWN]
 
 
-def count_words(query: str, matched: int, loaded: int, total: int) -> str:
+def count_words(query: str, matched: int, loaded: int, total: int, prospects_key: str = "f3") -> str:
     """The picker's count line; it follows the filter ("2 of 12 prospects match")."""
     if not total:
-        return "No prospects yet: add some on the Prospects screen (f3)."
+        return f"No prospects yet: add some on the Prospects screen ({prospects_key})."
     noun = "prospect" if total == 1 else "prospects"
     if not query.strip():
         words = f"{total} {noun}"
@@ -113,8 +113,11 @@ class ProspectPicker(ModalScreen[str | None]):
         )
         if matches:
             options.highlighted = 0
-        count = count_words(query, len(found), len(self.candidates), self.total)
-        self.query_one("#picker-status", Static).update(f"{count} · enter choose · esc back")
+        count = count_words(
+            query, len(found), len(self.candidates), self.total, key_display(self.app, "prospects")
+        )
+        back = key_display(self.app, "dialog_cancel")
+        self.query_one("#picker-status", Static).update(f"{count} · ⏎ choose · {back} back")
 
     @on(Input.Changed, "#picker-search")
     def _search(self, event: Input.Changed) -> None:
