@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import column, func, or_, select, table, text
 from sqlmodel import Session
 
 from lumina_tui.services import validation
@@ -95,26 +95,27 @@ MAX_OFFSET = 1_000_000_000  # past this, paging is a typo (SQLite integers overf
 def list_prospects(
     db: Database, actor: Actor, *, search: str | None = None, limit: int = 50, offset: int = 0
 ) -> Page[Prospect]:
-    """Sorted by name; `search` matches name, email, company and title (case-insensitive)."""
+    """Sorted by name; `search` matches name, email, company and title (case-insensitive).
+
+    Each word of `search` must appear, as typed (`%` and `_` included), inside one of those
+    fields. On SQLite, words of three or more characters are answered by the trigram index
+    (migration 0008) instead of a scan of every prospect; shorter words, and other databases,
+    use LIKE (PostgreSQL's planner can serve that from a pg_trgm index).
+    """
     conditions: list[Any] = [Prospect.workspace_id == actor.workspace_id]
-    if search and search.strip():
-        for word in search.strip().lower().split():
-            # `%` and `_` are the rep's characters, not LIKE wildcards: autoescape matches them
-            # literally ("50%" finds "50% off", not "500 seats").
-            conditions.append(
-                or_(
-                    *(
-                        func.lower(column).contains(word, autoescape=True)
-                        for column in (
-                            Prospect.first_name,
-                            Prospect.last_name,
-                            Prospect.email,
-                            Prospect.company,
-                            Prospect.job_title,
-                        )
-                    )
-                )
-            )
+    words = search.strip().split() if search and search.strip() else []
+    indexed = [w for w in words if len(w) >= TRIGRAM] if _has_trigram_index(db) else []
+    if indexed:
+        conditions.append(Prospect.id.in_(_matching_ids(indexed)))  # type: ignore[attr-defined]
+    for word in words:
+        if word in indexed:
+            continue
+        word = word.lower()
+        # `%` and `_` are the rep's characters, not LIKE wildcards: autoescape matches them
+        # literally ("50%" finds "50% off", not "500 seats").
+        conditions.append(
+            or_(*(func.lower(column).contains(word, autoescape=True) for column in _SEARCHED))
+        )
     with db.read() as session:
         total = session.execute(select(func.count()).select_from(Prospect).where(*conditions)).scalar_one()
         rows = session.execute(
@@ -125,6 +126,29 @@ def list_prospects(
             .offset(max(0, min(offset, MAX_OFFSET)))
         ).scalars()
         return Page(items=list(rows.all()), total=int(total))
+
+
+TRIGRAM = 3  # the trigram tokenizer indexes every 3 characters: shorter words cannot use it
+_SEARCHED = (Prospect.first_name, Prospect.last_name, Prospect.email, Prospect.company, Prospect.job_title)
+_search_keys = table("prospect_search_keys", column("id"), column("prospect_id"))
+_search = table("prospect_search", column("rowid"))
+
+
+def _has_trigram_index(db: Database) -> bool:
+    return db.reader.dialect.name == "sqlite"
+
+
+def fts_query(words: list[str]) -> str:
+    """An FTS5 query where each word is one quoted phrase (so `"`, `*`, `-`, AND... are plain text)."""
+    return " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def _matching_ids(words: list[str]) -> Any:
+    return (
+        select(_search_keys.c.prospect_id)
+        .join(_search, _search.c.rowid == _search_keys.c.id)
+        .where(text("prospect_search MATCH :fts_query").bindparams(fts_query=fts_query(words)))
+    )
 
 
 def create(db: Database, actor: Actor, *, email: str, **fields: Any) -> Prospect:

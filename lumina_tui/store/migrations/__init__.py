@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from lumina_tui.store.migrations.search_index import install_search_index
 from lumina_tui.store.models import EMAIL_MUTABLE_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ def migrate(engine: Engine, target: int | None = None, *, check: Callable[[int],
                 apply_version(conn, version)
         if current_version(conn) >= 1:
             install_guards(conn)
+            install_search_index(conn)
         return current_version(conn)
     finally:
         raw.close()
