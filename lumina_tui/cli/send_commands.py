@@ -168,14 +168,15 @@ def emails() -> None:
 @click.option("--status", metavar="S", help="PENDING_SEND, SENDING, SENT, FAILED, CANCELLED or BOUNCED.")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--offset", type=offset_type, default=0)
+@click.option("--after", metavar="ID", help="Start just past this email (the last id of the previous page).")
 @json_option
-def list_command(status: str | None, limit: int, offset: int, as_json: bool) -> None:
+def list_command(status: str | None, limit: int, offset: int, after: str | None, as_json: bool) -> None:
     """Emails, newest first."""
     from lumina_tui.services import sending
 
     rt = _runtime()
     page = run_guarded(
-        lambda: sending.list_emails(rt.db, rt.actor, status=status, limit=limit, offset=offset),
+        lambda: sending.list_emails(rt.db, rt.actor, status=status, limit=limit, offset=offset, after=after),
         as_json=as_json,
     )
     if as_json:

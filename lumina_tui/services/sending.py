@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -765,8 +765,14 @@ def list_emails(
     status: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    after: str | None = None,
 ) -> Page[Email]:
-    """Newest first; `status` filters (case-insensitive)."""
+    """Newest first; `status` filters (case-insensitive).
+
+    `after` (an email id, the last of the previous page) starts the page just past that email:
+    a keyset page reads only its own rows from the (workspace, created_at, id) index, where a
+    large `offset` reads and discards every row before it.
+    """
     conditions: list[Any] = [Email.workspace_id == actor.workspace_id]
     if status:
         wanted = status.strip().upper()
@@ -774,10 +780,21 @@ def list_emails(
             raise ValidationError(f"status: choose one of {', '.join(STATUSES)}", field="status")
         conditions.append(Email.status == wanted)
     with db.read() as session:
+        page_conditions = list(conditions)
+        if after is not None:
+            last = session.get(Email, validation.uuid_text(after, "after"))
+            if last is None or last.workspace_id != actor.workspace_id:
+                raise NotFoundError(f"email {after} not found", field="after")
+            page_conditions.append(
+                or_(
+                    Email.created_at < last.created_at,  # type: ignore[arg-type,operator]
+                    and_(Email.created_at == last.created_at, Email.id > last.id),  # type: ignore[arg-type]
+                )
+            )
         total = session.execute(select(func.count()).select_from(Email).where(*conditions)).scalar_one()
         rows = session.execute(
             select(Email)
-            .where(*conditions)
+            .where(*page_conditions)
             .order_by(Email.created_at.desc(), Email.id)  # type: ignore[attr-defined]
             .limit(max(1, min(int(limit), 500)))
             .offset(max(0, int(offset)))

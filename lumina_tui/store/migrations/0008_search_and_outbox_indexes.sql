@@ -1,4 +1,4 @@
--- The prospect search index (issue 14 point 2): `prospects list --search` matched `%word%` in five
+-- Issue 14 point 2. The prospect search index: `prospects list --search` matched `%word%` in five
 -- columns with LIKE, a scan of every prospect (15.8x slower at 100k prospects than at 1k).
 -- An FTS5 table with the trigram tokenizer answers the same substring question from an index
 -- (case-insensitive, `%` and `_` literal). Its rowids come from `prospect_search_keys`, whose
@@ -13,3 +13,6 @@ CREATE TABLE IF NOT EXISTS prospect_search_keys (
 CREATE VIRTUAL TABLE IF NOT EXISTS prospect_search USING fts5(
     first_name, last_name, email, company, job_title, tokenize = 'trigram'
 );
+-- The outbox filtered by status ("Failed") read newest first: without this the filtered first page
+-- walked the workspace's newest-first index until it found 200 of a rare status.
+CREATE INDEX IF NOT EXISTS ix_emails_workspace_status_created ON emails (workspace_id, status, created_at DESC, id);
