@@ -99,7 +99,7 @@ def list_prospects(
 
     Each word of `search` must appear, as typed (`%` and `_` included), inside one of those
     fields. On SQLite, words of three or more characters are answered by the trigram index
-    (migration 0008) instead of a scan of every prospect; shorter words, and other databases,
+    (migration 0010) instead of a scan of every prospect; shorter words, and other databases,
     use LIKE (PostgreSQL's planner can serve that from a pg_trgm index).
     """
     conditions: list[Any] = [Prospect.workspace_id == actor.workspace_id]

@@ -1,4 +1,4 @@
-"""The prospect search's trigram index (migration 0008) answers exactly what the LIKE scan did.
+"""The prospect search's trigram index (migration 0010) answers exactly what the LIKE scan did.
 
 The index is kept in step by triggers: creates, edits and a table-rebuilding migration of
 `prospects` (which drops triggers; they are re-installed and the index rebuilt) must all leave a

@@ -1,6 +1,6 @@
 """The prospect search index's triggers, re-installed (and the index rebuilt) after every migration run.
 
-Migration 0008 creates `prospect_search` (FTS5, trigram) and `prospect_search_keys` (prospect id ->
+Migration 0010 creates `prospect_search` (FTS5, trigram) and `prospect_search_keys` (prospect id ->
 the FTS rowid). These triggers keep both in step with `prospects` inside the same transaction as
 the write, so a search never sees a prospect the table does not hold, or misses one it does.
 A table-rebuilding migration of `prospects` would silently drop them (as it drops the guards), so
