@@ -41,6 +41,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "team": "lumina_tui.cli.team_commands:team",
     "users": "lumina_tui.cli.team_commands:users",
     "serve": "lumina_tui.cli.serve_commands:serve",
+    "webhooks": "lumina_tui.cli.serve_commands:webhooks",
 }
 
 HELP_LINES: dict[str, str] = {
@@ -58,6 +59,7 @@ HELP_LINES: dict[str, str] = {
     "team": "Make this workspace a team whose users sign in (team mode).",
     "users": "Add, list and remove the team's users.",
     "serve": "Run the REST API, provider webhooks and tracking (team mode).",
+    "webhooks": "Keep the providers' webhook verification keys.",
 }
 
 

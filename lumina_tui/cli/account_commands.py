@@ -526,3 +526,29 @@ def remove_command(ref: str, as_json: bool) -> None:
     from lumina_tui.services.terminal_text import terminal_safe as safe
 
     click.echo(f"Removed account {safe(repr(account.name))} ({safe(account.email)}).")
+
+
+@accounts.command("tracking")
+@click.argument("ref")
+@click.option("--on/--off", "enabled", required=True, help="Turn open/click tracking on or off.")
+@json_option
+def tracking_command(ref: str, enabled: bool, as_json: bool) -> None:
+    """Open and click tracking for one account (off by default; it hurts deliverability)."""
+    from lumina_tui.services import accounts as service
+    from lumina_tui.services import tracking
+    from lumina_tui.services.runtime import runtime
+
+    rt = runtime()
+    account = run_guarded(lambda: tracking.set_tracking(rt.db, rt.actor, ref, enabled), as_json=as_json)
+    if enabled:
+        click.echo(f"warning: {tracking.WARNING}", err=True)
+        if not rt.settings.api.public_url:
+            click.echo(
+                "warning: api.public_url is not set, so nothing is tracked until it is "
+                "(the URL `lumina serve` is reachable at).",
+                err=True,
+            )
+    if as_json:
+        emit_json({**service.as_json(account), "tracking": enabled})
+    else:
+        click.echo(f"tracking {'on' if enabled else 'off'} for {account.name}")

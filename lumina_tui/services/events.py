@@ -38,7 +38,9 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "failed",
         "cancelled",
         "retried",
-        # what providers report later
+        # what providers report later (webhooks: services/webhooks.py; tracking: services/tracking.py)
+        "delivered",
+        "complained",
         "opened",
         "clicked",
         "replied",

@@ -34,6 +34,14 @@ def open_runtime(settings: Settings | None = None, *, log_file: str = "lumina.lo
     return Runtime(settings=settings, db=db, actor=local_actor(db))
 
 
+def open_store(settings: Settings) -> Database:
+    """The migrated store the settings name, without a local actor (`lumina serve`: each request
+    acts as its token's user)."""
+    return open_database(
+        settings.resolved_database_url, busy_timeout_seconds=settings.database_busy_timeout_seconds
+    )
+
+
 def runtime() -> Runtime:
     """One Runtime per process for the CLI (tests call `reset_runtime` between runs)."""
     global _current

@@ -532,7 +532,7 @@ def _insert(
     suggestions: list[str],
 ) -> Email:
     from lumina_tui.providers.message import make_message_id
-    from lumina_tui.services import drafts
+    from lumina_tui.services import drafts, tracking
 
     draft, account = plan.draft, plan.account
     email_id = new_id()
@@ -560,7 +560,8 @@ def _insert(
             bcc=[],
             subject=draft.subject,
             body_text=draft.body_text,
-            body_html=draft.body_html,
+            # Open/click tracking only for an account that opted in (services/tracking.py).
+            body_html=tracking.body_html_for(account, draft.body_html, email_id, settings),
             template_id=draft.template_id,
             prospect_id=draft.prospect_id,
             prospect_snapshot=plan.prospect_snapshot,

@@ -399,7 +399,11 @@ def sign_in(
     user = matching[0]
     with db.write() as session:
         return _issue(
-            session, user, key=key, access_seconds=access_seconds, refresh_days=refresh_days,
+            session,
+            user,
+            key=key,
+            access_seconds=access_seconds,
+            refresh_days=refresh_days,
             family_id=new_id(),
         )
 
@@ -433,7 +437,11 @@ def refresh(
             if claimed.rowcount != 1 or user is None or user.removed_at is not None:  # type: ignore[attr-defined]
                 raise AuthenticationError("the refresh token is not valid")
             return _issue(
-                session, user, key=key, access_seconds=access_seconds, refresh_days=refresh_days,
+                session,
+                user,
+                key=key,
+                access_seconds=access_seconds,
+                refresh_days=refresh_days,
                 family_id=row.family_id,
             )
     assert stolen

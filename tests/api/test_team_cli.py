@@ -16,8 +16,9 @@ def run(*args: str, stdin: str | None = None) -> Result:
 
 
 def test_team_init_then_users_add_list_remove() -> None:
-    init = run("team", "init", "--name", "Northwind", "--email", "lead@north.test", "--json",
-               stdin=PASSWORD + "\n")
+    init = run(
+        "team", "init", "--name", "Northwind", "--email", "lead@north.test", "--json", stdin=PASSWORD + "\n"
+    )
     assert init.exit_code == 0, init.stderr
     owner = json.loads(init.stdout)
     assert owner["role"] == "owner" and owner["can_sign_in"] is True
@@ -42,7 +43,9 @@ def test_team_init_then_users_add_list_remove() -> None:
     missing = run("users", "remove", "ana@north.test", "--json")
     assert missing.exit_code == 2
     assert json.loads(missing.stderr)["error"] == {
-        "code": "not_found", "field": "user", "message": "user ana@north.test not found"
+        "code": "not_found",
+        "field": "user",
+        "message": "user ana@north.test not found",
     }
     assert [u["email"] for u in json.loads(run("users", "list", "--json").stdout)["items"]] == [
         "lead@north.test"

@@ -120,8 +120,12 @@ def test_expired_forged_and_alg_none_tokens_are_refused(db, actor, owner) -> Non
     key = team.signing_key()
     now = datetime.now(UTC)
     claims = {
-        "iss": team.ISSUER, "aud": team.AUDIENCE, "sub": actor.user_id, "wid": actor.workspace_id,
-        "iat": now, "exp": now + timedelta(minutes=5),
+        "iss": team.ISSUER,
+        "aud": team.AUDIENCE,
+        "sub": actor.user_id,
+        "wid": actor.workspace_id,
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
     }
     assert team.authenticate(db, _token(claims, key), key=key) == actor
     expired = {**claims, "iat": now - timedelta(hours=1), "exp": now - timedelta(minutes=1)}
