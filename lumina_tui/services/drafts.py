@@ -10,7 +10,10 @@ cancelled in the undo window, …) is its email's status, which `status_of` and 
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from sqlalchemy import delete as sql_delete
@@ -245,6 +248,9 @@ def save(
     }
     if tone is not None:
         content["tone"] = validation.tone(tone)
+    if db.is_sqlite:
+        with db.write_sqlite() as conn:
+            return _save_sqlite(conn, actor, draft_id, revision, content)
     with db.write() as session:
         return _save_in(session, actor, draft_id, revision, content)
 
@@ -281,35 +287,46 @@ def save_next(
         return _save_in(session, actor, draft_id, stored.revision + 1, content)
 
 
+def _decide(stored: EmailDraft | None, actor: Actor, draft_id: str, revision: int,
+            content: dict[str, Any]) -> SaveOutcome | None:
+    """The save rule: an outcome that writes nothing, None when the save must write, or raises."""
+    if stored is None:
+        return None
+    if stored.workspace_id != actor.workspace_id:
+        # Never reveal (or touch) another workspace's row.
+        raise NotFoundError(f"draft {draft_id} not found", field="id")
+    if stored.sent_at is not None:
+        raise AlreadySentError(f"draft {draft_id} was already sent and can no longer be edited", field="id")
+    if revision < stored.revision:
+        return "ignored_older"
+    if revision == stored.revision:
+        if all(getattr(stored, key) == value for key, value in content.items()):
+            return "unchanged"
+        raise ConflictError(
+            f"revision {revision} of draft {draft_id} was already saved with other content",
+            field="revision",
+            stored_revision=stored.revision,
+        )
+    return None
+
+
+def _refs_changed(stored: EmailDraft | None, content: dict[str, Any]) -> bool:
+    return stored is None or any(
+        getattr(stored, key) != content[key] for key in ("prospect_id", "template_id", "account_id")
+    )
+
+
 def _save_in(
     session: Session, actor: Actor, draft_id: str, revision: int, content: dict[str, Any]
 ) -> SaveResult:
     """The save rule inside the caller's write transaction (see the module docstring)."""
     body = content["body_text"]
     existing = session.get(EmailDraft, draft_id)
-    if existing is not None and existing.workspace_id != actor.workspace_id:
-        # Never reveal (or touch) another workspace's row.
-        raise NotFoundError(f"draft {draft_id} not found", field="id")
-    if existing is not None and existing.sent_at is not None:
-        raise AlreadySentError(
-            f"draft {draft_id} was already sent and can no longer be edited", field="id"
-        )
-    if existing is not None:
-        if revision < existing.revision:
-            return SaveResult(existing, "ignored_older")
-        same = all(getattr(existing, key) == value for key, value in content.items())
-        if revision == existing.revision:
-            if same:
-                return SaveResult(existing, "unchanged")
-            raise ConflictError(
-                f"revision {revision} of draft {draft_id} was already saved with other content",
-                field="revision",
-                stored_revision=existing.revision,
-            )
-    changed_refs = existing is None or any(
-        getattr(existing, key) != content[key] for key in ("prospect_id", "template_id", "account_id")
-    )
-    if changed_refs:
+    outcome = _decide(existing, actor, draft_id, revision, content)
+    if outcome is not None:
+        assert existing is not None
+        return SaveResult(existing, outcome)
+    if _refs_changed(existing, content):
         _check_reference(session, actor, Prospect, content["prospect_id"], "prospect_id", "prospect")
         _check_reference(session, actor, Template, content["template_id"], "template_id", "template")
         _check_reference(session, actor, Account, content["account_id"], "account_id", "account")
@@ -336,6 +353,76 @@ def _save_in(
     existing.updated_at = now
     session.flush()
     return SaveResult(existing, "updated")
+
+
+_COLUMNS = ("id", "workspace_id", "user_id", "prospect_id", "template_id", "account_id", "subject",
+            "body_text", "body_html", "tone", "revision", "sent_at", "email_id", "is_demo",
+            "created_at", "updated_at")
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM email_drafts WHERE id = ?"
+_INSERT = f"INSERT INTO email_drafts ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+_UPDATE = ("UPDATE email_drafts SET subject = ?, body_text = ?, body_html = ?, prospect_id = ?,"
+           " template_id = ?, account_id = ?, tone = ?, revision = ?, updated_at = ? WHERE id = ?")
+_REFERENCED = (("prospect_id", "prospects", "prospect"), ("template_id", "templates", "template"),
+               ("account_id", "accounts", "account"))
+
+
+_TIMES = frozenset({"sent_at", "created_at", "updated_at"})
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    """A datetime as SQLAlchemy stores it in SQLite, so both paths read each other's rows."""
+    return None if moment is None else moment.isoformat(sep=" ", timespec="microseconds")
+
+
+def _row_values(row: tuple[Any, ...]) -> dict[str, Any]:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    for key in ("sent_at", "created_at", "updated_at"):
+        if values[key] is not None:
+            values[key] = datetime.fromisoformat(values[key])
+    values["is_demo"] = bool(values["is_demo"])
+    return values
+
+
+def _save_sqlite(conn: sqlite3.Connection, actor: Actor, draft_id: str, revision: int,
+                 content: dict[str, Any]) -> SaveResult:
+    """`_save_in` on the sqlite3 connection: the same rule, one SELECT and one INSERT or UPDATE.
+
+    Profiled (issue 14 point 3): through the ORM a save built a Session, an identity map and a
+    unit of work and compiled three statements (1.8 ms p50, ~20x a bare upsert); here it is the
+    same two statements a bare upsert would need to keep the revision rule, and the EmailDraft
+    it returns is built once (each attribute set on a table model goes through SQLAlchemy's
+    instrumentation: building it twice cost as much as the SQL).
+    """
+    row = conn.execute(_SELECT, (draft_id,)).fetchone()
+    values = _row_values(row) if row is not None else None
+    stored = SimpleNamespace(**values) if values is not None else None
+    outcome = _decide(stored, actor, draft_id, revision, content)  # type: ignore[arg-type]
+    if outcome is not None:
+        assert values is not None
+        return SaveResult(EmailDraft(**values), outcome)
+    if _refs_changed(stored, content):  # type: ignore[arg-type]
+        for field, table, label in _REFERENCED:
+            ref_id = content[field]
+            if ref_id is None:
+                continue
+            ref_id = validation.uuid_text(ref_id, field)
+            owner = conn.execute(f"SELECT workspace_id FROM {table} WHERE id = ?", (ref_id,)).fetchone()
+            if owner is None or owner[0] != actor.workspace_id:
+                raise ValidationError(f"{field}: unknown {label} {ref_id}", field=field)
+    now = utcnow()
+    changes = {**content, "body_html": text_to_html(content["body_text"]), "revision": revision,
+               "updated_at": now}
+    if values is None:
+        values = {"id": draft_id, "workspace_id": actor.workspace_id, "user_id": actor.user_id,
+                  "tone": None, "sent_at": None, "email_id": None, "is_demo": False, "created_at": now,
+                  **changes}
+        conn.execute(_INSERT, tuple(_stamp(values[c]) if c in _TIMES else values[c] for c in _COLUMNS))
+        return SaveResult(EmailDraft(**values), "created")
+    values.update(changes)
+    conn.execute(_UPDATE, (values["subject"], values["body_text"], values["body_html"],
+                           values["prospect_id"], values["template_id"], values["account_id"],
+                           values["tone"], revision, _stamp(now), draft_id))
+    return SaveResult(EmailDraft(**values), "updated")
 
 
 def create(
