@@ -1,4 +1,4 @@
-"""`lumina accounts add|list|test|remove`: sending accounts as commands (contract: docs/cli.md).
+"""`lumina accounts add|list|test|default|remove`: sending accounts as commands (contract: docs/cli.md).
 
 A password or token is only ever read from stdin (`--password-stdin`), never taken as an argument,
 which any user on the machine could read in `ps`; it goes to the OS keyring, never to SQLite.
@@ -505,6 +505,27 @@ def test_command(ref: str | None, as_json: bool) -> None:
     from lumina_tui.services.terminal_text import terminal_safe as safe
 
     click.echo(f"ok: {safe(result['account']['name'])}: {safe(result['detail'])}")
+
+
+@accounts.command("default")
+@click.argument("ref", metavar="ID|NAME|EMAIL")
+@json_option
+def default_command(ref: str, as_json: bool) -> None:
+    """Make an account the default one new drafts send from."""
+    from lumina_tui.services import accounts as service
+    from lumina_tui.services.runtime import runtime
+
+    def run() -> Any:
+        rt = runtime()
+        return service.make_default(rt.db, rt.actor, ref)
+
+    account = run_guarded(run, as_json=as_json)
+    if as_json:
+        emit_json(service.as_json(account))
+        return
+    from lumina_tui.services.terminal_text import terminal_safe as safe
+
+    click.echo(f"New drafts send from {safe(repr(account.name))} ({safe(account.email)}).")
 
 
 @accounts.command("remove")

@@ -18,6 +18,9 @@ import contextlib
 import json
 import logging
 import sys
+import threading
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +33,9 @@ from lumina_tui.providers.base import (
 )
 
 log = logging.getLogger(__name__)
+
+#: How often the cancel watcher looks at the rep's "cancel" while the browser sign-in waits.
+CANCEL_POLL_SECONDS = 0.2
 
 SCOPES = (
     "https://www.googleapis.com/auth/gmail.send",
@@ -144,11 +150,18 @@ class GoogleSignIn:
 
 
 def sign_in(
-    google: GoogleSettings, *, open_browser: bool = True, timeout_seconds: float = 300
+    google: GoogleSettings,
+    *,
+    open_browser: bool = True,
+    timeout_seconds: float = 300,
+    say: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> GoogleSignIn:
     """The rep signs in in a browser; Google sends the browser back to a loopback page Lumina serves.
 
-    The page's address and any instructions go to stderr (stdout may be a JSON document).
+    The page's address and any instructions go to `say` when given (the composer shows them), else
+    to stderr (stdout may be a JSON document). Setting `cancel` ends the wait for the browser: the
+    loopback page is sent a refusal, so the flow stops at once with "the sign-in was cancelled".
     """
     from google_auth_oauthlib.flow import InstalledAppFlow
 
@@ -168,6 +181,16 @@ def sign_in(
         if open_browser
         else "Open this address in a browser on this machine and sign in to Google:\n{url}"
     )
+    if say is not None:
+        _announce_url(flow, lambda url: say(prompt.format(url=url)))
+    finished = threading.Event()
+    if cancel is not None:
+        threading.Thread(
+            target=_refuse_when_cancelled,
+            args=(flow, cancel, finished),
+            name="gmail-sign-in-cancel",
+            daemon=True,
+        ).start()
     try:
         with contextlib.redirect_stdout(sys.stderr):
             credentials = flow.run_local_server(
@@ -175,14 +198,20 @@ def sign_in(
                 bind_addr="127.0.0.1",
                 port=0,
                 open_browser=open_browser,
-                authorization_prompt_message=prompt,
+                authorization_prompt_message=None if say is not None else prompt,
                 success_message="Lumina is signed in to Gmail. You can close this tab.",
                 timeout_seconds=int(timeout_seconds),
                 access_type="offline",
                 prompt="consent",  # Google returns a refresh token only on consent
             )
     except Exception as exc:
+        if cancel is not None and cancel.is_set():
+            raise PermanentProviderError("the sign-in was cancelled") from None
         raise _sign_in_error(exc) from None
+    finally:
+        finished.set()
+    if cancel is not None and cancel.is_set():
+        raise PermanentProviderError("the sign-in was cancelled")
     if not credentials.refresh_token:
         raise PermanentProviderError("Google returned no refresh token; sign in again")
     register_secret(credentials.refresh_token)
@@ -193,6 +222,30 @@ def sign_in(
         names = ", ".join(s.rsplit("/", 1)[-1] for s in missing)
         raise PermanentProviderError(f"Lumina needs every permission it asked for; not granted: {names}")
     return GoogleSignIn(GoogleGrant(credentials.refresh_token, SCOPES), str(credentials.token))
+
+
+def _announce_url(flow: Any, show: Callable[[str], None]) -> None:
+    """Show the consent page's address as soon as the flow makes it (inside `run_local_server`)."""
+    make_url = flow.authorization_url
+
+    def announced(**kwargs: Any) -> tuple[str, str]:
+        url, state = make_url(**kwargs)
+        show(url)
+        return url, state
+
+    flow.authorization_url = announced
+
+
+def _refuse_when_cancelled(flow: Any, cancel: threading.Event, finished: threading.Event) -> None:
+    """Once `cancel` is set, answer the waiting loopback page with an OAuth refusal, so the flow ends."""
+    while not finished.wait(CANCEL_POLL_SECONDS):
+        if cancel.is_set():
+            redirect = getattr(flow, "redirect_uri", None)
+            if redirect and redirect.startswith("http://localhost:"):
+                page = redirect.replace("localhost", "127.0.0.1", 1)  # where the page is bound
+                with contextlib.suppress(OSError):
+                    urllib.request.urlopen(f"{page}?error=access_denied", timeout=5).close()
+            return
 
 
 def _sign_in_error(exc: Exception) -> Exception:

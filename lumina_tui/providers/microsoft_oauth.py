@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -200,8 +201,12 @@ def sign_in(
     interactive: bool = False,
     say: Callable[[str], None],
     timeout_seconds: float = 900,
+    cancel: threading.Event | None = None,
 ) -> MicrosoftSignIn:
-    """Device-code flow (default: `say` shows the code and where to type it) or a browser on this machine."""
+    """Device-code flow (default: `say` shows the code and where to type it) or a browser on this machine.
+
+    Setting `cancel` stops the device flow's polling (msal checks it between polls, every second).
+    """
     import msal
     import requests
 
@@ -230,7 +235,15 @@ def sign_in(
             flow["expires_at"] = min(
                 float(flow.get("expires_at") or 0) or time.time() + 900, time.time() + timeout_seconds
             )
-            result = app.acquire_token_by_device_flow(flow)
+            deadline = float(flow["expires_at"])
+            result = app.acquire_token_by_device_flow(
+                flow,
+                exit_condition=lambda _flow: (
+                    time.time() > deadline or (cancel is not None and cancel.is_set())
+                ),
+            )
+            if cancel is not None and cancel.is_set() and "access_token" not in result:
+                raise PermanentProviderError("the sign-in was cancelled")
     except requests.RequestException as exc:
         raise TransientProviderError(
             f"the Microsoft sign-in could not reach Microsoft: {exc.__class__.__name__}"

@@ -581,6 +581,29 @@ def remove_account(db: Database, actor: Actor, ref: str) -> Account:
     return account
 
 
+def make_default(db: Database, actor: Actor, ref: str) -> Account:
+    """New drafts send from this account (`lumina accounts default`, the composer's accounts screen)."""
+    with db.write() as session:
+        account = _find(session, actor, ref)
+        if account is None:
+            raise NotFoundError(f"account {ref!r} not found", field="account")
+        _make_default(session, actor, account.id)
+        account.is_default, account.updated_at = True, utcnow()
+        session.add(account)
+        session.flush()
+    return account
+
+
+def limits_text(settings: Settings, account: Account) -> str:
+    """The account's send limits in words ("20/min · 2000/day", "no limit"): its own, else its kind's."""
+    from lumina_tui.services.mailbox_limits import limits_for
+
+    limits = limits_for(settings, account.provider, account)
+    parts = [f"{limits.per_minute}/min"] if limits.per_minute else []
+    parts += [f"{limits.per_day}/day"] if limits.per_day else []
+    return " · ".join(parts) or "no limit"
+
+
 def status_text(account: Account) -> str:
     """The account's status in a rep's words ("" when all is well)."""
     if account.status == NEEDS_SIGN_IN:

@@ -12,6 +12,7 @@ made due at once and rung, so it goes out now.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,8 +128,13 @@ def sign_in_gmail(
     open_browser: bool = True,
     make_default: bool = False,
     timeout_seconds: float = 300,
+    say: Say | None = None,
+    cancel: threading.Event | None = None,
 ) -> SignInResult:
-    """Google's consent page in a browser, back to a loopback page; then add (or re-sign-in) the account."""
+    """Google's consent page in a browser, back to a loopback page; then add (or re-sign-in) the account.
+
+    `say` shows the page's address (else stderr); setting `cancel` stops waiting for the browser.
+    """
     from lumina_tui.providers import google_oauth
     from lumina_tui.providers.gmail import GmailProvider
 
@@ -136,7 +142,11 @@ def sign_in_gmail(
         validation.email_address(email, "email")
     try:
         signed = google_oauth.sign_in(
-            settings.google, open_browser=open_browser, timeout_seconds=timeout_seconds
+            settings.google,
+            open_browser=open_browser,
+            timeout_seconds=timeout_seconds,
+            say=say,
+            cancel=cancel,
         )
         secret = signed.grant.dumps()
         probe = GmailProvider(
@@ -203,6 +213,7 @@ def sign_in_outlook(
     interactive: bool = False,
     make_default: bool = False,
     timeout_seconds: float = 900,
+    cancel: threading.Event | None = None,
 ) -> SignInResult:
     """The device-code flow (or a browser with `interactive`); then add (or re-sign-in) the account."""
     from lumina_tui.providers import microsoft_oauth
@@ -212,7 +223,11 @@ def sign_in_outlook(
         validation.email_address(email, "email")
     try:
         signed = microsoft_oauth.sign_in(
-            settings.microsoft, interactive=interactive, say=say, timeout_seconds=timeout_seconds
+            settings.microsoft,
+            interactive=interactive,
+            say=say,
+            timeout_seconds=timeout_seconds,
+            cancel=cancel,
         )
     except ProviderError as exc:
         raise _failure(exc, "Microsoft sign-in") from None
@@ -263,13 +278,27 @@ def sign_in_again(
     say: Say,
     open_browser: bool = True,
     interactive: bool = False,
+    say_url: bool = False,
+    cancel: threading.Event | None = None,
 ) -> SignInResult:
-    """`lumina accounts signin REF`: the same flow as `add`, for an existing Gmail or Outlook account."""
+    """`lumina accounts signin REF` and the composer's accounts screen: the same flow as `add`, for an
+    existing Gmail or Outlook account. With `say_url`, Gmail's consent address goes to `say` too (the
+    composer shows it; the CLI prints it on stderr); `cancel` stops waiting for the rep."""
     account = accounts.resolve_account(db, actor, ref)
     if account.provider == "gmail":
-        return sign_in_gmail(db, actor, settings, email=account.email, open_browser=open_browser)
+        return sign_in_gmail(
+            db,
+            actor,
+            settings,
+            email=account.email,
+            open_browser=open_browser,
+            say=say if say_url else None,
+            cancel=cancel,
+        )
     if account.provider == "outlook":
-        return sign_in_outlook(db, actor, settings, say=say, email=account.email, interactive=interactive)
+        return sign_in_outlook(
+            db, actor, settings, say=say, email=account.email, interactive=interactive, cancel=cancel
+        )
     raise ValidationError(
         f"account: {account.name} is a {account.provider} account; only Gmail and Outlook accounts sign in "
         "(change an SMTP password by adding the account again)",

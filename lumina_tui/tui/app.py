@@ -199,9 +199,16 @@ class LuminaApp(App[None]):
         self.save_open_draft()
         self.exit()
 
+    def action_accounts(self) -> None:
+        """The accounts screen (f9), over whatever screen the rep is on; esc comes back."""
+        from lumina_tui.tui.screens.accounts import AccountsScreen
+
+        if not isinstance(self.screen, AccountsScreen):
+            self.push_screen(AccountsScreen())
+
     def action_help(self) -> None:
         # Every screen's class must exist for help to list its keys, visited or not.
-        from lumina_tui.tui.screens import outbox, prospects  # noqa: F401
+        from lumina_tui.tui.screens import accounts, outbox, prospects  # noqa: F401
         from lumina_tui.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):

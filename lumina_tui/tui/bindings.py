@@ -39,6 +39,7 @@ class Where(StrEnum):
     PROSPECT_IMPORT = "prospect_import"
     OUTBOX = "outbox"
     STATS = "stats"
+    ACCOUNTS = "accounts"
     SEND_REVIEW = "send_review"
     HELP = "help"
     DIALOG = "dialog"  # a list to pick from (ChoiceDialog, the prospect picker)
@@ -86,6 +87,8 @@ ACTIONS: tuple[Action, ...] = (
       help="Sent and queued emails, retry and undo"),
     A("stats", W.APP, "switch_mode('stats')", "Stats", "f5", show=False, palette="Stats",
       help="Replies, templates and alerts over time"),
+    A("accounts", W.APP, "accounts", "Accounts", "f9", show=False, palette="Accounts…",
+      help="Sending accounts: test, sign in again, make default, remove"),
     A("quit", W.APP, "quit", "Quit", "ctrl+q", show=False, priority=True, palette="Quit",
       help="Save and quit"),
     A("command_palette", W.APP, "command_palette", "Commands", "ctrl+p", show=False, priority=True),
@@ -138,12 +141,17 @@ ACTIONS: tuple[Action, ...] = (
     A("prospect_form_save", W.PROSPECT_FORM, "save", "Save", "ctrl+s", priority=True),
     A("prospect_form_cancel", W.PROSPECT_FORM, "cancel", "Back", "escape"),
     A("prospect_import_close", W.PROSPECT_IMPORT, "close", "Close", "escape"),
-    # ---- outbox, stats
+    # ---- outbox, stats, accounts
     A("outbox_retry", W.OUTBOX, "retry", "Retry", "r"),
     A("outbox_cancel", W.OUTBOX, "cancel_send", "Undo send", "u"),
     A("outbox_filter", W.OUTBOX, "next_filter", "Filter", "f"),
     A("outbox_sync", W.OUTBOX, "sync_mailboxes", "Sync", "s"),
     A("stats_mark_read", W.STATS, "mark_read", "Mark alerts read", "r"),
+    A("accounts_test", W.ACCOUNTS, "test_account", "Test", "t"),
+    A("accounts_sign_in", W.ACCOUNTS, "sign_in", "Sign in again", "s"),
+    A("accounts_default", W.ACCOUNTS, "make_default", "Make default", "d"),
+    A("accounts_remove", W.ACCOUNTS, "remove", "Remove", "delete"),
+    A("accounts_close", W.ACCOUNTS, "close", "Back", "escape"),
     # ---- dialogs
     A("send_review_confirm", W.SEND_REVIEW, "confirm", "Send", "enter", priority=True),
     A("send_review_back", W.SEND_REVIEW, "back", "Back", "escape"),

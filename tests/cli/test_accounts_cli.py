@@ -202,3 +202,21 @@ def test_plain_imap_to_another_machine_needs_insecure_plaintext(ring: MemoryKeyr
     accepted = run(*args, "--insecure-plaintext", stdin=PASSWORD + "\n")
     assert accepted.exit_code == 0, accepted.stderr
     assert json.loads(accepted.stdout)["settings"]["insecure_plaintext"] is True
+
+
+def test_default_moves_the_default_and_an_unknown_account_is_exit_2(ring: MemoryKeyring) -> None:
+    first = json.loads(run("accounts", "add", "maildir", "--name", "one", "--default", "--json").stdout)
+    second = json.loads(
+        run("accounts", "add", "maildir", "--name", "two", "--email", "two@outbox.test", "--json").stdout
+    )
+    made = run("accounts", "default", "two", "--json")
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["is_default"] is True
+    listed = {
+        item["id"]: item["is_default"]
+        for item in json.loads(run("accounts", "list", "--json").stdout)["items"]
+    }
+    assert listed == {first["id"]: False, second["id"]: True}
+    assert "New drafts send from 'one'" in run("accounts", "default", "one").stdout
+    missing = run("accounts", "default", "nobody", "--json")
+    assert missing.exit_code == 2 and error_of(missing)["field"] == "account"

@@ -104,7 +104,8 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
+            # The question may quote stored text (an account's name): never parsed as markup.
+            yield Label(Content(terminal_safe(self.question)), classes="dialog-title")
             if self.detail:
                 yield Static(terminal_safe(self.detail, multiline=True), markup=False)
             yield Static(
