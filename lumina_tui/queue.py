@@ -48,7 +48,7 @@ class OutboxQueueStorage(SqliteStorage):
     last doorbells on a power cut, which the worker's sweep re-rings from the rows, the truth.
     """
 
-    def _create_connection(self):  # type: ignore[no-untyped-def]
+    def _create_connection(self):
         conn = super()._create_connection()
         conn.execute("pragma synchronous=NORMAL")
         return conn

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -52,7 +52,7 @@ class SuggestionCache(Generic[T]):
             flight.done.wait()
             if flight.error is not None:
                 raise flight.error
-            return flight.value  # type: ignore[return-value]
+            return cast(T, flight.value)  # the leader set it before `done`, and no error came
         try:
             value = compute()
         except BaseException as error:

@@ -42,17 +42,23 @@ class EmailParts:
         return replace(self, **changes)
 
 
+def _prefix(pattern: str, text: str) -> str:
+    """The start of `text` that `pattern` matches ("" when it does not)."""
+    match = re.match(pattern, text)
+    return match.group() if match else ""
+
+
 def split_email(body: str) -> EmailParts:
     """Find the greeting (first line) and the sign-off (a short closing line near the end)."""
     greeting = after = ""
     rest = body
-    leading = re.match(r"\s*", body).group()  # type: ignore[union-attr]
+    leading = _prefix(r"\s*", body)
     first_line = body[len(leading):].split("\n", 1)[0]
     found = _greeting(first_line)
     if found:
         greeting = leading + found
         rest = body[len(greeting):]
-        after = re.match(r"[ \t]*\n?\s*", rest).group()  # type: ignore[union-attr]
+        after = _prefix(r"[ \t]*\n?\s*", rest)
         rest = rest[len(after):]
     lines = rest.split("\n")
     closing_index = None

@@ -330,8 +330,8 @@ def word_facts(text: str) -> list[tuple[str, int, int, tuple[object, ...]]]:
                 end = match.start() + len(match.group().rstrip())
                 found.append(("number", match.start(), end, (("multiple", _canon(amount)),)))
     for match in _DOZEN_PATTERN.get().finditer(text) if "dozen" in lowered else ():
-        amount = "6" if match["half"] else "12"
-        found.append(("number", match.start(), match.end(), (("number", amount),)))
+        dozens = "6" if match["half"] else "12"
+        found.append(("number", match.start(), match.end(), (("number", dozens),)))
     ordinals = _ORDINAL_HINT.get().search(lowered)
     for match in _ORDINAL_WORD_PATTERN.get().finditer(text) if ordinals else ():
         value = _ORDINAL_WORDS[match["o"].lower()] + (_TENS[match["tens"].lower()]
@@ -459,8 +459,8 @@ def _find_facts(text: str) -> tuple[Fact, ...]:
         if amount is not None:
             add("percent", match.start(), match.end(), (("percent", _canon(amount)),))
     if _WORD_FACT_HINT.search(lowered):
-        for kind, start, end, values in word_facts(text):
-            add(kind, start, end, values)
+        for kind, start, end, word_values in word_facts(text):
+            add(kind, start, end, word_values)
     for match in TIME.finditer(text) if _TIME_HINT.search(lowered) else ():
         if match["word"]:
             minutes = 720 if match["word"].lower() == "noon" else 0
@@ -486,32 +486,32 @@ def _find_facts(text: str) -> tuple[Fact, ...]:
         g = match.groupdict()
         values: tuple[object, ...]
         kind = "date"
-        if g.get("iso"):
-            values = (("md", int(g.get("im")), int(g.get("id"))),)
-        elif g.get("a"):
-            a, b = int(g.get("a")), int(g.get("b"))
+        if g["iso"]:
+            values = (("md", int(g["im"]), int(g["id"])),)
+        elif g["a"]:
+            a, b = int(g["a"]), int(g["b"])
             if not (1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)):
                 continue
             values = (("md", a, b), ("md", b, a))  # US or European order: either counts
-        elif g.get("md_m"):
-            values = (("md", _MONTHS[g.get("md_m")[:3].lower()], int(g.get("md_d"))),)
-        elif g.get("dm_m"):
-            values = (("md", _MONTHS[g.get("dm_m")[:3].lower()], int(g.get("dm_d"))),)
-        elif g.get("mo") or g.get("mo2"):
-            month = g.get("mo") or g.get("mo2")
-            start = match.start("mo") if g.get("mo") else match.start()
+        elif g["md_m"]:
+            values = (("md", _MONTHS[g["md_m"][:3].lower()], int(g["md_d"])),)
+        elif g["dm_m"]:
+            values = (("md", _MONTHS[g["dm_m"][:3].lower()], int(g["dm_d"])),)
+        elif g["mo"] or g["mo2"]:
+            month = g["mo"] or g["mo2"]
+            start = match.start("mo") if g["mo"] else match.start()
             if claimed.free(start, start + len(month)):
                 add("date", start, start + len(month), (("month", _MONTHS[month[:3].lower()]),))
             continue
-        elif g.get("wd"):
-            values = (("weekday", _WEEKDAYS[g.get("wd").lower()]),)
-        elif g.get("q"):
-            values = (("period", g.get("q").upper()),)
-        elif g.get("rel"):
-            values = (_relative_value(g.get("rel")),)
+        elif g["wd"]:
+            values = (("weekday", _WEEKDAYS[g["wd"].lower()]),)
+        elif g["q"]:
+            values = (("period", g["q"].upper()),)
+        elif g["rel"]:
+            values = (_relative_value(g["rel"]),)
 
         else:
-            values = (("year", int(g.get("year"))),)
+            values = (("year", int(g["year"])),)
         add(kind, match.start(), match.end(), values)
     for match in PHONE.finditer(text) if _PHONE_HINT.search(text) else ():
         digits = re.sub(r"\D", "", match.group())

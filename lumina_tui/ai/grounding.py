@@ -33,6 +33,7 @@ What counts as support
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -382,10 +383,11 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 def _entity_claims(
     text: str, facts: list[Fact], sources: Sources, *, is_subject: bool,
-    titles: list[Title] = (),  # type: ignore[assignment]
+    titles: Sequence[Title] = (),
 ) -> list[tuple[str, int, int]]:
     taken = bytearray(len(text))
-    for span in (*facts, *titles):
+    spans: list[Fact | Title] = [*facts, *titles]
+    for span in spans:
         taken[span.start : span.end] = b"\x01" * (span.end - span.start)
     lowered_text_words = {w.lower() for w in re.findall(r"\b[a-z][a-z'-]+\b", text)}
 
@@ -475,13 +477,13 @@ def find_unsupported(
         return []
     facts = find_facts(text)
     claims = [
-        Claim(text=f.text, kind=f.kind, start=f.start, end=f.end, field=field_name)  # type: ignore[arg-type]
+        Claim(text=f.text, kind=f.kind, start=f.start, end=f.end, field=field_name)
         for f in facts
         if not _fact_supported(f, sources, text)
     ]
     counts = find_counts(text, facts)
     claims += [
-        Claim(text=f.text, kind=f.kind, start=f.start, end=f.end, field=field_name)  # type: ignore[arg-type]
+        Claim(text=f.text, kind=f.kind, start=f.start, end=f.end, field=field_name)
         for f in counts
         if not _count_supported(f, sources, text)
     ]
@@ -494,11 +496,11 @@ def find_unsupported(
         text, [*facts, *counts], sources, is_subject=field_name == "subject", titles=mentioned
     ):
         claims.append(
-            Claim(text=claim_text, kind="entity", start=start, end=end, field=field_name)  # type: ignore[arg-type]
+            Claim(text=claim_text, kind="entity", start=start, end=end, field=field_name)
         )
     for claim_text, start, end in _injection_claims(text, sources):
         claims.append(
-            Claim(text=claim_text, kind="injection", start=start, end=end, field=field_name)  # type: ignore[arg-type]
+            Claim(text=claim_text, kind="injection", start=start, end=end, field=field_name)
         )
     claims.sort(key=lambda c: (c.start, c.end))
     return claims

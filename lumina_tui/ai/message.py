@@ -124,8 +124,9 @@ def parse_message(raw: bytes | str) -> ParsedMessage:
             try:
                 content = part.get_content()
             except (LookupError, UnicodeDecodeError):
-                payload = part.get_payload(decode=True) or b""
-                content = payload.decode("utf-8", errors="replace")
+                payload = part.get_payload(decode=True)
+                raw = payload if isinstance(payload, bytes) else b""
+                content = raw.decode("utf-8", errors="replace")
             (texts if content_type == "text/plain" else htmls).append(str(content))
     html = "\n".join(htmls) if htmls else None
     html_text, links, html_images = html_to_text(html) if html else ("", [], 0)

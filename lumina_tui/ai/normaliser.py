@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from .facts import LazyPattern
@@ -121,9 +122,9 @@ def readings(text: str, languages: tuple[str, ...] = LANGUAGES) -> tuple[str, ..
     return tuple(found)
 
 
-def _alpha2digit(convert: object, text: str, lang: str) -> str:
+def _alpha2digit(convert: Callable[..., str], text: str, lang: str) -> str:
     try:
-        return convert(text, lang, threshold=0)  # type: ignore[operator,no-any-return]
+        return convert(text, lang, threshold=0)
     except (ValueError, TypeError):  # a language the installed text2num lacks: no reading
         return text
 

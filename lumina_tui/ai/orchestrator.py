@@ -36,9 +36,9 @@ from .models import (
     Suggestion,
     SuggestionContent,
 )
+from .placeholders import PLACEHOLDER
 from .prompt import PROMPT_VERSION
 from .signals import banned_phrases_in, confidence, source_signals
-from .templating import PLACEHOLDER
 from .tone import measure_tone
 
 log = logging.getLogger(__name__)
@@ -318,7 +318,7 @@ def score_message(
     sender: SenderProfile | Mapping[str, Any] | None = None,
 ) -> Score:
     """Score a whole RFC 5322 message (headers and MIME parts count)."""
-    if not raw or not (raw.strip() if isinstance(raw, str | bytes) else raw):
+    if not raw or not raw.strip():
         raise AIError("invalid_input", "The message is empty.")
     return scoring.score_message(
         raw,

@@ -15,13 +15,17 @@ keep the parsed table (the services layer caches it in a file; this package neve
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.resources
 import sys
 import threading
 import types
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyphen
 
 #: The Pyphen language textstat's en-US route uses.
 HYPHENATION_LANGUAGE = "en-US"
@@ -76,14 +80,22 @@ def _hyphenation_path() -> Path:
     return Path(pyphen.LANGUAGES[pyphen.language_fallback(HYPHENATION_LANGUAGE)])
 
 
+def _parsed_dictionaries() -> dict[Path, pyphen.HyphDict]:
+    """Pyphen's module-level cache of parsed dictionaries: where a table from an earlier run
+    goes so Pyphen never parses the file again."""
+    import pyphen
+
+    cache: dict[Path, pyphen.HyphDict]
+    cache = pyphen.hdcache  # type: ignore[attr-defined]  # Pyphen's internal parse cache, absent from its stubs
+    return cache
+
+
 def hyphenation_key() -> str:
     """Names the dictionary Pyphen would parse (file, size, mtime, Pyphen version): a cached
     table is used only under the same key."""
-    import pyphen
-
     path = _hyphenation_path()
     stat = path.stat()
-    return f"pyphen-{pyphen.__version__}-{path.name}-{stat.st_size}-{stat.st_mtime_ns}"
+    return f"pyphen-{importlib.metadata.version('pyphen')}-{path.name}-{stat.st_size}-{stat.st_mtime_ns}"
 
 
 def hyphenation_patterns() -> dict[str, tuple[int, tuple[int, ...]]] | None:
@@ -92,7 +104,7 @@ def hyphenation_patterns() -> dict[str, tuple[int, tuple[int, ...]]] | None:
     import pyphen
 
     path = _hyphenation_path()
-    table = pyphen.hdcache.get(path) or pyphen.Pyphen(lang=HYPHENATION_LANGUAGE).hd
+    table = _parsed_dictionaries().get(path) or pyphen.Pyphen(lang=HYPHENATION_LANGUAGE).hd
     patterns = table.patterns
     plain = all(
         type(start) is int and type(values) is tuple and all(type(v) is int for v in values)
@@ -107,11 +119,11 @@ def use_hyphenation_patterns(patterns: dict[str, tuple[int, tuple[int, ...]]]) -
     import pyphen
 
     path = _hyphenation_path()
-    if path in pyphen.hdcache or not patterns:
+    if path in _parsed_dictionaries() or not patterns:
         return False
     table = pyphen.HyphDict.__new__(pyphen.HyphDict)  # what HyphDict(path) builds, unparsed
     table.patterns = patterns
     table.cache = {}
     table.maxlen = max(len(key) for key in patterns)
-    pyphen.hdcache[path] = table
+    _parsed_dictionaries()[path] = table
     return True

@@ -11,6 +11,7 @@ into it. Values that read like instructions to the writer are treated as missing
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .grounding import looks_like_instruction
@@ -93,6 +94,11 @@ def fill(text: str, values: dict[str, str]) -> str:
     return repair(filled) if "\x00" in filled else filled
 
 
+def _start_with(capitalised: str, match: re.Match[str]) -> str:
+    """The sentence start before a stand-in, then the stand-in capitalised."""
+    return match.group(1) + capitalised
+
+
 def repair(text: str) -> str:
     """Rewrite sentences around missing fields, then tidy punctuation and spacing."""
     # Greetings: "Hi {{first_name}}," -> "Hi there,"; "Dear {{first_name}}," -> "Hello,".
@@ -110,9 +116,10 @@ def repair(text: str) -> str:
     for key, stand_in in _STAND_INS.items():
         token = _MISSING.format(key)
         text = text.replace(token + "'s", stand_in + "'s").replace(token + "’s", stand_in + "’s")
+        capitalised = stand_in[0].upper() + stand_in[1:]
         text = re.sub(
             r"(^|[.!?]\s+|\n)" + re.escape(token),
-            lambda m, s=stand_in: m.group(1) + s[0].upper() + s[1:],
+            functools.partial(_start_with, capitalised),
             text,
         )
         text = text.replace(token, stand_in)

@@ -135,7 +135,7 @@ class GoogleTokens:
 
         if force_refresh or not self._credentials.valid:
             try:
-                self._credentials.refresh(_TimedRequest(self._timeout))  # type: ignore[arg-type]
+                self._credentials.refresh(_TimedRequest(self._timeout))
             except (exceptions.RefreshError, exceptions.TransportError) as exc:
                 raise refresh_error(exc) from None
         token = str(self._credentials.token)

@@ -33,7 +33,7 @@ class EncryptedTokenCache:
         except (ValueError, UnicodeEncodeError):
             raise SignInRequired("the key of the saved Microsoft sign-in is unreadable") from None
 
-    def _lock(self):  # type: ignore[no-untyped-def]
+    def _lock(self):
         from filelock import FileLock
 
         return FileLock(str(self.path) + ".lock", timeout=30)

@@ -211,7 +211,7 @@ def _seed_account(db: Database, actor: Actor, assets: DemoAssets, report: DemoRe
     with db.read() as session:
         existing = session.execute(
             select(Account.name, Account.is_default).where(
-                Account.workspace_id == actor.workspace_id  # type: ignore[arg-type]
+                Account.workspace_id == actor.workspace_id
             )
         ).all()
     if any(name.lower() == DEMO_ACCOUNT_NAME.lower() for name, _ in existing):
@@ -324,8 +324,8 @@ def _readdress(
     for draft_id, (subject, email) in sorted(detached.items()):
         prospect_id = session.execute(
             select(Prospect.id).where(
-                Prospect.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                Prospect.email == email,  # type: ignore[arg-type]
+                Prospect.workspace_id == actor.workspace_id,
+                Prospect.email == email,
             )
         ).scalar_one_or_none()
         session.execute(

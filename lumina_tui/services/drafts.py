@@ -142,7 +142,7 @@ def _email_statuses(session: Session, actor: Actor, email_ids: set[str]) -> dict
         return {}
     rows = session.execute(
         select(Email.id, Email.status).where(
-            Email.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+            Email.workspace_id == actor.workspace_id,
             Email.id.in_(email_ids),  # type: ignore[attr-defined]
         )
     )
@@ -177,7 +177,7 @@ def list_overview(
             for prospect in session.execute(
                 select(Prospect).where(
                     Prospect.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                    Prospect.id.in_(prospect_ids),  # type: ignore[union-attr]
+                    Prospect.id.in_(prospect_ids),
                 )
             ).scalars():
                 name = f"{prospect.first_name} {prospect.last_name}".strip()

@@ -76,8 +76,8 @@ def release_waiting(db: Database, settings: Settings, account_id: str) -> int:
             row.id
             for row in session.execute(
                 select(Email.id, Email.last_error).where(
-                    Email.account_id == account_id,  # type: ignore[arg-type]
-                    Email.status == PENDING_SEND,  # type: ignore[arg-type]
+                    Email.account_id == account_id,
+                    Email.status == PENDING_SEND,
                 )
             )
             if SIGN_IN_PREFIX in (row.last_error or "")

@@ -580,7 +580,7 @@ def _insert(
         session.flush()
         if not drafts.mark_sent(session, actor, draft.id, email.id, draft.revision):
             current = session.execute(
-                select(EmailDraft.sent_at, EmailDraft.revision).where(EmailDraft.id == draft.id)  # type: ignore[arg-type]
+                select(EmailDraft.sent_at, EmailDraft.revision).where(EmailDraft.id == draft.id)
             ).one()
             if current.sent_at is not None:
                 raise AlreadySentError(f"draft {draft.id} was already sent", field="draft_id")
@@ -669,7 +669,7 @@ def cancel(db: Database, actor: Actor, email_id: str) -> CancelResult:
             session,
             email,
             allowed=[
-                Email.status == PENDING_SEND,  # type: ignore[arg-type]
+                Email.status == PENDING_SEND,
                 # A previous attempt that was cut off may already have delivered it: not undoable.
                 or_(
                     Email.last_error.is_(None),  # type: ignore[union-attr]

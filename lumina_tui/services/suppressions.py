@@ -82,7 +82,7 @@ def list_suppressions(db: Database, actor: Actor) -> list[Suppression]:
         rows = session.execute(
             select(Suppression)
             .where(Suppression.workspace_id == actor.workspace_id)  # type: ignore[arg-type]
-            .order_by(Suppression.kind, Suppression.value)  # type: ignore[arg-type]
+            .order_by(Suppression.kind, Suppression.value)
         )
         return list(rows.scalars().all())
 

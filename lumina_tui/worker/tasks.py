@@ -535,11 +535,11 @@ def sweep(ctx: WorkerContext, *, grace_seconds: float | None = None) -> SweepRep
         due = session.execute(
             select(Email.id)
             .where(
-                Email.status == PENDING_SEND,  # type: ignore[arg-type]
-                Email.send_after <= cutoff,  # type: ignore[arg-type]
+                Email.status == PENDING_SEND,
+                Email.send_after <= cutoff,
                 or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= cutoff),  # type: ignore[union-attr,operator]
             )
-            .order_by(Email.send_after)  # type: ignore[arg-type]
+            .order_by(Email.send_after)
         ).scalars()
         to_ring = list(dict.fromkeys([*reclaimed_ids, *due]))
     for email_id in to_ring:

@@ -24,6 +24,7 @@ from ..grounding import is_common_word, looks_like_instruction
 from ..instructions import SUPPORTED_HELP, Intent, parse_instruction, unapplied_parts
 from ..jargon import find_jargon, replace_jargon
 from ..models import EngineOutput, EngineRequest
+from ..placeholders import PLACEHOLDER
 from ..style import (
     calm_exclamations,
     contract,
@@ -34,7 +35,7 @@ from ..style import (
     to_casual_words,
     to_formal_words,
 )
-from ..templating import PLACEHOLDER, _lookup, field_values, fill, tidy
+from ..templating import _lookup, field_values, fill, tidy
 from ..tone import measure_tone, tone_label
 
 OFFLINE_MODEL = "lumina-offline-1"
@@ -590,7 +591,7 @@ def rewrite(request: EngineRequest) -> EngineOutput:
             engine="offline",
         )
     not_applied = tuple(unapplied_parts(instruction))
-    notes = ()
+    notes: tuple[str, ...] = ()
     if not_applied:
         quoted = ", ".join(f"“{part}”" for part in not_applied)
         notes = (f"Not done: {quoted}. The offline engine follows only: {SUPPORTED_HELP}.",)

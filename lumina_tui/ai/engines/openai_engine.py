@@ -239,17 +239,18 @@ class OpenAIEngine:
             engine=self.name,
         )
 
-    def _within_deadline(self, call: Any, deadline: float,
+    def _within_deadline(self, call: Callable[[], EngineOutput], deadline: float,
                          meanwhile: Callable[[], object] | None = None) -> EngineOutput:
         """Run `call` in a helper thread and stop waiting at the deadline, whatever it does."""
-        outcome: dict[str, Any] = {}
+        value: list[EngineOutput] = []
+        error: list[BaseException] = []
         finished = threading.Event()
 
         def run() -> None:
             try:
-                outcome["value"] = call()
+                value.append(call())
             except BaseException as exc:  # handed to the caller below
-                outcome["error"] = exc
+                error.append(exc)
             finally:
                 finished.set()
 
@@ -261,9 +262,9 @@ class OpenAIEngine:
                 log.exception("work overlapped with the AI request failed")
         if not finished.wait(max(0.0, deadline - self.clock.monotonic()) + 0.05):
             raise self._timeout_error()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["value"]
+        if error:
+            raise error[0]
+        return value[0]
 
     def _capabilities(self) -> _Capabilities:
         key = (self._server, self.model)
@@ -437,7 +438,8 @@ class OpenAIEngine:
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise AIError("bad_response", "The AI server returned no choices.", engine=self.name)
         choice = choices[0]
-        message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        message = choice.get("message")
+        message = message if isinstance(message, dict) else {}
         finish = choice.get("finish_reason")
         if finish == "length":
             raise AIError(
