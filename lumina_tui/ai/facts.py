@@ -10,6 +10,7 @@ numbers inside it, money before its number) and each character belongs to at mos
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -483,7 +484,7 @@ def _find_facts(text: str) -> tuple[Fact, ...]:
         for match in _RELATIVE_MORE.get().finditer(text):
             add("date", match.start(), match.end(), (_relative_value(match.group()),))
     for match in _date_matches(text):
-        g = match.groupdict()
+        g = defaultdict(str, match.groupdict(default=""))  # a pattern without a group: ""
         values: tuple[object, ...]
         kind = "date"
         if g["iso"]:
