@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.engine import CursorResult, Engine, create_engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
@@ -287,6 +287,15 @@ def open_database(url: str, *, busy_timeout_seconds: float | None = None) -> Dat
                 raise
             _open[url] = db
         return db
+
+
+def rows_changed(result: object) -> int:
+    """How many rows an UPDATE, INSERT or DELETE touched: the answer to "did my conditional
+    UPDATE win?". `Session.execute` is typed as returning a plain `Result`; for those statements
+    it is a `CursorResult`, which is where `rowcount` lives."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"rows_changed needs the result of an UPDATE, INSERT or DELETE, not {result!r}")
+    return result.rowcount
 
 
 def close_all() -> None:
