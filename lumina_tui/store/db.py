@@ -244,7 +244,10 @@ class Database:
         """
         try:
             with self.writer.begin() as conn:
-                yield conn.connection.driver_connection  # type: ignore[misc]
+                driver = conn.connection.driver_connection
+                if not isinstance(driver, sqlite3.Connection):
+                    raise TypeError("write_sqlite needs a SQLite database (check is_sqlite first)")
+                yield driver
         except BaseException as exc:
             store_error = self._translated(exc)
             if store_error is None:
