@@ -122,6 +122,15 @@ def new_command(
 @json_option
 def show_command(draft_id: str, as_json: bool) -> None:
     """Show one draft."""
+    if as_json:
+        # A script's verb: answered without importing the ORM when it can be (issue 9 point 22).
+        from lumina_tui.services import plain_reads
+        from lumina_tui.services.runtime import cli_settings
+
+        document = run_guarded(lambda: plain_reads.draft_document(cli_settings(), draft_id), as_json=True)
+        if document is not None:
+            emit_json(document)
+            return
     from lumina_tui.services import drafts as service
     from lumina_tui.services.runtime import runtime
 

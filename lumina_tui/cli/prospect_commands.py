@@ -60,6 +60,18 @@ def import_command(file: Path, as_json: bool) -> None:
 @json_option
 def list_command(search: str | None, limit: int, offset: int, as_json: bool) -> None:
     """List prospects, sorted by name."""
+    if as_json:
+        # A script's verb: answered without importing the ORM when it can be (issue 9 point 22).
+        from lumina_tui.services import plain_reads
+        from lumina_tui.services.runtime import cli_settings
+
+        document = run_guarded(
+            lambda: plain_reads.prospects_page(cli_settings(), search=search, limit=limit, offset=offset),
+            as_json=True,
+        )
+        if document is not None:
+            emit_json(document)
+            return
     from lumina_tui.services import prospects as service
     from lumina_tui.services.runtime import runtime
 

@@ -28,32 +28,13 @@ from lumina_tui.services.errors import (
     NotFoundError,
     ValidationError,
 )
-from lumina_tui.services.jsonable import Page, iso
+from lumina_tui.services.jsonable import DRAFT as DRAFT  # the drafts service's word, shaped in jsonable
+from lumina_tui.services.jsonable import Page, draft_json, draft_status
 from lumina_tui.services.rendering import text_to_html
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Account, Email, EmailDraft, Prospect, Template
 
 SaveOutcome = Literal["created", "updated", "unchanged", "ignored_older"]
-
-# A draft's status, in the rep's words: "draft" until it is sent, then what its email became.
-# A cancelled send (undo) is "cancelled", not "sent": its content lives on in an editable copy.
-DRAFT = "draft"
-_STATUS_BY_EMAIL = {
-    "PENDING_SEND": "queued",
-    "SENDING": "sending",
-    "SENT": "sent",
-    "FAILED": "failed",
-    "CANCELLED": "cancelled",
-    "BOUNCED": "bounced",
-}
-
-
-def draft_status(draft: EmailDraft, email_status: str | None) -> str:
-    """`draft`, or the status of the email the draft became (`sent` when that row is unknown)."""
-    if draft.sent_at is None:
-        return DRAFT
-    return _STATUS_BY_EMAIL.get(email_status or "", "sent")
-
 
 @dataclass(frozen=True, slots=True)
 class DraftListing:
@@ -74,23 +55,8 @@ class SaveResult:
         return self.draft.revision
 
 
-def as_json(draft: EmailDraft, status: str | None = None) -> dict[str, Any]:
-    """The draft's JSON; `status` defaults to what the draft row alone can tell (see `status_of`)."""
-    return {
-        "id": draft.id,
-        "status": status or draft_status(draft, None),
-        "subject": draft.subject,
-        "body": draft.body_text,
-        "body_html": draft.body_html,
-        "prospect_id": draft.prospect_id,
-        "template_id": draft.template_id,
-        "account_id": draft.account_id,
-        "revision": draft.revision,
-        "sent_at": iso(draft.sent_at),
-        "email_id": draft.email_id,
-        "created_at": iso(draft.created_at),
-        "updated_at": iso(draft.updated_at),
-    }
+#: The draft's JSON; `status` defaults to what the draft row alone can tell (see `status_of`).
+as_json = draft_json
 
 
 def _scoped(session: Session, actor: Actor, draft_id: str) -> EmailDraft:

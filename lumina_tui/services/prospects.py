@@ -13,7 +13,7 @@ from sqlmodel import Session
 from lumina_tui.services import validation
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
-from lumina_tui.services.jsonable import Page, iso
+from lumina_tui.services.jsonable import Page, prospect_json
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Prospect
 
@@ -21,18 +21,8 @@ EDITABLE = ("email", "first_name", "last_name", "company", "job_title", "custom_
 NAME_LIMIT = 200
 
 
-def as_json(prospect: Prospect) -> dict[str, Any]:
-    return {
-        "id": prospect.id,
-        "email": prospect.email,
-        "first_name": prospect.first_name,
-        "last_name": prospect.last_name,
-        "company": prospect.company,
-        "job_title": prospect.job_title,
-        "custom_fields": prospect.custom_fields,
-        "created_at": iso(prospect.created_at),
-        "updated_at": iso(prospect.updated_at),
-    }
+#: The prospect's JSON (one function for the ORM rows and the plain read path's rows).
+as_json = prospect_json
 
 
 def display_name(prospect: Prospect) -> str:

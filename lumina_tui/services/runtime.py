@@ -1,16 +1,22 @@
 """What every entry point needs: settings, the migrated store, the acting user, logging to a file.
 
 The CLI, the composer and the worker all start here, so they agree on where things live.
+`cli_settings` is the first half alone (settings read and checked, folders made, logging to the
+file): the CLI's plain read path (`plain_reads.py`) starts from it without opening the store
+through SQLAlchemy, so the store's modules are imported only when a Runtime is opened.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lumina_tui.config import Settings, load_settings
 from lumina_tui.logs import setup_logging
-from lumina_tui.services.context import Actor, local_actor
-from lumina_tui.store import Database, open_database
+
+if TYPE_CHECKING:
+    from lumina_tui.services.context import Actor
+    from lumina_tui.store import Database
 
 
 @dataclass(frozen=True)
@@ -21,13 +27,23 @@ class Runtime:
 
 
 _current: Runtime | None = None
+_settings: Settings | None = None
+
+
+def prepared_settings(settings: Settings | None = None, *, log_file: str = "lumina.log") -> Settings:
+    """Settings (read afresh unless given), their folders made and logging to the file set up."""
+    settings = settings or load_settings()
+    settings.ensure_dirs()
+    setup_logging(settings.log_dir, filename=log_file)
+    return settings
 
 
 def open_runtime(settings: Settings | None = None, *, log_file: str = "lumina.log") -> Runtime:
     """Settings (read afresh unless given), the migrated database and the local actor."""
-    settings = settings or load_settings()
-    settings.ensure_dirs()
-    setup_logging(settings.log_dir, filename=log_file)
+    from lumina_tui.services.context import local_actor
+    from lumina_tui.store import open_database
+
+    settings = prepared_settings(settings, log_file=log_file)
     db = open_database(
         settings.resolved_database_url, busy_timeout_seconds=settings.database_busy_timeout_seconds
     )
@@ -37,19 +53,30 @@ def open_runtime(settings: Settings | None = None, *, log_file: str = "lumina.lo
 def open_store(settings: Settings) -> Database:
     """The migrated store the settings name, without a local actor (`lumina serve`: each request
     acts as its token's user)."""
+    from lumina_tui.store import open_database
+
     return open_database(
         settings.resolved_database_url, busy_timeout_seconds=settings.database_busy_timeout_seconds
     )
+
+
+def cli_settings() -> Settings:
+    """The CLI's settings, read once per process (the same ones `runtime()` then opens the store with)."""
+    global _settings
+    if _settings is None:
+        _settings = prepared_settings()
+    return _settings
 
 
 def runtime() -> Runtime:
     """One Runtime per process for the CLI (tests call `reset_runtime` between runs)."""
     global _current
     if _current is None:
-        _current = open_runtime()
+        _current = open_runtime(cli_settings())
     return _current
 
 
 def reset_runtime() -> None:
-    global _current
+    global _current, _settings
     _current = None
+    _settings = None

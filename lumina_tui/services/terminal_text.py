@@ -73,7 +73,18 @@ def has_unsafe(text: str) -> bool:
 
 
 def _class(codes: frozenset[int]) -> str:
-    return "".join(f"\\U{code:08x}" for code in sorted(codes))
+    """The set as a character class of ranges (`a-b`): 2,000 single escapes took ~40 ms to compile,
+    paid by every CLI command at start-up."""
+    ordered = sorted(codes)
+    runs: list[tuple[int, int]] = []
+    for code in ordered:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], code)
+        else:
+            runs.append((code, code))
+    return "".join(
+        f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}" for first, last in runs
+    )
 
 
 # The same sets as regular-expression classes: a scan of a long JSON document stays in C.

@@ -6,8 +6,8 @@ SQLITE_BUSY_SNAPSHOT instead of waiting. So Lumina drives transactions itself: `
 deferred one (readers never block writers in WAL), `write()` opens `BEGIN IMMEDIATE`, which takes
 the write lock up front and waits for it (busy timeout), making read-then-write atomic.
 
-Before anything is written, `check_file` looks at an existing file through a read-only connection:
-a folder, a file that is not SQLite, a SQLite file that is not Lumina's (tables but no
+Before anything is written, `check_file` (in `sqlite_file.py`) looks at an existing file through a
+read-only connection: a folder, a file that is not SQLite, a SQLite file that is not Lumina's (tables but no
 `schema_version`) or one from a newer Lumina is refused with the file left byte for byte as it was
 (even `PRAGMA journal_mode = WAL` rewrites the header, so the check runs first). A new database file
 is created 0600 in a 0700 folder: it holds the rep's prospects and drafts. SQLite failures about the
@@ -34,15 +34,11 @@ from sqlmodel import Session
 
 from lumina_tui.config import ensure_private_dir, ensure_private_file
 from lumina_tui.store.errors import StoreError, translate
+from lumina_tui.store.sqlite_file import check_file, check_version, file_path
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
-
-# Tables every Lumina database has from its first migration on: a file with these but no
-# schema_version is Lumina's, damaged; a file with other tables only is someone else's.
-LUMINA_TABLES = frozenset({"workspaces", "users", "prospects", "email_drafts", "emails"})
-
 
 def _pragmas(busy_timeout_ms: int) -> Any:
     def connect(dbapi_connection: Any, _record: Any) -> None:
@@ -75,77 +71,6 @@ def _make_engine(url: str, begin: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -
         conn.exec_driver_sql(begin)
 
     return engine
-
-
-def file_path(url: str) -> Path | None:
-    """The file of a SQLite URL; None for an in-memory database."""
-    path = url.split("///", 1)[-1] if "///" in url else ""
-    if not path or path == ":memory:" or path.startswith("file::memory:"):
-        return None
-    return Path(path.split("?", 1)[0])
-
-
-def check_file(path: Path) -> None:
-    """Refuse a file Lumina must not write to, before anything is written (see the docstring)."""
-    if path.is_dir():
-        raise StoreError(
-            f"the database path {path} is a folder, not a file; point LUMINA_DATABASE_URL at a file.",
-            code="database_not_a_file",
-        )
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror or exc}", code="database_unavailable") from exc
-    if size == 0:
-        return
-    # Read-only, and `immutable` when no WAL file exists: then SQLite creates no -wal/-shm files
-    # either, so a refused file is left exactly as it was found, alone in its folder.
-    wal = path.with_name(path.name + "-wal")
-    flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
-    except sqlite3.Error as exc:
-        raise translate(exc, path) or StoreError(str(exc)) from exc
-    try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        tables = {name for name in tables if not name.startswith("sqlite_")}
-        if not tables:
-            return
-        if "schema_version" not in tables:
-            if tables & LUMINA_TABLES:
-                raise StoreError(
-                    f"{path} has Lumina's tables but no schema_version table, so its version is "
-                    "unknown; nothing was changed. Restore it from a backup, or move it away to start "
-                    "afresh.",
-                    code="database_unversioned",
-                )
-            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
-            raise StoreError(
-                f"{path} is a SQLite database that is not Lumina's (its tables: {shown}); nothing "
-                "was changed. Point LUMINA_DATABASE_URL at a new file or at a Lumina database.",
-                code="database_not_lumina",
-            )
-        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        check_version(int(row[0] or 0), path)
-    except sqlite3.Error as exc:
-        raise translate(exc, path) or StoreError(str(exc)) from exc
-    finally:
-        conn.close()
-
-
-def check_version(version: int, path: Path | None) -> None:
-    """A database written by a newer Lumina is refused: an older one would corrupt what it added."""
-    from lumina_tui.store.migrations import head_version
-
-    newest = head_version()
-    if version > newest:
-        raise StoreError(
-            f"{path or 'the database'} was written by a newer Lumina (schema version {version}; this "
-            f"one knows up to {newest}); nothing was changed. Upgrade Lumina to open it.",
-            code="database_newer",
-        )
 
 
 class Database:

@@ -384,10 +384,11 @@ def test_doctor_runs_with_a_broken_config_and_names_the_key(world: World) -> Non
 
 UNEXPECTED = """
 import sys
-from lumina_tui.services import prospects
+from lumina_tui.services import plain_reads, prospects
 def broken(*args, **kwargs):
     raise RuntimeError("SECRET-DETAIL of a bug")
 prospects.list_prospects = broken
+plain_reads.prospects_page = broken  # `--json` reads through the plain path first
 from lumina_tui.cli import main
 sys.argv = ["lumina", *sys.argv[1:]]
 main()

@@ -89,3 +89,29 @@ def test_ai_score_file_imports_only_what_scoring_needs(tmp_path) -> None:
                                 stdin=message.read_bytes())
     assert json.loads(out)["signals"]["reading_grade"] == score["signals"]["reading_grade"]
     assert loaded & SCORE_MUST_NOT_LOAD == set()
+
+
+#: What the read verbs a script calls per row must not pay for (issue 9 point 22: under 0.5 s as a
+#: whole process): they read through plain sqlite3 (services/plain_reads.py), not the ORM.
+READ_MUST_NOT_LOAD = {"sqlalchemy", "sqlmodel", "openai", "httpx", "textstat", "nltk", "textual",
+                      "huey", "rich", "keyring"}
+
+
+def test_read_verbs_do_not_import_the_orm(tmp_path, db, actor) -> None:
+    from lumina_tui.services import drafts, prospects
+
+    ana = prospects.create(db, actor, email="ana@example.com", first_name="Ana")
+    draft = drafts.create(db, actor, prospect_id=ana.id, subject="Hello", body="Hi Ana")
+    env = dict(os.environ)  # this test's LUMINA_HOME, where the store above lives
+    for args, check in (
+        (["prospects", "list", "--json"], lambda doc: doc["items"][0]["email"] == "ana@example.com"),
+        (["drafts", "show", draft.id, "--json"], lambda doc: doc["subject"] == "Hello"),
+    ):
+        done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True,
+                              timeout=60, env=env)
+        assert done.returncode == 0, done.stderr.decode()
+        head, _, tail = done.stdout.decode().rpartition("\nLOADED ")
+        modules_json, _, code = tail.strip().rpartition(" ")
+        assert json.loads(code) in (0, None), done.stderr.decode()
+        assert check(json.loads(head)), head
+        assert set(json.loads(modules_json)) & READ_MUST_NOT_LOAD == set(), args

@@ -16,12 +16,12 @@ import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any
 
 from lumina_tui.store.migrations.search_index import install_search_index
-from lumina_tui.store.models import EMAIL_MUTABLE_COLUMNS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,9 @@ def split_statements(script: str) -> list[str]:
 
 def guard_statements(conn: sqlite3.Connection) -> dict[str, str]:
     """The guards as they must be for the current columns of `emails` (name -> CREATE sql)."""
+    # Imported here: `head_version` is read by the CLI's plain read path, which must not load SQLModel.
+    from lumina_tui.store.models import EMAIL_MUTABLE_COLUMNS
+
     columns = [row[1] for row in conn.execute("PRAGMA table_info(emails)")]
     content = [c for c in columns if c not in EMAIL_MUTABLE_COLUMNS]
     changed = " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in content)
