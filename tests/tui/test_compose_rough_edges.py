@@ -30,7 +30,7 @@ from textual.widgets._footer import FooterKey
 
 from lumina_tui.ai.orchestrator import UNGROUNDED_CAP
 from lumina_tui.services import drafts, prospects, sending
-from lumina_tui.tui.screens.compose_drafts import retarget
+from lumina_tui.tui.compose.reads import retarget
 from lumina_tui.tui.screens.dialogs import QuitWhileSendingDialog
 from lumina_tui.tui.screens.send_review import SendReviewScreen
 from lumina_tui.tui.widgets.key_footer import keys_that_fit

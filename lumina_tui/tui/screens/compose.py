@@ -1,56 +1,66 @@
 """The Compose screen (f2): the draft, the prospect, the AI panel, the score and the send.
 
-This module holds the layout, opening drafts, the edit loop and its autosave, the glow and the
-human-in-the-loop decisions (accept, reject); AI requests and scoring (`compose_ai.py`), sending
-(`compose_send.py`) and draft/prospect/template actions (`compose_drafts.py`) are mixed in.
+This module holds the layout, the edit loop (autosave flag, typing pauses, the status line) and the
+glue: each flow lives in its own object in `tui/compose/`, with the screen as its host:
+`DraftSession` (which draft is open and how that changes), `SuggestionSession` (the AI and the
+rep's decisions, the score) and `SendFlow` (review, send, undo). The screen implements their host
+protocols (widgets in, nothing else) and forwards each worker's message to the flow that asked.
 
-Everything slow runs in thread workers and reports back with a message (`tui/messages.py`);
+Everything slow runs in thread workers (`run_service`) and reports back with one typed message;
 keystrokes only change widget state, flip the autosave flag and arm timers. The rules it keeps
 (docs/invariants.md):
 - local-first: `DraftAutosave` saves at most `save_interval_ms` after the first unsaved edit, and
   an AI call, a score or a send first saves and then names the revision it read;
-- the AI only proposes: a suggestion sits in the glow panel until the rep accepts it (ctrl+o, one
-  undoable edit) or rejects it (escape); an edit after it makes it stale (hash_draft mismatch)
-  and a stale one is applied only after a confirm;
-- a send is reviewed, keyed once per review, disabled while in flight, and undoable in its window.
+- no service call on the event loop (`tests/tui/test_ui_thread.py`);
+- the AI only proposes (`compose/suggestions.py`); a send is reviewed, keyed once per review,
+  disabled while in flight, and undoable in its window (`compose/send_flow.py`).
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize, ScreenResume, ScreenSuspend
+from textual.events import DescendantBlur, Resize, ScreenResume, ScreenSuspend
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.worker import get_current_worker
 
 from lumina_tui.ai.hashing import hash_draft
 from lumina_tui.services import accounts as account_service
-from lumina_tui.services import company_data, drafts, preferences, templates
-from lumina_tui.services import prospects as prospect_service
-from lumina_tui.services.errors import LuminaError
+from lumina_tui.services.runtime import Runtime
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import COMPOSE_BINDINGS
+from lumina_tui.tui.compose import reads
+from lumina_tui.tui.compose.draft_session import DraftSession
+from lumina_tui.tui.compose.reads import Choices, DraftView, Recipient
+from lumina_tui.tui.compose.send_flow import PendingSend, SendFlow
+from lumina_tui.tui.compose.suggestions import PanelEdits, SuggestionSession
 from lumina_tui.tui.messages import (
     DraftSaved,
     DraftSaveFailed,
+    ReviewReady,
+    ScoreArrived,
+    ScoreFailed,
+    SendFailed,
+    SendQueued,
+    SendUndone,
+    SuggestionArrived,
+    SuggestionFailed,
+    UndoFailed,
     WorkerStatusRead,
     error_text,
 )
-from lumina_tui.tui.screens.compose_ai import ComposeAI
-from lumina_tui.tui.screens.compose_drafts import ComposeDrafts
-from lumina_tui.tui.screens.compose_send import ComposeSend
-from lumina_tui.tui.screens.dialogs import ConfirmDialog
 from lumina_tui.tui.triggers import Context
 from lumina_tui.tui.widgets.body_editor import BodyEditor
 from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
@@ -62,16 +72,11 @@ from lumina_tui.tui.widgets.status_bar import StatusBar, save_words
 from lumina_tui.tui.widgets.tone_slider import ToneSlider
 from lumina_tui.tui.widgets.word_count import WordCount
 
-if TYPE_CHECKING:
-    from lumina_tui.ai.models import Suggestion
-
 log = logging.getLogger(__name__)
 
 #: Below this width the prospect card, AI panel and score fold away (UI.md, 80x24).
 NARROW_WIDTH = 100
-APPLIED_SECONDS = 1.2
 WORKER_POLL_TICKS = 3
-STALE_REVISION_RETRIES = 3
 #: Results that re-lay out the side column (a new score, a re-diff) wait for this much quiet typing.
 QUIET_SECONDS = 0.25
 AFTER_EDIT_SECONDS = 0.2
@@ -79,6 +84,7 @@ AFTER_EDIT_SECONDS = 0.2
 TYPING_SECONDS = 1.0
 #: After this long without a key, the composer tidies memory fully (see `LuminaApp.settle_memory`).
 IDLE_SECONDS = 5.0
+DEFAULT_TONE = 0.5
 
 
 #: How the From selector names an account's kind: short, so the line fits at 100 columns (the send
@@ -93,7 +99,7 @@ def from_choice(account: Any) -> str:
     return f"{account.email} · {kind}" + (f" · {trouble}" if trouble else "")
 
 
-class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
+class ComposeScreen(Screen[None]):
     """One draft at a time; see the module docstring."""
 
     BINDINGS = COMPOSE_BINDINGS
@@ -102,39 +108,20 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
     def __init__(self, draft_id: str | None = None) -> None:
         super().__init__()
         self.initial_draft_id = draft_id
-        self.draft_id = ""
-        self.prospect: Any = None
-        self.company: Any = None
-        self.template_id: str | None = None
-        self.account_id: str | None = None
-        self.read_only = False
-        self.autosave: DraftAutosave | None = None
-        # AI state: the suggestion on show and the request it answers.
-        self.suggestion: Any = None
-        self.glow_state = "idle"
-        self._ai_request = 0
-        self._suggestion_at = 0.0
-        self._basis = Context(None, "", "")
-        self._accepted_ids: list[str] = []
-        self._accepted_claims: list[str] = []
-        # Scoring.
-        self._score_request = 0
-        # Sending.
-        self._send_in_flight = False
-        self._last_review: Any = None
-        self._pending_send: dict[str, Any] | None = None
-        self._after_undo: Callable[[], None] | None = None
-        # Timers and coalescing.
+        self.drafts = DraftSession(self)
+        self.suggestions = SuggestionSession(self)
+        self.sending = SendFlow(self)
+        # The edit loop: timers and coalescing.
         self._after_edit_pending = False
         self._last_edit = 0.0
         self._pause_timer: Timer | None = None
         self._score_due = False
-        self._auto_due = False
         self._tone_timer: Timer | None = None
         self._tick = 0
         self._hash_cache: tuple[tuple[str, str, str | None], str] | None = None
         self._full_settle_due = False
-        self._default_tone = 0.5
+        #: Whether the footer last showed Accept/Reject live (it rebuilds on a bindings refresh).
+        self._bindings_for_suggestion: bool | None = None
 
     # ================================================================== layout
 
@@ -167,15 +154,15 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         yield KeyFooter()
 
     @property
-    def runtime(self) -> Any:
-        return self.app.runtime  # type: ignore[attr-defined]
+    def runtime(self) -> Runtime:
+        return self.app.runtime  # type: ignore[attr-defined,no-any-return]  # LuminaApp's
 
     @property
     def settings(self) -> Any:
         return self.runtime.settings
 
     def clock(self) -> float:
-        return self.app.clock()  # type: ignore[attr-defined,no-any-return]
+        return self.app.clock()  # type: ignore[attr-defined,no-any-return]  # LuminaApp's display clock
 
     @property
     def body(self) -> BodyEditor:
@@ -193,14 +180,16 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
     def status(self) -> StatusBar:
         return self.query_one("#status", StatusBar)
 
-    def on_mount(self) -> None:
-        self.app.composer = self  # type: ignore[attr-defined]
+    async def on_mount(self) -> None:
+        self.app.composer = self  # type: ignore[attr-defined]  # LuminaApp's
         if self.initial_draft_id is None:
             self.initial_draft_id = getattr(self.app, "initial_draft_id", None)
         self.query_one("#send-banner", Static).display = False
         self.panel.hint = f"{self.key_of('accept')} accept · {self.key_of('reject')} reject"
-        self._load_choices()
-        self._open_initial()
+        # The first read runs in a thread like every other; the screen waits for it (the loop
+        # does not), so its first frame already shows the draft.
+        opened = await asyncio.to_thread(reads.open_composer, self.runtime, self.initial_draft_id)
+        self.drafts.opened(opened)
         self.set_interval(1.0, self._every_second, name="compose-tick")
         self._poll_worker()
         self.body.focus()
@@ -218,166 +207,103 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         if not narrow:
             self.remove_class("-drawer-open", "-score-open")
 
-    # ================================================================== opening drafts
+    # ================================================================== running services
 
-    def _load_choices(self) -> None:
-        """Accounts and templates for the two selectors (small reads, at start)."""
-        runtime = self.runtime
-        try:
-            accounts = account_service.list_accounts(runtime.db, runtime.actor)
-            template_rows = templates.list_templates(runtime.db, runtime.actor)
-        except LuminaError as exc:
-            self.notify(error_text(exc), severity="error")
-            return
-        self._show_choices(accounts, template_rows)
+    def run_service(self, job: Callable[[], Message | None], *, group: str, exclusive: bool = True) -> None:
+        """Run `job` (a service call) in a thread worker and post the message it returns here: the
+        one way a result comes back. A job replaced by a newer one of its group posts nothing."""
 
-    def _show_choices(self, accounts: list[Any], template_rows: list[Any]) -> None:
-        self._accounts = accounts
-        self._template_ids = [t.id for t in template_rows]
-        account_select = self.query_one("#account-select", Select)
-        template_select = self.query_one("#template-select", Select)
-        with self.prevent(Select.Changed):
-            account_select.set_options((from_choice(a), a.id) for a in accounts)
-            template_select.set_options((t.name, t.id) for t in template_rows)
-            if self.account_id and any(a.id == self.account_id for a in accounts):
-                account_select.value = self.account_id
-            if self.template_id and any(t.id == self.template_id for t in template_rows):
-                template_select.value = self.template_id
+        def work() -> None:
+            try:
+                message = job()
+            except Exception as exc:  # the jobs catch what they expect; this is a bug, said once
+                log.exception("composer job %s failed", group)
+                message = ServiceFailed(f"{group}: {error_text(exc)}")
+            if message is not None and not get_current_worker().is_cancelled:
+                self.post_message(message)
 
-    @work(thread=True, exclusive=True, group="choices", exit_on_error=False)
-    def _refresh_choices(self) -> None:
-        """Back from another screen: accounts or templates may have changed (the CLI, an import).
-        Read off the event loop; touch the selectors only if something did change."""
-        runtime = self.runtime
-        accounts = account_service.list_accounts(runtime.db, runtime.actor)
-        template_rows = templates.list_templates(runtime.db, runtime.actor)
-        # An account's label changes too ("needs sign-in" after a revoked token, cleared on sign-in).
-        shown = [(a.id, account_service.choice_label(a)) for a in getattr(self, "_accounts", [])]
-        fresh = [(a.id, account_service.choice_label(a)) for a in accounts]
-        if (fresh, [t.id for t in template_rows]) != (shown, getattr(self, "_template_ids", [])):
-            self.app.call_from_thread(self._show_choices, accounts, template_rows)
+        self.run_worker(work, thread=True, group=group, exclusive=exclusive, exit_on_error=False, name=group)
 
-    def _default_account_id(self) -> str | None:
-        accounts = getattr(self, "_accounts", [])
-        try:
-            prefs = preferences.get(self.runtime.db, self.runtime.actor)
-            if prefs.default_account_id and any(a.id == prefs.default_account_id for a in accounts):
-                return str(prefs.default_account_id)
-        except LuminaError:
-            pass
-        return accounts[0].id if accounts else None
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        self.notify(message.text, severity="error")
 
-    def _open_initial(self) -> None:
-        runtime = self.runtime
-        draft = None
-        try:
-            if self.initial_draft_id:
-                draft = drafts.get(runtime.db, runtime.actor, self.initial_draft_id)
-            else:
-                draft = drafts.latest_unsent(runtime.db, runtime.actor)
-        except LuminaError as exc:
-            self.notify(f"Could not open draft: {error_text(exc)}", severity="error", timeout=8)
-        with contextlib.suppress(LuminaError, TypeError, ValueError):
-            self._default_tone = round(float(preferences.get(runtime.db, runtime.actor).default_tone), 1)
-        self.open_draft(draft)
+    def _poll_worker(self) -> None:
+        settings = self.settings
+        self.run_service(lambda: read_worker_status(settings), group="worker-status")
 
-    def open_draft(self, draft: Any | None, *, prospect_id: str | None = None) -> None:
-        """Show a stored draft (or a new one when None); the widgets become its state."""
-        if self.autosave is not None:
-            self.autosave.cancel()
-        runtime = self.runtime
-        if draft is None:
-            self.draft_id = str(uuid.uuid4())  # client-chosen: saves are idempotent
-            subject, body = "", ""
-            self.template_id = None
-            self.account_id = self.account_id or self._default_account_id()
-            pid = prospect_id
-            self.read_only = False
-            stored = None
-            revision = 0
-        else:
-            self.draft_id = draft.id
-            subject, body = draft.subject, draft.body_text
-            self.template_id = draft.template_id
-            self.account_id = draft.account_id or self._default_account_id()
-            pid = draft.prospect_id
-            self.read_only = draft.sent_at is not None
-            stored = DraftSnapshot(
-                draft.id,
-                draft.subject,
-                draft.body_text,
-                draft.prospect_id,
-                draft.template_id,
-                draft.account_id,
-                draft.tone,
-            )
-            revision = draft.revision
-        self._set_prospect_rows(*self._read_prospect(pid))
-        # The draft's own tone (kept with it across restarts), else the sender's default.
-        tone = draft.tone if draft is not None and draft.tone is not None else self._default_tone
-        self.query_one(ToneSlider).value = max(0.0, min(1.0, round(float(tone), 1)))
-        if stored is not None and draft is not None and draft.tone is None:
-            # Not stored yet: what the slider shows now is not a change the rep made.
-            stored = replace(stored, tone=self.query_one(ToneSlider).value)
+    def on_worker_status_read(self, message: WorkerStatusRead) -> None:
+        self.status.worker = "worker ● online" if message.online else "worker ○ offline"
+
+    # ================================================================== DraftSession's host
+
+    @property
+    def draft_id(self) -> str:
+        return self.drafts.draft_id
+
+    @property
+    def prospect(self) -> Any:
+        return self.drafts.prospect
+
+    @property
+    def company(self) -> Any:
+        return self.drafts.company
+
+    @property
+    def prospect_id(self) -> str | None:
+        return self.drafts.prospect_id
+
+    @property
+    def template_id(self) -> str | None:
+        return self.drafts.template_id
+
+    @property
+    def account_id(self) -> str | None:
+        return self.drafts.account_id
+
+    @property
+    def read_only(self) -> bool:
+        return self.drafts.read_only
+
+    @property
+    def autosave(self) -> DraftAutosave | None:
+        return self.drafts.autosave
+
+    def new_autosave(self, *, stored_revision: int, stored: DraftSnapshot | None) -> DraftAutosave:
+        return DraftAutosave(
+            self,
+            self.runtime.db,
+            self.runtime.actor,
+            self.drafts.snapshot,
+            interval=self.settings.composer.save_interval_ms / 1000,
+            clock=self.clock,
+            stored_revision=stored_revision,
+            stored=stored,
+        )
+
+    def ask(self, screen: Screen[Any], answered: Callable[[Any], None]) -> None:
+        self.app.push_screen(screen, answered)
+
+    def screen_text(self) -> tuple[str, str, float]:
+        return self.subject.value, self.body.text, self.query_one(ToneSlider).value
+
+    def show_draft(
+        self, subject: str, body: str, *, tone: float | None, read_only: bool, frozen_as: str | None
+    ) -> float:
+        slider = self.query_one(ToneSlider)
+        shown = DEFAULT_TONE if tone is None else tone
+        slider.value = max(0.0, min(1.0, round(float(shown), 1)))
         with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
             self.subject.value = subject
             self.body.load_text(body)
-            account_select = self.query_one("#account-select", Select)
-            if self.account_id and any(a.id == self.account_id for a in getattr(self, "_accounts", [])):
-                account_select.value = self.account_id
-            else:
-                account_select.clear()
-            template_select = self.query_one("#template-select", Select)
-            if self.template_id:
-                with contextlib.suppress(Exception):
-                    template_select.value = self.template_id
-            else:
-                template_select.clear()
-        self.autosave = DraftAutosave(
-            self,
-            runtime.db,
-            runtime.actor,
-            self._read_snapshot,
-            interval=self.settings.composer.save_interval_ms / 1000,
-            clock=self.clock,
-            stored_revision=revision,
-            stored=stored,
-        )
-        if draft is None and prospect_id:
-            self.autosave.edited()  # a new draft for a chosen prospect is worth keeping
-        self.body.read_only = self.read_only
-        self.subject.disabled = self.read_only
-        if draft is not None and self.read_only:
-            # A send undone in its window reads "cancelled", not "sent" (one indexed read).
-            self.status.frozen_as = drafts.status_of(runtime.db, runtime.actor, draft)
-        self.status.read_only = self.read_only
-        self._drop_suggestion(self.idle_note())
-        self._accepted_ids = []
-        self._accepted_claims = []
-        self._last_review = None
-        self._basis = Context(pid, subject, body)
-        self.query_one(ScoreCard).reset()
-        self._hash_cache = None
-        self._update_word_count()
-        self._refresh_status()
-        self.body.move_cursor((0, 0))
-        self.refresh_bindings()
+        self.body.read_only = read_only
+        self.subject.disabled = read_only
+        if frozen_as is not None:
+            self.status.frozen_as = frozen_as
+        self.status.read_only = read_only
+        return slider.value
 
-    def _read_prospect(self, prospect_id: str | None) -> tuple[Any, Any]:
-        if not prospect_id:
-            return None, None
-        runtime = self.runtime
-        try:
-            prospect = prospect_service.get(runtime.db, runtime.actor, prospect_id)
-            company = company_data.for_prospect(runtime.db, runtime.actor, prospect)
-        except LuminaError as exc:
-            self.notify(f"Prospect unavailable: {error_text(exc)}", severity="warning")
-            return None, None
-        return prospect, company
-
-    def _set_prospect_rows(self, prospect: Any, company: Any) -> None:
-        self.prospect = prospect
-        self.company = company
+    def show_recipient(self, recipient: Recipient) -> None:
+        prospect, company = recipient.prospect, recipient.company
         self.query_one(ProspectCard).show(prospect, company)
         self.query_one("#to-line", Static).update(recipient_line(prospect))
         if prospect is None:
@@ -386,21 +312,145 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
             who = prospect_name(prospect)
             org = company_name(prospect, company)
             self.status.who = terminal_safe(f"{who} · {org}" if org else who)  # stored text
+        self._hash_cache = None
 
-    @property
-    def prospect_id(self) -> str | None:
-        return self.prospect.id if self.prospect is not None else None
+    def show_choices(self, choices: Choices) -> None:
+        with self.prevent(Select.Changed):
+            self.query_one("#account-select", Select).set_options(
+                (from_choice(a), a.id) for a in choices.accounts
+            )
+            self.query_one("#template-select", Select).set_options((t.name, t.id) for t in choices.templates)
 
-    def _read_snapshot(self) -> DraftSnapshot:
-        return DraftSnapshot(
-            draft_id=self.draft_id,
-            subject=self.subject.value,
-            body=self.body.text,
-            prospect_id=self.prospect_id,
-            template_id=self.template_id,
-            account_id=self.account_id,
-            tone=self.query_one(ToneSlider).value,
-        )
+    def show_selected(self, account_id: str | None, template_id: str | None) -> None:
+        choices = self.drafts.choices
+        with self.prevent(Select.Changed):
+            account_select = self.query_one("#account-select", Select)
+            if account_id and any(a.id == account_id for a in choices.accounts):
+                account_select.value = account_id
+            else:
+                account_select.clear()
+            template_select = self.query_one("#template-select", Select)
+            if template_id and any(t.id == template_id for t in choices.templates):
+                template_select.value = template_id
+            else:
+                template_select.clear()
+
+    def draft_shown(self) -> None:
+        subject, body, _tone = self.screen_text()
+        self.suggestions.reset(Context(self.prospect_id, subject, body))
+        self.sending.draft_opened()
+        self.query_one(ScoreCard).reset()
+        self._hash_cache = None
+        self._update_word_count()
+        self._refresh_status()
+        self.body.move_cursor((0, 0))
+        self.refresh_bindings()
+
+    def recipient_changed(self) -> None:
+        self._edited()
+        self.suggestions.context_changed()
+
+    def replace_text(
+        self, subject: str | None, body: str | None, *, suggestion_id: str | None = None
+    ) -> None:
+        subject_before = None
+        if subject is not None and subject != self.subject.value:
+            subject_before = self.subject.value
+            self.subject.value = subject
+        if body is not None:
+            self.body.replace_all(body, subject_before=subject_before, suggestion_id=suggestion_id)
+
+    def edited(self) -> None:
+        self._edited()
+
+    def focus_body(self) -> None:
+        self.body.focus()
+
+    def suspend(self) -> AbstractContextManager[None]:
+        return self.app.suspend()
+
+    def save_open_draft(self) -> None:
+        save = getattr(self.app, "save_open_draft", None)
+        if save is not None:
+            save()
+
+    def on_composer_opened(self, message: reads.ComposerOpened) -> None:
+        self.drafts.opened(message)
+
+    def on_draft_read(self, message: reads.DraftRead) -> None:
+        self.drafts.draft_read(message)
+
+    def on_recipient_read(self, message: reads.RecipientRead) -> None:
+        self.drafts.recipient_read(message)
+
+    def on_choices_read(self, message: reads.ChoicesRead) -> None:
+        self.drafts.choices_read(message)
+
+    def on_template_filled(self, message: reads.TemplateFilled) -> None:
+        self.drafts.template_filled(message)
+
+    def on_drafts_listed(self, message: reads.DraftsListed) -> None:
+        self.drafts.drafts_listed(message)
+
+    def on_draft_flushed(self, message: reads.DraftFlushed) -> None:
+        self.drafts.flushed(message)
+
+    def on_account_checked(self, message: reads.AccountChecked) -> None:
+        self.notify(message.text, severity=message.severity, timeout=10)  # type: ignore[arg-type]  # "information" | "error"
+
+    # ------------------------------------------------------------------ draft actions
+
+    def open_draft(self, draft: Any | None, *, prospect_id: str | None = None) -> None:
+        """Show a draft already read (None: a new one); reading one is `drafts.open_by_id`."""
+        del prospect_id  # a new draft for a prospect is `compose_to` (it reads the prospect first)
+        self.drafts.open(DraftView(draft, self.drafts.recipient if draft is None else Recipient()))
+
+    def action_new_draft(self) -> None:
+        self.drafts.new_draft()
+
+    def action_open_draft(self) -> None:
+        self.drafts.choose_draft()
+
+    def action_choose_prospect(self) -> None:
+        self.drafts.choose_prospect()
+
+    def action_duplicate_for_prospect(self) -> None:
+        self.drafts.duplicate_for_prospect()
+
+    def action_choose_template(self) -> None:
+        self.drafts.choose_template()
+
+    def action_choose_account(self) -> None:
+        self.drafts.choose_account(self._account_picked)
+
+    def _account_picked(self, account_id: str | None) -> None:
+        if account_id:
+            self.query_one("#account-select", Select).value = account_id
+
+    def action_check_account(self) -> None:
+        self.drafts.check_account()
+
+    def action_edit_in_editor(self) -> None:
+        self.drafts.edit_in_editor()
+
+    def set_prospect(self, prospect_id: str) -> None:
+        """Address the open draft to another prospect (read off the event loop first)."""
+        self.drafts.set_prospect(prospect_id)
+
+    def compose_to(self, prospect_id: str) -> None:
+        """From the prospects screen: write to this prospect (a new draft unless this one is blank)."""
+        self.drafts.compose_to(prospect_id)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "choose-prospect":
+            self.action_choose_prospect()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        value = None if event.value is Select.BLANK else str(event.value)
+        if event.select.id == "template-select":
+            self.drafts.template_selected(value)
+        elif event.select.id == "account-select":
+            self.drafts.account_selected(value)
 
     # ================================================================== editing
 
@@ -424,11 +474,11 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
             # status line repaint a few cells at most five times a second, never inside a key's frame.
             self._after_edit_pending = True
             self.set_timer(AFTER_EDIT_SECONDS, self._after_edit, name="after-edit")
-        if self.glow_state == "suggestion_ready":
-            self.call_after_refresh(self._check_stale)
+        if self.suggestions.glow_state == "suggestion_ready":
+            self.call_after_refresh(self.suggestions.check_stale)
         self._last_edit = time.monotonic()
         self._score_due = True
-        self._auto_due = bool(self.settings.composer.auto_personalize)
+        self.suggestions.auto_due = bool(self.settings.composer.auto_personalize)
         if self._pause_timer is None:
             self._arm_pause(self._shortest_pause())
 
@@ -448,13 +498,6 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
             self._hash_cache = (key, hash_draft(*key))
         return self._hash_cache[1]
 
-    def _check_stale(self) -> None:
-        if self.suggestion is None or self.glow_state != "suggestion_ready":
-            return
-        if self.current_hash() != self.suggestion.input_hash:
-            self._set_glow("stale")
-            self._rediff_later()
-
     def _shortest_pause(self) -> float:
         composer = self.settings.composer
         return min(composer.score_pause_ms, composer.auto_personalize_pause_ms) / 1000
@@ -471,19 +514,20 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         if self._score_due:
             if idle >= composer.score_pause_ms / 1000:
                 self._score_due = False
-                self.request_score(automatic=True)
+                self.suggestions.request_score(automatic=True)
             else:
                 waits.append(composer.score_pause_ms / 1000 - idle)
-        if self._auto_due:
+        if self.suggestions.auto_due:
             if idle >= composer.auto_personalize_pause_ms / 1000:
-                self._auto_due = False
-                self._maybe_auto_personalize()
+                self.suggestions.auto_due = False
+                if composer.auto_personalize:
+                    self.suggestions.maybe_auto_personalize()
             else:
                 waits.append(composer.auto_personalize_pause_ms / 1000 - idle)
         if waits:
             self._arm_pause(min(waits))
 
-    def _settle_memory_soon(self) -> None:
+    def settle_memory_soon(self) -> None:
         """After the panel has drawn something big, at a typing pause: see `LuminaApp.settle_memory`.
         A full settle follows once the rep has been idle for a while."""
         settle = getattr(self.app, "settle_memory", None)
@@ -510,15 +554,13 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         else:
             self.set_timer(QUIET_SECONDS - quiet, lambda: self.when_typing_pauses(update), name="when-quiet")
 
-    # ================================================================== the send banner and status
+    # ================================================================== the status line and saving
 
     def _every_second(self) -> None:
         self._tick += 1
         self._refresh_status()
-        if self.suggestion is not None:
-            self.panel.age = max(0.0, self.clock() - self._suggestion_at)
-        if self._pending_send is not None:
-            self._show_countdown()
+        self.suggestions.tick()
+        self.sending.show_countdown()
         if self._tick % WORKER_POLL_TICKS == 0:
             self._poll_worker()
         self._settle_fully_when_idle()
@@ -534,20 +576,6 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
             state = "saving"
         self.status.saved = save_words(state, autosave.saved_at, self.clock())
 
-    @work(thread=True, exclusive=True, group="worker-status", exit_on_error=False)
-    def _poll_worker(self) -> None:
-        try:
-            from lumina_tui.services import worker_status
-
-            status = worker_status.read_status(self.settings)
-        except Exception as exc:
-            self.post_message(WorkerStatusRead(False, error_text(exc)))
-            return
-        self.post_message(WorkerStatusRead(bool(status.online), str(status.reason or "")))
-
-    def on_worker_status_read(self, message: WorkerStatusRead) -> None:
-        self.status.worker = "worker ● online" if message.online else "worker ○ offline"
-
     def on_draft_saved(self, message: DraftSaved) -> None:
         if self.autosave is not None and message.draft_id == self.draft_id:
             self.autosave.on_saved(message)
@@ -559,20 +587,17 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         self._refresh_status()
 
     def on_screen_suspend(self, _event: ScreenSuspend) -> None:
-        if self.autosave is not None and not self.read_only:
-            self.autosave.save_soon()
+        self.drafts.save_soon()
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
         if self.is_mounted and self.autosave is not None:
-            self._refresh_choices()
+            self.drafts.refresh_choices()
 
     def flush_blocking(self) -> int | None:
         """Save what is on screen, here and now (quit, SIGTERM, SIGHUP)."""
-        if self.autosave is None or self.read_only:
-            return None
-        return self.autosave.flush_blocking()
+        return self.drafts.flush_blocking()
 
-    # ================================================================== the glow
+    # ================================================================== keys and hints
 
     def key_of(self, action: str) -> str:
         """The key that runs a composer action now, as the Footer shows it (the keymap applies)."""
@@ -593,32 +618,81 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
             severity="warning",
         )
 
-    def idle_note(self) -> str:
-        return f"Press {self.key_of('personalize')} to personalize, {self.key_of('rewrite')} to rewrite."
+    def bell(self) -> None:
+        self.app.bell()
 
-    def _set_glow(self, state: str) -> None:
-        self.glow_state = state
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        suggestion = self.suggestions.suggestion
+        if action == "accept":
+            return True if suggestion is not None and not self.read_only else None
+        if action == "reject":  # shown (greyed) always; Esc passes on when there is nothing to reject
+            return True if suggestion is not None or self._score_drawer_open else None
+        if action == "undo_send":
+            return self.sending.pending is not None
+        if action == "send":
+            # A read-only draft keeps the key live: pressing it says why it cannot be sent.
+            return None if self.sending.in_flight else True
+        return True
+
+    # ================================================================== SuggestionSession's host
+
+    def show_glow(self, state: str, suggestion: Any) -> None:
         self.panel.state = state
         self.status.ai = state
-        if self.suggestion is not None:
-            self.status.confidence = float(self.suggestion.confidence)
+        if suggestion is not None:
+            self.status.confidence = float(suggestion.confidence)
         self.set_class(state in ("suggestion_ready", "stale"), "-has-suggestion")
         # The Footer rebuilds itself on a bindings refresh; only ask when Accept/Reject change.
-        showing = self.suggestion is not None
-        if showing != getattr(self, "_bindings_for_suggestion", None):
+        showing = suggestion is not None
+        if showing != self._bindings_for_suggestion:
             self._bindings_for_suggestion = showing
             self.refresh_bindings()
 
-    def _drop_suggestion(self, note: str) -> None:
-        self.suggestion = None
-        self.panel.clear(note)
-        self._set_glow("idle")
-        self.remove_class("-drawer-open")
+    def show_ai_note(self, text: str, *, error: bool = False) -> None:
+        self.panel.view.clear()
+        self.panel.show_note(text, error=error)
 
-    def _open_drawer(self) -> None:
+    def clear_ai_panel(self, note: str) -> None:
+        self.panel.clear(note)
+
+    def show_suggestion(self, suggestion: Any) -> None:
+        self.panel.age = 0.0
+        self.panel.show_suggestion(suggestion, self.subject.value, self.body.text)
+
+    def show_suggestion_age(self, seconds: float) -> None:
+        self.panel.age = seconds
+
+    def show_rediff(self, body: str, ops: list[Any]) -> None:
+        self.panel.view.show_diff(body, ops)
+        self.panel.view.show_subject(self.subject.value)
+
+    def panel_edits(self) -> PanelEdits:
+        view = self.panel.view
+        return PanelEdits(view.edited_body, view.was_edited, view.suggested_subject)
+
+    def suggested_body(self) -> str | None:
+        return self.panel.view.suggested_body
+
+    def open_drawer(self) -> None:
         if self.has_class("-narrow"):
             self._close_score_drawer()
             self.add_class("-drawer-open")
+
+    def close_drawer(self) -> None:
+        self.remove_class("-drawer-open")
+
+    def show_score_pending(self) -> None:
+        self.query_one(ScoreCard).show_pending()
+
+    def show_score(self, score: Any, revision: int) -> None:
+        self.query_one(ScoreCard).show_score(score, revision)
+
+    def show_score_error(self, text: str) -> None:
+        self.query_one(ScoreCard).show_error(text)
+
+    def shown_score(self) -> tuple[Any, int]:
+        card = self.query_one(ScoreCard)
+        return card.score, card.revision
 
     @property
     def _score_drawer_open(self) -> bool:
@@ -628,128 +702,193 @@ class ComposeScreen(ComposeAI, ComposeSend, ComposeDrafts, Screen[None]):
         self.remove_class("-score-open")
         self.refresh_bindings()
 
+    def on_suggestion_arrived(self, message: SuggestionArrived) -> None:
+        self.suggestions.arrived(message)
+
+    def on_suggestion_failed(self, message: SuggestionFailed) -> None:
+        self.suggestions.failed(message)
+
+    def on_rediffed(self, message: reads.Rediffed) -> None:
+        self.suggestions.rediffed(message)
+
+    def on_score_arrived(self, message: ScoreArrived) -> None:
+        self.suggestions.score_arrived(message)
+
+    def on_score_failed(self, message: ScoreFailed) -> None:
+        self.suggestions.score_failed(message)
+
+    @on(BodyEditor.ReplacementUndone)
+    def _replacement_undone(self, event: BodyEditor.ReplacementUndone) -> None:
+        if event.subject_before is not None:
+            self.subject.value = event.subject_before
+        self.suggestions.replacement_undone(event.suggestion_id)
+
+    # ------------------------------------------------------------------ AI actions
+
+    def action_personalize(self) -> None:
+        self.suggestions.personalize()
+
+    def action_rewrite(self) -> None:
+        self.suggestions.rewrite()
+
+    def action_accept(self) -> None:
+        self.suggestions.accept()
+
+    def action_reject(self) -> None:
+        if not self.suggestions.reject() and self._score_drawer_open:
+            self._close_score_drawer()
+            self.body.focus()
+
     def action_toggle_ai_panel(self) -> None:
         """In a narrow terminal the AI panel is a drawer over the body; this opens or closes it."""
         if self.has_class("-narrow"):
             self.remove_class("-score-open")
             self.toggle_class("-drawer-open")
 
-    # ================================================================== accept / reject
+    def action_score(self) -> None:
+        # At 80x24 the score card is folded away: ctrl+l shows it as a drawer over the body (Esc or
+        # the next keystroke closes it).
+        if self.has_class("-narrow"):
+            self.remove_class("-drawer-open")
+            self.add_class("-score-open")
+            self.refresh_bindings()
+        self.suggestions.request_score(automatic=False)
 
-    def action_accept(self) -> None:
-        suggestion = self.suggestion
-        if suggestion is None or self.read_only:
+    def action_tone(self) -> None:
+        if self.read_only:
+            self.explain_read_only()
             return
-        if self.glow_state == "stale" or self.current_hash() != suggestion.input_hash:
-            self._set_glow("stale")
-            self.app.push_screen(
-                ConfirmDialog(
-                    "Apply a stale suggestion?",
-                    "The draft changed after this suggestion was made; applying it replaces your newer "
-                    "text with the suggestion. Enter applies it, Esc keeps your draft.",
-                ),
-                lambda ok: self._apply(suggestion) if ok else None,
-            )
-            return
-        self._apply(suggestion)
+        self.add_class("-tone-open")
+        self.query_one(ToneSlider).focus()
 
-    def _apply(self, suggestion: Any) -> None:
-        """Apply as one undoable edit, save, record feedback off the UI path; glow applied → idle."""
-        if suggestion is not self.suggestion:
-            return
-        view = self.panel.view
-        body = view.edited_body
-        edited = view.was_edited
-        new_subject = view.suggested_subject
-        subject_before = None
-        self.suggestion = None  # first, so the edits below are not seen as making it stale
-        if new_subject is not None and new_subject != self.subject.value:
-            subject_before = self.subject.value
-            self.subject.value = new_subject
-        if body is not None:
-            self.body.replace_all(body, subject_before=subject_before, suggestion_id=suggestion.suggestion_id)
-        self._accepted_ids.append(suggestion.suggestion_id)
-        self._accepted_claims.extend(claim.text for claim in suggestion.unsupported_claims)
-        self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
-        self._auto_due = False
-        self.panel.clear(
-            f"Applied. {self.key_name('ctrl+z')} undoes it; "
-            f"{self.key_of('personalize')} for another suggestion."
+    def on_tone_slider_changed(self, _event: ToneSlider.Changed) -> None:
+        if self.autosave is not None and not self.read_only:
+            self.autosave.edited()  # the tone is kept with the draft
+        if self._tone_timer is not None:
+            self._tone_timer.stop()
+        self._tone_timer = self.set_timer(
+            self.settings.composer.tone_settle_ms / 1000, self._tone_settled, name="tone-settle"
         )
-        self._set_glow("applied")
-        self.remove_class("-drawer-open")
-        self.set_timer(APPLIED_SECONDS, self._applied_done, name="glow-applied")
-        if self.autosave is not None:
-            self.autosave.save_soon()
+
+    def _tone_settled(self) -> None:
+        self._tone_timer = None
+        self.suggestions.personalize()
+
+    def on_descendant_blur(self, event: DescendantBlur) -> None:
+        if isinstance(event.widget, ToneSlider):
+            self.remove_class("-tone-open")
+
+    # ================================================================== SendFlow's host
+
+    def show_banner(self, text: str, *, error: bool = False) -> None:
+        banner = self.query_one("#send-banner", Static)
+        banner.update(text)
+        banner.set_class(error, "-error")
+        banner.display = True
+
+    def hide_banner(self) -> None:
+        self.query_one("#send-banner", Static).display = False
+
+    def lock_editing(self, locked: bool) -> None:
+        self.body.read_only = locked
+        self.subject.disabled = locked
+
+    def send_warnings(self, body: str) -> list[str]:
+        return self.suggestions.claims_in(body)
+
+    def accepted_suggestion_ids(self) -> list[str]:
+        return self.suggestions.accepted_ids
+
+    def sent(self) -> None:
+        # The sent draft is frozen; a fresh one starts for the next email, right after the frame
+        # that shows the banner (resetting every widget is most of that frame's work otherwise).
+        self.call_after_refresh(self._start_after_send)
+
+    def _start_after_send(self) -> None:
+        self.drafts.open(DraftView(None, Recipient()))
         self.body.focus()
-        note = None
-        if edited:
-            note = "edited in the panel before accepting"
-        self._record_feedback(suggestion, "edited" if edited else "accepted", note)
+        self.refresh_bindings()
 
-    def _applied_done(self) -> None:
-        if self.glow_state == "applied":
-            self._set_glow("idle")
+    def reopen(self, draft_id: str, after: Callable[[], None] | None) -> None:
+        self.drafts.open_by_id(draft_id, after=after)
 
-    def action_reject(self) -> None:
-        suggestion = self.suggestion
-        if suggestion is None:
-            if self._score_drawer_open:
-                self._close_score_drawer()
-                self.body.focus()
-            return
-        self._drop_suggestion(f"Rejected. {self.key_of('personalize')} for another suggestion.")
-        self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
-        self._auto_due = False
-        self.body.focus()
-        self._record_feedback(suggestion, "rejected", None)
+    def on_review_ready(self, message: ReviewReady) -> None:
+        self.sending.review_ready(message)
 
-    def _record_feedback(self, suggestion: Suggestion, action: str, note: str | None) -> None:
-        runtime = self.runtime
-        draft_id = self.draft_id
-        suggestion_id, tone, kind = suggestion.suggestion_id, suggestion.tone, suggestion.operation
+    def on_send_queued(self, message: SendQueued) -> None:
+        self.sending.queued(message)
 
-        def record() -> None:
-            try:
-                from lumina_tui.services import ai as ai_service
+    def on_send_failed(self, message: SendFailed) -> None:
+        self.sending.failed(message)
 
-                ai_service.feedback(
-                    runtime.db, runtime.actor, suggestion_id, action, note=note, draft_id=draft_id,
-                    tone=tone, kind=kind,
-                )
-            except Exception as exc:  # feedback is for learning later; it never bothers the rep
-                log.warning("feedback %s on %s (draft %s) failed: %s", action, suggestion_id, draft_id, exc)
+    def on_send_undone(self, message: SendUndone) -> None:
+        self.sending.undone(message)
 
-        self.run_worker(record, thread=True, group="feedback", exit_on_error=False, name=f"feedback {action}")
+    def on_undo_failed(self, message: UndoFailed) -> None:
+        self.sending.undo_failed(message)
 
-    @on(BodyEditor.ReplacementUndone)
-    def _replacement_undone(self, event: BodyEditor.ReplacementUndone) -> None:
-        if event.subject_before is not None:
-            self.subject.value = event.subject_before
-        suggestion_id = event.suggestion_id
-        if suggestion_id is None or suggestion_id not in self._accepted_ids:
-            return
-        # The accepted suggestion is out of the draft again: it is no longer "applied" (nor sent
-        # as accepted), and the panel stops saying so.
-        self._accepted_ids.remove(suggestion_id)
-        self._accepted_claims = [claim for claim in self._accepted_claims if claim in self.body.text]
-        self._basis = Context(self.prospect_id, self.subject.value, self.body.text)
-        if self.suggestion is None:
-            self.panel.clear(
-                f"Undone: your text is back. {self.key_of('personalize')} for another suggestion."
-            )
-            self._set_glow("idle")
+    def action_send(self) -> None:
+        self.sending.send()
 
-    # ================================================================== bindings
+    def action_undo_send(self) -> None:
+        self.sending.undo()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "accept":
-            return True if self.suggestion is not None and not self.read_only else None
-        if action == "reject":  # shown (greyed) always; Esc passes on when there is nothing to reject
-            return True if self.suggestion is not None or self._score_drawer_open else None
-        if action == "undo_send":
-            return self._pending_send is not None
-        if action == "send":
-            # A read-only draft keeps the key live: pressing it says why it cannot be sent.
-            return None if self._send_in_flight else True
-        return True
+    def seconds_until_send(self) -> float | None:
+        """Seconds left in the undo window of the email just queued (the app asks before quitting)."""
+        return self.sending.seconds_until_send()
+
+    def undo_send_then(self, then: Callable[[], None] | None) -> None:
+        """Cancel the queued email; once its draft is back, run `then` (quit: "undo and quit")."""
+        self.sending.undo(then)
+
+    # ================================================================== what tests and the app read
+
+    @property
+    def suggestion(self) -> Any:
+        return self.suggestions.suggestion
+
+    @property
+    def glow_state(self) -> str:
+        return self.suggestions.glow_state
+
+    @property
+    def _ai_request(self) -> int:
+        return self.suggestions.request_number
+
+    @property
+    def _auto_due(self) -> bool:
+        return self.suggestions.auto_due
+
+    @property
+    def _accepted_ids(self) -> list[str]:
+        return self.suggestions.accepted_ids
+
+    @property
+    def _pending_send(self) -> PendingSend | None:
+        return self.sending.pending
+
+    @property
+    def _accounts(self) -> list[Any]:
+        return self.drafts.choices.accounts
+
+    def _refresh_choices(self) -> None:
+        self.drafts.refresh_choices()
+
+
+class ServiceFailed(Message):
+    """A composer job raised what it did not expect (a bug): said once, the composer goes on."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def read_worker_status(settings: Any) -> WorkerStatusRead:
+    """Thread worker: is the sidecar worker alive (its heartbeat)?"""
+    try:
+        from lumina_tui.services import worker_status
+
+        status = worker_status.read_status(settings)
+    except Exception as exc:
+        return WorkerStatusRead(False, error_text(exc))
+    return WorkerStatusRead(bool(status.online), str(status.reason or ""))
