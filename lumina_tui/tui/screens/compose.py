@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -71,6 +71,9 @@ from lumina_tui.tui.widgets.score_card import ScoreCard
 from lumina_tui.tui.widgets.status_bar import StatusBar, save_words
 from lumina_tui.tui.widgets.tone_slider import ToneSlider
 from lumina_tui.tui.widgets.word_count import WordCount
+
+if TYPE_CHECKING:
+    from lumina_tui.tui.app import LuminaApp
 
 log = logging.getLogger(__name__)
 
@@ -154,15 +157,20 @@ class ComposeScreen(Screen[None]):
         yield KeyFooter()
 
     @property
+    def lumina(self) -> LuminaApp:
+        """The app, as what it is: the composer only runs inside `LuminaApp`."""
+        return cast("LuminaApp", self.app)
+
+    @property
     def runtime(self) -> Runtime:
-        return self.app.runtime  # type: ignore[attr-defined,no-any-return]  # LuminaApp's
+        return cast(Runtime, self.lumina.runtime)
 
     @property
     def settings(self) -> Any:
         return self.runtime.settings
 
     def clock(self) -> float:
-        return self.app.clock()  # type: ignore[attr-defined,no-any-return]  # LuminaApp's display clock
+        return self.lumina.clock()
 
     @property
     def body(self) -> BodyEditor:
@@ -181,9 +189,9 @@ class ComposeScreen(Screen[None]):
         return self.query_one("#status", StatusBar)
 
     async def on_mount(self) -> None:
-        self.app.composer = self  # type: ignore[attr-defined]  # LuminaApp's
+        self.lumina.composer = self
         if self.initial_draft_id is None:
-            self.initial_draft_id = getattr(self.app, "initial_draft_id", None)
+            self.initial_draft_id = self.lumina.initial_draft_id
         self.query_one("#send-banner", Static).display = False
         self.panel.hint = f"{self.key_of('accept')} accept · {self.key_of('reject')} reject"
         # The first read runs in a thread like every other; the screen waits for it (the loop
@@ -370,9 +378,7 @@ class ComposeScreen(Screen[None]):
         return self.app.suspend()
 
     def save_open_draft(self) -> None:
-        save = getattr(self.app, "save_open_draft", None)
-        if save is not None:
-            save()
+        self.lumina.save_open_draft()
 
     def on_composer_opened(self, message: reads.ComposerOpened) -> None:
         self.drafts.opened(message)
@@ -399,11 +405,6 @@ class ComposeScreen(Screen[None]):
         self.notify(message.text, severity=message.severity, timeout=10)  # type: ignore[arg-type]  # "information" | "error"
 
     # ------------------------------------------------------------------ draft actions
-
-    def open_draft(self, draft: Any | None, *, prospect_id: str | None = None) -> None:
-        """Show a draft already read (None: a new one); reading one is `drafts.open_by_id`."""
-        del prospect_id  # a new draft for a prospect is `compose_to` (it reads the prospect first)
-        self.drafts.open(DraftView(draft, self.drafts.recipient if draft is None else Recipient()))
 
     def action_new_draft(self) -> None:
         self.drafts.new_draft()
@@ -530,20 +531,13 @@ class ComposeScreen(Screen[None]):
     def settle_memory_soon(self) -> None:
         """After the panel has drawn something big, at a typing pause: see `LuminaApp.settle_memory`.
         A full settle follows once the rep has been idle for a while."""
-        settle = getattr(self.app, "settle_memory", None)
-        if settle is not None:
-            self._full_settle_due = True
-            self.call_after_refresh(lambda: self.when_typing_pauses(settle))
+        self._full_settle_due = True
+        self.call_after_refresh(lambda: self.when_typing_pauses(self.lumina.settle_memory))
 
     def _settle_fully_when_idle(self) -> None:
-        settle = getattr(self.app, "settle_memory", None)
-        if (
-            settle is not None
-            and self._full_settle_due
-            and time.monotonic() - self._last_edit >= IDLE_SECONDS
-        ):
+        if self._full_settle_due and time.monotonic() - self._last_edit >= IDLE_SECONDS:
             self._full_settle_due = False
-            settle(full=True)
+            self.lumina.settle_memory(full=True)
 
     def when_typing_pauses(self, update: Callable[[], object]) -> None:
         """Run an update that re-lays out part of the screen once the rep is not mid-burst, so a
