@@ -106,6 +106,7 @@ async def test_no_service_call_on_the_event_loop_in_any_flow(
         # The drafts list, then duplicate for another prospect, then a new draft.
         await app.run_action("open_draft", screen)
         dialog = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None)
+        await wait_for(pilot, lambda: dialog.query("#choice-list"))  # composed, not just pushed
         options = dialog.query_one("#choice-list", OptionList)
         options.highlighted = next(
             i for i in range(options.option_count) if options.get_option_at_index(i).id == older.id
