@@ -238,3 +238,46 @@ async def test_open_a_draft_lists_a_cancelled_send_as_cancelled_beside_its_copy(
         assert_inert(toast)
         assert "[/] ␛[2J" in toast
 
+
+
+async def test_the_composers_own_fields_show_control_characters_and_store_what_they_show(
+    runtime: Runtime, mallory: Any
+) -> None:
+    """Issue 9.3's last gap: the subject Input and the body TextArea drew ESC, U+202E and U+009B raw
+    while a draft held them (stored by `drafts save`, pasted, or typed in $EDITOR). They are shown
+    (␛, <U+202E>) from the moment they enter, and what the composer saves is what it showed."""
+    from textual import events
+    from textual.widgets import Input, TextArea
+
+    draft = drafts.create(
+        runtime.db, runtime.actor, prospect_id=mallory.id,
+        subject=f"Hi {CLEAR}{RLO}there{CSI8}", body=f"Hello {OSC8}link{RLO}\r\nsecond {CSI8}line",
+    )  # fmt: skip
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = composer(app)
+        subject = screen.query_one("#subject", Input)
+        body = screen.query_one("#body", TextArea)
+        await wait_until(pilot, lambda: "there" in subject.value and "second" in body.text)
+        assert subject.value == "Hi ␛[2J<U+202E>there<U+009B>"
+        assert body.text == "Hello ␛]8;;http://evil␛\\link<U+202E>\nsecond <U+009B>line"
+        text, linked = rendered(app)
+        assert_inert(text)
+        assert not linked
+
+        # A paste brings them in again: into the subject and into the body.
+        subject.focus()
+        subject.action_end()
+        subject.post_message(events.Paste(f" {CLEAR}x{RLO}"))
+        await wait_until(pilot, lambda: subject.value.endswith("x<U+202E>"))
+        body.focus()
+        body.post_message(events.Paste(f"{CSI8}31m{RLO}pasted"))
+        await wait_until(pilot, lambda: "pasted" in body.text)
+        assert "<U+009B>31m<U+202E>pasted" in body.text
+        text, _ = rendered(app)
+        assert_inert(text)
+        assert screen.flush_blocking() is not None
+
+    saved = drafts.get(runtime.db, runtime.actor, draft.id)
+    assert saved.subject.endswith(" ␛[2Jx<U+202E>") and "<U+009B>31m<U+202E>pasted" in saved.body_text
+    assert_inert(saved.subject + saved.body_text)

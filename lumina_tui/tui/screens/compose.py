@@ -67,6 +67,7 @@ from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
 from lumina_tui.tui.widgets.glow_panel import GlowPanel
 from lumina_tui.tui.widgets.key_footer import KeyFooter
 from lumina_tui.tui.widgets.prospect_card import ProspectCard, company_name, prospect_name, recipient_line
+from lumina_tui.tui.widgets.safe_text import SafeInput
 from lumina_tui.tui.widgets.score_card import ScoreCard
 from lumina_tui.tui.widgets.status_bar import StatusBar, save_words
 from lumina_tui.tui.widgets.tone_slider import ToneSlider
@@ -147,7 +148,7 @@ class ComposeScreen(Screen[None]):
                     yield WordCount(id="word-count")
                 with Horizontal(id="subject-row", classes="field-row"):
                     yield Label("Subject:", classes="field-label")
-                    yield Input(id="subject", placeholder="Subject", compact=True)
+                    yield SafeInput(id="subject", placeholder="Subject", compact=True)
                 yield BodyEditor(id="body")
             with Vertical(id="side-column"):
                 yield GlowPanel(id="ai-panel")

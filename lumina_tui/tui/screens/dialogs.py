@@ -24,6 +24,7 @@ from lumina_tui.tui.bindings import (
     QUIT_WHILE_SENDING_BINDINGS,
     key_display,
 )
+from lumina_tui.tui.widgets.safe_text import SafeInput
 
 
 class ChoiceDialog(ModalScreen[str | None]):
@@ -50,7 +51,7 @@ class ChoiceDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             if self.free_text is not None:
-                yield Input(placeholder=self.free_text, id="choice-input")
+                yield SafeInput(placeholder=self.free_text, id="choice-input")
             if self.choices:
                 # Labels hold stored text (draft subjects, names, template and account names).
                 options = [Option(Content(terminal_safe(label)), id=key) for key, label in self.choices]

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.tui.bindings import Where, bindings_for
+from lumina_tui.tui.widgets.safe_text import SafeInput
 
 # (field name in the service, label) in the order the form shows them.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -103,7 +104,7 @@ class ProspectFormScreen(ModalScreen[str | None]):
             for name, label in FIELDS:
                 with Horizontal(classes="form-row"):
                     yield Label(label)
-                    yield Input(id=f"field-{name}", compact=True, disabled=bool(self.prospect_id))
+                    yield SafeInput(id=f"field-{name}", compact=True, disabled=bool(self.prospect_id))
                 yield Static("", id=f"error-{name}", classes="field-error -empty", markup=False)
             yield Static("", id="form-error", classes="-empty", markup=False)
             with Horizontal(id="form-buttons"):

@@ -26,6 +26,7 @@ from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import Where, bindings_for, key_display
 from lumina_tui.tui.screens.prospect_form import ProspectFormScreen
 from lumina_tui.tui.screens.prospect_import import ProspectImportScreen
+from lumina_tui.tui.widgets.safe_text import SafeInput
 
 SEARCH_DEBOUNCE_SECONDS = 0.2
 PAGE_SIZE = 500
@@ -105,7 +106,9 @@ class ProspectsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="prospects-bar"):
             yield Static("Prospects", id="prospects-title")
-            yield Input(placeholder="Search name, email, company, title", id="prospect-search", compact=True)
+            yield SafeInput(
+                placeholder="Search name, email, company, title", id="prospect-search", compact=True
+            )
             yield Static("", id="prospects-count")
         table: DataTable[str] = DataTable(id="prospects-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Name", key="name")

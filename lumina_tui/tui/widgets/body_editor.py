@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.message import Message
-from textual.widgets import TextArea
+
+from lumina_tui.tui.widgets.safe_text import SafeTextArea, visible_lines
 
 
-class BodyEditor(TextArea):
+class BodyEditor(SafeTextArea):
     @dataclass
     class ReplacementUndone(Message):
         """The rep undid a whole-body replacement; `subject_before` is the subject it replaced and
@@ -31,6 +32,7 @@ class BodyEditor(TextArea):
         self, text: str, *, subject_before: str | None = None, suggestion_id: str | None = None
     ) -> None:
         """Replace the whole body as one undoable edit; the cursor stays where it was (clamped)."""
+        text = visible_lines(text)  # compared as the editor will hold it
         if text == self.text:
             self._replacement = None
             return

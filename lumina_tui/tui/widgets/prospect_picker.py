@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import DIALOG_BINDINGS, key_display
+from lumina_tui.tui.widgets.safe_text import SafeInput
 
 MAX_SHOWN = 50
 MAX_LOADED = 1000
@@ -83,7 +84,7 @@ class ProspectPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(placeholder="name, email or company", id="picker-search")
+            yield SafeInput(placeholder="name, email or company", id="picker-search")
             yield OptionList(id="picker-list")
             yield Static("loading prospects…", id="picker-status", classes="dialog-hint")
 

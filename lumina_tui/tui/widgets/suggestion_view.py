@@ -21,6 +21,7 @@ from textual.widgets import Static, TextArea
 
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import SUGGESTION_BINDINGS
+from lumina_tui.tui.widgets.safe_text import SafeTextArea
 
 BAR_WIDTH = 12
 #: A suggestion this old has faded all the way to yellow (it still applies; it is just old news).
@@ -135,7 +136,7 @@ class SuggestionView(VerticalScroll, can_focus=True):
         yield Static(id="suggestion-subject", markup=False)
         yield Static(id="suggestion-diff", markup=False)
         yield Static(id="suggestion-claims", markup=False)
-        editor = TextArea(id="suggestion-editor", soft_wrap=True, show_line_numbers=False)
+        editor = SafeTextArea(id="suggestion-editor", soft_wrap=True, show_line_numbers=False)
         editor.display = False
         yield editor
 
