@@ -107,6 +107,7 @@ class ComposeScreen(Screen[None]):
     """One draft at a time; see the module docstring."""
 
     BINDINGS = COMPOSE_BINDINGS
+    CSS_PATH = "compose.tcss"  # its layout (tui/screens/*.tcss: one per screen)
     HELP_GROUP = "Compose"
 
     def __init__(self, draft_id: str | None = None) -> None:

@@ -180,30 +180,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.HELP)  # keys: tui/bindings.py
 
-    DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-    }
-    HelpScreen #help {
-        width: 76;
-        max-width: 100%;
-        height: 100%;
-        max-height: 40;
-        border: round $primary;
-        background: $surface;
-    }
-    HelpScreen #help-keys {
-        padding: 0 1;
-    }
-    HelpScreen .help-group {
-        margin-bottom: 1;
-    }
-    HelpScreen #help-hint {
-        height: 1;
-        padding: 0 1;
-        color: $text-muted;
-    }
-    """
+    CSS_PATH = "help.tcss"  # its layout; the shared dialog box is .dialog in app.tcss
 
     def __init__(self, extra_screens: Iterable[type[Screen[Any]]] = ()) -> None:
         super().__init__()
@@ -212,7 +189,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         self.groups = collect_help(self.app, self._extra_screens)
-        with Vertical(id="help") as box:
+        with Vertical(id="help", classes="dialog") as box:
             box.border_title = "Keys"
             with VerticalScroll(id="help-keys"):
                 for group in self.groups:

@@ -246,46 +246,7 @@ class OutboxScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.OUTBOX)  # keys: tui/bindings.py
 
-    DEFAULT_CSS = """
-    OutboxScreen {
-        layout: vertical;
-    }
-    OutboxScreen #outbox-bar {
-        height: 1;
-        padding: 0 1;
-    }
-    OutboxScreen #outbox-title {
-        width: auto;
-        text-style: bold;
-        padding-right: 2;
-    }
-    OutboxScreen #outbox-filter {
-        width: 20;
-    }
-    OutboxScreen #outbox-count {
-        width: 1fr;
-        padding-left: 2;
-        color: $text-muted;
-    }
-    OutboxScreen #outbox-worker {
-        width: auto;
-    }
-    OutboxScreen #outbox-worker.-online {
-        color: $text-success;
-    }
-    OutboxScreen #outbox-worker.-offline {
-        color: $text-warning;
-    }
-    OutboxScreen #outbox-table {
-        height: 1fr;
-        min-height: 5;
-    }
-    OutboxScreen #outbox-detail {
-        height: 1fr;
-        border-top: solid $primary-darken-2;
-        padding: 0 1;
-    }
-    """
+    CSS_PATH = "outbox.tcss"  # its layout (tui/screens/*.tcss: one per screen)
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)

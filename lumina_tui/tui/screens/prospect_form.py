@@ -46,60 +46,14 @@ class ProspectFormScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.PROSPECT_FORM)  # keys: tui/bindings.py
 
-    DEFAULT_CSS = """
-    ProspectFormScreen {
-        align: center middle;
-    }
-    ProspectFormScreen #prospect-form {
-        width: 72;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: round $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    ProspectFormScreen .form-row {
-        height: 1;
-        margin-top: 1;
-    }
-    ProspectFormScreen .form-row Label {
-        width: 12;
-    }
-    ProspectFormScreen .form-row Input {
-        width: 1fr;
-    }
-    ProspectFormScreen .field-error {
-        height: auto;
-        padding-left: 12;
-        color: $text-error;
-    }
-    ProspectFormScreen .field-error.-empty {
-        display: none;
-    }
-    ProspectFormScreen #form-error {
-        height: auto;
-        color: $text-error;
-    }
-    ProspectFormScreen #form-error.-empty {
-        display: none;
-    }
-    ProspectFormScreen #form-buttons {
-        height: 1;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    ProspectFormScreen #form-buttons Button {
-        margin-left: 2;
-    }
-    """
+    CSS_PATH = "prospect_form.tcss"  # its layout; the shared dialog box is .dialog in app.tcss
 
     def __init__(self, prospect_id: str | None) -> None:
         super().__init__()
         self.prospect_id = prospect_id
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="prospect-form") as form:
+        with Vertical(id="prospect-form", classes="dialog") as form:
             form.border_title = "Edit prospect" if self.prospect_id else "Add a prospect"
             for name, label in FIELDS:
                 with Horizontal(classes="form-row"):

@@ -83,59 +83,7 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.PROSPECT_IMPORT)  # keys: tui/bindings.py
 
-    DEFAULT_CSS = """
-    ProspectImportScreen {
-        align: center middle;
-    }
-    ProspectImportScreen #import-dialog {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: round $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    ProspectImportScreen #import-path-row {
-        height: 1;
-        margin-top: 1;
-    }
-    ProspectImportScreen #import-path-row Label {
-        width: 10;
-    }
-    ProspectImportScreen #import-path {
-        width: 1fr;
-    }
-    ProspectImportScreen #import-path-error {
-        height: auto;
-        padding-left: 10;
-        color: $text-error;
-    }
-    ProspectImportScreen #import-path-error.-empty {
-        display: none;
-    }
-    ProspectImportScreen #import-progress {
-        margin-top: 1;
-        height: 1;
-    }
-    ProspectImportScreen #import-summary {
-        height: auto;
-        margin-top: 1;
-    }
-    ProspectImportScreen #import-rejected {
-        height: auto;
-        max-height: 10;
-        color: $text-warning;
-    }
-    ProspectImportScreen #import-buttons {
-        height: 1;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    ProspectImportScreen #import-buttons Button {
-        margin-left: 2;
-    }
-    """
+    CSS_PATH = "prospect_import.tcss"  # its layout; the shared dialog box is .dialog in app.tcss
 
     def __init__(self, path: str = "") -> None:
         super().__init__()
@@ -145,7 +93,7 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
         self.running = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="import-dialog") as dialog:
+        with Vertical(id="import-dialog", classes="dialog") as dialog:
             dialog.border_title = "Import prospects from CSV"
             with Horizontal(id="import-path-row"):
                 yield Label("CSV file")

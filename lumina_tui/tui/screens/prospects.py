@@ -57,43 +57,7 @@ class ProspectsScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.PROSPECTS)  # keys: tui/bindings.py
 
-    DEFAULT_CSS = """
-    ProspectsScreen {
-        layout: vertical;
-    }
-    ProspectsScreen #prospects-bar {
-        height: 1;
-        padding: 0 1;
-    }
-    ProspectsScreen #prospects-title {
-        width: auto;
-        text-style: bold;
-        padding-right: 2;
-    }
-    ProspectsScreen #prospect-search {
-        width: 1fr;
-    }
-    ProspectsScreen #prospects-count {
-        width: auto;
-        padding-left: 2;
-        color: $text-muted;
-    }
-    ProspectsScreen #prospects-table {
-        height: 1fr;
-    }
-    ProspectsScreen #prospects-message {
-        height: auto;
-        max-height: 3;
-        padding: 0 1;
-        color: $text-error;
-    }
-    ProspectsScreen #prospects-message.-empty {
-        display: none;
-    }
-    ProspectsScreen #prospects-message.-hint {
-        color: $text-muted;
-    }
-    """
+    CSS_PATH = "prospects.tcss"  # its layout (tui/screens/*.tcss: one per screen)
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)

@@ -41,62 +41,7 @@ class SendReviewScreen(ModalScreen[bool]):
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.SEND_REVIEW)  # keys: tui/bindings.py
 
-    DEFAULT_CSS = """
-    SendReviewScreen {
-        align: center middle;
-    }
-    SendReviewScreen #review {
-        width: 80;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: round $primary;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
-    }
-    SendReviewScreen #review.-blocked {
-        border: round $error;
-    }
-    SendReviewScreen #review-body {
-        height: auto;
-        max-height: 1fr;
-    }
-    SendReviewScreen .review-row {
-        height: auto;
-    }
-    SendReviewScreen .review-key {
-        width: 9;
-        color: $text-muted;
-    }
-    SendReviewScreen .review-value {
-        width: 1fr;
-    }
-    SendReviewScreen #review-message {
-        margin-top: 1;
-        padding: 0 1;
-        border-left: thick $primary-darken-2;
-        color: $text;
-    }
-    SendReviewScreen #review-score {
-        margin-top: 1;
-    }
-    SendReviewScreen .review-warning {
-        color: $text-warning;
-    }
-    SendReviewScreen .review-blocker {
-        color: $text-error;
-        text-style: bold;
-    }
-    SendReviewScreen #review-buttons {
-        height: 1;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    SendReviewScreen #review-buttons Button {
-        margin-left: 2;
-    }
-    """
+    CSS_PATH = "send_review.tcss"  # its layout; the shared dialog box is .dialog in app.tcss
 
     def __init__(self, review: SendReview) -> None:
         super().__init__()
@@ -104,7 +49,7 @@ class SendReviewScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         review = self.review
-        with Vertical(id="review", classes="" if review.can_send else "-blocked") as box:
+        with Vertical(id="review", classes="dialog" if review.can_send else "dialog -blocked") as box:
             box.border_title = "Send this email?" if review.can_send else "This email cannot be sent yet"
             with VerticalScroll(id="review-body"):
                 for label, value, widget_id in (

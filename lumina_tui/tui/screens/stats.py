@@ -55,17 +55,7 @@ def as_of_line(doc: dict[str, Any]) -> str:
 
 class StatsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.STATS)  # keys: tui/bindings.py
-    DEFAULT_CSS = """
-    StatsScreen { layout: vertical; }
-    StatsScreen #stats-head { height: 2; padding: 0 1; }
-    StatsScreen #stats-body { height: 1fr; }
-    StatsScreen #plots { height: 12; }
-    StatsScreen PlotextPlot { width: 1fr; height: 12; }
-    StatsScreen #stats-templates { height: auto; max-height: 10; }
-    StatsScreen #stats-alerts { height: auto; max-height: 10; }
-    StatsScreen .stats-title { height: 1; padding: 0 1; text-style: bold; }
-    StatsScreen #stats-learning { height: auto; padding: 0 1; }
-    """
+    CSS_PATH = "stats.tcss"  # its layout (tui/screens/*.tcss: one per screen)
 
     def __init__(self) -> None:
         super().__init__()

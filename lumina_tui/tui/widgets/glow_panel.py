@@ -59,6 +59,21 @@ def glow_colour(state: str, *, pulse: float, confidence: float, age: float, back
 class GlowPanel(Vertical):
     """The AI panel: state in the border and title, the suggestion inside."""
 
+    DEFAULT_CSS = """
+    GlowPanel #glow-note {
+        color: $text-muted;
+    }
+    GlowPanel #glow-note.-error {
+        color: $text-warning;
+    }
+    GlowPanel #suggestion-view {
+        height: 1fr;
+    }
+    GlowPanel #suggestion-view:focus {
+        background: $boost;
+    }
+    """
+
     # The watchers restyle the border when the look actually changes; the values themselves never
     # repaint the panel (its content may be a diff of thousands of words).
     state: reactive[str] = reactive("idle", init=False, repaint=False)

@@ -72,6 +72,12 @@ class ScoreCard(VerticalScroll):
     arrows) instead of cutting a sentence in half.
     """
 
+    DEFAULT_CSS = """
+    ScoreCard #score-text {
+        height: auto;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.revision = -1

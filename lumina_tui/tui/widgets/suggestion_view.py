@@ -119,6 +119,27 @@ class SuggestionMeta(Widget):
 class SuggestionView(VerticalScroll, can_focus=True):
     """Shows one suggestion; `edited_body` is what Accept applies."""
 
+    DEFAULT_CSS = """
+    SuggestionView #suggestion-meta {
+        height: 5;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        margin-bottom: 1;
+    }
+    SuggestionView #suggestion-subject {
+        margin-bottom: 1;
+    }
+    SuggestionView #suggestion-claims {
+        margin-top: 1;
+    }
+    SuggestionView #suggestion-editor {
+        height: auto;
+        min-height: 5;
+        max-height: 20;
+        border: round $accent;
+    }
+    """
+
     BINDINGS = SUGGESTION_BINDINGS
 
     def __init__(self, *, id: str | None = None) -> None:
