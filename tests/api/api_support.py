@@ -37,3 +37,73 @@ def team_workspace(db: Any, name: str, email: str) -> Workspace:
 
 def client_for(settings: Any, db: Any) -> TestClient:
     return TestClient(create_app(settings, db=db), raise_server_exceptions=False)
+
+
+# -- a real `lumina serve` process -----------------------------------------------------------------
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import httpx  # noqa: E402
+
+
+def lumina_command(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("lumina")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-c", "from lumina_tui.cli import main; main(prog_name='lumina')", *args]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(lumina_command(*args), input=stdin, capture_output=True, text=True, timeout=120)
+
+
+class ServerProcess:
+    """`lumina serve` on 127.0.0.1 and a free port, in the test's LUMINA_HOME; ready when /healthz is."""
+
+    def __init__(self, *extra: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.extra = extra
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ServerProcess:
+        self.proc = subprocess.Popen(
+            lumina_command("serve", "--port", str(self.port), *self.extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ),
+        )
+        deadline = time.monotonic() + 90
+        while True:
+            if self.proc.poll() is not None:
+                output = self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+                raise AssertionError(f"lumina serve exited with {self.proc.returncode}: {output}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=5).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("lumina serve did not answer /healthz within 90 s")
+            time.sleep(0.05)  # polling a condition with a generous deadline, not a timing assumption
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
