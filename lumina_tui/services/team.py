@@ -143,11 +143,6 @@ def signing_key() -> str:
     return key
 
 
-def rotate_signing_key() -> None:
-    """A new key: every access token issued so far stops working (refresh tokens still do)."""
-    set_secret(JWT_KEY_REF, random_tokens.token_urlsafe(32))
-
-
 # -- workspaces and users --------------------------------------------------------------------------
 
 
