@@ -8,7 +8,7 @@ without Content-Length as well.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -17,7 +17,9 @@ from lumina_tui.api import errors
 from lumina_tui.api.deps import ServerContext
 from lumina_tui.api.limits import BodyLimit
 from lumina_tui.config import Settings, load_settings
-from lumina_tui.services.runtime import Database
+
+if TYPE_CHECKING:
+    from lumina_tui.services.runtime import Database
 
 
 def server_context(settings: Settings, db: Database | None = None) -> ServerContext:

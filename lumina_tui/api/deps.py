@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -12,7 +12,9 @@ from lumina_tui.config import Settings
 from lumina_tui.services import team
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import AuthenticationError
-from lumina_tui.services.runtime import Database
+
+if TYPE_CHECKING:
+    from lumina_tui.services.runtime import Database
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ and anything unexpected (500, the traceback to the log only) are given the same 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -73,7 +74,7 @@ def error_response(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
+def _field_of(location: Sequence[Any]) -> str | None:
     parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or (str(location[-1]) if location else None)
 
@@ -96,7 +97,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = CODE_BY_STATUS.get(exc.status_code, "error")
-    detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+    detail = str(exc.detail or "request refused")
     if exc.status_code == 413:
         detail = "the request body is too large"
     response = error_response(exc.status_code, error_body(code, detail))

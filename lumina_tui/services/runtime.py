@@ -16,7 +16,9 @@ from lumina_tui.logs import setup_logging
 
 if TYPE_CHECKING:
     from lumina_tui.services.context import Actor
-    from lumina_tui.store import Database
+
+    # Re-exported by name: `lumina serve` (api/) annotates with the store's type without importing it.
+    from lumina_tui.store import Database as Database
 
 
 @dataclass(frozen=True)
