@@ -1,4 +1,11 @@
-"""Every test runs in its own LUMINA_HOME with a real SQLite file; nothing touches a real profile."""
+"""Every test runs in its own LUMINA_HOME with a real SQLite file; nothing touches a real profile.
+
+The store, send and outcome suites (`ENGINE_SUITES`) run every test twice: on a SQLite file and on
+a fresh database of a private PostgreSQL server (tests/team_servers.py), through the `store_engine`
+parameter of `lumina_home`, not a copy of the tests. A test about SQLite itself (the file, its
+locks, a full disk) is marked `sqlite_only`. Where PostgreSQL cannot start, the PostgreSQL variant
+skips with the reason. LUMINA_TEST_ENGINES=sqlite runs the SQLite variant only.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +24,51 @@ from lumina_tui.config import Settings, load_settings
 pytest_plugins = ("fakes.fixtures",)
 
 
+TESTS = Path(__file__).parent
+# Folders whose tests run on both engines (issue 13: store, send and outcome suites).
+ENGINE_SUITES = frozenset({"store", "sending", "outcomes"})
+
+
+def _engines() -> list[str]:
+    wanted = os.environ.get("LUMINA_TEST_ENGINES", "sqlite,postgresql")
+    return [name for name in ("sqlite", "postgresql") if name in wanted.split(",")] or ["sqlite"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_engine" not in metafunc.fixturenames:
+        return
+    try:
+        suite = Path(str(metafunc.definition.path)).relative_to(TESTS).parts[0]
+    except ValueError:
+        return
+    if suite in ENGINE_SUITES and metafunc.definition.get_closest_marker("sqlite_only") is None:
+        metafunc.parametrize("store_engine", _engines(), indirect=True)
+
+
+@pytest.fixture
+def store_engine(request: pytest.FixtureRequest) -> str:
+    """The engine this test's store runs on: "sqlite" (default) or "postgresql"."""
+    return str(getattr(request, "param", "sqlite"))
+
+
 @pytest.fixture(autouse=True)
-def lumina_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def lumina_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_engine: str) -> Iterator[Path]:
     home = tmp_path / "lumina-home"
     home.mkdir()
     for name in list(os.environ):
         if name.startswith("LUMINA_") or name in {"OPENAI_API_KEY", "NO_COLOR", "TEXTUAL_THEME"}:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LUMINA_HOME", str(home))
+    pg_url = None
+    if store_engine == "postgresql":
+        import team_servers
+
+        try:
+            server = team_servers.postgres()
+        except RuntimeError as exc:
+            pytest.skip(str(exc))
+        pg_url = server.new_database()
+        monkeypatch.setenv("LUMINA_DATABASE_URL", pg_url)
     # The composer must never start a real sidecar from a unit test unless the test asks for one.
     monkeypatch.setenv("LUMINA_WORKER__AUTOSTART_SIDECAR", "false")
     # Child processes (workers, CLI runs) must never reach a developer's real keyring: with the fail
@@ -37,6 +81,8 @@ def lumina_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
     reset_runtime()
     close_all()
+    if pg_url is not None:
+        team_servers.postgres().drop(pg_url)
 
 
 @pytest.fixture

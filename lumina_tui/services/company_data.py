@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.sqlite import insert
+from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.services import validation
@@ -96,7 +96,7 @@ def upsert(
     domain = normalise_domain(domain)
     now = utcnow()
     clean = {k: str(v).strip() for k, v in values.items() if k in COMPANY_FIELDS and v and str(v).strip()}
-    statement = insert(CompanyData).values(
+    statement = insert(session, CompanyData).values(
         id=new_id(),
         workspace_id=actor.workspace_id,
         domain=domain,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
+from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.store import Database
@@ -53,7 +53,7 @@ def create_workspace(session: Session, name: str, user_email: str, user_name: st
 def ensure_preferences(session: Session, actor: Actor) -> None:
     """The user's (empty) preferences row, inside the caller's transaction; kept if it exists."""
     session.execute(
-        insert(UserPreferences)
+        insert(session, UserPreferences)
         # A Core insert does not run the model's default factories: JSON columns are given here.
         .values(
             user_id=actor.user_id,

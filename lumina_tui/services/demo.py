@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.sqlite import insert
+from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 import lumina_tui
@@ -135,7 +135,7 @@ def load_assets(folder: Path | None = None) -> DemoAssets:
 
 def _insert_missing(session: Session, model: type, conflict: list[str], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when a row was created."""
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    statement = insert(session, model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
 
 

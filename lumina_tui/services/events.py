@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
+from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.logs import scrub_data
@@ -79,7 +79,7 @@ def append_event(
         raise ValueError(f"unknown event type {event_type!r}")
     now = utcnow()
     result = session.execute(
-        insert(EmailEvent)
+        insert(session, EmailEvent)
         .values(
             id=new_id(),
             workspace_id=workspace_id,

@@ -21,7 +21,7 @@ from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from lumina_tui.providers.inbox import InboundMessage
@@ -154,7 +154,8 @@ def settle_hard_bounces(session: Session, account: Account) -> int:
             Email.account_id == account.id,  # type: ignore[arg-type]
             Email.status == SENT,  # type: ignore[arg-type]
             EmailEvent.event_type == "bounced",  # type: ignore[arg-type]
-            func.json_extract(EmailEvent.event_data, "$.kind") == "hard",
+            # JSON path on either engine (json_extract on SQLite, ->> on PostgreSQL).
+            EmailEvent.event_data["kind"].as_string() == "hard",  # type: ignore[index]
         )
     ).all()
     moved = 0

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
+from lumina_tui.store.upsert import insert
 
 from lumina_tui.config import Settings
 from lumina_tui.logs import scrub
@@ -144,7 +144,7 @@ def _save_cursor(
     if cursor is not None:
         values.update(cursor=cursor, last_synced_at=now)
     session.execute(
-        insert(MailboxCursor)
+        insert(session, MailboxCursor)
         .values(
             id=new_id(),
             workspace_id=account.workspace_id,

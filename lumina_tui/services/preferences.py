@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
+from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.services import validation
@@ -118,7 +118,7 @@ def update(db: Database, actor: Actor, **changes: Any) -> UserPreferences:
         now = utcnow()
         # A Core insert runs no default factories, so the JSON columns get theirs here.
         inserted = {"proof_points": [], "banned_phrases": [], **values}
-        statement = insert(UserPreferences).values(
+        statement = insert(session, UserPreferences).values(
             user_id=actor.user_id, workspace_id=actor.workspace_id, updated_at=now, **inserted
         )
         session.execute(

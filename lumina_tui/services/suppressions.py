@@ -10,7 +10,7 @@ import contextlib
 from typing import Any
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects.sqlite import insert
+from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.services import validation
@@ -49,7 +49,7 @@ def suppress_in(session: Session, workspace_id: str, value: str, reason: str = "
     kind, clean = _normalise(value)
     reason = " ".join((reason or "").split())[:500]
     result = session.execute(
-        insert(Suppression)
+        insert(session, Suppression)
         .values(
             id=new_id(),
             workspace_id=workspace_id,

@@ -13,6 +13,11 @@ read-only connection: a folder, a file that is not SQLite, a SQLite file that is
 is created 0600 in a 0700 folder: it holds the rep's prospects and drafts. SQLite failures about the
 file (locked, full, read-only, corrupt) leave `read()`/`write()` as a `StoreError` that names the
 file and never carries SQL parameters (`hide_parameters` keeps them out of SQLAlchemy's text too).
+
+Team mode (`postgresql+psycopg://...`, see `store.postgres`) keeps the same two promises with
+PostgreSQL's means: `read()` is a REPEATABLE READ snapshot, and `write()` takes one transaction-level
+advisory lock first, so write transactions run one at a time exactly as SQLite's `BEGIN IMMEDIATE`
+makes them, and every read-then-write in the services stays atomic on either engine.
 """
 
 from __future__ import annotations
@@ -73,20 +78,38 @@ def _make_engine(url: str, begin: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -
     return engine
 
 
+def is_postgres(url: str) -> bool:
+    return url.split(":", 1)[0].lower().startswith(("postgresql", "postgres"))
+
+
 class Database:
-    """One store: a deferred-read engine and an immediate-write engine on the same file."""
+    """One store: a snapshot-read engine and a one-writer-at-a-time engine on the same database."""
 
     def __init__(self, url: str, *, busy_timeout_seconds: float = BUSY_TIMEOUT_MS / 1000) -> None:
-        if not url.startswith("sqlite"):
-            raise ValueError("only SQLite URLs are supported by this build (team mode comes later)")
         self.url = url
         self.busy_timeout_seconds = busy_timeout_seconds
-        self.file = file_path(url)
-        if self.file is not None:
-            self._prepare_file(self.file)
         busy_ms = max(0, int(busy_timeout_seconds * 1000))
-        self.reader = _make_engine(url, "BEGIN", busy_ms)
-        self.writer = _make_engine(url, "BEGIN IMMEDIATE", busy_ms)
+        self.file: Path | None = None
+        if is_postgres(url):
+            from lumina_tui.store import postgres
+
+            self.dialect = "postgresql"
+            self.reader = postgres.make_engine(url, writer=False, busy_timeout_ms=busy_ms)
+            self.writer = postgres.make_engine(url, writer=True, busy_timeout_ms=busy_ms)
+        elif url.startswith("sqlite"):
+            self.dialect = "sqlite"
+            self.file = file_path(url)
+            if self.file is not None:
+                self._prepare_file(self.file)
+            self.reader = _make_engine(url, "BEGIN", busy_ms)
+            self.writer = _make_engine(url, "BEGIN IMMEDIATE", busy_ms)
+        else:
+            scheme = url.split(":", 1)[0]
+            raise StoreError(
+                f"LUMINA_DATABASE_URL: unsupported scheme {scheme!r}; use sqlite:///path/to/file.db "
+                "or postgresql+psycopg://user@host/db",
+                code="database_url_invalid",
+            )
         self._migrated = False
         self._lock = threading.Lock()
 
@@ -107,6 +130,10 @@ class Database:
         """The StoreError to raise instead of `exc` (None: raise `exc` itself)."""
         if isinstance(exc, StoreError) or not isinstance(exc, Exception):
             return None
+        if self.dialect == "postgresql":
+            from lumina_tui.store import postgres
+
+            return postgres.translate(exc, self.url, busy_seconds=self.busy_timeout_seconds)
         return translate(exc, self.file, busy_seconds=self.busy_timeout_seconds)
 
     def migrate(self) -> int:

@@ -14,7 +14,8 @@ from lumina_tui.services.context import local_actor
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.store import Database
 
-pytestmark = pytest.mark.chaos
+# About SQLite's own file limit (max_page_count): not run again on PostgreSQL.
+pytestmark = [pytest.mark.chaos, pytest.mark.sqlite_only]
 
 
 def test_a_full_database_refuses_the_save_and_keeps_the_last_revision(tmp_path: Path) -> None:

@@ -14,6 +14,9 @@ from lumina_tui.store import (
 )
 from lumina_tui.store import migrations as mig
 
+# SQLite files and sqlite_master; the PostgreSQL store has its own in test_postgres_store.py.
+pytestmark = pytest.mark.sqlite_only
+
 GUARDS = {"emails_content_immutable", "emails_no_delete", "email_events_no_update", "email_events_no_delete"}
 
 

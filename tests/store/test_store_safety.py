@@ -13,6 +13,9 @@ from lumina_tui.config import load_settings
 from lumina_tui.store import close_all, open_database
 from lumina_tui.store.errors import StoreError
 
+# SQLite files and sqlite_master; the PostgreSQL store has its own in test_postgres_store.py.
+pytestmark = pytest.mark.sqlite_only
+
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)

@@ -7,6 +7,10 @@ Each migration is a numbered `.sql` file beside this module (or a Python step re
 SQLite's table-rebuilding migrations (create new, copy, drop old, rename) silently drop the old
 table's triggers, so the guards are not part of any migration: `install_guards` runs after every
 migration run and recreates any guard that is missing or out of date.
+
+The `.sql` files are written in SQLite's dialect and are the one source of truth for both engines:
+on PostgreSQL (`migrations.postgresql`) the same files run through a small translation, plus the
+few statements only PostgreSQL needs, and the guards are plpgsql triggers.
 """
 
 from __future__ import annotations
@@ -175,6 +179,10 @@ def migrate(engine: Engine, target: int | None = None, *, check: Callable[[int],
     `check(found_version)` runs before anything is applied and may refuse the database (a newer
     Lumina's schema) by raising.
     """
+    if engine.dialect.name == "postgresql":
+        from lumina_tui.store.migrations import postgresql
+
+        return postgresql.migrate(engine, target, check=check)
     raw = _raw(engine)
     try:
         conn: sqlite3.Connection = raw.driver_connection
