@@ -289,7 +289,7 @@ def lag(session: Session, workspace_id: str, names: Sequence[str]) -> list[Consu
         behind = session.execute(
             text(
                 "SELECT count(*) FROM (SELECT 1 FROM email_events WHERE workspace_id = :w AND rowid > :s"
-                " LIMIT :cap)"
+                " LIMIT :cap) AS pending"
             ),
             {"w": workspace_id, "s": seq, "cap": LAG_CAP},
         ).scalar()

@@ -165,9 +165,12 @@ class DashboardConsumer:
                     "INSERT INTO outcome_daily (workspace_id, day, template_id, account_id, sent, replied,"
                     " bounced, failed, reply_seconds_sum) VALUES (:w, :d, :t, :a, :s, :r, :b, :f, :rs)"
                     " ON CONFLICT (workspace_id, day, template_id, account_id) DO UPDATE SET"
-                    " sent = sent + excluded.sent, replied = replied + excluded.replied,"
-                    " bounced = bounced + excluded.bounced, failed = failed + excluded.failed,"
-                    " reply_seconds_sum = reply_seconds_sum + excluded.reply_seconds_sum"
+                    # Qualified: PostgreSQL finds a bare `sent` ambiguous between the row and excluded.
+                    " sent = outcome_daily.sent + excluded.sent,"
+                    " replied = outcome_daily.replied + excluded.replied,"
+                    " bounced = outcome_daily.bounced + excluded.bounced,"
+                    " failed = outcome_daily.failed + excluded.failed,"
+                    " reply_seconds_sum = outcome_daily.reply_seconds_sum + excluded.reply_seconds_sum"
                 ),
                 [
                     {
@@ -189,8 +192,9 @@ class DashboardConsumer:
                 text(
                     "INSERT INTO template_outcomes (workspace_id, template_id, sent, replied, bounced)"
                     " VALUES (:w, :t, :s, :r, :b) ON CONFLICT (workspace_id, template_id) DO UPDATE SET"
-                    " sent = sent + excluded.sent, replied = replied + excluded.replied,"
-                    " bounced = bounced + excluded.bounced"
+                    " sent = template_outcomes.sent + excluded.sent,"
+                    " replied = template_outcomes.replied + excluded.replied,"
+                    " bounced = template_outcomes.bounced + excluded.bounced"
                 ),
                 [
                     {"w": workspace_id, "t": t, "s": v[0], "r": v[1], "b": v[2]}

@@ -124,7 +124,7 @@ def stats(db: Database, actor: Actor, *, days: int = 14, today: date | None = No
                 "SELECT d.account_id, coalesce(a.name, ''), sum(d.sent), sum(d.replied), sum(d.bounced),"
                 " sum(d.failed), sum(d.reply_seconds_sum) FROM outcome_daily d"
                 " LEFT JOIN accounts a ON a.id = d.account_id WHERE d.workspace_id = :w"
-                " GROUP BY d.account_id ORDER BY sum(d.sent) DESC"
+                " GROUP BY d.account_id, a.name ORDER BY sum(d.sent) DESC"
             ),
             w,
         ).all()
@@ -132,7 +132,7 @@ def stats(db: Database, actor: Actor, *, days: int = 14, today: date | None = No
         unread = s.execute(
             text(
                 "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE workspace_id = :w AND read_at IS NULL"
-                " LIMIT :cap)"
+                " LIMIT :cap) AS unread"
             ),
             {**w, "cap": UNREAD_CAP},
         ).scalar()
