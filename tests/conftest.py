@@ -3,8 +3,9 @@
 The store, send and outcome suites (`ENGINE_SUITES`) run every test twice: on a SQLite file and on
 a fresh database of a private PostgreSQL server (tests/team_servers.py), through the `store_engine`
 parameter of `lumina_home`, not a copy of the tests. A test about SQLite itself (the file, its
-locks, a full disk) is marked `sqlite_only`. Where PostgreSQL cannot start, the PostgreSQL variant
-skips with the reason. LUMINA_TEST_ENGINES=sqlite runs the SQLite variant only.
+locks, a full disk) is marked `sqlite_only`; one about PostgreSQL's own means `postgresql_only`.
+Where PostgreSQL cannot start, the PostgreSQL variant skips with the reason.
+LUMINA_TEST_ENGINES=sqlite runs the SQLite variant only.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         suite = Path(str(metafunc.definition.path)).relative_to(TESTS).parts[0]
     except ValueError:
         return
-    if suite in ENGINE_SUITES and metafunc.definition.get_closest_marker("sqlite_only") is None:
+    if metafunc.definition.get_closest_marker("postgresql_only") is not None:
+        metafunc.parametrize("store_engine", ["postgresql"], indirect=True)
+    elif suite in ENGINE_SUITES and metafunc.definition.get_closest_marker("sqlite_only") is None:
         metafunc.parametrize("store_engine", _engines(), indirect=True)
 
 
@@ -83,6 +86,17 @@ def lumina_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_engine: s
     close_all()
     if pg_url is not None:
         team_servers.postgres().drop(pg_url)
+
+
+@pytest.fixture
+def pg_server(store_engine: str):  # type: ignore[no-untyped-def]
+    """The session's private PostgreSQL server (the test skips, saying why, where it cannot run)."""
+    import team_servers
+
+    try:
+        return team_servers.postgres()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ milliseconds, not a migration run.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import os
 import pwd
@@ -100,10 +101,8 @@ class PostgresServer:
 
     def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[-1]
-        try:
+        with contextlib.suppress(Exception):  # the cluster is thrown away at the end anyway
             self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        except Exception:  # the cluster is thrown away at the end anyway
-            pass
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -171,9 +170,24 @@ def _start_postgres() -> PostgresServer:
         os.chown(root, info.pw_uid, info.pw_gid)
     os.chmod(root, 0o700)
     init = subprocess.run(
-        _as_user([_pg_bin("initdb") or "initdb", "-D", str(data), "-U", "postgres", "--auth=trust",
-                  "--no-sync", "-E", "UTF8", "--locale=C"], user),
-        capture_output=True, timeout=180, check=False,
+        _as_user(
+            [
+                _pg_bin("initdb") or "initdb",
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            user,
+        ),
+        capture_output=True,
+        timeout=180,
+        check=False,
     )
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
@@ -181,9 +195,25 @@ def _start_postgres() -> PostgresServer:
     port = _free_port()
     log = root / "postgres.log"
     argv = [
-        _pg_bin("postgres") or "postgres", "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
-        "-k", str(root), "-c", "fsync=off", "-c", "synchronous_commit=off",
-        "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=32MB",
+        _pg_bin("postgres") or "postgres",
+        "-D",
+        str(data),
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+        "-k",
+        str(root),
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "max_connections=300",
+        "-c",
+        "shared_buffers=32MB",
     ]
     with open(log, "wb") as out:
         if user:
@@ -268,9 +298,23 @@ def redis_server() -> RedisServer:
             root = Path(tempfile.mkdtemp(prefix="lumina-redis-"))
             port = _free_port()
             process = subprocess.Popen(
-                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(root), "--protected-mode", "no"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    "redis-server",
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(root),
+                    "--protected-mode",
+                    "no",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             if _wait_for_port(port, 60) and process.poll() is None:
                 _redis = RedisServer(port=port, root=root, process=process)

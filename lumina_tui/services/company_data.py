@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.services import validation
@@ -13,6 +12,7 @@ from lumina_tui.services.context import Actor
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import CompanyData, Prospect
+from lumina_tui.store.upsert import insert
 
 COMPANY_FIELDS = ("name", "industry", "size", "location")
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.store import Database
 from lumina_tui.store.models import User, UserPreferences, Workspace, new_id, utcnow
+from lumina_tui.store.upsert import insert
 
 LOCAL_WORKSPACE_NAME = "Local workspace"
 LOCAL_USER_EMAIL = "rep@localhost"

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 import lumina_tui
@@ -30,6 +29,7 @@ from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import InvalidStateError, StorageError
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Account, CompanyData, EmailDraft, Prospect, Template, UserPreferences
+from lumina_tui.store.upsert import insert
 
 DEMO_ACCOUNT_NAME = "Local outbox"
 PROFILE_FIELDS = (

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.logs import scrub_data
@@ -25,6 +24,7 @@ from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Email, EmailEvent
+from lumina_tui.store.upsert import insert
 
 LUMINA_PROVIDER = "lumina"
 

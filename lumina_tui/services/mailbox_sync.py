@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from lumina_tui.store.upsert import insert
 
 from lumina_tui.config import Settings
 from lumina_tui.logs import scrub
@@ -34,6 +33,7 @@ from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Account, MailboxCursor
+from lumina_tui.store.upsert import insert
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.services import validation
@@ -19,6 +18,7 @@ from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Account, User, UserPreferences
+from lumina_tui.store.upsert import insert
 
 LINE_FIELDS = ("sender_name", "sender_title", "company_name", "company_website")
 TEXT_FIELDS = ("value_proposition", "signature")

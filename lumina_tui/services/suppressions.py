@@ -10,7 +10,6 @@ import contextlib
 from typing import Any
 
 from sqlalchemy import delete, or_, select
-from lumina_tui.store.upsert import insert
 from sqlmodel import Session
 
 from lumina_tui.services import validation
@@ -20,6 +19,7 @@ from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Suppression
+from lumina_tui.store.upsert import insert
 
 
 def as_json(row: Suppression) -> dict[str, Any]:

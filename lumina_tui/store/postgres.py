@@ -92,11 +92,11 @@ def translate(exc: BaseException, url: str, *, busy_seconds: float | None = None
     if state == "53100":
         return StoreError(f"the disk of {where} is full; nothing was saved.", code="disk_full")
     if state == "25006":
-        return StoreError(f"cannot write: {where} is read-only; nothing was changed.", code="database_read_only")
-    if isinstance(error, psycopg.OperationalError) and not state:
         return StoreError(
-            f"cannot reach the database {where}: {first_line}", code="database_unavailable"
+            f"cannot write: {where} is read-only; nothing was changed.", code="database_read_only"
         )
+    if isinstance(error, psycopg.OperationalError) and not state:
+        return StoreError(f"cannot reach the database {where}: {first_line}", code="database_unavailable")
     if isinstance(error, psycopg.OperationalError):
         return StoreError(f"database error on {where}: {first_line}", code="database_error")
     return None

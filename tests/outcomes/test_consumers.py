@@ -97,8 +97,8 @@ def test_alerts_for_replies_hard_bounces_failures_and_sign_in(db, actor) -> None
                 "INSERT INTO accounts (id, workspace_id, user_id, provider, name, email, display_name,"
                 " settings, is_default, is_demo, status, status_reason, created_at, updated_at)"
                 " VALUES ('acc1', :w, :u,"
-                " 'gmail', 'work', 'rep@example.com', '', '{}', FALSE, FALSE, 'needs_sign_in', 'token revoked',"
-                " '2026-12-01', '2026-12-01')"
+                " 'gmail', 'work', 'rep@example.com', '', '{}', FALSE, FALSE, 'needs_sign_in',"
+                " 'token revoked', '2026-12-01', '2026-12-01')"
             ),
             {"w": actor.workspace_id, "u": actor.user_id},
         )

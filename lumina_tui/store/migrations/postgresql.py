@@ -25,7 +25,13 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from lumina_tui.store.migrations import PYTHON_STEPS, all_versions, head_version, split_statements, sql_migrations
+from lumina_tui.store.migrations import (
+    PYTHON_STEPS,
+    all_versions,
+    head_version,
+    split_statements,
+    sql_migrations,
+)
 from lumina_tui.store.models import EMAIL_MUTABLE_COLUMNS
 from lumina_tui.store.postgres import WRITE_LOCK_KEY
 
@@ -121,9 +127,7 @@ def _functions(conn: Any) -> dict[str, str]:
             "    RAISE EXCEPTION 'emails rows are immutable: only delivery status may change'"
             " USING ERRCODE = '23000';\n  END IF;\n  RETURN NEW;\nEND\n"
         ),
-        "lumina_refuse": (
-            "\nBEGIN\n  RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '23000';\nEND\n"
-        ),
+        "lumina_refuse": ("\nBEGIN\n  RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '23000';\nEND\n"),
         "lumina_commit_order": (
             f"\nBEGIN\n  PERFORM pg_advisory_xact_lock({WRITE_LOCK_KEY});\n"
             "  NEW.rowid := nextval(TG_ARGV[0]::regclass);\n  RETURN NEW;\nEND\n"
@@ -131,11 +135,13 @@ def _functions(conn: Any) -> dict[str, str]:
     }
 
 
-def _triggers() -> dict[str, tuple[str, str]]:
-    """Trigger name -> (table, the rest of its CREATE TRIGGER statement after the name)."""
+def _triggers(conn: Any) -> dict[str, tuple[str, str]]:
+    """Trigger name -> (table, the rest of its CREATE TRIGGER statement after the name), for the
+    tables this schema version has (an old version has no `alerts` yet)."""
     found = {
         "emails_content_immutable": (
-            "emails", "BEFORE UPDATE ON emails FOR EACH ROW EXECUTE FUNCTION lumina_emails_content_immutable()"
+            "emails",
+            "BEFORE UPDATE ON emails FOR EACH ROW EXECUTE FUNCTION lumina_emails_content_immutable()",
         ),
         "emails_no_delete": (
             "emails",
@@ -156,9 +162,19 @@ def _triggers() -> dict[str, tuple[str, str]]:
     for table in ORDERED_TABLES:
         found[f"{table}_commit_order"] = (
             table,
-            f"BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION lumina_commit_order('{table}_rowid_seq')",
+            f"BEFORE INSERT ON {table} FOR EACH ROW"
+            f" EXECUTE FUNCTION lumina_commit_order('{table}_rowid_seq')",
         )
-    return found
+    tables = {t for t, _ in found.values()}
+    present = {
+        row[0]
+        for row in conn.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_name = ANY(%s)",
+            (sorted(tables),),
+        ).fetchall()
+    }
+    return {name: spec for name, spec in found.items() if spec[0] in present}
 
 
 def _in_place(conn: Any) -> bool:
@@ -176,7 +192,7 @@ def _in_place(conn: Any) -> bool:
             "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
         ).fetchall()
     }
-    return all((name, table) in triggers for name, (table, _) in _triggers().items())
+    return all((name, table) in triggers for name, (table, _) in _triggers(conn).items())
 
 
 def install_guards(conn: Any) -> list[str]:
@@ -187,10 +203,11 @@ def install_guards(conn: Any) -> list[str]:
         _lock(conn)
         for name, body in _functions(conn).items():
             conn.execute(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $lumina${body}$lumina$"
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
+                f" AS $lumina${body}$lumina$"
             )
         fixed = []
-        for name, (table, rest) in _triggers().items():
+        for name, (table, rest) in _triggers(conn).items():
             conn.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             conn.execute(f"CREATE TRIGGER {name} {rest}")
             fixed.append(name)
