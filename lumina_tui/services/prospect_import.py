@@ -435,9 +435,29 @@ RETURNING id
 """
 
 
+# The same upsert on PostgreSQL (team mode): psycopg's placeholders, a JSONB merge (custom fields
+# are flat text, so `||` gives json_patch's result), and a savepoint per row (see _store_batch).
+_UPSERT_PROSPECT_PG = (
+    _UPSERT_PROSPECT.replace("?", "%s")
+    .replace("%s, 0, %s", "%s, FALSE, %s")
+    .replace(
+        "json_patch(prospects.custom_fields, excluded.custom_fields)",
+        "prospects.custom_fields || excluded.custom_fields",
+    )
+)
+
+
 def _timestamp() -> str:
     # The text form SQLAlchemy's SQLite DATETIME writes and reads back.
     return utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _pg_integrity_error(on_postgres: bool) -> tuple[type[BaseException], ...]:
+    if not on_postgres:
+        return ()
+    import psycopg
+
+    return (psycopg.IntegrityError,)
 
 
 def _store_batch(
@@ -450,13 +470,17 @@ def _store_batch(
     """One transaction: the batch's prospects, then the companies first seen in it."""
     with db.write() as session:
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        now = _timestamp()
+        on_postgres = db.dialect == "postgresql"
+        now: Any = utcnow() if on_postgres else _timestamp()
         for row in batch:
             proposed = new_id()
             fields = row.fields
+            if on_postgres:
+                # A failed statement aborts a PostgreSQL transaction: a savepoint keeps it to the row.
+                cursor.execute("SAVEPOINT prospect_row")
             try:
                 cursor.execute(
-                    _UPSERT_PROSPECT,
+                    _UPSERT_PROSPECT_PG if on_postgres else _UPSERT_PROSPECT,
                     (
                         proposed,
                         actor.workspace_id,
@@ -471,9 +495,14 @@ def _store_batch(
                     ),
                 )
                 stored_id = cursor.fetchone()[0]
-            except sqlite3.IntegrityError as exc:  # this row only: SQLite undoes just the statement
+            except (sqlite3.IntegrityError, *_pg_integrity_error(on_postgres)) as exc:
+                # This row only: SQLite undoes just the statement; PostgreSQL goes back to the savepoint.
+                if on_postgres:
+                    cursor.execute("ROLLBACK TO SAVEPOINT prospect_row")
                 report.rejected.append(RejectedRow(row.line, f"could not be stored ({exc})", row.email))
                 continue
+            if on_postgres:
+                cursor.execute("RELEASE SAVEPOINT prospect_row")
             if stored_id == proposed:
                 report.imported += 1
             else:

@@ -37,7 +37,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session
 
 from lumina_tui.secrets import delete_secret, get_secret, set_secret
@@ -45,6 +44,7 @@ from lumina_tui.services import email_state, events, suppressions
 from lumina_tui.services.errors import AuthenticationError, ConflictError, ValidationError
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Email, WebhookReceipt
+from lumina_tui.store.upsert import insert
 
 PROVIDERS = ("mailgun", "sendgrid", "postmark")
 EMAIL_ID_KEY = "lumina_email_id"
@@ -490,7 +490,7 @@ def receive(
     with db.write() as session:
         if receipt is not None:
             stored = session.execute(
-                insert(WebhookReceipt)
+                insert(session, WebhookReceipt)
                 .values(provider=provider, receipt_id=receipt, received_at=now)
                 .on_conflict_do_nothing(index_elements=["provider", "receipt_id"])
             )

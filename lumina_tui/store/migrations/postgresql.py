@@ -5,6 +5,7 @@ The numbered `.sql` files stay the one source of truth: they are written in SQLi
 are JSONB, which has equality, so a guard can compare old and new values and a query may use
 DISTINCT). `PG_EXTRA` adds what only PostgreSQL needs, per version:
 
+- FTS5 virtual tables are SQLite's own and are left out (`_SQLITE_ONLY`).
 - `email_events.rowid` and `alerts.rowid`: SQLite gives every row a rowid in commit order (one
   writer at a time), and the event log's consumers and the alert feed use it as their cursor. Here
   it is an explicit column that a BEFORE INSERT trigger fills from a sequence *after* taking the
@@ -41,6 +42,10 @@ _REWRITES = [
     (re.compile(r"\bDATETIME\b"), "TIMESTAMP"),
     (re.compile(r"\bJSON\b"), "JSONB"),
 ]
+
+# SQLite-only statements left out on PostgreSQL: FTS5 virtual tables (prospect search falls back
+# to a plain scan there, services/prospects.py).
+_SQLITE_ONLY = re.compile(r"^\s*CREATE\s+VIRTUAL\s+TABLE", re.IGNORECASE)
 
 # Tables whose rows carry a commit-ordered `rowid` (see the module docstring).
 ORDERED_TABLES = ("email_events", "alerts")
@@ -100,7 +105,8 @@ def apply_version(conn: Any, version: int) -> None:
         if current_version(conn) >= version:
             return
         for statement in split_statements(script):
-            conn.execute(to_postgres(statement))
+            if not _SQLITE_ONLY.match(statement):
+                conn.execute(to_postgres(statement))
         for statement in PG_EXTRA.get(version, []):
             conn.execute(statement)
         conn.execute("INSERT INTO schema_version (version, name) VALUES (%s, %s)", (version, name))
