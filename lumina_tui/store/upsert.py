@@ -15,7 +15,9 @@ from sqlmodel import Session
 def insert(session: Session, table: Any) -> Any:
     """The dialect's `insert(table)`, with `on_conflict_do_*` available."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
