@@ -351,6 +351,7 @@ def list_accounts(db: Database, actor: Actor) -> list[Account]:
         return _in_workspace(session, actor)
 
 
+@validation.checked_arguments
 def get_account(db: Database, actor: Actor, account_id: str) -> Account:
     account_id = validation.uuid_text(account_id, "account")
     with db.read() as session:
@@ -414,6 +415,7 @@ def _make_default(session: Session, actor: Actor, account_id: str) -> None:
     session.add(preferences)
 
 
+@validation.checked_arguments
 def add_account(
     db: Database,
     actor: Actor,
@@ -527,6 +529,7 @@ def _imap_secret(settings: dict[str, Any], imap_secret: str | None, secret: str 
     return value
 
 
+@validation.checked_arguments
 def remove_account(db: Database, actor: Actor, ref: str) -> Account:
     """Delete the account and its secret; refused while emails from it are still waiting to go."""
     with db.write() as session:

@@ -66,6 +66,7 @@ def _scoped(session: Session, actor: Actor, draft_id: str) -> EmailDraft:
     return draft
 
 
+@validation.checked_arguments
 def get(db: Database, actor: Actor, draft_id: str) -> EmailDraft:
     draft_id = validation.uuid_text(draft_id, "draft_id")
     with db.read() as session:
@@ -221,6 +222,7 @@ def save(
         return _save_in(session, actor, draft_id, revision, content)
 
 
+@validation.checked_arguments
 def save_next(
     db: Database,
     actor: Actor,
@@ -391,6 +393,7 @@ def _save_sqlite(conn: sqlite3.Connection, actor: Actor, draft_id: str, revision
     return SaveResult(EmailDraft(**values), "updated")
 
 
+@validation.checked_arguments
 def create(
     db: Database,
     actor: Actor,
@@ -422,6 +425,7 @@ def create(
     ).draft
 
 
+@validation.checked_arguments
 def delete(db: Database, actor: Actor, draft_id: str) -> None:
     draft_id = validation.uuid_text(draft_id, "draft_id")
     with db.write() as session:

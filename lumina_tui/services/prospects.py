@@ -70,6 +70,7 @@ def _by_id_or_email(session: Session, actor: Actor, ref: str) -> Prospect | None
     return prospect
 
 
+@validation.checked_arguments
 def get(db: Database, actor: Actor, ref: str) -> Prospect:
     """A prospect by id or email address."""
     with db.read() as session:
@@ -82,6 +83,7 @@ def get(db: Database, actor: Actor, ref: str) -> Prospect:
 MAX_OFFSET = 1_000_000_000  # past this, paging is a typo (SQLite integers overflow at 2**63)
 
 
+@validation.checked_arguments
 def list_prospects(
     db: Database, actor: Actor, *, search: str | None = None, limit: int = 50, offset: int = 0
 ) -> Page[Prospect]:
@@ -141,6 +143,7 @@ def _matching_ids(words: list[str]) -> Any:
     )
 
 
+@validation.checked_arguments
 def create(db: Database, actor: Actor, *, email: str, **fields: Any) -> Prospect:
     clean = clean_fields({"email": email, **fields})
     with db.write() as session:
@@ -155,6 +158,7 @@ def create(db: Database, actor: Actor, *, email: str, **fields: Any) -> Prospect
         return prospect
 
 
+@validation.checked_arguments
 def update(db: Database, actor: Actor, ref: str, **changes: Any) -> Prospect:
     clean = clean_fields(changes)
     with db.write() as session:

@@ -456,6 +456,7 @@ def _check_not_suppressed(session: Session, actor: Actor, address: str) -> None:
 # -- send ------------------------------------------------------------------------------------------
 
 
+@validation.checked_arguments
 def send(
     db: Database,
     actor: Actor,
@@ -655,6 +656,7 @@ def _reload(session: Session, email_id: str) -> Email:
     ).scalar_one()
 
 
+@validation.checked_arguments
 def cancel(db: Database, actor: Actor, email_id: str) -> CancelResult:
     """Undo: stop an email that is still waiting (undo window or retry backoff), never a claimed one.
 
@@ -725,6 +727,7 @@ def _editable_copy(session: Session, actor: Actor, email: Email, now: datetime) 
     return copy
 
 
+@validation.checked_arguments
 def retry(db: Database, actor: Actor, email_id: str, *, settings: Settings) -> Email:
     """A FAILED email back to PENDING_SEND (the same row, the same Message-ID), then the doorbell."""
     email_id = validation.uuid_text(email_id, "email_id")
@@ -753,12 +756,14 @@ def retry(db: Database, actor: Actor, email_id: str, *, settings: Settings) -> E
     return email
 
 
+@validation.checked_arguments
 def get_email(db: Database, actor: Actor, email_id: str) -> Email:
     email_id = validation.uuid_text(email_id, "email_id")
     with db.read() as session:
         return _scoped_email(session, actor, email_id)
 
 
+@validation.checked_arguments
 def list_emails(
     db: Database,
     actor: Actor,

@@ -278,6 +278,7 @@ def unread_alerts(db: Database, actor: Actor, *, after_seq: int | None = None) -
     }
 
 
+@validation.checked_arguments
 def mark_alerts_read(db: Database, actor: Actor, alert_ids: list[str] | None = None) -> int:
     """Mark alerts read (all unread ones when `alert_ids` is None); returns how many changed."""
     ids = [validation.uuid_text(a, "alert_id") for a in alert_ids] if alert_ids is not None else None

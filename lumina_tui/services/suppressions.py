@@ -63,6 +63,7 @@ def suppress_in(session: Session, workspace_id: str, value: str, reason: str = "
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+@validation.checked_arguments
 def add(db: Database, actor: Actor, value: str, reason: str = "") -> Suppression:
     """Suppress an address or a domain (adding it twice keeps the first entry)."""
     clean = _normalise(value)[1]
@@ -87,6 +88,7 @@ def list_suppressions(db: Database, actor: Actor) -> list[Suppression]:
         return list(rows.scalars().all())
 
 
+@validation.checked_arguments
 def remove(db: Database, actor: Actor, value: str) -> None:
     """Lift a suppression given by its value (address or domain) or its id."""
     text = (value or "").strip()

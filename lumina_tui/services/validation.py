@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import types
+import typing
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from lumina_tui.providers.headers import header_value_problem
 from lumina_tui.services.errors import ValidationError
@@ -106,7 +112,65 @@ def tone(value: str | float | None, field: str = "tone") -> float | None:
             raise ValidationError(
                 f"{field}: use formal, neutral, casual or a number from 0 to 1", field=field
             ) from exc
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"{field}: use formal, neutral, casual or a number from 0 to 1", field=field)
     number = float(value)
     if not 0.0 <= number <= 1.0:
         raise ValidationError(f"{field}: {number} is outside 0 (formal) .. 1 (casual)", field=field)
     return number
+
+
+# -- argument types at the service boundary --------------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+_PLAIN: dict[object, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
+
+
+def _allowed(hint: object) -> tuple[type, ...] | None:
+    """The runtime types a plain annotation admits (str, int, float, bool, list, X | None); None: unchecked."""
+    if hint in _PLAIN:
+        return _PLAIN[hint]
+    origin = typing.get_origin(hint)
+    if origin in (list, tuple):
+        return (list, tuple)
+    if origin in (typing.Union, types.UnionType):
+        allowed: tuple[type, ...] = ()
+        for arm in typing.get_args(hint):
+            if arm is type(None):
+                allowed += (type(None),)
+                continue
+            found = _allowed(arm)
+            if found is None:
+                return None
+            allowed += found
+        return allowed
+    return None
+
+
+def checked_arguments(func: F) -> F:
+    """Refuse an argument of the wrong type as a ValidationError naming it, before the verb runs.
+
+    Scripts and the REST API hand the services JSON values: a number or a list where text belongs
+    used to fail deep inside as AttributeError or TypeError (found by the fuzz suite, issue 14
+    point 5). Only plain annotations are checked (str, int, float, bool, lists, and X | None).
+    """
+    signature = inspect.signature(func)
+    checks: dict[str, tuple[type, ...]] | None = None
+
+    @functools.wraps(func)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        nonlocal checks
+        if checks is None:  # resolved on first use: the module's later names exist by then
+            hints = typing.get_type_hints(func)
+            checks = {name: found for name in signature.parameters
+                      if (found := _allowed(hints.get(name))) is not None}
+        for name, value in signature.bind_partial(*args, **kwargs).arguments.items():
+            allowed = checks.get(name)
+            if allowed is not None and (
+                not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
+            ):
+                kind = " or ".join(sorted({"none" if t is type(None) else t.__name__ for t in allowed}))
+                raise ValidationError(f"{name}: must be {kind}, not {type(value).__name__}", field=name)
+        return func(*args, **kwargs)
+
+    return typing.cast(F, checked)

@@ -83,3 +83,104 @@ def test_prospect_create_with_wrong_types_rejects_with_documented_errors(
     call_and_check(
         db, lambda: prospects.create(db, actor, email=email, first_name=first_name, company=company)
     )
+
+
+# -- every other verb that takes the rep's or a script's input -------------------------------------
+# Each row: a verb and the strategies for its arguments (real ids mixed in, so calls reach past
+# the first lookup). Failures are collected rather than raised inside hypothesis: the calls change
+# the database, so shrinking would replay them against another state.
+
+any_value = st.one_of(texts, wrong_types, st.none())
+some_id = st.one_of(st.uuids().map(str), any_value)
+
+
+def _verbs(world: dict[str, Any]) -> dict[str, tuple[Any, dict[str, st.SearchStrategy[Any]]]]:
+    from lumina_tui.services import accounts, preferences, sending, stats, suppressions, templates
+
+    db, actor, settings = world["db"], world["actor"], world["settings"]
+    ids = st.one_of(st.sampled_from([world["prospect"], world["draft"], world["email"]]), some_id)
+    return {
+        "prospects.get": (lambda ref: prospects.get(db, actor, ref), {"ref": ids}),
+        "prospects.list": (lambda search, limit, offset: prospects.list_prospects(
+            db, actor, search=search, limit=limit, offset=offset),
+            {"search": any_value, "limit": st.one_of(st.integers(), any_value),
+             "offset": st.one_of(st.integers(), any_value)}),
+        "prospects.update": (lambda ref, email, company: prospects.update(
+            db, actor, ref, email=email, company=company),
+            {"ref": ids, "email": any_value, "company": any_value}),
+        "drafts.get": (lambda draft_id: drafts.get(db, actor, draft_id), {"draft_id": ids}),
+        "drafts.create": (lambda prospect_id, subject, body: drafts.create(
+            db, actor, prospect_id=prospect_id, subject=subject, body=body),
+            {"prospect_id": ids, "subject": any_value, "body": any_value}),
+        "drafts.save_next": (lambda draft_id, subject, body: drafts.save_next(
+            db, actor, draft_id, subject=subject, body=body),
+            {"draft_id": ids, "subject": any_value, "body": any_value}),
+        "drafts.delete": (lambda draft_id: drafts.delete(db, actor, draft_id), {"draft_id": ids}),
+        "sending.send": (lambda draft_id, key, to, revision: sending.send(
+            db, actor, draft_id=draft_id, idempotency_key=key, to_email=to, revision=revision,
+            settings=settings),
+            {"draft_id": ids, "key": any_value, "to": any_value, "revision": any_value}),
+        "sending.cancel": (lambda email_id: sending.cancel(db, actor, email_id), {"email_id": ids}),
+        "sending.retry": (lambda email_id: sending.retry(db, actor, email_id, settings=settings),
+                          {"email_id": ids}),
+        "sending.get_email": (lambda email_id: sending.get_email(db, actor, email_id), {"email_id": ids}),
+        "sending.list_emails": (lambda status, after, limit: sending.list_emails(
+            db, actor, status=status, after=after, limit=limit),
+            {"status": any_value, "after": st.one_of(ids, st.none()), "limit": st.integers(-5, 600)}),
+        "suppressions.add": (lambda value, reason: suppressions.add(db, actor, value, reason),
+                             {"value": any_value, "reason": any_value}),
+        "suppressions.remove": (lambda value: suppressions.remove(db, actor, value), {"value": any_value}),
+        "templates.get": (lambda template_id: templates.get(db, actor, template_id), {"template_id": ids}),
+        "preferences.update": (lambda name, tone: preferences.update(db, actor, sender_name=name,
+                                                                     default_tone=tone),
+                               {"name": any_value, "tone": st.one_of(st.floats(), any_value)}),
+        "accounts.add_account": (lambda provider, email, name: accounts.add_account(
+            db, actor, provider=provider, email=email, name=name),
+            {"provider": st.one_of(st.sampled_from(["maildir", "smtp", "gmail"]), any_value),
+             "email": any_value, "name": any_value}),
+        "accounts.remove_account": (lambda ref: accounts.remove_account(db, actor, ref), {"ref": ids}),
+        "stats.stats": (lambda days: stats.stats(db, actor, days=days), {"days": st.one_of(st.integers(), any_value)}),
+        "stats.mark_alerts_read": (lambda alert_ids: stats.mark_alerts_read(db, actor, alert_ids),
+                                   {"alert_ids": st.one_of(st.lists(some_id, max_size=3), any_value)}),
+    }
+
+
+VERB_NAMES = sorted([
+    "prospects.get", "prospects.list", "prospects.update", "drafts.get", "drafts.create",
+    "drafts.save_next", "drafts.delete", "sending.send", "sending.cancel", "sending.retry",
+    "sending.get_email", "sending.list_emails", "suppressions.add", "suppressions.remove",
+    "templates.get", "preferences.update", "accounts.add_account", "accounts.remove_account",
+    "stats.stats", "stats.mark_alerts_read",
+])
+
+
+@pytest.mark.parametrize("verb", VERB_NAMES)
+def test_every_verb_rejects_only_with_documented_errors(db: Database, actor: Actor, verb: str) -> None:
+    from lumina_tui.config import load_settings
+    from lumina_tui.services import accounts, sending
+
+    settings_ = load_settings()
+    accounts.add_account(db, actor, provider="maildir", email="sam@acme.test", name="Outbox", make_default=True)
+    prospect = prospects.create(db, actor, email="ana@brightwave.example", first_name="Ana")
+    draft = drafts.create(db, actor, prospect_id=prospect.id, subject="Hi", body="Hi Ana,\n\nA call?")
+    sent = drafts.create(db, actor, prospect_id=prospect.id, subject="Hi", body="Hi Ana,\n\nAgain?")
+    email = sending.send(db, actor, draft_id=sent.id, settings=settings_).email
+    world = {"db": db, "actor": actor, "settings": settings_, "prospect": prospect.id, "draft": draft.id,
+             "email": email.id}
+    call, arguments = _verbs(world)[verb]
+    failures: list[str] = []
+
+    @FUZZ
+    @given(kwargs=st.fixed_dictionaries(arguments))
+    def run(kwargs: dict[str, Any]) -> None:
+        before = snapshot(db.path)
+        try:
+            call(**kwargs)
+        except LuminaError:
+            if snapshot(db.path) != before:
+                failures.append(f"{verb}({kwargs!r:.300}) was refused but changed the database")
+        except Exception as exc:  # noqa: BLE001 - what the fuzzing is looking for
+            failures.append(f"{verb}({kwargs!r:.300}) raised {exc!r:.300}")
+
+    run()
+    assert not failures, "\n".join(failures[:5])
