@@ -127,7 +127,10 @@ _PLAIN: dict[object, tuple[type, ...]] = {str: (str,), int: (int,), float: (int,
 
 
 def _allowed(hint: object) -> tuple[type, ...] | None:
-    """The runtime types a plain annotation admits (str, int, float, bool, list, X | None); None: unchecked."""
+    """The runtime types a plain annotation admits (str, int, float, bool, list, X | None).
+
+    None: not checked here (a model, a mapping, Any).
+    """
     if hint in _PLAIN:
         return _PLAIN[hint]
     origin = typing.get_origin(hint)

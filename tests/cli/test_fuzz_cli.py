@@ -135,7 +135,8 @@ def argv_for(data: st.DataObject, path: tuple[str, ...], command: click.Command,
 
 
 def check_documented(argv: list[str], result: Any) -> None:
-    shown = f"lumina {argv!r}\nexit {result.exit_code}\nstdout {result.stdout[:500]!r}\nstderr {result.stderr[:500]!r}"
+    shown = (f"lumina {argv!r}\nexit {result.exit_code}\nstdout {result.stdout[:500]!r}\n"
+             f"stderr {result.stderr[:500]!r}")
     assert result.exit_code in (0, 1, 2), shown
     assert "Traceback" not in result.stdout + result.stderr, shown
     if result.exit_code == 0:
