@@ -52,9 +52,11 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m pytest -m chaos -rA -s -p no:cacheprovider
 
-# Property-based fuzzing of the service verbs and the CSV import, far more examples than `make test`.
+# Property-based fuzzing of every service verb, every CLI command, the CSV import and the inbound
+# mail parser (MIME), with far more examples than `make test`.
+FUZZ_TESTS = tests/services/test_fuzz_verbs.py tests/cli/test_fuzz_cli.py tests/mailbox/test_fuzz_mime.py
 fuzz: $(STAMP)
-	LUMINA_FUZZ_EXAMPLES=$${LUMINA_FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest tests/services/test_fuzz_verbs.py -rA -p no:cacheprovider
+	LUMINA_FUZZ_EXAMPLES=$${LUMINA_FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest $(FUZZ_TESTS) -rA -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
