@@ -154,7 +154,16 @@ def score(body: schemas.ScoreRequest, actor: Caller, ctx: Ctx) -> dict[str, Any]
 def feedback(body: schemas.FeedbackRequest, actor: Caller, ctx: Ctx) -> dict[str, Any]:
     from lumina_tui.services import ai
 
-    row = ai.feedback(ctx.db, actor, body.suggestion_id, body.action, body.note, draft_id=body.draft_id)
+    row = ai.feedback(
+        ctx.db,
+        actor,
+        body.suggestion_id,
+        body.action,
+        body.note,
+        draft_id=body.draft_id,
+        tone=body.tone,
+        kind=body.kind,
+    )
     return ai.feedback_json(row)
 
 

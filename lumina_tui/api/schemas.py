@@ -67,6 +67,8 @@ class FeedbackRequest(Body):
     action: str = Field(description="accepted | rejected | edited")
     note: str | None = None
     draft_id: str | None = None
+    tone: float | None = Field(default=None, description="The suggestion's tone (Suggestion.tone)")
+    kind: str | None = Field(default=None, description="The suggestion's kind (Suggestion.operation)")
 
 
 class SendRequest(Body):

@@ -34,6 +34,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         workers=workers,
         log_level="warning",
         server_header=False,
+        # Longer than uvicorn's 5 s: a busy client reusing a connection must not meet its close.
+        timeout_keep_alive=30,
         proxy_headers=False,
     )
 

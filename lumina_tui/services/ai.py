@@ -303,6 +303,14 @@ def feedback(
         created_at=utcnow(), tone=tone, kind=kind,
     )
     with db.write() as session:
+        if draft_id is not None:
+            from lumina_tui.store.models import EmailDraft
+
+            # Another workspace's draft is not named in this one's log (a deleted draft of our own
+            # still is: the feedback may arrive after it went).
+            draft = session.get(EmailDraft, draft_id)
+            if draft is not None and draft.workspace_id != actor.workspace_id:
+                raise NotFoundError(f"draft {draft_id} not found", field="draft_id")
         session.add(row)
     return row
 

@@ -181,7 +181,13 @@ def test_ai_endpoints_and_stats(api, ws) -> None:
     feedback = api.post(
         "/ai/feedback",
         headers=ws.headers,
-        json={"suggestion_id": suggestion["suggestion_id"], "action": "accepted", "draft_id": draft_id},
+        json={
+            "suggestion_id": suggestion["suggestion_id"],
+            "action": "accepted",
+            "draft_id": draft_id,
+            "tone": suggestion["tone"],
+            "kind": suggestion["operation"],
+        },
     )
     assert feedback.status_code == 201, feedback.text
     bad = api.post(

@@ -87,6 +87,11 @@ def test_b_gets_404_for_every_one_of_as_ids(world, settings) -> None:
         api.get(f"/prospects/{ids['prospect']}", headers=h),
         api.get(f"/prospects/{ids['prospect_email']}", headers=h),
         api.put(f"/prospects/{ids['prospect']}", headers=h, json={"first_name": "Mallory"}),
+        api.post(
+            "/ai/feedback",
+            headers=h,
+            json={"suggestion_id": "0" * 64, "action": "accepted", "draft_id": ids["draft"]},
+        ),
     ]
     for response in calls:
         assert response.status_code == 404, (response.request.method, response.request.url, response.text)
