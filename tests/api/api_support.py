@@ -107,3 +107,16 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=30)
+
+
+def rows_snapshot(db: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every Lumina table, read through the store's own engine (SQLite or PostgreSQL),
+    so "nothing changed" is checked the same way on both."""
+    from sqlalchemy import select
+    from sqlmodel import SQLModel
+
+    with db.read() as session:
+        return {
+            table.name: sorted((tuple(row) for row in session.execute(select(table))), key=repr)
+            for table in SQLModel.metadata.sorted_tables
+        }
