@@ -1,9 +1,9 @@
 """Workspace isolation through every endpoint and the service verbs behind them (issue 13).
 
 Two team workspaces on one database (SQLite and PostgreSQL): B's token gets 404 for each of A's ids
-on every endpoint that takes one, B's lists show none of A's rows, and nothing of A's changes. Every operation that needs a
-token answers 401 to no token, an expired one, a forged signature and `alg: none`; the test walks
-the OpenAPI document, so an endpoint added later is checked too.
+on every endpoint that takes one, B's lists show none of A's rows, and nothing of A's changes. Every
+operation that needs a token answers 401 to no token, an expired one, a forged signature and
+`alg: none`; the test walks the OpenAPI document, so an endpoint added later is checked too.
 """
 
 from __future__ import annotations
