@@ -9,16 +9,26 @@ not announced. Alert text quotes prospects and mailboxes; `LuminaApp.notify` sho
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from textual.app import App
+from textual.message import Message
 
 from lumina_tui.services import stats
+from lumina_tui.tui.service_jobs import run_service
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
 KIND_WORDS = {"replied": "Reply", "bounced": "Bounce", "failed": "Send failed", "needs_sign_in": "Sign in"}
+
+
+@dataclass
+class AlertsRead(Message):
+    """What `stats.unread_alerts` found (None: the read failed; the next poll tries again)."""
+
+    found: dict[str, Any] | None
 
 
 class AlertWatch:
@@ -36,18 +46,12 @@ class AlertWatch:
         if self._busy:
             return
         self._busy = True
-        self.app.run_worker(self._fetch, thread=True, group="alert-watch", exit_on_error=False)
+        runtime, after_seq = self.runtime, self.seq
+        run_service(self.app, lambda: read_alerts(runtime, after_seq), group="alert-watch")
 
-    def _fetch(self) -> None:
-        try:
-            found = stats.unread_alerts(self.runtime.db, self.runtime.actor, after_seq=self.seq)
-        except Exception:
-            log.warning("could not read the alerts; trying again", exc_info=True)
-            self.app.call_from_thread(self._done, None)
-            return
-        self.app.call_from_thread(self._done, found)
-
-    def _done(self, found: dict[str, Any] | None) -> None:
+    def done(self, message: AlertsRead) -> None:
+        """The app forwards `AlertsRead` here (UI thread)."""
+        found = message.found
         self._busy = False
         if found is None:
             return
@@ -61,3 +65,12 @@ class AlertWatch:
         show = getattr(self.app, "show_unread_alerts", None)
         if show is not None:
             show(self.unread)
+
+
+def read_alerts(runtime: Any, after_seq: int | None) -> AlertsRead:
+    """Thread worker: the unread count and the alerts after the watermark."""
+    try:
+        return AlertsRead(stats.unread_alerts(runtime.db, runtime.actor, after_seq=after_seq))
+    except Exception:
+        log.warning("could not read the alerts; trying again", exc_info=True)
+        return AlertsRead(None)

@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.notifications import SeverityLevel
@@ -25,6 +25,10 @@ from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import APP_BINDINGS
 from lumina_tui.tui.palette import LuminaCommands
 from lumina_tui.tui.screens.compose import ComposeScreen
+from lumina_tui.tui.service_jobs import ServiceFailed
+
+if TYPE_CHECKING:
+    from lumina_tui.tui.alert_watch import AlertsRead  # imported when the app mounts (services.stats)
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +145,13 @@ class LuminaApp(App[None]):
                     loop.add_signal_handler(number, self._terminate, number)
                 except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / Windows
                     log.info("cannot handle signal %s here", number)
+
+    def on_alerts_read(self, message: AlertsRead) -> None:
+        self.alert_watch.done(message)
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        """A screen's job failed in a way it did not expect: said once, the app goes on."""
+        self.notify(f"{message.group}: {message.text}", severity="error")
 
     def on_unmount(self) -> None:
         # Leave the process as we found it (tests run many apps in one process).

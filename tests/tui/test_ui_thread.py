@@ -5,7 +5,7 @@ call made on the event loop's thread from UI code. The real app (real SQLite fil
 engine, the demo's Maildir outbox) is then driven through the composer's flows: open, type,
 personalize, accept, reject, rewrite, score, template, prospect, the drafts list, new draft,
 duplicate, the account check, send review, send, undo, and through the other screens (prospects,
-outbox, stats, help). Nothing may be recorded. A first test shows the checker does see such a call.
+outbox, stats, accounts, help). Nothing may be recorded. A first test shows the checker does see such a call.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from compose_support import (
     type_text,
     wait_for,
 )
-from textual.widgets import OptionList, Select
+from textual.widgets import Input, OptionList, Select
 from ui_thread_guard import guard_services
 
 from lumina_tui.services import templates
 from lumina_tui.tui.compose import reads
 from lumina_tui.tui.screens.dialogs import ChoiceDialog
+from lumina_tui.tui.screens.prospect_form import ProspectFormScreen
 from lumina_tui.tui.screens.send_review import SendReviewScreen
 from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
 from lumina_tui.tui.widgets.score_card import ScoreCard
@@ -39,6 +40,11 @@ BODY = (
     "Hi Ana,\n\nWe help operations teams cut the time they spend on weekly reporting. "
     "Would a short call next week be useful?\n\nBest,\nSam"
 )
+
+
+def loads(screen: object) -> int:
+    """Completed loads of the outbox, stats or accounts screen (each counts them for tests)."""
+    return int(getattr(screen, "loads", 0))
 
 
 async def test_the_checker_sees_a_service_call_on_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,14 +138,32 @@ async def test_no_service_call_on_the_event_loop_in_any_flow(
         await pilot.press("f8")
         await wait_for(pilot, lambda: screen._pending_send is None and screen.subject.value != "")
 
-        # The other screens: prospects, outbox, stats, help; then back to the composer.
+        # The other screens: prospects (search, the edit form), outbox (select, sync), stats (mark
+        # read), accounts, help; then back to the composer.
         await pilot.press("f3")
-        await wait_for(pilot, lambda: len(getattr(app.screen, "shown_prospect_ids", [])) > 0)
+        prospects = app.screen
+        await wait_for(pilot, lambda: len(getattr(prospects, "shown_prospect_ids", [])) > 0)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
+        form = app.screen
+        await wait_for(pilot, lambda: [f for f in form.query("#field-email").results(Input) if f.value])
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is prospects)
         await pilot.press("f4")
-        await wait_for(pilot, lambda: getattr(app.screen, "loads", 0) > 0)
-        await pilot.press("down", "up")
+        outbox = app.screen
+        await wait_for(pilot, lambda: loads(outbox) > 0)
+        before = loads(outbox)
+        await pilot.press("down", "up", "s")  # sync the mailboxes (the Maildir account has none)
+        await wait_for(pilot, lambda: loads(outbox) > before)
         await pilot.press("f5")
-        await wait_for(pilot, lambda: getattr(app.screen, "loads", 0) > 0)
+        stats = app.screen
+        await wait_for(pilot, lambda: loads(stats) > 0)
+        before = loads(stats)
+        await pilot.press("r")  # mark alerts read, then it reloads
+        await wait_for(pilot, lambda: loads(stats) > before)
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: loads(app.screen) > 0)
+        await pilot.press("escape")
         await pilot.press("f1")
         await pilot.press("escape")
         await pilot.press("f2")

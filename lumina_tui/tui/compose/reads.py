@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from lumina_tui.services import accounts as account_service
 from lumina_tui.services import company_data, drafts, preferences, templates
@@ -150,7 +151,7 @@ class AccountChecked(Message):
     """What `accounts.test_account` said about the From account."""
 
     text: str
-    severity: str
+    severity: SeverityLevel
 
 
 @dataclass

@@ -34,7 +34,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
-from textual.worker import get_current_worker
 
 from lumina_tui.ai.hashing import hash_draft
 from lumina_tui.services import accounts as account_service
@@ -61,6 +60,7 @@ from lumina_tui.tui.messages import (
     WorkerStatusRead,
     error_text,
 )
+from lumina_tui.tui.service_jobs import run_service
 from lumina_tui.tui.triggers import Context
 from lumina_tui.tui.widgets.body_editor import BodyEditor
 from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
@@ -220,22 +220,8 @@ class ComposeScreen(Screen[None]):
     # ================================================================== running services
 
     def run_service(self, job: Callable[[], Message | None], *, group: str, exclusive: bool = True) -> None:
-        """Run `job` (a service call) in a thread worker and post the message it returns here: the
-        one way a result comes back. A job replaced by a newer one of its group posts nothing."""
-
-        def work() -> None:
-            try:
-                message = job()
-            except Exception as exc:  # the jobs catch what they expect; this is a bug, said once
-                log.exception("composer job %s failed", group)
-                message = ServiceFailed(f"{group}: {error_text(exc)}")
-            if message is not None and not get_current_worker().is_cancelled:
-                self.post_message(message)
-
-        self.run_worker(work, thread=True, group=group, exclusive=exclusive, exit_on_error=False, name=group)
-
-    def on_service_failed(self, message: ServiceFailed) -> None:
-        self.notify(message.text, severity="error")
+        """Run `job` (a service call) in a thread worker; the message it returns comes back here."""
+        run_service(self, job, group=group, exclusive=exclusive)
 
     def _poll_worker(self) -> None:
         settings = self.settings
@@ -404,7 +390,7 @@ class ComposeScreen(Screen[None]):
         self.drafts.flushed(message)
 
     def on_account_checked(self, message: reads.AccountChecked) -> None:
-        self.notify(message.text, severity=message.severity, timeout=10)  # type: ignore[arg-type]  # "information" | "error"
+        self.notify(message.text, severity=message.severity, timeout=10)
 
     # ------------------------------------------------------------------ draft actions
 
@@ -869,14 +855,6 @@ class ComposeScreen(Screen[None]):
 
     def _refresh_choices(self) -> None:
         self.drafts.refresh_choices()
-
-
-class ServiceFailed(Message):
-    """A composer job raised what it did not expect (a bug): said once, the composer goes on."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
 
 
 def read_worker_status(settings: Any) -> WorkerStatusRead:

@@ -13,21 +13,22 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.events import ScreenResume, ScreenSuspend
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Select, Static
-from textual.worker import Worker, WorkerState
 
 from lumina_tui.services import mailbox_sync, sending, worker_status
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe as safe
 from lumina_tui.tui.bindings import Where, bindings_for, key_display
+from lumina_tui.tui.service_jobs import run_service
 
 REFRESH_SECONDS = 1.0
 PAGE_SIZE = 200
@@ -317,46 +318,21 @@ class OutboxScreen(Screen[None]):
         self._load_again = False
         self._load(self.status_filter, self.selected_email_id)
 
-    @work(thread=True, group="outbox-load", exit_on_error=False)
-    def _load(self, status_filter: str | None, selected: str | None) -> OutboxSnapshot:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
-        worker = read_worker_line(runtime.settings)
-        try:
-            page = sending.list_emails(runtime.db, runtime.actor, status=status_filter, limit=PAGE_SIZE)
-        except LuminaError as error:
-            return OutboxSnapshot(status_filter, [], 0, worker, error=error.message)
-        emails = [OutboxEmail.from_row(row) for row in page.items]
-        ids = {email.id for email in emails}
-        events_for = selected if selected in ids else (emails[0].id if emails else None)
-        events: list[OutboxEvent] = []
-        if events_for is not None:
-            try:
-                events = [
-                    OutboxEvent.from_row(row)
-                    for row in sending.list_events(runtime.db, runtime.actor, events_for)
-                ]
-            except LuminaError:
-                events = []
-        return OutboxSnapshot(status_filter, emails, page.total, worker, events_for, events)
+    def _load(self, status_filter: str | None, selected: str | None) -> None:
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        run_service(
+            self, lambda: read_outbox(runtime, status_filter, selected), group="outbox-load", exclusive=False
+        )
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if not event.worker.is_finished:
-            return
-        if event.worker.group == "outbox-load":
-            self._load_finished(event)
-        elif event.worker.group == "outbox-verb":
-            self._verb_finished(event)
-
-    def _load_finished(self, event: Worker.StateChanged) -> None:
+    def on_outbox_read(self, message: OutboxRead) -> None:
         self._loading = False
-        if event.state == WorkerState.SUCCESS:
-            snapshot: OutboxSnapshot = event.worker.result
-            if snapshot.status_filter == self.status_filter:
-                self._apply(snapshot)
-            else:
-                self._load_again = True  # the filter changed while this load ran
-        elif event.state == WorkerState.ERROR:
-            self._show_detail(Content(f"Could not read the outbox: {event.worker.error}"))
+        snapshot = message.snapshot
+        if snapshot is None:
+            self._show_detail(Content(f"Could not read the outbox: {message.error}"))
+        elif snapshot.status_filter == self.status_filter:
+            self._apply(snapshot)
+        else:
+            self._load_again = True  # the filter changed while this load ran
         self.loads += 1
         if self._load_again and self.is_attached:
             self.refresh_outbox()
@@ -557,30 +533,74 @@ class OutboxScreen(Screen[None]):
         self.notify("Reading the mailboxes for replies and bounces…")
         self._run_verb("sync", "")
 
-    @work(thread=True, group="outbox-verb", exit_on_error=False)
-    def _run_verb(self, verb: str, email_id: str) -> tuple[str, str | None]:
-        """Retry, cancel or sync in a thread; returns (what happened, error message or None)."""
-        runtime = self.app.runtime  # type: ignore[attr-defined]
-        try:
-            if verb == "sync":
-                return mailbox_sync.summary(
-                    mailbox_sync.sync_all(runtime.db, runtime.settings, runtime.actor)
-                )
-            if verb == "retry":
-                sending.retry(runtime.db, runtime.actor, email_id, settings=runtime.settings)
-                return "Queued again: the worker retries it now.", None
-            sending.cancel(runtime.db, runtime.actor, email_id)
-            return "Cancelled: it will not be sent. Its text is back in your drafts.", None
-        except LuminaError as error:
-            return "", error.message
+    def _run_verb(self, verb: str, email_id: str) -> None:
+        """Retry, cancel or sync in a thread; `OutboxVerbDone` says what happened."""
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        run_service(self, lambda: run_verb(runtime, verb, email_id), group="outbox-verb", exclusive=False)
 
-    def _verb_finished(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.SUCCESS:
-            done, error = event.worker.result
-            if error:
-                self.notify(error, title="Not done", severity="error")
-            else:
-                self.notify(done)
-        elif event.state == WorkerState.ERROR:
-            self.notify(str(event.worker.error), title="Not done", severity="error")
+    def on_outbox_verb_done(self, message: OutboxVerbDone) -> None:
+        if message.error:
+            self.notify(message.error, title="Not done", severity="error")
+        else:
+            self.notify(message.done)
         self.refresh_outbox()
+
+
+@dataclass
+class OutboxRead(Message):
+    """The outbox's first page and the selected email's events (None, with `error`: unreadable)."""
+
+    snapshot: OutboxSnapshot | None
+    error: str = ""
+
+
+@dataclass
+class OutboxVerbDone(Message):
+    """What a retry, cancel or sync did (`error`: why it did not)."""
+
+    done: str
+    error: str | None
+
+
+def read_outbox(runtime: Any, status_filter: str | None, selected: str | None) -> OutboxRead:
+    """Thread worker: the first page for the filter, and the events of the email to show."""
+    try:
+        worker = read_worker_line(runtime.settings)
+        try:
+            page = sending.list_emails(runtime.db, runtime.actor, status=status_filter, limit=PAGE_SIZE)
+        except LuminaError as error:
+            return OutboxRead(OutboxSnapshot(status_filter, [], 0, worker, error=error.message))
+        emails = [OutboxEmail.from_row(row) for row in page.items]
+        ids = {email.id for email in emails}
+        events_for = selected if selected in ids else (emails[0].id if emails else None)
+        events: list[OutboxEvent] = []
+        if events_for is not None:
+            try:
+                events = [
+                    OutboxEvent.from_row(row)
+                    for row in sending.list_events(runtime.db, runtime.actor, events_for)
+                ]
+            except LuminaError:
+                events = []
+    except Exception as exc:  # a broken store must not kill the screen: say it
+        return OutboxRead(None, f"{exc}")
+    return OutboxRead(OutboxSnapshot(status_filter, emails, page.total, worker, events_for, events))
+
+
+def run_verb(runtime: Any, verb: str, email_id: str) -> OutboxVerbDone:
+    """Thread worker: retry, cancel or sync."""
+    try:
+        if verb == "sync":
+            done, error = mailbox_sync.summary(
+                mailbox_sync.sync_all(runtime.db, runtime.settings, runtime.actor)
+            )
+            return OutboxVerbDone(done, error)
+        if verb == "retry":
+            sending.retry(runtime.db, runtime.actor, email_id, settings=runtime.settings)
+            return OutboxVerbDone("Queued again: the worker retries it now.", None)
+        sending.cancel(runtime.db, runtime.actor, email_id)
+        return OutboxVerbDone("Cancelled: it will not be sent. Its text is back in your drafts.", None)
+    except LuminaError as error:
+        return OutboxVerbDone("", error.message)
+    except Exception as exc:
+        return OutboxVerbDone("", str(exc))

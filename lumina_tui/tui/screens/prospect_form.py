@@ -8,19 +8,21 @@ place and the CLI and the composer agree with this form.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
-from textual.worker import Worker, WorkerState
 
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.tui.bindings import Where, bindings_for
+from lumina_tui.tui.messages import error_text
+from lumina_tui.tui.service_jobs import run_service
 from lumina_tui.tui.widgets.safe_text import SafeInput
 
 # (field name in the service, label) in the order the form shows them.
@@ -71,47 +73,32 @@ class ProspectFormScreen(ModalScreen[str | None]):
         else:
             self.query_one("#field-email", Input).focus()
 
-    @work(thread=True, group="prospect-form-load", exit_on_error=False)
-    def _load(self, prospect_id: str) -> dict[str, str]:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
-        prospect = prospect_service.get(runtime.db, runtime.actor, prospect_id)
-        return {name: str(getattr(prospect, name) or "") for name, _ in FIELDS}
+    def _load(self, prospect_id: str) -> None:
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        run_service(
+            self, lambda: read_prospect(runtime, prospect_id), group="prospect-form-load", exclusive=False
+        )
 
-    @work(thread=True, exclusive=True, group="prospect-form-save", exit_on_error=False)
-    def _save(self, values: dict[str, str]) -> str | SaveFailed:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
-        try:
-            if self.prospect_id:
-                saved = prospect_service.update(runtime.db, runtime.actor, self.prospect_id, **values)
-            else:
-                email = values.pop("email")
-                saved = prospect_service.create(runtime.db, runtime.actor, email=email, **values)
-        except LuminaError as error:
-            return SaveFailed(field=error.field, message=error.message)
-        return saved.id
+    def _save(self, values: dict[str, str]) -> None:
+        runtime, prospect_id = self.app.runtime, self.prospect_id  # type: ignore[attr-defined]  # LuminaApp's
+        run_service(self, lambda: save_prospect(runtime, prospect_id, values), group="prospect-form-save")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.group == "prospect-form-load":
-            if event.state == WorkerState.SUCCESS:
-                for name, value in worker.result.items():
-                    field_input = self.query_one(f"#field-{name}", Input)
-                    field_input.value = value
-                    field_input.disabled = False
-                self.query_one("#field-email", Input).focus()
-            elif event.state == WorkerState.ERROR:
-                self._show_error(None, f"Could not open this prospect: {worker.error}")
-        elif worker.group == "prospect-form-save":
-            if event.state == WorkerState.SUCCESS:
-                result = worker.result
-                if isinstance(result, SaveFailed):
-                    self._show_error(result.field, result.message)
-                else:
-                    self.dismiss(result)
-            elif event.state == WorkerState.ERROR:
-                self._show_error(None, f"Could not save: {worker.error}")
-            if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-                self.query_one("#form-save", Button).disabled = False
+    def on_prospect_read(self, message: ProspectRead) -> None:
+        if message.values is None:
+            self._show_error(None, f"Could not open this prospect: {message.error}")
+            return
+        for name, value in message.values.items():
+            field_input = self.query_one(f"#field-{name}", Input)
+            field_input.value = value
+            field_input.disabled = False
+        self.query_one("#field-email", Input).focus()
+
+    def on_prospect_saved(self, message: ProspectSaved) -> None:
+        self.query_one("#form-save", Button).disabled = False
+        if message.failed is not None:
+            self._show_error(message.failed.field, message.failed.message)
+        else:
+            self.dismiss(message.prospect_id)
 
     def _clear_errors(self) -> None:
         for widget in self.query(".field-error"):
@@ -163,3 +150,43 @@ class ProspectFormScreen(ModalScreen[str | None]):
     @on(Button.Pressed, "#form-cancel")
     def _cancel_pressed(self, _event: Button.Pressed) -> None:
         self.action_cancel()
+
+
+@dataclass
+class ProspectRead(Message):
+    """The stored fields of the prospect being edited (None, with `error`: it could not be read)."""
+
+    values: dict[str, str] | None
+    error: str = ""
+
+
+@dataclass
+class ProspectSaved(Message):
+    """The prospect's id once stored, or why it was not (`failed` names the field)."""
+
+    prospect_id: str | None
+    failed: SaveFailed | None = None
+
+
+def read_prospect(runtime: Any, prospect_id: str) -> ProspectRead:
+    try:
+        prospect = prospect_service.get(runtime.db, runtime.actor, prospect_id)
+    except Exception as exc:
+        return ProspectRead(None, error_text(exc))
+    return ProspectRead({name: str(getattr(prospect, name) or "") for name, _ in FIELDS})
+
+
+def save_prospect(runtime: Any, prospect_id: str | None, values: dict[str, str]) -> ProspectSaved:
+    """Thread worker: update the prospect, or create it (the service validates every field)."""
+    values = dict(values)
+    try:
+        if prospect_id:
+            saved = prospect_service.update(runtime.db, runtime.actor, prospect_id, **values)
+        else:
+            email = values.pop("email")
+            saved = prospect_service.create(runtime.db, runtime.actor, email=email, **values)
+    except LuminaError as error:
+        return ProspectSaved(None, SaveFailed(field=error.field, message=error.message))
+    except Exception as exc:
+        return ProspectSaved(None, SaveFailed(field=None, message=f"Could not save: {exc}"))
+    return ProspectSaved(saved.id)

@@ -1,7 +1,7 @@
 """Import prospects from a CSV: a path, a progress bar, then the report (imported, updated, rejected).
 
-The import runs in a thread worker; the service's progress callback reaches the bar through
-`call_from_thread`, at most every few hundredths of a second so a large file is not slowed by
+The import runs in a thread worker; the service's progress callback reaches the bar as an
+`ImportProgress` message, at most every few hundredths of a second so a large file is not slowed by
 repainting. The report lists each rejected row by its physical line number, as the CLI does.
 """
 
@@ -12,18 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import Where, bindings_for
+from lumina_tui.tui.service_jobs import run_service
 
 PROGRESS_INTERVAL_SECONDS = 0.05
 
@@ -142,47 +144,44 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
         self._last_progress = 0.0
         self._import(path)
 
-    @work(thread=True, exclusive=True, group="prospect-import", exit_on_error=False)
-    def _import(self, path: Path) -> ImportSummary:
+    def _import(self, path: Path) -> None:
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        run_service(self, lambda: self._run_import(runtime, path), group="prospect-import")
+
+    def _run_import(self, runtime: Any, path: Path) -> ImportDone:
+        """Thread worker: the import, with its progress posted as it goes."""
         from lumina_tui.services import prospect_import
 
-        runtime = self.app.runtime  # type: ignore[attr-defined]
         try:
             report = prospect_import.import_csv(runtime.db, runtime.actor, path, progress=self._progress)
         except LuminaError as error:
-            return ImportSummary(error=error.message, error_field=error.field)
+            return ImportDone(ImportSummary(error=error.message, error_field=error.field))
         except OSError as error:
-            return ImportSummary(
-                error=f"Could not read {path}: {error.strerror or error}", error_field="path"
+            return ImportDone(
+                ImportSummary(error=f"Could not read {path}: {error.strerror or error}", error_field="path")
             )
-        return ImportSummary.from_report(report)
+        except Exception as error:
+            return ImportDone(ImportSummary(error=f"The import failed: {error}"))
+        return ImportDone(ImportSummary.from_report(report))
 
     def _progress(self, done: int, total: int | None) -> None:
-        """Called by the service in the worker thread; throttled, then handed to the UI thread."""
+        """Called by the service in the worker thread; throttled, then posted to the UI thread."""
         now = time.monotonic()
         if done != total and now - self._last_progress < PROGRESS_INTERVAL_SECONDS:
             return
         self._last_progress = now
         if get_current_worker().is_cancelled:
             return  # the rep closed this dialog; the import itself goes on to the end
-        try:
-            self.app.call_from_thread(self._show_progress, done, total)
-        except RuntimeError:
-            return  # the app is shutting down; never let the bar abort the import
+        self.post_message(ImportProgress(done, total))
 
-    def _show_progress(self, done: int, total: int | None) -> None:
+    def on_import_progress(self, message: ImportProgress) -> None:
         if self.is_attached:
-            self.query_one(ProgressBar).update(total=total or None, progress=done)
+            self.query_one(ProgressBar).update(total=message.total or None, progress=message.done)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "prospect-import" or not event.worker.is_finished:
-            return
+    def on_import_done(self, message: ImportDone) -> None:
         self.running = False
         self.query_one("#import-start", Button).disabled = False
-        if event.state == WorkerState.SUCCESS:
-            self._show_summary(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            self._show_summary(ImportSummary(error=f"The import failed: {event.worker.error}"))
+        self._show_summary(message.summary)
 
     def _show_summary(self, summary: ImportSummary) -> None:
         if summary.error:
@@ -226,3 +225,16 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
     @on(Button.Pressed, "#import-close")
     def _close_pressed(self) -> None:
         self.action_close()
+
+
+@dataclass
+class ImportProgress(Message):
+    """Rows done of `total` (None: not known yet), posted at most every PROGRESS_INTERVAL_SECONDS."""
+
+    done: int
+    total: int | None
+
+
+@dataclass
+class ImportDone(Message):
+    summary: ImportSummary

@@ -11,21 +11,22 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.events import ScreenResume
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
-from textual.worker import Worker, WorkerState
 
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import Where, bindings_for, key_display
 from lumina_tui.tui.screens.prospect_form import ProspectFormScreen
 from lumina_tui.tui.screens.prospect_import import ProspectImportScreen
+from lumina_tui.tui.service_jobs import run_service
 from lumina_tui.tui.widgets.safe_text import SafeInput
 
 SEARCH_DEBOUNCE_SECONDS = 0.2
@@ -48,6 +49,35 @@ class ProspectPage:
     search: str
     rows: list[ProspectRow]
     total: int
+
+
+@dataclass
+class ProspectsRead(Message):
+    """A page of the table for a search (None, with `error`, when it could not be read)."""
+
+    page: ProspectPage | None
+    error: str = ""
+
+
+def read_page(runtime: Any, search: str) -> ProspectsRead:
+    """Thread worker: the first page of prospects matching `search`."""
+    try:
+        page = prospect_service.list_prospects(
+            runtime.db, runtime.actor, search=search or None, limit=PAGE_SIZE
+        )
+    except Exception as exc:
+        return ProspectsRead(None, f"{exc}")
+    rows = [
+        ProspectRow(
+            id=p.id,
+            name=f"{p.first_name} {p.last_name}".strip(),
+            email=p.email,
+            company=p.company,
+            title=p.job_title,
+        )
+        for p in page.items
+    ]
+    return ProspectsRead(ProspectPage(search=search, rows=rows, total=page.total))
 
 
 class ProspectsScreen(Screen[None]):
@@ -97,31 +127,15 @@ class ProspectsScreen(Screen[None]):
         """Fetch the table for the current search, off the event loop."""
         self._load(self.query_one("#prospect-search", Input).value)
 
-    @work(thread=True, exclusive=True, group="prospects-load", exit_on_error=False)
-    def _load(self, search: str) -> ProspectPage:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
-        page = prospect_service.list_prospects(
-            runtime.db, runtime.actor, search=search or None, limit=PAGE_SIZE
-        )
-        rows = [
-            ProspectRow(
-                id=p.id,
-                name=f"{p.first_name} {p.last_name}".strip(),
-                email=p.email,
-                company=p.company,
-                title=p.job_title,
-            )
-            for p in page.items
-        ]
-        return ProspectPage(search=search, rows=rows, total=page.total)
+    def _load(self, search: str) -> None:
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        run_service(self, lambda: read_page(runtime, search), group="prospects-load")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "prospects-load":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self._show_page(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            self._show_message(f"Could not read prospects: {event.worker.error}")
+    def on_prospects_read(self, message: ProspectsRead) -> None:
+        if message.page is not None:
+            self._show_page(message.page)
+        else:
+            self._show_message(f"Could not read prospects: {message.error}")
 
     def _show_page(self, page: ProspectPage) -> None:
         table = self.query_one(DataTable)

@@ -9,14 +9,15 @@ and are never parsed as markup. `r` marks the alerts read.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
@@ -26,6 +27,7 @@ from lumina_tui.services import stats as stats_service
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe as safe
 from lumina_tui.tui.bindings import Where, bindings_for
+from lumina_tui.tui.service_jobs import run_service
 
 REFRESH_SECONDS = 3.0
 DAYS = 14
@@ -93,18 +95,15 @@ class StatsScreen(Screen[None]):
             self._loading = True
             self._fetch()
 
-    @work(thread=True, exclusive=True, group="stats-load")
     def _fetch(self) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
-        try:
-            doc = stats_service.stats(runtime.db, runtime.actor, days=DAYS, today=self._today())
-        except LuminaError as exc:
-            self.app.call_from_thread(self._failed, str(exc))
-            return
-        except Exception as exc:  # a broken store must not kill the screen: say it, try again later
-            self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
-            return
-        self.app.call_from_thread(self._show, doc)
+        runtime, today = self.app.runtime, self._today()  # type: ignore[attr-defined]  # LuminaApp's
+        run_service(self, lambda: read_stats(runtime, today), group="stats-load")
+
+    def on_stats_read(self, message: StatsRead) -> None:
+        if message.doc is None:
+            self._failed(message.error)
+        else:
+            self._show(message.doc)
 
     def _failed(self, message: str) -> None:
         self._loading = False
@@ -223,13 +222,44 @@ class StatsScreen(Screen[None]):
     def action_mark_read(self) -> None:
         self._mark_read()
 
-    @work(thread=True, group="stats-mark-read")
     def _mark_read(self) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
-        try:
-            changed = stats_service.mark_alerts_read(runtime.db, runtime.actor)
-        except LuminaError as exc:
-            self.app.call_from_thread(self.app.notify, str(exc), severity="error")
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        run_service(self, lambda: mark_read(runtime), group="stats-mark-read", exclusive=False)
+
+    def on_alerts_marked_read(self, message: AlertsMarkedRead) -> None:
+        if message.error is not None:
+            self.app.notify(message.error, severity="error")
             return
-        self.app.call_from_thread(self.app.notify, f"{changed} alert(s) marked read")
-        self.app.call_from_thread(self.load)
+        self.app.notify(f"{message.changed} alert(s) marked read")
+        self.load()
+
+
+@dataclass
+class StatsRead(Message):
+    """The stats document (None, with `error`, when it could not be read)."""
+
+    doc: dict[str, Any] | None
+    error: str = ""
+
+
+@dataclass
+class AlertsMarkedRead(Message):
+    changed: int
+    error: str | None = None
+
+
+def read_stats(runtime: Any, today: date | None) -> StatsRead:
+    """Thread worker: every figure of the screen (pre-computed tables)."""
+    try:
+        return StatsRead(stats_service.stats(runtime.db, runtime.actor, days=DAYS, today=today))
+    except LuminaError as exc:
+        return StatsRead(None, str(exc))
+    except Exception as exc:  # a broken store must not kill the screen: say it, try again later
+        return StatsRead(None, f"{type(exc).__name__}: {exc}")
+
+
+def mark_read(runtime: Any) -> AlertsMarkedRead:
+    try:
+        return AlertsMarkedRead(stats_service.mark_alerts_read(runtime.db, runtime.actor))
+    except LuminaError as exc:
+        return AlertsMarkedRead(0, str(exc))

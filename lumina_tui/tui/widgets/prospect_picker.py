@@ -6,14 +6,16 @@ each keystroke, so typing in the picker never waits on the store.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.events import Key
 from textual.fuzzy import Matcher
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -21,6 +23,7 @@ from textual.widgets.option_list import Option
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import DIALOG_BINDINGS, key_display
+from lumina_tui.tui.service_jobs import run_service
 from lumina_tui.tui.widgets.safe_text import SafeInput
 
 MAX_SHOWN = 50
@@ -69,6 +72,14 @@ def count_words(query: str, matched: int, loaded: int, total: int, prospects_key
     return words
 
 
+@dataclass
+class PickerLoaded(Message):
+    """The prospects the picker filters as the rep types (the first MAX_LOADED)."""
+
+    items: list[Any]
+    total: int
+
+
 class ProspectPicker(ModalScreen[str | None]):
     """Returns the chosen prospect's id, or None."""
 
@@ -92,15 +103,18 @@ class ProspectPicker(ModalScreen[str | None]):
         self.query_one("#picker-search", Input).focus()
         self._load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="picker-load")
     def _load(self) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
-        page = prospect_service.list_prospects(runtime.db, runtime.actor, limit=MAX_LOADED)
-        self.app.call_from_thread(self._loaded, page.items, page.total)
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
 
-    def _loaded(self, items: list[Any], total: int) -> None:
-        self.candidates = items
-        self.total = total
+        def load() -> PickerLoaded:
+            page = prospect_service.list_prospects(runtime.db, runtime.actor, limit=MAX_LOADED)
+            return PickerLoaded(page.items, page.total)
+
+        run_service(self, load, group="picker-load")
+
+    def on_picker_loaded(self, message: PickerLoaded) -> None:
+        self.candidates = message.items
+        self.total = message.total
         self.loaded = True
         self._refresh_list(self.query_one("#picker-search", Input).value)
 
