@@ -70,8 +70,12 @@ def status_of(error: LuminaError) -> int:
 
 
 def error_response(status: int, body: dict[str, Any]) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        headers["Retry-After"] = "1"  # the store was busy (locked past its timeout): try again
+    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 def _field_of(location: Sequence[Any]) -> str | None:

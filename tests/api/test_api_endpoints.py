@@ -223,3 +223,30 @@ def test_openapi_document_lists_the_design_endpoints(api) -> None:
     assert "HTTPBearer" in json.dumps(document["components"]["securitySchemes"])
     send_params = {p["name"] for p in paths["/emails/send"]["post"]["parameters"]}
     assert "Idempotency-Key" in send_params
+
+
+def test_a_locked_store_is_503_with_retry_after_and_no_traceback(settings, ws) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: 503, the CLI's error shape."""
+    import sqlite3
+
+    from lumina_tui.store import Database
+
+    quick = Database(settings.resolved_database_url, busy_timeout_seconds=0.2)
+    quick.migrate()
+    holder = sqlite3.connect(settings.db_path, isolation_level=None)
+    try:
+        with client_for(settings, quick) as api:
+            holder.execute("BEGIN IMMEDIATE")
+            locked = api.post("/prospects", headers=ws.headers, json={"email": "ana@bright.test"})
+            holder.execute("ROLLBACK")
+            assert locked.status_code == 503, locked.text
+            assert locked.headers["retry-after"] == "1"
+            assert _error(locked)["code"] == "database_locked"
+            assert "Traceback" not in locked.text
+            assert (
+                api.post("/prospects", headers=ws.headers, json={"email": "ana@bright.test"}).status_code
+                == 201
+            )
+    finally:
+        holder.close()
+        quick.dispose()
