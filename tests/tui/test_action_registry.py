@@ -154,3 +154,20 @@ async def test_a_remapped_key_shows_in_the_hints_and_help(settings) -> None:  # 
         assert groups["Outbox"]["outbox_cancel"] == ["x"]
         assert groups["Help"]["help_close"] == ["f10"]
         assert isinstance(HelpScreen.BINDINGS[0], Binding)
+
+
+async def test_the_composers_hints_name_remapped_keys(lumina_home) -> None:  # type: ignore[no-untyped-def]
+    from compose_support import WIDE, composer, make_app, seeded_runtime, wait_for
+
+    from lumina_tui.config import config_file
+
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[keymap]\naccept = "f11"\nundo_send = "f12"\npersonalize = "f10"\n', encoding="utf-8")
+    app = make_app(seeded_runtime())
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await wait_for(pilot, lambda: screen.is_mounted and screen.panel.is_mounted)
+        assert screen.panel.hint == "f11 accept · esc reject"
+        assert (screen.key_of("undo_send"), screen.key_of("outbox")) == ("f12", "f4")
+        assert "Press f10 to personalize" in screen.panel.idle_note()

@@ -263,7 +263,8 @@ class SendFlow:
             self.host.show_banner(f"Queued — sending in {max(1, round(remaining))} s · {undo} undo")
         else:
             self.pending = None
-            self.host.show_banner("Handed to the worker — the outbox (f4) shows its progress.")
+            outbox = self.host.key_of("outbox")
+            self.host.show_banner(f"Handed to the worker — the outbox ({outbox}) shows its progress.")
             self.host.set_timer(BANNER_SECONDS, self._hide_banner, name="hide-banner")
             self.host.refresh_bindings()
 

@@ -39,7 +39,7 @@ from lumina_tui.ai.hashing import hash_draft
 from lumina_tui.services import accounts as account_service
 from lumina_tui.services.runtime import Runtime
 from lumina_tui.services.terminal_text import terminal_safe
-from lumina_tui.tui.bindings import COMPOSE_BINDINGS
+from lumina_tui.tui.bindings import COMPOSE_BINDINGS, key_display
 from lumina_tui.tui.compose import reads
 from lumina_tui.tui.compose.draft_session import DraftSession
 from lumina_tui.tui.compose.reads import Choices, DraftView, Recipient
@@ -582,11 +582,8 @@ class ComposeScreen(Screen[None]):
     # ================================================================== keys and hints
 
     def key_of(self, action: str) -> str:
-        """The key that runs a composer action now, as the Footer shows it (the keymap applies)."""
-        for active in self.active_bindings.values():
-            if active.binding.action == action:
-                return self.app.get_key_display(active.binding)
-        return action
+        """The key that runs an action now (its registry id), as the Footer shows it (keymap applied)."""
+        return key_display(self.app, action)
 
     def key_name(self, key: str) -> str:
         """A key the editor owns (ctrl+z), written the way the Footer writes every key (^z)."""

@@ -22,7 +22,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from lumina_tui.tui.bindings import Where, bindings_for
+from lumina_tui.tui.bindings import Where, bindings_for, key_display
 
 EVERYWHERE = "Everywhere"
 # Descriptions for Textual's own app keys, which ship without one or with a terse one.
@@ -195,7 +195,10 @@ class HelpScreen(ModalScreen[None]):
                 for group in self.groups:
                     yield Static(render_group(group), classes="help-group")
             yield Static(
-                Content("↑↓ scroll · esc closes · remap a key by its id in config.toml [keymap]"),
+                Content(
+                    f"↑↓ scroll · {key_display(self.app, 'help_close')} closes · "
+                    "remap a key by its id in config.toml [keymap]"
+                ),
                 id="help-hint",
             )
 

@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from lumina_tui.services.terminal_text import terminal_safe
+from lumina_tui.tui.bindings import key_display
 from lumina_tui.tui.widgets.suggestion_view import FADE_SECONDS, SuggestionView
 
 GlowState = Literal["idle", "thinking", "suggestion_ready", "stale", "applied"]
@@ -56,6 +57,11 @@ def glow_colour(state: str, *, pulse: float, confidence: float, age: float, back
     return background.blend(GREY, 0.6)
 
 
+#: Placeholders until the panel knows its app (replaced from the registry in `compose`).
+IDLE_NOTE = "Press ^g to personalize, ^r to rewrite."
+SUGGESTION_HINT = "^o accept · esc reject"
+
+
 class GlowPanel(Vertical):
     """The AI panel: state in the border and title, the suggestion inside."""
 
@@ -84,12 +90,18 @@ class GlowPanel(Vertical):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._pulsing = False
-        self._note = "Press ^g to personalize, ^r to rewrite."
+        self._note = IDLE_NOTE
         self._look: tuple[Color, str, str] | None = None
         #: The keys shown under a suggestion; the composer sets it from the live bindings.
-        self.hint = "^o accept · esc reject"
+        self.hint = SUGGESTION_HINT
 
     def compose(self) -> ComposeResult:
+        # The default words name the live keys (the registry, keymap applied); the composer may
+        # replace both before the first frame.
+        if self._note == IDLE_NOTE:
+            self._note = self.idle_note()
+        if self.hint == SUGGESTION_HINT:
+            self.hint = f"{key_display(self.app, 'accept')} accept · {key_display(self.app, 'reject')} reject"
         yield Static(self._note, id="glow-note", markup=False)
         yield SuggestionView(id="suggestion-view")
 
@@ -101,6 +113,10 @@ class GlowPanel(Vertical):
         return self.query_one(SuggestionView)
 
     # --------------------------------------------------------------------- state
+
+    def idle_note(self) -> str:
+        personalize, rewrite = key_display(self.app, "personalize"), key_display(self.app, "rewrite")
+        return f"Press {personalize} to personalize, {rewrite} to rewrite."
 
     def show_note(self, text: str, *, error: bool = False) -> None:
         """A line of text instead of a suggestion (idle hint, thinking, an AI error)."""
@@ -120,7 +136,7 @@ class GlowPanel(Vertical):
 
     def clear(self, note: str | None = None) -> None:
         self.view.clear()
-        self.show_note(note or "Press ^g to personalize, ^r to rewrite.")
+        self.show_note(note or self.idle_note())
 
     def watch_state(self, old: str, new: str) -> None:
         if new == "thinking":
