@@ -17,6 +17,7 @@ from fakes.oauth_server import OAuthServer
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable
+from ui_thread_guard import guard_services
 
 from lumina_tui.providers.google_oauth import GoogleGrant
 from lumina_tui.services import accounts
@@ -130,9 +131,10 @@ async def test_f9_lists_every_kind_with_status_limits_and_the_default(settings) 
         assert app.current_mode == "compose"
 
 
-async def test_test_make_default_and_remove_after_a_yes(settings) -> None:  # type: ignore[no-untyped-def]
+async def test_test_make_default_and_remove_after_a_yes(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     runtime = open_runtime(settings)
     made = every_kind(runtime)
+    seen = guard_services(monkeypatch)  # every service call of the screen runs in a thread worker
     app = AccountsHost(runtime)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await opened(pilot, 3)
@@ -157,6 +159,7 @@ async def test_test_make_default_and_remove_after_a_yes(settings) -> None:  # ty
         await pilot.press("y")
         await wait_until(pilot, lambda: stored(runtime, made["maildir"].id) is None)
         await wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 2)
+    assert seen.wrapped and seen.calls == []
 
 
 async def test_signing_in_again_is_offered_for_oauth_accounts_only(settings) -> None:  # type: ignore[no-untyped-def]
