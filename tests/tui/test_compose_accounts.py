@@ -49,6 +49,7 @@ async def test_checking_a_revoked_gmail_account_says_sign_in_again(
         await wait_for(
             pilot, lambda: any("lumina accounts signin" in str(n.message) for n in app._notifications)
         )
+        assert any("or f9 (Accounts)" in str(n.message) for n in app._notifications)
         with runtime.db.read() as session:
             stored = session.get(Account, account.id)
             assert stored is not None and stored.status == accounts.NEEDS_SIGN_IN

@@ -390,7 +390,10 @@ class ComposeScreen(Screen[None]):
         self.drafts.flushed(message)
 
     def on_account_checked(self, message: reads.AccountChecked) -> None:
-        self.notify(message.text, severity=message.severity, timeout=10)
+        text = message.text
+        if "accounts signin" in text:  # the same sign-in is one key away here
+            text += f" — or {self.key_of('accounts')} (Accounts) and sign in again there"
+        self.notify(text, severity=message.severity, timeout=10)
 
     # ------------------------------------------------------------------ draft actions
 
