@@ -150,7 +150,7 @@ class AccountsScreen(Screen[None]):
 
     @work(thread=True, group="accounts-load", exclusive=True, exit_on_error=False)
     def _load(self) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp carries the runtime
         try:
             found = accounts.list_accounts(runtime.db, runtime.actor)
             rows = [AccountRow.of(account, runtime.settings) for account in found]
@@ -327,7 +327,7 @@ class AccountsScreen(Screen[None]):
 
     @work(thread=True, group="accounts-verb", exit_on_error=False)
     def _call(self, verb: str, account_id: str) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp carries the runtime
         db, actor = runtime.db, runtime.actor
         try:
             if verb == "test":
@@ -348,7 +348,7 @@ class AccountsScreen(Screen[None]):
     def _sign_in(self, account_id: str, cancel: threading.Event) -> None:
         from lumina_tui.services import oauth_accounts  # loads the OAuth libraries only when used
 
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp carries the runtime
         try:
             result = oauth_accounts.sign_in_again(
                 runtime.db,
