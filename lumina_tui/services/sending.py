@@ -626,6 +626,19 @@ def ring_doorbell(settings: Settings, email: Email) -> bool:
     return rung
 
 
+def prepare_to_send(settings: Settings) -> None:
+    """Open the queue a send will ring (its file, its tables, huey's storage) ahead of the send.
+
+    The composer calls this in a thread while the rep reads the send review, so the first send of a
+    session does not pay for it between Enter and the "Queued" banner (issue 10 point 9). Never
+    raises: a queue that cannot be opened now is met, and handled, by `ring_doorbell`.
+    """
+    try:
+        queue.doorbells(settings)
+    except Exception:
+        log.debug("could not open the queue ahead of a send", exc_info=True)
+
+
 def _wake_worker(settings: Settings) -> None:
     """A doorbell needs someone to hear it: start the sidecar if no worker is alive (never waits).
 

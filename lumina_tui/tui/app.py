@@ -121,6 +121,7 @@ class LuminaApp(App[None]):
             gc.unfreeze()
         gc.collect()
         gc.freeze()
+        gc.enable()  # `lumina` starts with the collector off until the first frame (cli/tui_entry.py)
         log.debug("memory settled (full=%s) in %.1f ms", full, (time.perf_counter() - started) * 1000)
 
     def clock(self) -> float:

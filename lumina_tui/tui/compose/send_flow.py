@@ -123,6 +123,14 @@ def build_review(
     return ReviewReady(review)
 
 
+def prepare_to_send(runtime: Runtime) -> None:
+    """Thread worker, while the rep reads the review: open the queue the send will ring, so that
+    Enter to "Queued" does not pay for it (issue 10 point 9). Nothing comes back."""
+    from lumina_tui.services import sending
+
+    sending.prepare_to_send(runtime.settings)
+
+
 def queue_send(runtime: Runtime, review: Any, accepted_ids: list[str]) -> Message:
     """Thread worker: store the email (with the review's idempotency key)."""
     try:
@@ -205,6 +213,8 @@ class SendFlow:
             review.idempotency_key = last.idempotency_key
         self.last_review = review
         self.host.ask(SendReviewScreen(review), lambda ok: self.review_closed(review, bool(ok)))
+        runtime = self.host.runtime
+        self.host.run_service(lambda: prepare_to_send(runtime), group="prepare-send")
 
     def review_closed(self, review: Any, confirmed: bool) -> None:
         if not confirmed:
