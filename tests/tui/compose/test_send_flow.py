@@ -68,7 +68,8 @@ def test_confirming_locks_the_editor_and_queues() -> None:
     send.review_ready(ReviewReady(Review("d-1", 3, "key-1")))
     host.asked[-1][1](True)
     assert host.locked
-    assert [group for group, _job in host.jobs] == ["send", "send"]
+    # review, the queue opened while the rep reads the review (issue 10.9), the send itself
+    assert [group for group, _job in host.jobs] == ["send", "prepare-send", "send"]
     slow = next(t for t in host.timers if t.name == "still-queuing")
     slow.callback()
     assert host.banner == "Queuing…"
