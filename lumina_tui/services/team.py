@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets as random_tokens
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,6 +84,12 @@ def as_json(user: User) -> dict[str, Any]:
 # -- passwords -------------------------------------------------------------------------------------
 
 
+# argon2id takes 64 MiB per hash by design: a burst of sign-ins on a server's 40 handler threads
+# must not take 2.5 GB, so at most this many hashes run at once (the rest wait their turn).
+MAX_CONCURRENT_HASHES = 4
+_hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
+
+
 def _hasher() -> Any:
     from argon2 import PasswordHasher
 
@@ -100,7 +107,9 @@ def clean_password(password: str | None, field: str = "password") -> str:
 
 
 def hash_password(password: str) -> str:
-    return str(_hasher().hash(clean_password(password)))
+    password = clean_password(password)
+    with _hashing:
+        return str(_hasher().hash(password))
 
 
 def _password_matches(stored_hash: str | None, password: str) -> bool:
@@ -110,11 +119,12 @@ def _password_matches(stored_hash: str | None, password: str) -> bool:
     if stored_hash is None:
         # Spend the same time as a real check, so a missing user is not told apart by timing.
         stored_hash = _dummy_hash()
-        with contextlib.suppress(VerificationError, InvalidHashError):
+        with _hashing, contextlib.suppress(VerificationError, InvalidHashError):
             hasher.verify(stored_hash, password)
         return False
     try:
-        return bool(hasher.verify(stored_hash, password))
+        with _hashing:
+            return bool(hasher.verify(stored_hash, password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -124,7 +134,7 @@ _DUMMY: list[str] = []
 
 def _dummy_hash() -> str:
     if not _DUMMY:
-        _DUMMY.append(_hasher().hash(random_tokens.token_urlsafe(16)))
+        _DUMMY.append(hash_password(random_tokens.token_urlsafe(16)))
     return _DUMMY[0]
 
 
