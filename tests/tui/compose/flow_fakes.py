@@ -27,13 +27,24 @@ class Timer:
 
 @dataclass
 class Autosave:
-    """What the flows use of `DraftAutosave`: capture, the stored revision, save_soon, cancel."""
+    """What the flows use of `DraftAutosave`: capture, the stored revision, edited, save_soon,
+    save_blocking, cancel."""
 
     snapshot: DraftSnapshot
     revision: int = 1
+    state: str = "saved"
     captures: int = 0
+    edits: int = 0
     saves_soon: int = 0
+    saved: list[int] = field(default_factory=list)
     cancelled: bool = False
+
+    def edited(self) -> None:
+        self.edits += 1
+
+    def save_blocking(self, seq: int, snapshot: DraftSnapshot, **_options: Any) -> int:
+        self.saved.append(seq)
+        return self.revision
 
     def capture(self) -> tuple[int, DraftSnapshot]:
         self.captures += 1
