@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+FINDINGS = BENCH / "FINDINGS.md"
 ROOT = BENCH.parent
 REPORT = BENCH / "REPORT.md"
 
@@ -164,6 +165,8 @@ def render(results: list[tuple[str, dict | None, int, float, str]], start_load, 
     for name, data, code, _elapsed, tail in results:
         if data is None:
             out += ["", f"{name} failed (exit {code}); its last lines:", "", "```", tail.rstrip(), "```"]
+    if FINDINGS.exists():  # the profiles, causes and fixes written by hand: kept across runs
+        out += ["", FINDINGS.read_text(encoding="utf-8").rstrip()]
     return "\n".join(out) + "\n"
 
 
