@@ -13,7 +13,7 @@ rounds as the baseline (it should not grow):
 - prospect picker: its first load (`prospects.list_prospects(limit=1000)`, ranked in memory) and
   the prospects screen's search (`list_prospects(search=..., limit=500)`), both a broad one
   (10% of the prospects match) and one that finds a single prospect;
-- outbox first page: `sending.list_emails(limit=200)` and the first email's events.
+- outbox first page: `outbox.list_emails(limit=200)` and the first email's events.
 
 A figure whose p50 at 100x is more than 3x its p50 at 1x grows with the data: a finding.
 """
@@ -43,9 +43,9 @@ from lumina_tui.services import (  # noqa: E402
     accounts,
     company_data,
     drafts,
+    outbox,
     preferences,
     prospects,
-    sending,
     templates,
 )
 from lumina_tui.services.runtime import open_runtime  # noqa: E402
@@ -156,8 +156,8 @@ def main() -> int:
             return company_data.for_prospect(db, actor, prospect)
 
         def outbox_first_page() -> object:
-            page = sending.list_emails(db, actor, limit=200)
-            return sending.list_events(db, actor, page.items[0].id)
+            page = outbox.list_emails(db, actor, limit=200)
+            return outbox.list_events(db, actor, page.items[0].id)
 
         calls: dict[str, Callable[[], object]] = {
             "composer's first data": composer_first_data,

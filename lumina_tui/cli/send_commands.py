@@ -30,7 +30,7 @@ def _who(name: str, address: str) -> str:
 
 
 def _email_line(email: Any) -> str:
-    from lumina_tui.services.sending import status_note
+    from lumina_tui.services.email_state import status_note
 
     when = email.sent_at or email.send_after
     stamp = when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
@@ -48,15 +48,15 @@ def state_sentence(email: Any, now: datetime, *, already: bool = True) -> str:
 
     `already` words it as the answer to a second send of the same draft.
     """
+    from lumina_tui.services.email_state import EmailStatus, status_note
+
     if not already:
         return state_sentence(email, now).replace("already ", "")
-    if email.status == "PENDING_SEND" and email.last_error:
-        from lumina_tui.services.sending import status_note
-
+    if email.status == EmailStatus.PENDING_SEND and email.last_error:
         note = status_note(email)
         if note is not None:  # waiting, not failing: say why and what ends the wait
             return f"queued, {note}: {safe(email.last_error)} (email {email.id})"
-    if email.status == "PENDING_SEND":
+    if email.status == EmailStatus.PENDING_SEND:
         due = email.next_attempt_at or email.send_after
         if due is not None and due > now and email.attempts == 0:
             seconds = max(1, round((due - now).total_seconds()))
@@ -68,15 +68,15 @@ def state_sentence(email: Any, now: datetime, *, already: bool = True) -> str:
                 f"`lumina emails cancel {email.id}` to stop it"
             )
         return f"already queued and due now, waiting for the worker (`lumina worker`); email {email.id}"
-    if email.status == "SENDING":
+    if email.status == EmailStatus.SENDING:
         return f"being sent right now (email {email.id}); it can no longer be cancelled"
-    if email.status == "SENT":
+    if email.status == EmailStatus.SENT:
         return f"already sent at {_stamp(email.sent_at)} (email {email.id})"
-    if email.status == "FAILED":
+    if email.status == EmailStatus.FAILED:
         return f"its send failed (email {email.id}); `lumina emails retry {email.id}` to try again"
-    if email.status == "CANCELLED":
+    if email.status == EmailStatus.CANCELLED:
         return f"its send was cancelled (email {email.id}); the editable copy is in `lumina drafts list`"
-    if email.status == "BOUNCED":
+    if email.status == EmailStatus.BOUNCED:
         return f"sent at {_stamp(email.sent_at)} and bounced (email {email.id})"
     return f"email {email.id} is {email.status}"
 
@@ -108,7 +108,7 @@ def send(
     A draft with an empty body is refused (a rep almost never means to send only a subject) unless
     --allow-empty-body is given. Sending a draft that is already queued or sent says where it is.
     """
-    from lumina_tui.services import drafts, sending
+    from lumina_tui.services import drafts, outbox, sending, worker_control
     from lumina_tui.services.errors import AlreadySentError, ValidationError
     from lumina_tui.store import utcnow
 
@@ -136,7 +136,7 @@ def send(
             email_id = exc.details.get("email_id") or draft.email_id
             if not email_id:
                 raise
-            email = sending.get_email(rt.db, rt.actor, email_id)
+            email = outbox.get_email(rt.db, rt.actor, email_id)
             raise AlreadySentError(
                 f"draft {draft.id}: {state_sentence(email, utcnow())}",
                 field="draft_id",
@@ -146,8 +146,10 @@ def send(
 
     result = run_guarded(action, as_json=as_json)
     email = result.email
+    if result.created:
+        worker_control.ensure_running(rt.settings)  # a doorbell needs a worker to hear it
     if as_json:
-        emit_json({**sending.as_json(email), "created": result.created})
+        emit_json({**outbox.as_json(email), "created": result.created})
         return
     if not result.created:
         click.echo(f"Nothing new: this draft is {state_sentence(email, utcnow())}.")
@@ -172,15 +174,15 @@ def emails() -> None:
 @json_option
 def list_command(status: str | None, limit: int, offset: int, after: str | None, as_json: bool) -> None:
     """Emails, newest first."""
-    from lumina_tui.services import sending
+    from lumina_tui.services import outbox
 
     rt = _runtime()
     page = run_guarded(
-        lambda: sending.list_emails(rt.db, rt.actor, status=status, limit=limit, offset=offset, after=after),
+        lambda: outbox.list_emails(rt.db, rt.actor, status=status, limit=limit, offset=offset, after=after),
         as_json=as_json,
     )
     if as_json:
-        emit_json(page.as_json(sending.as_json))
+        emit_json(page.as_json(outbox.as_json))
         return
     for email in page.items:
         click.echo(_email_line(email))
@@ -236,18 +238,18 @@ def print_email(email: Any, event_rows: list[Any], now: datetime) -> None:
 @json_option
 def show(email_id: str, as_json: bool) -> None:
     """One email: its headers, the exact body, and its events."""
-    from lumina_tui.services import sending
+    from lumina_tui.services import outbox
     from lumina_tui.store import utcnow
 
     rt = _runtime()
 
     def action() -> Any:
-        email = sending.get_email(rt.db, rt.actor, email_id)
-        return email, sending.list_events(rt.db, rt.actor, email.id)
+        email = outbox.get_email(rt.db, rt.actor, email_id)
+        return email, outbox.list_events(rt.db, rt.actor, email.id)
 
     email, event_rows = run_guarded(action, as_json=as_json)
     if as_json:
-        emit_json(sending.as_json(email, event_rows))
+        emit_json(outbox.as_json(email, event_rows))
         return
     print_email(email, event_rows, utcnow())
 
@@ -257,14 +259,15 @@ def show(email_id: str, as_json: bool) -> None:
 @json_option
 def retry(email_id: str, as_json: bool) -> None:
     """Send a FAILED email again (the same email, the same Message-ID)."""
-    from lumina_tui.services import sending
+    from lumina_tui.services import outbox, worker_control
 
     rt = _runtime()
     email = run_guarded(
-        lambda: sending.retry(rt.db, rt.actor, email_id, settings=rt.settings), as_json=as_json
+        lambda: outbox.retry(rt.db, rt.actor, email_id, settings=rt.settings), as_json=as_json
     )
+    worker_control.ensure_running(rt.settings)
     if as_json:
-        emit_json(sending.as_json(email))
+        emit_json(outbox.as_json(email))
         return
     click.echo(f"Email {email.id} is queued again.")
 
@@ -274,16 +277,16 @@ def retry(email_id: str, as_json: bool) -> None:
 @json_option
 def cancel(email_id: str, as_json: bool) -> None:
     """Undo a send that is still waiting; the draft comes back as a new editable draft."""
-    from lumina_tui.services import drafts, sending
+    from lumina_tui.services import drafts, outbox
 
     rt = _runtime()
-    result = run_guarded(lambda: sending.cancel(rt.db, rt.actor, email_id), as_json=as_json)
+    result = run_guarded(lambda: outbox.cancel(rt.db, rt.actor, email_id), as_json=as_json)
     if as_json:
         # The email (its `draft_id` is the frozen, cancelled draft) and the editable copy.
         new_draft = run_guarded(lambda: drafts.get(rt.db, rt.actor, result.draft_id), as_json=True)
         emit_json(
             {
-                **sending.as_json(result.email),
+                **outbox.as_json(result.email),
                 "new_draft_id": result.draft_id,
                 "new_draft": drafts.as_json(new_draft),
             }

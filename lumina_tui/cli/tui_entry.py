@@ -26,16 +26,13 @@ def run_composer(draft_id: str | None = None, start_worker: bool = True) -> int:
 
 
 def _run_composer(draft_id: str | None, start_worker: bool) -> int:
-    from lumina_tui.services import worker_status
+    from lumina_tui.services import worker_control
     from lumina_tui.services.runtime import open_runtime
 
     runtime = open_runtime()
-    if start_worker and runtime.settings.worker.autostart_sidecar:
-        try:
-            if worker_status.ensure_sidecar(runtime.settings):
-                log.info("started the sidecar send worker")
-        except Exception:  # the composer works without it; the status bar says "offline"
-            log.exception("could not start the sidecar worker")
+    # The composer works without it (the status bar says "offline"); ensure_running never raises.
+    if start_worker and worker_control.ensure_running(runtime.settings):
+        log.info("started the sidecar send worker")
     if draft_id is not None:
         from lumina_tui.services import drafts
 

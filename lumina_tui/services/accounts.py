@@ -33,7 +33,7 @@ from lumina_tui.providers.registry import (
     not_available_message,
     open_provider,
 )
-from lumina_tui.services import validation
+from lumina_tui.services import email_state, validation
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import (
     InvalidStateError,
@@ -76,7 +76,6 @@ IMAP_SECURITY = ("ssl", "starttls", "plain")
 IMAP_DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "plain": 143}
 IMAP_KEYS = {"host", "port", "security", "username", "folder"}
 # Statuses that still need the account: removing it would strand these emails.
-UNFINISHED = ("PENDING_SEND", "SENDING")
 # Account statuses: "needs_sign_in" after the provider refused the refresh token (OAuth invalid_grant).
 OK = "ok"
 NEEDS_SIGN_IN = "needs_sign_in"
@@ -542,7 +541,7 @@ def remove_account(db: Database, actor: Actor, ref: str) -> Account:
             .where(
                 EmailRow.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
                 EmailRow.account_id == account.id,  # type: ignore[arg-type]
-                EmailRow.status.in_(UNFINISHED),  # type: ignore[attr-defined]
+                EmailRow.status.in_(sorted(email_state.UNFINISHED)),  # type: ignore[attr-defined]
             )
         ).scalar_one()
         if pending:

@@ -6,7 +6,7 @@ keyed `(provider, "<account>:<message key>:<email>:<type>")`, where the message 
 provider's stable id for the message (never an IMAP UID), so reading a message twice — a sync run
 twice, a resync after an expired cursor — records it once.
 
-    bounce (hard)  SENT -> BOUNCED through email_state.transition, + the address suppressed
+    bounce (hard)  SENT -> BOUNCED (the `bounce` move of email_state), + the address suppressed
     bounce (soft)  recorded only: the email stays SENT and the address stays mailable
     reply          recorded with a snippet of what the prospect wrote (the email stays SENT)
 """
@@ -27,6 +27,7 @@ from sqlmodel import Session
 from lumina_tui.providers.inbox import InboundMessage
 from lumina_tui.services import email_state, events, suppressions
 from lumina_tui.services.bounces import EMAIL_ID_HEADER, Bounce, BouncedRecipient, parse_bounce
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.replies import (
     body_text,
     is_automatic,
@@ -34,14 +35,13 @@ from lumina_tui.services.replies import (
     referenced_message_ids,
     snippet,
 )
-from lumina_tui.services.sending import BOUNCED, SENDING, SENT
 from lumina_tui.store import utcnow
 from lumina_tui.store.models import Account, Email, EmailEvent
 
 # Emails a reply may be about: those that left (a bounce can arrive after a later reply).
-DELIVERED = (SENT, BOUNCED)
+DELIVERED = tuple(sorted(email_state.DELIVERED))
 # A bounce may also come back before the worker has committed SENT (a local MTA is that fast).
-MAY_BOUNCE = (SENDING, SENT, BOUNCED)
+MAY_BOUNCE = (EmailStatus.SENDING, *DELIVERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +112,8 @@ def _record_bounce(
             recorded = moved = email_state.transition(
                 session,
                 email,
-                allowed=[Email.status == SENT],
-                values={"status": BOUNCED, "last_error": _clip(f"bounced: {reason}", 500)},
-                event_type="bounced",
+                email_state.BOUNCE,
+                values={"last_error": _clip(f"bounced: {reason}", 500)},
                 provider_event_id=event_id,
                 data=data,
                 now=utcnow(),
@@ -152,7 +151,7 @@ def settle_hard_bounces(session: Session, account: Account) -> int:
         .where(
             Email.workspace_id == account.workspace_id,  # type: ignore[arg-type]
             Email.account_id == account.id,  # type: ignore[arg-type]
-            Email.status == SENT,  # type: ignore[arg-type]
+            Email.status == EmailStatus.SENT,  # type: ignore[arg-type]
             EmailEvent.event_type == "bounced",  # type: ignore[arg-type]
             # JSON path on either engine (json_extract on SQLite, ->> on PostgreSQL).
             EmailEvent.event_data["kind"].as_string() == "hard",  # type: ignore[index]
@@ -165,9 +164,8 @@ def settle_hard_bounces(session: Session, account: Account) -> int:
         if email_state.transition(
             session,
             email,
-            allowed=[Email.status == SENT],
-            values={"status": BOUNCED, "last_error": _clip(f"bounced: {reason}", 500)},
-            event_type="bounced",
+            email_state.BOUNCE,
+            values={"last_error": _clip(f"bounced: {reason}", 500)},
             provider_event_id=event.provider_event_id,  # already recorded: no second event
             data=data,
             now=utcnow(),

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from lumina_tui.services.email_state import EmailStatus
+
 T = TypeVar("T")
 
 
@@ -80,12 +82,12 @@ class DraftFields(Protocol):
 # A cancelled send (undo) is "cancelled", not "sent": its content lives on in an editable copy.
 DRAFT = "draft"
 _STATUS_BY_EMAIL = {
-    "PENDING_SEND": "queued",
-    "SENDING": "sending",
-    "SENT": "sent",
-    "FAILED": "failed",
-    "CANCELLED": "cancelled",
-    "BOUNCED": "bounced",
+    EmailStatus.PENDING_SEND: "queued",
+    EmailStatus.SENDING: "sending",
+    EmailStatus.SENT: "sent",
+    EmailStatus.FAILED: "failed",
+    EmailStatus.CANCELLED: "cancelled",
+    EmailStatus.BOUNCED: "bounced",
 }
 
 

@@ -21,12 +21,12 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from lumina_tui.config import Settings
+from lumina_tui.services import email_state
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store.models import Account, Email
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
-# Counted against the caps: claimed (in flight) or gone out (a bounce went out too).
-_SENT_STATES = ("SENT", "BOUNCED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +50,12 @@ def limits_for(settings: Settings, provider: str, account: Account | None) -> Li
 
 def _window(session: Session, account_id: str, since: datetime) -> tuple[int, datetime | None]:
     """(sends in the window including those in flight, the oldest send time in it)."""
-    sent = (Email.status.in_(_SENT_STATES)) & (Email.sent_at > since)  # type: ignore[attr-defined,operator]
+    # Counted against the caps: claimed (in flight) or gone out (a bounce went out too).
+    sent = (Email.status.in_(sorted(email_state.DELIVERED))) & (Email.sent_at > since)  # type: ignore[attr-defined,operator]
     count, oldest = session.execute(
         select(func.count(), func.min(Email.sent_at)).where(
             Email.account_id == account_id,  # type: ignore[arg-type]
-            or_(sent, Email.status == "SENDING"),  # type: ignore[arg-type]
+            or_(sent, Email.status == EmailStatus.SENDING),  # type: ignore[arg-type]
         )
     ).one()
     return int(count), oldest

@@ -25,8 +25,8 @@ from lumina_tui.config import Settings
 from lumina_tui.providers.base import AccountConfig, ProviderError
 from lumina_tui.services import accounts, validation
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import SIGN_IN_PREFIX, EmailStatus
 from lumina_tui.services.errors import NotFoundError, ProviderFailure, StorageError, ValidationError
-from lumina_tui.services.sending import PENDING_SEND, SIGN_IN_PREFIX
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Account, Email
 
@@ -77,7 +77,7 @@ def release_waiting(db: Database, settings: Settings, account_id: str) -> int:
             for row in session.execute(
                 select(Email.id, Email.last_error).where(
                     Email.account_id == account_id,
-                    Email.status == PENDING_SEND,
+                    Email.status == EmailStatus.PENDING_SEND,
                 )
             )
             if SIGN_IN_PREFIX in (row.last_error or "")
@@ -85,7 +85,7 @@ def release_waiting(db: Database, settings: Settings, account_id: str) -> int:
         if waiting:
             session.execute(
                 update(Email)
-                .where(Email.id.in_(waiting), Email.status == PENDING_SEND)  # type: ignore[attr-defined,arg-type]
+                .where(Email.id.in_(waiting), Email.status == EmailStatus.PENDING_SEND)  # type: ignore[attr-defined,arg-type]
                 .values(next_attempt_at=now, updated_at=now)
             )
     for email_id in waiting:

@@ -24,7 +24,7 @@ from typing import Any
 
 from lumina_tui.config import Settings
 from lumina_tui.providers.headers import header_value_problem
-from lumina_tui.services import accounts, drafts, sending, suppressions, templates
+from lumina_tui.services import accounts, drafts, outbox, suppressions, templates
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import LuminaError
@@ -268,7 +268,7 @@ def _recent_email_note(
     db: Database, actor: Actor, address: str, first_name: str, now: datetime
 ) -> str | None:
     """'You emailed Ana 6 days ago.' when an email to this address went out in the last 30 days."""
-    last = sending.last_sent_to(db, actor, address, within_days=RECENT_DAYS)
+    last = outbox.last_sent_to(db, actor, address, within_days=RECENT_DAYS)
     if last is None:
         return None
     when = last if isinstance(last, datetime) else (_value(last, "sent_at") or _value(last, "created_at"))

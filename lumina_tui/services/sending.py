@@ -6,9 +6,10 @@ immutable `emails` snapshot with status PENDING_SEND and freezes the draft, in O
 transaction, and only after the commit rings the queue's doorbell. If ringing fails the row is
 still there and the worker's sweep finds it, so an intent, once acknowledged, is never lost.
 
-The delivery state machine after that (PENDING_SEND -> SENDING -> SENT | FAILED) belongs to the
-worker (`worker/tasks.py`); this module offers the rep's verbs on it: cancel inside the undo
-window, retry a failed email, list and show.
+The lifecycle after that (PENDING_SEND -> SENDING -> SENT | FAILED ...) has its one home in
+`services/email_state.py`; the worker (`worker/tasks.py`) makes its moves, and the rep's verbs on a
+sent email (cancel, retry, list, show) live in `services/outbox.py`. Ringing the doorbell never
+starts a worker: the caller (the CLI verb, the composer's send flow) asks `worker_control` for one.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -33,66 +34,24 @@ from lumina_tui.services.context import Actor
 from lumina_tui.services.errors import (
     AlreadySentError,
     IdempotencyConflictError,
-    InvalidStateError,
     NotFoundError,
     StaleRevisionError,
     SuppressedRecipientError,
     ValidationError,
 )
-from lumina_tui.services.jsonable import Page, iso
+from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import (
     Account,
     CompanyData,
     Email,
     EmailDraft,
-    EmailEvent,
     Prospect,
-    Template,
     User,
     UserPreferences,
 )
 
 log = logging.getLogger(__name__)
-
-PENDING_SEND = "PENDING_SEND"
-SENDING = "SENDING"
-SENT = "SENT"
-FAILED = "FAILED"
-CANCELLED = "CANCELLED"
-BOUNCED = "BOUNCED"
-STATUSES = (PENDING_SEND, SENDING, SENT, FAILED, CANCELLED, BOUNCED)
-# An email still on its way: the worker (and the sidecar's idle check) must keep watching these.
-UNFINISHED = (PENDING_SEND, SENDING)
-
-# `last_error` of a row the sweep took back from a worker that died or overran its lease mid-send.
-# The next attempt must first ask the provider whether the message already went out.
-INTERRUPTED_PREFIX = "interrupted:"
-# `last_error` after a failure that may have happened after the provider accepted the message (a
-# timeout, a 5xx): like an interruption, the next attempt first asks the provider (`find_sent`).
-UNCERTAIN_PREFIX = "uncertain:"
-# `last_error` of an email waiting, PENDING_SEND, for its mailbox's send limit (not a failure).
-LIMIT_PREFIX = "scheduled (mailbox limit):"
-# `last_error` of an email waiting, PENDING_SEND, for the rep to sign in to its account again.
-SIGN_IN_PREFIX = "needs sign-in:"
-# What the outbox and `lumina emails list` show for an email waiting for one of those reasons.
-STATUS_NOTES = {LIMIT_PREFIX: "scheduled (mailbox limit)", SIGN_IN_PREFIX: "needs sign-in"}
-
-
-def status_note(email: Email) -> str | None:
-    """Why a PENDING_SEND email is waiting when it is not a failure; None otherwise."""
-    if email.status != PENDING_SEND or not email.last_error:
-        return None
-    text = email.last_error.removeprefix(UNCERTAIN_PREFIX).lstrip()
-    for prefix, note in STATUS_NOTES.items():
-        if text.startswith(prefix):
-            return note
-    return None
-
-
-def may_have_gone_out(last_error: str | None) -> bool:
-    """After this error, could the message already be at the provider? (Then ask before resending.)"""
-    return bool(last_error) and last_error.startswith((INTERRUPTED_PREFIX, UNCERTAIN_PREFIX))  # type: ignore[union-attr]
 
 # Keys derived from draft id + revision (the CLI sends without a key) live in their own namespace.
 DERIVED_KEY_NAMESPACE = uuid.UUID("6f1d3c52-3a8e-4b8e-9a51-5d1c0f5e2b7a")
@@ -103,55 +62,6 @@ MAX_KEY_CHARS = 200
 class SendResult:
     email: Email
     created: bool  # False: this key was already used for the same request; nothing new happened
-
-
-@dataclass(frozen=True, slots=True)
-class CancelResult:
-    email: Email
-    draft_id: str  # a new, editable copy of the cancelled email; the sent draft stays frozen
-
-
-# -- JSON ------------------------------------------------------------------------------------------
-
-
-def as_json(email: Email, event_rows: Iterable[EmailEvent] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": email.id,
-        "status": email.status,
-        "draft_id": email.draft_id,
-        "account_id": email.account_id,
-        "provider": email.provider,
-        "from_email": email.from_email,
-        "from_name": email.from_name,
-        "to_email": email.to_email,
-        "to_name": email.to_name,
-        "cc": email.cc,
-        "bcc": email.bcc,
-        "subject": email.subject,
-        "body": email.body_text,
-        "body_html": email.body_html,
-        "template_id": email.template_id,
-        "prospect_id": email.prospect_id,
-        "prospect": email.prospect_snapshot,
-        "score": email.score_snapshot,
-        "accepted_suggestion_ids": email.accepted_suggestion_ids,
-        "idempotency_key": email.idempotency_key,
-        "message_id": email.message_id,
-        "send_after": iso(email.send_after),
-        "attempts": email.attempts,
-        "last_error": email.last_error,
-        "status_note": status_note(email),
-        "next_attempt_at": iso(email.next_attempt_at),
-        "provider_message_id": email.provider_message_id,
-        "provider_thread_id": email.provider_thread_id,
-        "sent_message_id": email.sent_message_id,
-        "sent_at": iso(email.sent_at),
-        "created_at": iso(email.created_at),
-        "updated_at": iso(email.updated_at),
-    }
-    if event_rows is not None:
-        body["events"] = [events.as_json(event) for event in event_rows]
-    return body
 
 
 # -- the request -----------------------------------------------------------------------------------
@@ -573,7 +483,7 @@ def _insert(
             message_id=message_id,
             send_after=now + timedelta(seconds=max(0.0, settings.undo_window_seconds)),
             created_at=now,
-            status=PENDING_SEND,
+            status=email_state.INITIAL,
             attempts=0,
             updated_at=now,
         )
@@ -613,7 +523,9 @@ def ring_doorbell(settings: Settings, email: Email) -> bool:
     """Enqueue the worker's doorbell for `email`, due at its `send_after`; never raises.
 
     Called only after the row is committed. A failure here loses nothing: the row is the truth,
-    and the worker's sweep re-enqueues due PENDING_SEND rows whose doorbell never rang.
+    and the worker's sweep re-enqueues due PENDING_SEND rows whose doorbell never rang. It starts
+    no worker: the caller asks `worker_control.ensure_running` (a sidecar leaves when idle, so the
+    CLI and the composer ask after every send).
     """
     delay = max(0.0, (email.send_after - utcnow()).total_seconds())
     rung = True
@@ -622,7 +534,6 @@ def ring_doorbell(settings: Settings, email: Email) -> bool:
     except Exception:
         log.warning("could not enqueue email %s; the worker's sweep will pick it up", email.id, exc_info=True)
         rung = False
-    _wake_worker(settings)
     return rung
 
 
@@ -637,217 +548,3 @@ def prepare_to_send(settings: Settings) -> None:
         queue.doorbells(settings)
     except Exception:
         log.debug("could not open the queue ahead of a send", exc_info=True)
-
-
-def _wake_worker(settings: Settings) -> None:
-    """A doorbell needs someone to hear it: start the sidecar if no worker is alive (never waits).
-
-    Done here, after every enqueue, rather than once when the composer opens: a sidecar leaves
-    after its idle time, and the next send must bring one back.
-    """
-    from lumina_tui.services import worker_status
-
-    try:
-        worker_status.ensure_sidecar(settings)
-    except Exception:
-        log.warning("could not start the sidecar worker", exc_info=True)
-
-
-# -- the rep's verbs after a send ------------------------------------------------------------------
-
-
-def _scoped_email(session: Session, actor: Actor, email_id: str) -> Email:
-    email = session.get(Email, email_id)
-    if email is None or email.workspace_id != actor.workspace_id:
-        raise NotFoundError(f"email {email_id} not found", field="email_id")
-    return email
-
-
-def _reload(session: Session, email_id: str) -> Email:
-    return session.execute(
-        select(Email).where(Email.id == email_id).execution_options(populate_existing=True)  # type: ignore[arg-type]
-    ).scalar_one()
-
-
-@validation.checked_arguments
-def cancel(db: Database, actor: Actor, email_id: str) -> CancelResult:
-    """Undo: stop an email that is still waiting (undo window or retry backoff), never a claimed one.
-
-    The sent draft stays frozen (history is immutable); the rep gets a new editable draft with the
-    same content, whose id is returned.
-    """
-    email_id = validation.uuid_text(email_id, "email_id")
-    with db.write() as session:
-        email = _scoped_email(session, actor, email_id)
-        now = utcnow()
-        moved = email_state.transition(
-            session,
-            email,
-            allowed=[
-                Email.status == PENDING_SEND,
-                # A previous attempt that was cut off may already have delivered it: not undoable.
-                or_(
-                    Email.last_error.is_(None),  # type: ignore[union-attr]
-                    ~(
-                        Email.last_error.startswith(INTERRUPTED_PREFIX)  # type: ignore[union-attr]
-                        | Email.last_error.startswith(UNCERTAIN_PREFIX)  # type: ignore[union-attr]
-                    ),
-                ),
-            ],
-            values={"status": CANCELLED, "next_attempt_at": None},
-            event_type="cancelled",
-            provider_event_id=f"{email_id}:cancelled",
-            data={"by_user_id": actor.user_id},
-            now=now,
-        )
-        if not moved:
-            raise InvalidStateError(
-                f"email {email_id} is {email.status} and can no longer be cancelled"
-                + (" (it may already have gone out)" if email.status == PENDING_SEND else ""),
-                field="email_id",
-                status=email.status,
-            )
-        copy = _editable_copy(session, actor, email, now)
-        return CancelResult(email=_reload(session, email_id), draft_id=copy.id)
-
-
-def _editable_copy(session: Session, actor: Actor, email: Email, now: datetime) -> EmailDraft:
-    """A fresh draft with the cancelled email's content and the original draft's references."""
-    original = session.get(EmailDraft, email.draft_id) if email.draft_id else None
-
-    def still_there(model: type, ref: str | None) -> str | None:
-        if not ref:
-            return None
-        row = session.get(model, ref)
-        return ref if row is not None and row.workspace_id == actor.workspace_id else None
-
-    copy = EmailDraft(
-        id=new_id(),
-        workspace_id=actor.workspace_id,
-        user_id=actor.user_id,
-        prospect_id=still_there(Prospect, email.prospect_id),
-        template_id=still_there(Template, email.template_id),
-        account_id=still_there(Account, email.account_id),
-        subject=original.subject if original else email.subject,
-        body_text=original.body_text if original else email.body_text,
-        body_html=original.body_html if original else email.body_html,
-        revision=1,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(copy)
-    session.flush()
-    return copy
-
-
-@validation.checked_arguments
-def retry(db: Database, actor: Actor, email_id: str, *, settings: Settings) -> Email:
-    """A FAILED email back to PENDING_SEND (the same row, the same Message-ID), then the doorbell."""
-    email_id = validation.uuid_text(email_id, "email_id")
-    with db.write() as session:
-        email = _scoped_email(session, actor, email_id)
-        previous_attempts, previous_error = email.attempts, email.last_error
-        now = utcnow()
-        moved = email_state.transition(
-            session,
-            email,
-            allowed=[Email.status == FAILED],
-            values={"status": PENDING_SEND, "attempts": 0, "last_error": None, **email_state.RELEASED},
-            event_type="retried",
-            provider_event_id=f"{email_id}:retried:{new_id()}",
-            data={"previous_attempts": previous_attempts, "previous_error": previous_error},
-            now=now,
-        )
-        if not moved:
-            raise InvalidStateError(
-                f"email {email_id} is {email.status}: only a FAILED email can be retried",
-                field="email_id",
-                status=email.status,
-            )
-        email = _reload(session, email_id)
-    ring_doorbell(settings, email)
-    return email
-
-
-@validation.checked_arguments
-def get_email(db: Database, actor: Actor, email_id: str) -> Email:
-    email_id = validation.uuid_text(email_id, "email_id")
-    with db.read() as session:
-        return _scoped_email(session, actor, email_id)
-
-
-@validation.checked_arguments
-def list_emails(
-    db: Database,
-    actor: Actor,
-    *,
-    status: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-    after: str | None = None,
-) -> Page[Email]:
-    """Newest first; `status` filters (case-insensitive).
-
-    `after` (an email id, the last of the previous page) starts the page just past that email:
-    a keyset page reads only its own rows from the (workspace, created_at, id) index, where a
-    large `offset` reads and discards every row before it.
-    """
-    conditions: list[Any] = [Email.workspace_id == actor.workspace_id]
-    if status:
-        wanted = status.strip().upper()
-        if wanted not in STATUSES:
-            raise ValidationError(f"status: choose one of {', '.join(STATUSES)}", field="status")
-        conditions.append(Email.status == wanted)
-    with db.read() as session:
-        page_conditions = list(conditions)
-        if after is not None:
-            last = session.get(Email, validation.uuid_text(after, "after"))
-            if last is None or last.workspace_id != actor.workspace_id:
-                raise NotFoundError(f"email {after} not found", field="after")
-            page_conditions.append(
-                or_(
-                    Email.created_at < last.created_at,  # type: ignore[arg-type,operator]
-                    and_(Email.created_at == last.created_at, Email.id > last.id),  # type: ignore[arg-type]
-                )
-            )
-        total = session.execute(select(func.count()).select_from(Email).where(*conditions)).scalar_one()
-        rows = session.execute(
-            select(Email)
-            .where(*page_conditions)
-            .order_by(Email.created_at.desc(), Email.id)  # type: ignore[attr-defined]
-            .limit(max(1, min(int(limit), 500)))
-            .offset(max(0, int(offset)))
-        )
-        return Page(items=list(rows.scalars().all()), total=int(total))
-
-
-def list_events(db: Database, actor: Actor, email_id: str) -> list[EmailEvent]:
-    return events.list_events(db, actor, email_id)
-
-
-def last_sent_to(db: Database, actor: Actor, address: str, within_days: int = 30) -> Email | None:
-    """The latest email to `address` in the last `within_days` that went (or is going) out.
-
-    For the send review's "You emailed Ana 6 days ago": cancelled and failed emails never reached
-    the person, so they do not count.
-    """
-    address = (address or "").strip().lower()
-    if not address:
-        return None
-    since = utcnow() - timedelta(days=within_days)
-    with db.read() as session:
-        return (
-            session.execute(
-                select(Email)
-                .where(
-                    Email.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                    Email.to_email == address,  # type: ignore[arg-type]
-                    Email.status.in_((SENT, SENDING, PENDING_SEND, BOUNCED)),  # type: ignore[attr-defined]
-                    Email.created_at >= since,  # type: ignore[arg-type]
-                )
-                .order_by(Email.created_at.desc())  # type: ignore[attr-defined]
-                .limit(1)
-            )
-            .scalars()
-            .first()
-        )

@@ -1,5 +1,6 @@
 """The worker's heartbeat: a JSON file in the data dir rewritten every `heartbeat_interval_seconds`.
 
+The file's format is `services/worker_heartbeat.py`'s alone: this thread only says when to beat.
 The composer reads it (`services.worker_status`) to show "worker ● online" and to decide whether a
 sidecar must be started; the sweep uses the pid in a lease owner to tell a dead worker's rows.
 """
@@ -7,13 +8,11 @@ sidecar must be started; the sweep uses the pid in a lease owner to tell a dead 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 
 from lumina_tui.config import Settings
-from lumina_tui.services.worker_status import Heartbeat, remove_heartbeat, write_heartbeat
+from lumina_tui.services import worker_heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +27,8 @@ class HeartbeatWriter:
         self._thread: threading.Thread | None = None
 
     def beat(self) -> None:
-        write_heartbeat(
-            self.settings,
-            Heartbeat(
-                worker_id=self.worker_id,
-                pid=os.getpid(),
-                hostname=socket.gethostname(),
-                beat_at=time.time(),
-                started_at=self.started_at,
-                threads=self.threads,
-            ),
+        worker_heartbeat.beat(
+            self.settings, worker_id=self.worker_id, started_at=self.started_at, threads=self.threads
         )
 
     def start(self) -> None:
@@ -62,4 +53,4 @@ class HeartbeatWriter:
         self._stop.set()
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout=5)
-        remove_heartbeat(self.settings, self.worker_id)
+        worker_heartbeat.remove(self.settings, self.worker_id)

@@ -19,9 +19,10 @@ from huey.consumer import Consumer
 
 from lumina_tui import queue
 from lumina_tui.config import Settings, load_settings
+from lumina_tui.services import worker_heartbeat
 from lumina_tui.services.outcome_consumers import default_consumers
 from lumina_tui.services.runtime import open_runtime
-from lumina_tui.services.worker_status import lock_path, pending_count, read_heartbeat
+from lumina_tui.services.worker_status import lock_path, pending_count
 from lumina_tui.worker import tasks
 from lumina_tui.worker.consumer_runner import ConsumerRunner
 from lumina_tui.worker.heartbeat import HeartbeatWriter
@@ -140,7 +141,7 @@ def run_worker(
     lock = WorkerLock(lock_path(settings))
     # A sidecar may be started while an idle one is on its way out: it waits for the lock a moment.
     if not lock.acquire(timeout=SIDECAR_LOCK_WAIT_SECONDS if exit_when_idle is not None else 0.0):
-        heartbeat = read_heartbeat(settings)
+        heartbeat = worker_heartbeat.read(settings)
         who = f" (pid {heartbeat.pid})" if heartbeat else ""
         say(f"another Lumina worker is already running for {settings.data_dir}{who}; this one exits")
         return 0

@@ -1,7 +1,8 @@
 """What the worker does when a doorbell rings: claim, send, finish or back off; and the sweep.
 
-Every state change is a conditional UPDATE, so a duplicate doorbell, a second thread or a restarted
-worker can never move a row twice:
+Every state change is a move of the lifecycle table (`services/email_state.py`) made through
+`email_state.transition`, a conditional UPDATE, so a duplicate doorbell, a second thread or a
+restarted worker can never move a row twice:
 
     claim    PENDING_SEND and due      -> SENDING  (attempts + 1, a lease owned by this attempt)
     finish   SENDING, lease is mine    -> SENT     (+ the `sent` event, in the same transaction)
@@ -54,19 +55,16 @@ from lumina_tui.providers.base import (
 from lumina_tui.providers.message import build_message
 from lumina_tui.providers.registry import SMTPUTF8_PROVIDERS
 from lumina_tui.services import accounts, email_state, mailbox_limits
-from lumina_tui.services.jsonable import iso
-from lumina_tui.services.sending import (
-    FAILED,
+from lumina_tui.services.email_state import (
     INTERRUPTED_PREFIX,
     LIMIT_PREFIX,
-    PENDING_SEND,
-    SENDING,
-    SENT,
     SIGN_IN_PREFIX,
     UNCERTAIN_PREFIX,
+    EmailStatus,
     may_have_gone_out,
 )
-from lumina_tui.services.worker_status import pid_alive
+from lumina_tui.services.jsonable import iso
+from lumina_tui.services.worker_heartbeat import pid_alive
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Email, EmailEvent
 from lumina_tui.worker.provider_pool import AccountGone, ProviderPool
@@ -177,26 +175,28 @@ def claim(ctx: WorkerContext, email_id: str) -> tuple[Email | None, Email | None
         parked = _over_mailbox_limit(ctx, session, email_id, now)
         if parked is not None:
             return None, parked
-        result = session.execute(
-            update(Email)
-            .where(
-                Email.id == email_id,  # type: ignore[arg-type]
-                Email.status == PENDING_SEND,  # type: ignore[arg-type]
+        email = session.get(Email, email_id)
+        if email is None:
+            return None, None
+        claimed = email_state.transition(
+            session,
+            email,
+            email_state.CLAIM,
+            when=[
                 Email.send_after <= now,  # type: ignore[arg-type]
                 or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= now),  # type: ignore[union-attr,operator]
-            )
-            .values(
-                status=SENDING,
-                attempts=Email.attempts + 1,
-                lease_owner=token,
-                lease_expires_at=now + timedelta(seconds=ctx.settings.worker.lease_seconds),
-                updated_at=now,
-            )
+            ],
+            values={
+                "attempts": Email.attempts + 1,
+                "lease_owner": token,
+                "lease_expires_at": now + timedelta(seconds=ctx.settings.worker.lease_seconds),
+            },
+            now=now,
         )
         row = session.execute(
             select(Email).where(Email.id == email_id).execution_options(populate_existing=True)  # type: ignore[arg-type]
         ).scalar_one_or_none()
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if claimed:
             return row, None
         return None, row
 
@@ -205,7 +205,7 @@ def _over_mailbox_limit(ctx: WorkerContext, session: Session, email_id: str, now
     """Inside the claim's transaction: a due email whose mailbox is at its send limit is scheduled for
     when a slot frees (still PENDING_SEND, no attempt counted) and returned; None when it may go."""
     email = session.get(Email, email_id, populate_existing=True)
-    if email is None or email.status != PENDING_SEND or _due(email) > now:
+    if email is None or email.status != EmailStatus.PENDING_SEND or _due(email) > now:
         return None
     wait = mailbox_limits.wait_seconds(session, ctx.settings, email, now)
     if wait is None:
@@ -215,7 +215,7 @@ def _over_mailbox_limit(ctx: WorkerContext, session: Session, email_id: str, now
         note = f"{UNCERTAIN_PREFIX} {note}"
     session.execute(
         update(Email)
-        .where(Email.id == email_id, Email.status == PENDING_SEND)  # type: ignore[arg-type]
+        .where(Email.id == email_id, Email.status == EmailStatus.PENDING_SEND)  # type: ignore[arg-type]
         .values(last_error=note, next_attempt_at=now + timedelta(seconds=wait.seconds), updated_at=now)
     )
     session.flush()
@@ -234,7 +234,7 @@ def send_email(ctx: WorkerContext, email_id: str) -> str:
 def _send_email(ctx: WorkerContext, email_id: str) -> str:
     email, current = claim(ctx, email_id)
     if email is None:
-        if current is not None and current.status == PENDING_SEND:
+        if current is not None and current.status == EmailStatus.PENDING_SEND:
             # Not due yet (undo window, backoff): ring again when it is.
             delay = max(0.0, (_due(current) - utcnow()).total_seconds())
             queue.enqueue_send(ctx.settings, email_id, delay_seconds=delay)
@@ -308,12 +308,9 @@ def _message(email: Email, *, smtputf8: bool = False) -> EmailMessage:
     )
 
 
-def _mine(email: Email) -> list:
-    return [
-        Email.id == email.id,
-        Email.status == SENDING,
-        Email.lease_owner == email.lease_owner,
-    ]
+def _mine(email: Email) -> list[Any]:
+    """The guard of a claimed row's moves: only the attempt that holds the lease may make them."""
+    return [Email.lease_owner == email.lease_owner]
 
 
 def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered: bool) -> str:
@@ -322,15 +319,15 @@ def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered
         moved = email_state.transition(
             session,
             email,
-            allowed=[
+            email_state.FINISH,
+            when=[
                 or_(
-                    (Email.status == SENDING) & (Email.lease_owner == email.lease_owner),  # type: ignore[arg-type]
+                    Email.lease_owner == email.lease_owner,  # type: ignore[arg-type]
                     # Our lease ran out mid-send and the sweep took the row back: it did go out.
-                    Email.status == PENDING_SEND,  # type: ignore[arg-type]
+                    Email.status == EmailStatus.PENDING_SEND,  # type: ignore[arg-type]
                 ),
             ],
             values={
-                "status": SENT,
                 "sent_at": now,
                 "provider_message_id": receipt.provider_message_id or email.message_id,
                 "provider_thread_id": receipt.thread_id,
@@ -338,7 +335,6 @@ def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered
                 "last_error": None,
                 **email_state.RELEASED,
             },
-            event_type="sent",
             provider_event_id=f"{email.id}:sent",
             data={
                 "attempt": email.attempts,
@@ -366,9 +362,9 @@ def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | No
         moved = email_state.transition(
             session,
             email,
-            allowed=_mine(email),
-            values={"status": FAILED, "last_error": reason, **email_state.RELEASED},
-            event_type="failed",
+            email_state.FAIL,
+            when=_mine(email),
+            values={"last_error": reason, **email_state.RELEASED},
             provider_event_id=f"{email.id}:failed:{email.lease_owner}",
             data={
                 "attempt": email.attempts,
@@ -405,15 +401,14 @@ def _defer(
         return email_state.transition(
             session,
             email,
-            allowed=_mine(email),
+            email_state.DEFER,
+            when=_mine(email),
             values={
-                "status": PENDING_SEND,
                 "last_error": last_error,
                 "next_attempt_at": next_attempt_at,
                 "lease_owner": None,
                 "lease_expires_at": None,
             },
-            event_type="deferred",
             provider_event_id=f"{email.id}:deferred:{email.lease_owner}",
             data={
                 "attempt": email.attempts,
@@ -505,7 +500,7 @@ def sweep(ctx: WorkerContext, *, grace_seconds: float | None = None) -> SweepRep
     reclaimed_ids: list[str] = []
     with ctx.db.write() as session:
         claimed = session.execute(
-            select(Email).where(Email.status == SENDING)  # type: ignore[arg-type]
+            select(Email).where(Email.status == EmailStatus.SENDING)  # type: ignore[arg-type]
         ).scalars()
         for email in list(claimed):
             expires = email.lease_expires_at
@@ -515,9 +510,9 @@ def sweep(ctx: WorkerContext, *, grace_seconds: float | None = None) -> SweepRep
             moved = email_state.transition(
                 session,
                 email,
-                allowed=[Email.status == SENDING, Email.lease_owner == email.lease_owner],
-                values={"status": PENDING_SEND, "last_error": INTERRUPTED_ERROR, **email_state.RELEASED},
-                event_type="interrupted",
+                email_state.INTERRUPT,
+                when=[Email.lease_owner == email.lease_owner],
+                values={"last_error": INTERRUPTED_ERROR, **email_state.RELEASED},
                 provider_event_id=f"{email.id}:interrupted:{email.lease_owner}",
                 data={
                     "attempt": email.attempts,
@@ -535,7 +530,7 @@ def sweep(ctx: WorkerContext, *, grace_seconds: float | None = None) -> SweepRep
         due = session.execute(
             select(Email.id)
             .where(
-                Email.status == PENDING_SEND,
+                Email.status == EmailStatus.PENDING_SEND,
                 Email.send_after <= cutoff,
                 or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= cutoff),  # type: ignore[union-attr,operator]
             )

@@ -22,8 +22,10 @@ from mailbox_support import event_count, events_of, reply_to, send_to, status_of
 from lumina_tui.config import Settings
 from lumina_tui.providers.imap_inbox import message_key
 from lumina_tui.providers.inbox import InboundMessage, InboxBatch
-from lumina_tui.services import accounts, mailbox_sync, sending
+from lumina_tui.services import accounts, mailbox_sync
+from lumina_tui.services import outbox as outbox_service
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email
 from lumina_tui.worker import tasks
@@ -87,7 +89,7 @@ def deliver(db: Database, actor: Actor, settings: Settings, outbox: Account):
     def deliver_to(address: str) -> Email:
         email = send_to(db, actor, settings, address)
         assert tasks.send_email(ctx, email.id) == "sent"
-        return sending.get_email(db, actor, email.id)
+        return outbox_service.get_email(db, actor, email.id)
 
     yield deliver_to
     ctx.providers.close_all()
@@ -141,12 +143,12 @@ def test_each_report_format_finds_the_right_email_and_bounce_kind(
     assert event.event_data["status"] == status
     assert event.event_data["matched_by"] == "original-headers"
     assert events_of(db, earlier.id, "bounced") == []
-    assert status_of(db, earlier.id) == sending.SENT
+    assert status_of(db, earlier.id) == EmailStatus.SENT
     if kind == "hard":
-        assert status_of(db, returned.id) == sending.BOUNCED
+        assert status_of(db, returned.id) == EmailStatus.BOUNCED
         assert suppression_for(db, recipient) is not None
     else:
-        assert status_of(db, returned.id) == sending.SENT
+        assert status_of(db, returned.id) == EmailStatus.SENT
         assert suppression_for(db, recipient) is None
     assert events_of(db, returned.id, "replied") == []  # Gmail's report has In-Reply-To: still a bounce
 
@@ -168,7 +170,7 @@ def test_a_report_without_the_original_falls_back_to_the_newest_email_to_that_ad
 
     (event,) = events_of(db, email.id, "bounced")
     assert event.event_data["matched_by"] == "recipient"
-    assert status_of(db, email.id) == sending.BOUNCED
+    assert status_of(db, email.id) == EmailStatus.BOUNCED
 
 
 def test_replies_match_by_headers_or_quoted_id_and_keep_only_the_prospects_words(
@@ -208,7 +210,7 @@ def test_replies_match_by_headers_or_quoted_id_and_keep_only_the_prospects_words
     assert snippets[third.id]["snippet"].startswith("Forwarding this to our ops lead.")
     # A reply that says "unknown user" is still a reply: nobody was suppressed, nothing bounced.
     assert suppression_for(db, "ana@brightwave.example") is None
-    assert {status_of(db, x.id) for x in (first, second, third)} == {sending.SENT}
+    assert {status_of(db, x.id) for x in (first, second, third)} == {EmailStatus.SENT}
 
 
 def test_out_of_office_and_our_own_copies_are_not_replies(
@@ -304,12 +306,12 @@ def test_a_bounce_read_before_the_worker_commits_sent_still_ends_bounced(
     )
     email = send_to(db, actor, settings, "ana.okafor@lumina.test")
     claimed, _ = tasks.claim(ctx, email.id)
-    assert claimed is not None and status_of(db, email.id) == sending.SENDING
+    assert claimed is not None and status_of(db, email.id) == EmailStatus.SENDING
     raw = fixture("postfix_unknown_user.eml", claimed)
 
     early = sync(db, settings, actor, outbox, [raw])
     assert (early.bounced, early.hard_bounced) == (1, 0)  # recorded; the row could not move yet
-    assert status_of(db, email.id) == sending.SENDING
+    assert status_of(db, email.id) == EmailStatus.SENDING
     assert suppression_for(db, "ana.okafor@lumina.test") is not None
 
     assert (
@@ -319,7 +321,7 @@ def test_a_bounce_read_before_the_worker_commits_sent_still_ends_bounced(
     later = sync(db, settings, actor, outbox, [])  # the DSN is behind the cursor now: nothing to read
 
     assert (later.read, later.bounced, later.hard_bounced) == (0, 0, 1)
-    assert status_of(db, email.id) == sending.BOUNCED
+    assert status_of(db, email.id) == EmailStatus.BOUNCED
     assert len(events_of(db, email.id, "bounced")) == 1
     again = sync(db, settings, actor, outbox, [raw])
     assert (again.bounced, again.duplicates, again.hard_bounced) == (0, 1, 0)

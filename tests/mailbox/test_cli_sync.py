@@ -16,7 +16,7 @@ from test_real_mail_servers import DOMAIN
 
 from lumina_tui.cli import main
 from lumina_tui.config import Settings
-from lumina_tui.services import sending
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.runtime import reset_runtime, runtime
 from lumina_tui.worker import tasks
 from lumina_tui.worker.provider_pool import ProviderPool
@@ -78,7 +78,7 @@ def test_add_with_imap_then_sync_a_real_bounce_from_the_command_line(
     (item,) = json.loads(synced.stdout)["items"]
     assert item["account"] == "rep" and item["error"] is None
     assert item["bounced"] >= 1 and item["hard_bounced"] >= 1
-    assert status_of(runtime().db, email_id) == sending.BOUNCED
+    assert status_of(runtime().db, email_id) == EmailStatus.BOUNCED
     bounced = run("emails", "list", "--status", "BOUNCED", "--json")
     assert [e["id"] for e in json.loads(bounced.stdout)["items"]] == [email_id]
 

@@ -27,8 +27,10 @@ from lumina_tui.providers.base import PermanentProviderError, ProviderError, Tra
 from lumina_tui.providers.gmail_inbox import GmailInbox
 from lumina_tui.providers.message import build_message
 from lumina_tui.providers.outlook_inbox import OutlookInbox
-from lumina_tui.services import accounts, mailbox_sync, sending
+from lumina_tui.services import accounts, mailbox_sync
+from lumina_tui.services import outbox as outbox_service
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email
 from lumina_tui.worker import tasks
@@ -114,7 +116,7 @@ def deliver(
     def deliver_to(address: str) -> Email:
         email = send_to(db, actor, settings, address)
         assert tasks.send_email(ctx, email.id) == "sent"
-        return sending.get_email(db, actor, email.id)
+        return outbox_service.get_email(db, actor, email.id)
 
     yield deliver_to
     ctx.providers.close_all()
@@ -191,7 +193,7 @@ def test_gmail_history_sync_finds_replies_and_bounces_and_resyncs_after_a_404_wi
     assert replied.event_data["snippet"] == "Tuesday works. Send an invite?"
     assert replied.event_data["matched_by"] == "in-reply-to"  # Gmail's Message-ID, not ours
     assert replied.event_data["thread_id"] == sent[answered.id].thread_id
-    assert status_of(db, bounced.id) == sending.BOUNCED
+    assert status_of(db, bounced.id) == EmailStatus.BOUNCED
     assert suppression_for(db, "ben@brightwave.example") is not None
     cursor = mailbox_sync.cursor_status(db, actor, outbox.id)["gmail"]["cursor"]
     assert int(cursor["history_id"]) == gmail.mailbox().history_id
@@ -286,7 +288,7 @@ def test_graph_delta_sync_finds_replies_and_bounces_and_resyncs_after_a_410_with
         assert replied.provider == "outlook"
         assert replied.event_data["snippet"] == "Happy to talk next week."
         assert replied.event_data["thread_id"] == sent[answered.id].data["conversationId"]
-        assert status_of(db, bounced.id) == sending.BOUNCED
+        assert status_of(db, bounced.id) == EmailStatus.BOUNCED
         (bounce,) = events_of(db, bounced.id, "bounced")
         assert bounce.event_data["matched_by"] == "original-headers"  # the lower-case x- header
         assert "delta_link" in mailbox_sync.cursor_status(db, actor, outbox.id)["outlook"]["cursor"]

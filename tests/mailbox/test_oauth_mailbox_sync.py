@@ -23,8 +23,9 @@ from secret_grep import assert_no_secrets
 from sending_support import WorkerProcess, lumina_command, wait_until
 
 from lumina_tui.config import Settings
-from lumina_tui.services import mailbox_sync, sending
+from lumina_tui.services import mailbox_sync
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 
 
@@ -69,12 +70,12 @@ def test_the_worker_syncs_replies_and_bounces_and_resyncs_an_expired_cursor_with
     answered = send_to(db, actor, settings, "ana@brightwave.example")
     bounced = send_to(db, actor, settings, "ben@brightwave.example")
     for email in (answered, bounced):
-        wait_until(lambda e=email: status_of(db, e.id) == sending.SENT, timeout=60)
+        wait_until(lambda e=email: status_of(db, e.id) == EmailStatus.SENT, timeout=60)
 
     server.reply(sent_copy(answered.id), text="Sounds good, Thursday works.")
     server.bounce(sent_copy(bounced.id), recipient="ben@brightwave.example")
 
-    wait_until(lambda: status_of(db, bounced.id) == sending.BOUNCED, timeout=60)
+    wait_until(lambda: status_of(db, bounced.id) == EmailStatus.BOUNCED, timeout=60)
     wait_until(lambda: events_of(db, answered.id, "replied"), timeout=60)
     (replied,) = events_of(db, answered.id, "replied")
     assert replied.provider == kind

@@ -15,7 +15,8 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from lumina_tui.services import sending
+from lumina_tui.services import outbox
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.runtime import Runtime, open_runtime
 from lumina_tui.store.models import Account
 from lumina_tui.tui.screens.outbox import OutboxScreen
@@ -74,7 +75,7 @@ async def test_s_syncs_a_real_bounce_and_a_reply_into_the_outbox(
         await until(pilot, lambda: table.row_count == 2)
         await pilot.press("s")
         await until(pilot, lambda: "↩ Bounced" in [str(table.get_row_at(i)[0]) for i in range(2)])
-        assert sending.get_email(rt.db, rt.actor, bounced.id).status == sending.BOUNCED
+        assert outbox.get_email(rt.db, rt.actor, bounced.id).status == EmailStatus.BOUNCED
 
         # Newest first: the reply's email is the top row; its events show the prospect's words.
         table.move_cursor(row=0)

@@ -24,8 +24,9 @@ from secret_grep import assert_grep_works, assert_no_secret
 from sending_support import WorkerProcess, wait_until
 
 from lumina_tui.config import Settings
-from lumina_tui.services import mailbox_sync, sending
+from lumina_tui.services import mailbox_sync, outbox
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.errors import SuppressedRecipientError
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account
@@ -63,7 +64,7 @@ def test_unknown_user_gets_a_real_postfix_bounce_that_the_worker_syncs_to_bounce
     address = f"nobody-{tag()}@{DOMAIN}"
     email = send_to(db, actor, settings, address)
 
-    wait_until(lambda: status_of(db, email.id) == sending.BOUNCED, timeout=90, interval=0.2)
+    wait_until(lambda: status_of(db, email.id) == EmailStatus.BOUNCED, timeout=90, interval=0.2)
 
     assert outcomes(db, email.id) == ["sent", "bounced"]
     (bounced,) = events_of(db, email.id, "bounced")
@@ -73,7 +74,7 @@ def test_unknown_user_gets_a_real_postfix_bounce_that_the_worker_syncs_to_bounce
     assert bounced.event_data["status"] == "5.1.1"
     assert "unknown user" in bounced.event_data["diagnostic"]
     assert bounced.event_data["matched_by"] == "original-headers"
-    stored = sending.get_email(db, actor, email.id)
+    stored = outbox.get_email(db, actor, email.id)
     assert stored.last_error and "5.1.1" in stored.last_error
     suppressed = suppression_for(db, address)
     assert suppressed is not None and "hard bounce" in suppressed.reason
@@ -96,7 +97,7 @@ def test_a_reply_written_into_the_mailbox_shows_as_replied_with_its_own_words(
 ) -> None:
     start_worker()
     email = send_to(db, actor, settings, f"{PROSPECT_USER}+{tag()}@{DOMAIN}")
-    wait_until(lambda: status_of(db, email.id) == sending.SENT, timeout=60)
+    wait_until(lambda: status_of(db, email.id) == EmailStatus.SENT, timeout=60)
     body = (
         "Tuesday at 10 works for me. Can you send an invite?\n\n"
         "Ana\n\n"
@@ -114,7 +115,7 @@ def test_a_reply_written_into_the_mailbox_shows_as_replied_with_its_own_words(
     assert "wrote:" not in replied.event_data["snippet"]
     assert replied.event_data["matched_by"] == "in-reply-to"
     assert replied.event_data["from"] == email.to_email
-    assert status_of(db, email.id) == sending.SENT  # a reply is an event, not a delivery state
+    assert status_of(db, email.id) == EmailStatus.SENT  # a reply is an event, not a delivery state
 
 
 def test_sync_twice_and_after_a_uidvalidity_change_records_nothing_twice(
@@ -128,12 +129,13 @@ def test_sync_twice_and_after_a_uidvalidity_change_records_nothing_twice(
     start_worker()
     bounced = send_to(db, actor, settings, f"nobody-{tag()}@{DOMAIN}")
     answered = send_to(db, actor, settings, f"{PROSPECT_USER}+{tag()}@{DOMAIN}")
-    wait_until(lambda: status_of(db, answered.id) == sending.SENT, timeout=60)
+    wait_until(lambda: status_of(db, answered.id) == EmailStatus.SENT, timeout=60)
     append_to_inbox(mail_servers, reply_to(answered, "Yes, let's talk.\n\n> quoted original\n"))
 
     def both_recorded() -> bool:
         sync(db, settings, actor)
-        return status_of(db, bounced.id) == sending.BOUNCED and bool(events_of(db, answered.id, "replied"))
+        bounced_now = status_of(db, bounced.id) == EmailStatus.BOUNCED
+        return bounced_now and bool(events_of(db, answered.id, "replied"))
 
     wait_until(both_recorded, timeout=90, interval=0.3)
     recorded = event_count(db)
@@ -221,7 +223,7 @@ def test_imap_over_tls_reads_the_mailbox_and_an_unknown_ca_is_refused(
     untrusted = add(f"no ca {security}", None)
     start_worker()
     email = send_to(db, actor, settings, f"{PROSPECT_USER}+{tag()}@{DOMAIN}")
-    wait_until(lambda: status_of(db, email.id) == sending.SENT, timeout=60)
+    wait_until(lambda: status_of(db, email.id) == EmailStatus.SENT, timeout=60)
     append_to_inbox(mail_servers, reply_to(email, "Over TLS: yes, let's talk."))
 
     (ok,) = mailbox_sync.sync_all(db, settings, actor, account_ref=trusted.id)

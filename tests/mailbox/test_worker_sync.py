@@ -15,8 +15,9 @@ from test_real_mail_servers import DOMAIN
 
 from lumina_tui import queue
 from lumina_tui.config import Settings
-from lumina_tui.services import accounts, sending
+from lumina_tui.services import accounts
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account
 
@@ -89,7 +90,7 @@ def test_a_mailbox_that_never_answers_delays_no_send(
 
     emails = [send_to(db, actor, settings, f"prospect{n}@brightwave.example") for n in range(3)]
     for email in emails:
-        wait_until(lambda e=email: status_of(db, e.id) == sending.SENT, timeout=60)
+        wait_until(lambda e=email: status_of(db, e.id) == EmailStatus.SENT, timeout=60)
 
     assert sink.wait_for(3, timeout=60)
     # Still inside the sync's first read: every send went out while the mailbox hung.
@@ -125,7 +126,7 @@ def test_a_mailbox_that_never_answers_delays_no_other_mailbox(
     wait_until(lambda: silent_imap.open, timeout=30)
     email = send_to(db, actor, settings, f"nobody-{tag()}@{DOMAIN}")  # from the rep's (default) account
 
-    wait_until(lambda: status_of(db, email.id) == sending.BOUNCED, timeout=90)
+    wait_until(lambda: status_of(db, email.id) == EmailStatus.BOUNCED, timeout=90)
     assert len(silent_imap.open) == 1  # the hung one is still in its first read, and not started twice
 
 
@@ -140,18 +141,18 @@ def test_the_sync_mailboxes_doorbell_makes_the_worker_sync_now(
     start_worker()  # LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS=0: it syncs only when asked
     email = send_to(db, actor, settings, f"nobody-{tag()}@{DOMAIN}")
     # Postfix may return the DSN before the worker commits SENT: wait for both.
-    wait_until(lambda: status_of(db, email.id) == sending.SENT, timeout=60)
+    wait_until(lambda: status_of(db, email.id) == EmailStatus.SENT, timeout=60)
     wait_until(
         lambda: any(
             email.id in p.read_text(errors="replace") for p in (mail_servers.maildir / "new").iterdir()
         ),
         timeout=60,
     )
-    assert status_of(db, email.id) == sending.SENT  # the bounce is in the mailbox, not yet read
+    assert status_of(db, email.id) == EmailStatus.SENT  # the bounce is in the mailbox, not yet read
 
     queue.enqueue_mailbox_sync(settings, rep_account.id)
 
-    wait_until(lambda: status_of(db, email.id) == sending.BOUNCED, timeout=60)
+    wait_until(lambda: status_of(db, email.id) == EmailStatus.BOUNCED, timeout=60)
 
 
 def test_the_worker_and_three_cli_syncs_at_once_record_each_reply_once(
@@ -174,7 +175,7 @@ def test_the_worker_and_three_cli_syncs_at_once_record_each_reply_once(
     start_worker({"LUMINA_WORKER__MAILBOX_SYNC_INTERVAL_SECONDS": "0.2"})
     emails = [send_to(db, actor, settings, f"{PROSPECT_USER}+{tag()}@{DOMAIN}") for _ in range(5)]
     for email in emails:
-        wait_until(lambda e=email: status_of(db, e.id) == sending.SENT, timeout=60)
+        wait_until(lambda e=email: status_of(db, e.id) == EmailStatus.SENT, timeout=60)
     for email in emails:
         append_to_inbox(mail_servers, reply_to(email, f"Yes, {email.to_email} is interested."))
     runs = [

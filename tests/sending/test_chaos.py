@@ -21,6 +21,7 @@ from sqlalchemy import select
 from lumina_tui.config import Settings
 from lumina_tui.services import sending
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft
 
@@ -60,7 +61,7 @@ def test_sigkill_chaos_loses_nothing_and_duplicates_only_inside_the_window(
 
     def unsent() -> int:
         with db.read() as session:
-            return len(session.execute(select(Email.id).where(Email.status != sending.SENT)).all())
+            return len(session.execute(select(Email.id).where(Email.status != EmailStatus.SENT)).all())
 
     lives: list[tuple[float, float]] = []  # (started, killed) of each killed worker, time.time()
     # Killed workers' claims are taken back by pid (same host) at once; the lease stays long (the
@@ -82,7 +83,7 @@ def test_sigkill_chaos_loses_nothing_and_duplicates_only_inside_the_window(
     with db.read() as session:
         rows = {row.id: row for row in session.execute(select(Email)).scalars()}
     assert len(rows) == EMAILS and set(rows) == set(ids)
-    assert {row.status for row in rows.values()} == {sending.SENT}
+    assert {row.status for row in rows.values()} == {EmailStatus.SENT}
 
     received = Counter(acceptance.email_id for acceptance in sink.acceptances)
     assert set(received) == set(ids), "every email reached the server (none lost)"

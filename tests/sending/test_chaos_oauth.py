@@ -31,6 +31,7 @@ from lumina_tui.providers.microsoft_oauth import MicrosoftKey, cache_path, sign_
 from lumina_tui.providers.token_cache import EncryptedTokenCache
 from lumina_tui.services import accounts, sending
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database, new_id
 from lumina_tui.store.models import Account, Email, EmailDraft, EmailEvent
 
@@ -137,7 +138,7 @@ def test_sigkill_chaos_on_oauth_mailboxes_loses_nothing_and_duplicates_nothing(
             return dict(session.execute(select(Email.id, Email.status)).all())  # type: ignore[arg-type]
 
     def unsent() -> int:
-        return sum(1 for status in statuses().values() if status != sending.SENT)
+        return sum(1 for status in statuses().values() if status != EmailStatus.SENT)
 
     kills = 0
     caught: set[str] = set()  # emails the mailbox had while their row was not SENT when a kill landed
@@ -151,7 +152,7 @@ def test_sigkill_chaos_on_oauth_mailboxes_loses_nothing_and_duplicates_nothing(
         worker.kill()
         kills += 1
         now = statuses()
-        caught |= {email_id for email_id in copies() if now.get(email_id) != sending.SENT}
+        caught |= {email_id for email_id in copies() if now.get(email_id) != EmailStatus.SENT}
     final = start_worker(env=CHAOS_ENV)
     wait_until(lambda: unsent() == 0, timeout=180)
     final.stop()
@@ -162,7 +163,7 @@ def test_sigkill_chaos_on_oauth_mailboxes_loses_nothing_and_duplicates_nothing(
         sent_events = list(
             session.execute(select(EmailEvent).where(EmailEvent.event_type == "sent")).scalars()  # type: ignore[arg-type]
         )
-    assert set(rows) == set(ids) and {row.status for row in rows.values()} == {sending.SENT}
+    assert set(rows) == set(ids) and {row.status for row in rows.values()} == {EmailStatus.SENT}
     received = copies()
     duplicates = {email_id: n - 1 for email_id, n in received.items() if n > 1}
     lost = [email_id for email_id in ids if received[email_id] == 0]

@@ -11,8 +11,9 @@ from test_worker_process import wait_status
 
 from lumina_tui import queue
 from lumina_tui.config import Settings
-from lumina_tui.services import sending
+from lumina_tui.services import outbox, sending
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, EmailDraft
 
@@ -33,10 +34,10 @@ def test_a_corrupt_queue_file_loses_no_send(
     settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
     settings.queue_path.write_bytes(b"this is not a SQLite database\x00\xff" * 512)
     email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
-    assert sending.get_email(db, actor, email.id).status == sending.PENDING_SEND
+    assert outbox.get_email(db, actor, email.id).status == EmailStatus.PENDING_SEND
     assert "could not enqueue" in caplog.text  # the corrupt file was hit, and the send survived it
     queue.close_all()
     settings.queue_path.unlink()  # the rep (or `lumina doctor`) removes the broken file
     start_worker()
-    wait_status(db, email.id, sending.SENT)
+    wait_status(db, email.id, EmailStatus.SENT)
     assert len(sink.by_header("X-Lumina-Email-Id", email.id)) == 1

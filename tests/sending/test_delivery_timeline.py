@@ -15,8 +15,9 @@ from sending_support import TimedSink, WorkerProcess, wait_until
 
 from lumina_tui.cli import main
 from lumina_tui.config import Settings
-from lumina_tui.services import sending
+from lumina_tui.services import outbox, sending
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, EmailDraft
 
@@ -49,8 +50,8 @@ def test_each_attempt_is_an_event_with_its_outcome(
     # The queued event is written by the send transaction itself, before any worker runs.
     assert steps(timeline(busy.email.id)) == [("queued", None, None)]
     start_worker()
-    wait_until(lambda: sending.get_email(db, actor, busy.email.id).status == sending.SENT, timeout=30)
-    wait_until(lambda: sending.get_email(db, actor, gone.email.id).status == sending.FAILED, timeout=30)
+    wait_until(lambda: outbox.get_email(db, actor, busy.email.id).status == EmailStatus.SENT, timeout=30)
+    wait_until(lambda: outbox.get_email(db, actor, gone.email.id).status == EmailStatus.FAILED, timeout=30)
 
     busy_events = timeline(busy.email.id)
     assert steps(busy_events) == [

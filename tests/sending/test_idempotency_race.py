@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from lumina_tui import queue
 from lumina_tui.config import Settings
-from lumina_tui.services import sending
+from lumina_tui.services import outbox, sending
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft
 
@@ -28,7 +29,8 @@ SENDER = r"""
 import json, sys, threading, time
 from pathlib import Path
 from lumina_tui.config import load_settings
-from lumina_tui.services import sending
+from lumina_tui.services import sending, outbox
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.context import local_actor
 from lumina_tui.store import open_database
 
@@ -134,7 +136,7 @@ def test_one_key_many_senders_one_row_one_message(
 
     (email_id,) = {r["id"] for r in results}
     start_worker()
-    wait_until(lambda: sending.get_email(db, actor, email_id).status == sending.SENT)
+    wait_until(lambda: outbox.get_email(db, actor, email_id).status == EmailStatus.SENT)
     wait_until(lambda: queue.queued_count(settings) == 0)
     assert len(sink.messages) == 1
     assert sink.count_for(email_id) == 1

@@ -15,8 +15,9 @@ from sqlalchemy import select, update
 
 from lumina_tui.cli import main
 from lumina_tui.config import Settings, load_settings
-from lumina_tui.services import accounts, mailbox_limits, sending
+from lumina_tui.services import accounts, email_state, mailbox_limits, sending
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Account, Email, EmailDraft
 from lumina_tui.tui.screens.outbox import OutboxEmail
@@ -75,8 +76,8 @@ def test_the_email_over_the_per_minute_cap_is_scheduled_then_sent(
     assert [tasks.send_email(ctx, email_id) for email_id in ids] == ["sent", "sent", "not_due"]
 
     waiting = _row(db, ids[2])
-    assert (waiting.status, waiting.attempts) == (sending.PENDING_SEND, 0)  # no attempt was spent
-    assert sending.status_note(waiting) == "scheduled (mailbox limit)"
+    assert (waiting.status, waiting.attempts) == (EmailStatus.PENDING_SEND, 0)  # no attempt was spent
+    assert email_state.status_note(waiting) == "scheduled (mailbox limit)"
     assert "2 sent in a minute (limit 2)" in (waiting.last_error or "")
     first_sent = _row(db, ids[0]).sent_at
     assert first_sent is not None and waiting.next_attempt_at is not None
@@ -95,7 +96,7 @@ def test_the_email_over_the_per_minute_cap_is_scheduled_then_sent(
         session.execute(update(Email).where(Email.id == ids[2]).values(next_attempt_at=utcnow()))  # type: ignore[arg-type]
     assert tasks.send_email(ctx, ids[2]) == "sent"
     done = _row(db, ids[2])
-    assert done.status == sending.SENT and done.last_error is None and done.attempts == 1
+    assert done.status == EmailStatus.SENT and done.last_error is None and done.attempts == 1
 
 
 def test_a_daily_cap_on_the_account_and_in_flight_sends_count(
@@ -135,9 +136,11 @@ def test_an_interrupted_email_keeps_its_check_before_retry_while_it_waits(
     assert tasks.send_email(ctx, first) == "sent"
     with db.write() as session:
         session.execute(
-            update(Email).where(Email.id == second).values(last_error=f"{sending.INTERRUPTED_PREFIX} cut off")  # type: ignore[arg-type]
+            update(Email)
+            .where(Email.id == second)  # type: ignore[arg-type]
+            .values(last_error=f"{email_state.INTERRUPTED_PREFIX} cut off")
         )
     assert tasks.send_email(ctx, second) == "not_due"
     parked = _row(db, second)
-    assert sending.may_have_gone_out(parked.last_error)
-    assert sending.status_note(parked) == "scheduled (mailbox limit)"
+    assert email_state.may_have_gone_out(parked.last_error)
+    assert email_state.status_note(parked) == "scheduled (mailbox limit)"

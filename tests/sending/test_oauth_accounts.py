@@ -22,8 +22,9 @@ from secret_grep import assert_no_secrets
 from sending_support import WorkerProcess, lumina_command, wait_until
 
 from lumina_tui.config import Settings
-from lumina_tui.services import sending
+from lumina_tui.services import email_state, sending
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft
 
@@ -83,7 +84,7 @@ def test_a_revoked_sign_in_waits_and_sends_after_signing_in_again(
 
     start_worker()
     first = sending.send(db, actor, draft_id=make_draft(subject="First").id, settings=settings).email
-    wait_until(lambda: _email(db, first.id).status == sending.SENT, timeout=60)
+    wait_until(lambda: _email(db, first.id).status == EmailStatus.SENT, timeout=60)
     row = _email(db, first.id)
     assert sent_copies(first.id) == 1
     assert row.provider_thread_id and row.sent_message_id and row.sent_message_id != row.message_id
@@ -91,9 +92,9 @@ def test_a_revoked_sign_in_waits_and_sends_after_signing_in_again(
     oauth.revoke()
     oauth.expire_access_tokens()
     second = sending.send(db, actor, draft_id=make_draft(subject="Second").id, settings=settings).email
-    wait_until(lambda: sending.status_note(_email(db, second.id)) == "needs sign-in", timeout=60)
+    wait_until(lambda: email_state.status_note(_email(db, second.id)) == "needs sign-in", timeout=60)
     waiting = _email(db, second.id)
-    assert waiting.status == sending.PENDING_SEND and "invalid_grant" in (waiting.last_error or "")
+    assert waiting.status == EmailStatus.PENDING_SEND and "invalid_grant" in (waiting.last_error or "")
     with db.read() as session:
         stored = session.get(Account, account["id"])
         assert stored is not None and stored.status == "needs_sign_in"
@@ -115,7 +116,7 @@ def test_a_revoked_sign_in_waits_and_sends_after_signing_in_again(
     assert again.returncode == 0, again.stderr
     signed = json.loads(again.stdout)
     assert (signed["signed_in_again"], signed["released_emails"], signed["status"]) == (True, 1, "ok")
-    wait_until(lambda: _email(db, second.id).status == sending.SENT, timeout=60)
+    wait_until(lambda: _email(db, second.id).status == EmailStatus.SENT, timeout=60)
     assert sent_copies(second.id) == 1
 
     tested = lumina("accounts", "test", account["name"], "--json", env=env)

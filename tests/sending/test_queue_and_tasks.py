@@ -19,8 +19,9 @@ from sqlalchemy import select, text, update
 from lumina_tui import queue
 from lumina_tui.config import Settings, load_settings
 from lumina_tui.providers.base import SendReceipt
-from lumina_tui.services import accounts, sending
+from lumina_tui.services import accounts, email_state, outbox, sending
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Account, Email, EmailDraft
 from lumina_tui.worker import tasks
@@ -121,16 +122,16 @@ def test_send_email_claims_delivers_and_records_once(
     email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
     assert tasks.send_email(ctx, email.id) == "sent"
     sent = row(db, email.id)
-    assert (sent.status, sent.attempts, sent.lease_owner) == (sending.SENT, 1, None)
+    assert (sent.status, sent.attempts, sent.lease_owner) == (EmailStatus.SENT, 1, None)
     assert sent.sent_at is not None and sent.provider_message_id == email.message_id
-    queued, event = sending.list_events(db, actor, email.id)
+    queued, event = outbox.list_events(db, actor, email.id)
     assert queued.event_type == "queued"
     assert event.event_type == "sent" and event.event_data["recovered"] is False
     assert (event.event_data["attempt"], event.event_data["result"]) == (1, "sent")
     # A duplicate doorbell finds nothing to claim: no second file, no second event.
     assert tasks.send_email(ctx, email.id) == "not_claimable"
     assert len(outbox_files(settings)) == 1
-    assert len(sending.list_events(db, actor, email.id)) == 2
+    assert len(outbox.list_events(db, actor, email.id)) == 2
 
 
 def test_a_row_inside_its_undo_window_is_not_claimed_but_rung_again_for_later(
@@ -144,7 +145,7 @@ def test_a_row_inside_its_undo_window_is_not_claimed_but_rung_again_for_later(
     email = sending.send(db, actor, draft_id=make_draft().id, settings=windowed).email
     queue.get_huey(windowed).flush()
     assert tasks.send_email(ctx, email.id) == "not_due"
-    assert row(db, email.id).status == sending.PENDING_SEND and row(db, email.id).attempts == 0
+    assert row(db, email.id).status == EmailStatus.PENDING_SEND and row(db, email.id).attempts == 0
     (doorbell,) = queue.get_huey(windowed).pending()
     # Rung for the end of the window, not now (30 s earlier): the slack above is only the time
     # between computing the delay and huey stamping the eta, generous for a loaded machine.
@@ -161,21 +162,23 @@ def test_the_finish_is_conditional_on_holding_the_lease(
 ) -> None:
     email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
     claimed, _ = tasks.claim(ctx, email.id)
-    assert claimed is not None and claimed.status == sending.SENDING
+    assert claimed is not None and claimed.status == EmailStatus.SENDING
     assert tasks.claim(ctx, email.id)[0] is None  # a second claim does nothing
     # Another attempt owns it now: our finish must not touch it.
     with db.write() as session:
         session.execute(update(Email).where(Email.id == email.id).values(lease_owner="other-host:1:x#y"))
     receipt = SendReceipt(provider_message_id=email.message_id)
     assert tasks._finish(ctx, claimed, receipt, recovered=False) == "sent_unrecorded"
-    assert row(db, email.id).status == sending.SENDING
+    assert row(db, email.id).status == EmailStatus.SENDING
     # Our lease ran out and the sweep took the row back: the message did go out, so it is SENT.
     with db.write() as session:
         session.execute(
-            update(Email).where(Email.id == email.id).values(status=sending.PENDING_SEND, lease_owner=None)
+            update(Email)
+            .where(Email.id == email.id)
+            .values(status=EmailStatus.PENDING_SEND, lease_owner=None)
         )
     assert tasks._finish(ctx, claimed, receipt, recovered=False) == "sent"
-    assert row(db, email.id).status == sending.SENT
+    assert row(db, email.id).status == EmailStatus.SENT
 
 
 # -- failures --------------------------------------------------------------------------------------
@@ -214,10 +217,10 @@ def test_a_transient_failure_backs_off_then_gives_up_at_max_age(
     before = utcnow()
     assert tasks.send_email(ctx, email.id) == "retry_scheduled"
     waiting = row(db, email.id)
-    assert waiting.status == sending.PENDING_SEND and waiting.attempts == 1
+    assert waiting.status == EmailStatus.PENDING_SEND and waiting.attempts == 1
     assert "refused" in (waiting.last_error or "")
     assert waiting.next_attempt_at is not None and waiting.next_attempt_at > before
-    queued, deferred = sending.list_events(db, actor, email.id)
+    queued, deferred = outbox.list_events(db, actor, email.id)
     assert (queued.event_type, deferred.event_type) == ("queued", "deferred")
     assert deferred.event_data["attempt"] == 1 and deferred.event_data["result"] == "transient_failure"
     assert "refused" in deferred.event_data["reason"]
@@ -227,9 +230,9 @@ def test_a_transient_failure_backs_off_then_gives_up_at_max_age(
         session.execute(update(Email).where(Email.id == email.id).values(next_attempt_at=None))
     assert tasks.send_email(ctx, email.id) == "failed"
     failed = row(db, email.id)
-    assert failed.status == sending.FAILED and failed.attempts == 2
+    assert failed.status == EmailStatus.FAILED and failed.attempts == 2
     assert failed.last_error.startswith("gave up after 2 attempts")
-    event = sending.list_events(db, actor, email.id)[-1]
+    event = outbox.list_events(db, actor, email.id)[-1]
     assert event.event_type == "failed" and event.event_data["kind"] == "expired"
     assert (event.event_data["attempt"], event.event_data["result"]) == (2, "permanent_failure")
 
@@ -260,7 +263,7 @@ def _claim_as(db: Database, email_id: str, owner: str, expires_in: float) -> Non
             update(Email)
             .where(Email.id == email_id)
             .values(
-                status=sending.SENDING,
+                status=EmailStatus.SENDING,
                 attempts=Email.attempts + 1,
                 lease_owner=owner,
                 lease_expires_at=utcnow() + timedelta(seconds=expires_in),
@@ -289,15 +292,16 @@ def test_the_sweep_takes_back_only_claims_that_cannot_finish(
     assert report.reclaimed == 3
     statuses = [row(db, email_id).status for email_id in ids]
     assert statuses == [
-        sending.PENDING_SEND,
-        sending.SENDING,
-        sending.PENDING_SEND,
-        sending.SENDING,
-        sending.PENDING_SEND,
+        EmailStatus.PENDING_SEND,
+        EmailStatus.SENDING,
+        EmailStatus.PENDING_SEND,
+        EmailStatus.SENDING,
+        EmailStatus.PENDING_SEND,
     ]
     for email_id in (ids[0], ids[2], ids[4]):
         taken_back = row(db, email_id)
-        assert taken_back.last_error.startswith(sending.INTERRUPTED_PREFIX) and taken_back.lease_owner is None
+        assert taken_back.last_error.startswith(email_state.INTERRUPTED_PREFIX)
+        assert taken_back.lease_owner is None
     rung = sorted(task.args[0] for task in queue.get_huey(settings).pending())
     assert rung == sorted([ids[0], ids[2], ids[4]])
 
@@ -335,8 +339,8 @@ def test_after_an_interrupted_send_the_provider_is_asked_first(
     tasks.sweep(ctx)
     assert tasks.send_email(ctx, email.id) == "sent"
     recovered = row(db, email.id)
-    assert recovered.status == sending.SENT and recovered.attempts == 2 and recovered.last_error is None
-    queued, interrupted, event = sending.list_events(db, actor, email.id)
+    assert recovered.status == EmailStatus.SENT and recovered.attempts == 2 and recovered.last_error is None
+    queued, interrupted, event = outbox.list_events(db, actor, email.id)
     assert (queued.event_type, interrupted.event_type, event.event_type) == ("queued", "interrupted", "sent")
     assert interrupted.event_data["attempt"] == 1 and event.event_data["attempt"] == 2
     assert event.event_data["recovered"] is True
@@ -354,8 +358,8 @@ def test_a_manual_retry_restarts_the_age_that_backoff_gives_up_at(
     with db.read() as session:
         assert tasks._delivery_started(session, row(db, email.id)) == email.created_at
     with db.write() as session:
-        session.execute(update(Email).where(Email.id == email.id).values(status=sending.FAILED))
-    sending.retry(db, actor, email.id, settings=settings)
-    _queued, retried = sending.list_events(db, actor, email.id)
+        session.execute(update(Email).where(Email.id == email.id).values(status=EmailStatus.FAILED))
+    outbox.retry(db, actor, email.id, settings=settings)
+    _queued, retried = outbox.list_events(db, actor, email.id)
     with db.read() as session:
         assert tasks._delivery_started(session, row(db, email.id)) == retried.occurred_at > email.created_at

@@ -18,7 +18,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from secret_grep import assert_grep_works, assert_no_secret
 from sending_support import TimedSink, WorkerProcess, lumina_command, wait_until
 
-from lumina_tui.services import sending
+from lumina_tui.services import outbox
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import EmailDraft
 
@@ -84,7 +85,9 @@ def test_a_535_echoing_the_password_leaves_it_nowhere(
         assert queued.returncode == 0, queued.stderr
         email_id = json.loads(queued.stdout)["id"]
         worker = start_worker()
-        wait_until(lambda: sending.get_email(db, _actor(db), email_id).status == sending.FAILED, timeout=30)
+        wait_until(
+            lambda: outbox.get_email(db, _actor(db), email_id).status == EmailStatus.FAILED, timeout=30
+        )
         worker.stop()
         assert PASSWORD in sink.echoed  # the server really did echo it
 

@@ -12,8 +12,9 @@ from sqlalchemy import func, select, update
 
 from lumina_tui import queue
 from lumina_tui.config import Settings, load_settings
-from lumina_tui.services import company_data, drafts, events, sending, suppressions
+from lumina_tui.services import company_data, drafts, email_state, events, outbox, sending, suppressions
 from lumina_tui.services.context import Actor, new_workspace
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.errors import (
     AlreadySentError,
     IdempotencyConflictError,
@@ -70,7 +71,7 @@ def test_send_stores_the_full_snapshot_then_rings_once(
     )
     email = result.email
     assert result.created
-    assert email.status == sending.PENDING_SEND and email.attempts == 0
+    assert email.status == EmailStatus.PENDING_SEND and email.attempts == 0
     assert (email.account_id, email.provider) == (maildir_account.id, "maildir")
     assert (email.from_email, email.to_email, email.to_name) == (
         "sam@acme.test",
@@ -330,10 +331,10 @@ def test_workspaces_are_isolated(
     with pytest.raises(NotFoundError):
         sending.send(db, stranger, draft_id=draft.id, idempotency_key="shared", settings=settings)
     with pytest.raises(NotFoundError):
-        sending.get_email(db, stranger, email.id)
+        outbox.get_email(db, stranger, email.id)
     with pytest.raises(NotFoundError):
-        sending.cancel(db, stranger, email.id)
-    assert sending.list_emails(db, stranger).total == 0
+        outbox.cancel(db, stranger, email.id)
+    assert outbox.list_emails(db, stranger).total == 0
     impostor = Actor(workspace_id=actor.workspace_id, user_id=stranger.user_id)
     with pytest.raises(NotFoundError) as caught:
         sending.send(db, impostor, draft_id=make_draft().id, settings=settings)
@@ -349,9 +350,9 @@ def test_cancel_inside_the_window_gives_the_draft_back_as_a_new_editable_one(
 ) -> None:
     draft = make_draft()
     email = sending.send(db, actor, draft_id=draft.id, settings=windowed).email
-    result = sending.cancel(db, actor, email.id)
-    assert result.email.status == sending.CANCELLED
-    assert [e.event_type for e in sending.list_events(db, actor, email.id)] == ["queued", "cancelled"]
+    result = outbox.cancel(db, actor, email.id)
+    assert result.email.status == EmailStatus.CANCELLED
+    assert [e.event_type for e in outbox.list_events(db, actor, email.id)] == ["queued", "cancelled"]
     copy = drafts.get(db, actor, result.draft_id)
     assert copy.id != draft.id and copy.sent_at is None
     assert (copy.subject, copy.body_text, copy.prospect_id) == (
@@ -364,7 +365,7 @@ def test_cancel_inside_the_window_gives_the_draft_back_as_a_new_editable_one(
         db, actor, copy.id, 2, subject="Better subject", body=copy.body_text, prospect_id=copy.prospect_id
     )
     with pytest.raises(InvalidStateError):
-        sending.cancel(db, actor, email.id)
+        outbox.cancel(db, actor, email.id)
     # The copy sends as a new email.
     again = sending.send(db, actor, draft_id=copy.id, settings=windowed)
     assert again.created and again.email.id != email.id
@@ -378,21 +379,23 @@ def test_a_claimed_or_sent_email_cannot_be_cancelled(
     make_draft: Callable[..., EmailDraft],
 ) -> None:
     email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
-    for status in (sending.SENDING, sending.SENT):
+    for status in (EmailStatus.SENDING, EmailStatus.SENT):
         with db.write() as session:
             session.execute(update(Email).where(Email.id == email.id).values(status=status))
         with pytest.raises(InvalidStateError) as caught:
-            sending.cancel(db, actor, email.id)
+            outbox.cancel(db, actor, email.id)
         assert status in caught.value.message
     # Taken back from a worker that died mid-send: it may already have gone out, so no undo.
     with db.write() as session:
         session.execute(
             update(Email)
             .where(Email.id == email.id)
-            .values(status=sending.PENDING_SEND, last_error=sending.INTERRUPTED_PREFIX + " worker died")
+            .values(
+                status=EmailStatus.PENDING_SEND, last_error=email_state.INTERRUPTED_PREFIX + " worker died"
+            )
         )
     with pytest.raises(InvalidStateError):
-        sending.cancel(db, actor, email.id)
+        outbox.cancel(db, actor, email.id)
 
 
 def test_retry_puts_a_failed_email_back_on_the_same_row(
@@ -404,20 +407,20 @@ def test_retry_puts_a_failed_email_back_on_the_same_row(
 ) -> None:
     email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
     with pytest.raises(InvalidStateError):
-        sending.retry(db, actor, email.id, settings=settings)
+        outbox.retry(db, actor, email.id, settings=settings)
     with db.write() as session:
         session.execute(
             update(Email)
             .where(Email.id == email.id)
-            .values(status=sending.FAILED, attempts=1, last_error="550 no")
+            .values(status=EmailStatus.FAILED, attempts=1, last_error="550 no")
         )
     queued_before = queue.queued_count(settings)
-    retried = sending.retry(db, actor, email.id, settings=settings)
+    retried = outbox.retry(db, actor, email.id, settings=settings)
     assert retried.id == email.id and retried.message_id == email.message_id
-    assert (retried.status, retried.attempts, retried.last_error) == (sending.PENDING_SEND, 0, None)
+    assert (retried.status, retried.attempts, retried.last_error) == (EmailStatus.PENDING_SEND, 0, None)
     assert email_count(db) == 1
     assert queue.queued_count(settings) == queued_before + 1
-    _queued, event = sending.list_events(db, actor, email.id)
+    _queued, event = outbox.list_events(db, actor, email.id)
     assert event.event_type == "retried" and event.event_data["previous_error"] == "550 no"
 
 
@@ -429,15 +432,15 @@ def test_list_emails_filters_and_pages(
     make_draft: Callable[..., EmailDraft],
 ) -> None:
     ids = [sending.send(db, actor, draft_id=make_draft().id, settings=settings).email.id for _ in range(5)]
-    sending.cancel(db, actor, ids[0])
-    page = sending.list_emails(db, actor, limit=2)
+    outbox.cancel(db, actor, ids[0])
+    page = outbox.list_emails(db, actor, limit=2)
     assert page.total == 5 and len(page.items) == 2
     assert page.items[0].id == ids[-1]  # newest first
-    assert sending.list_emails(db, actor, status="cancelled").total == 1
-    assert sending.list_emails(db, actor, status=sending.PENDING_SEND, offset=3).items[0].id == ids[1]
+    assert outbox.list_emails(db, actor, status="cancelled").total == 1
+    assert outbox.list_emails(db, actor, status=EmailStatus.PENDING_SEND, offset=3).items[0].id == ids[1]
     with pytest.raises(ValidationError):
-        sending.list_emails(db, actor, status="LOST")
-    body = sending.as_json(page.items[0], [])
+        outbox.list_emails(db, actor, status="LOST")
+    body = outbox.as_json(page.items[0], [])
     assert body["status"] == "PENDING_SEND" and body["events"] == [] and body["send_after"].endswith("Z")
 
 
@@ -448,14 +451,14 @@ def test_last_sent_to_counts_only_emails_that_went_or_are_going_out(
     maildir_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:
-    assert sending.last_sent_to(db, actor, "ana.okafor@brightwave.example") is None
+    assert outbox.last_sent_to(db, actor, "ana.okafor@brightwave.example") is None
     cancelled = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
-    sending.cancel(db, actor, cancelled.id)
-    assert sending.last_sent_to(db, actor, "ana.okafor@brightwave.example") is None
+    outbox.cancel(db, actor, cancelled.id)
+    assert outbox.last_sent_to(db, actor, "ana.okafor@brightwave.example") is None
     email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
-    assert sending.last_sent_to(db, actor, "Ana.Okafor@Brightwave.example").id == email.id
+    assert outbox.last_sent_to(db, actor, "Ana.Okafor@Brightwave.example").id == email.id
     # Outside the window (emails rows are immutable, so the window moves instead of the row).
-    assert sending.last_sent_to(db, actor, "ana.okafor@brightwave.example", within_days=0) is None
+    assert outbox.last_sent_to(db, actor, "ana.okafor@brightwave.example", within_days=0) is None
 
 
 def test_events_are_deduplicated_and_append_only(
@@ -502,7 +505,7 @@ def test_a_failed_enqueue_loses_nothing_the_sweep_rings_later(
     broken = load_settings(queue_url="bogus://nowhere")
     draft = make_draft()
     result = sending.send(db, actor, draft_id=draft.id, settings=broken)
-    assert result.created and result.email.status == sending.PENDING_SEND
+    assert result.created and result.email.status == EmailStatus.PENDING_SEND
     assert queue.queued_count(settings) == 0
 
     from lumina_tui.worker import tasks
@@ -530,4 +533,4 @@ def test_the_score_is_advisory_a_broken_scorer_never_stops_a_send(
 
     monkeypatch.setattr(scoring, "score", broken)
     email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
-    assert email.score_snapshot == {} and email.status == sending.PENDING_SEND
+    assert email.score_snapshot == {} and email.status == EmailStatus.PENDING_SEND

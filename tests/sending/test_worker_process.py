@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,8 +16,9 @@ from sqlalchemy import select
 
 from lumina_tui import queue
 from lumina_tui.config import Settings, load_settings
-from lumina_tui.services import sending, worker_status
+from lumina_tui.services import outbox, sending, worker_control, worker_heartbeat, worker_status
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft
 
@@ -52,7 +54,7 @@ def test_each_email_reaches_the_smtp_server_once_and_parses_back(
         for n in range(5)
     ]
     for email in emails:
-        wait_status(db, email.id, sending.SENT)
+        wait_status(db, email.id, EmailStatus.SENT)
     assert sink.wait_for(5, timeout=60)
     assert len(sink.messages) == 5
     for n, email in enumerate(emails):
@@ -68,9 +70,9 @@ def test_each_email_reaches_the_smtp_server_once_and_parses_back(
         assert "Would a 15-minute call" in plain.get_content()
         assert "<p>Would a 15-minute call" in html.get_content()
         assert received.rcpt_tos == ("ana.okafor@brightwave.example",)
-        stored = sending.get_email(db, actor, email.id)
+        stored = outbox.get_email(db, actor, email.id)
         assert stored.provider_message_id == email.message_id and stored.attempts == 1
-        assert [e.event_type for e in sending.list_events(db, actor, email.id)] == ["queued", "sent"]
+        assert [e.event_type for e in outbox.list_events(db, actor, email.id)] == ["queued", "sent"]
 
 
 @pytest.mark.chaos
@@ -97,25 +99,25 @@ def test_451_twice_then_sent_and_550_failed_after_one_attempt(
         for address in busy + gone
     }
     for address in busy:
-        wait_status(db, ids[address], sending.SENT)
-        email = sending.get_email(db, actor, ids[address])
+        wait_status(db, ids[address], EmailStatus.SENT)
+        email = outbox.get_email(db, actor, ids[address])
         assert email.attempts == 3 and email.last_error is None
         assert sink.rcpt_attempts[address] == 3
         assert len(sink.by_header("X-Lumina-Email-Id", email.id)) == 1
     for address in gone:
-        wait_status(db, ids[address], sending.FAILED)
-        email = sending.get_email(db, actor, ids[address])
+        wait_status(db, ids[address], EmailStatus.FAILED)
+        email = outbox.get_email(db, actor, ids[address])
         assert email.attempts == 1 and sink.rcpt_attempts[address] == 1
         assert "550 5.1.1 No such user here" in email.last_error
-        _queued, event = sending.list_events(db, actor, email.id)
+        _queued, event = outbox.list_events(db, actor, email.id)
         assert event.event_type == "failed" and "550" in event.event_data["reason"]
         assert event.event_data["kind"] == "permanent"
     assert len(sink.messages) == len(busy)
     # A rep's retry of a FAILED email goes through the same row once the server accepts it.
     sink.fail_rcpt(gone[0], "250 OK", times=0)
-    retried = sending.retry(db, actor, ids[gone[0]], settings=settings)
-    wait_status(db, retried.id, sending.SENT)
-    assert sending.list_emails(db, actor).total == len(busy) + len(gone)
+    retried = outbox.retry(db, actor, ids[gone[0]], settings=settings)
+    wait_status(db, retried.id, EmailStatus.SENT)
+    assert outbox.list_emails(db, actor).total == len(busy) + len(gone)
 
 
 def test_cancel_inside_the_undo_window_sends_nothing(
@@ -129,14 +131,14 @@ def test_cancel_inside_the_undo_window_sends_nothing(
     windowed = load_settings(undo_window_seconds=2)
     cancelled = sending.send(db, actor, draft_id=make_draft().id, settings=windowed).email
     kept = sending.send(db, actor, draft_id=make_draft().id, settings=windowed).email
-    sending.cancel(db, actor, cancelled.id)
+    outbox.cancel(db, actor, cancelled.id)
     # The worker starts after the cancel: however slowly the sends above ran on a loaded machine
     # (past the 2 s window, even), the cancel found the email waiting, as it does inside a window.
     start_worker()
     # The control email from the same window goes out, so the worker did look at both doorbells.
-    wait_status(db, kept.id, sending.SENT)
+    wait_status(db, kept.id, EmailStatus.SENT)
     wait_until(lambda: queue.queued_count(windowed) == 0)
-    assert status_of(db, cancelled.id) == sending.CANCELLED
+    assert status_of(db, cancelled.id) == EmailStatus.CANCELLED
     assert sink.by_header("X-Lumina-Email-Id", cancelled.id) == []
     assert len(sink.messages) == 1
 
@@ -156,12 +158,12 @@ def test_a_stop_signal_lets_the_current_send_finish(
     worker = start_worker()
     email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
     wait_until(lambda: sink.data_started)
-    assert status_of(db, email.id) == sending.SENDING
+    assert status_of(db, email.id) == EmailStatus.SENDING
     worker.signal(signum)
     wait_until(lambda: _signal_delivered(worker.pid, signum))  # the worker has it, mid-send
     sink.data_release.set()
     assert worker.wait(60) == 0
-    assert status_of(db, email.id) == sending.SENT
+    assert status_of(db, email.id) == EmailStatus.SENT
     assert len(sink.by_header("X-Lumina-Email-Id", email.id)) == 1
     assert not worker_status.read_status(settings).online  # the heartbeat left with it
 
@@ -178,7 +180,7 @@ def test_a_second_worker_on_the_same_data_dir_refuses_to_start(
     assert status.online and status.pid == first.pid
 
 
-def test_a_sidecar_starts_with_a_send_exits_when_idle_and_comes_back_with_the_next(
+def test_a_sidecar_starts_when_the_sender_asks_exits_when_idle_and_comes_back_with_the_next(
     db: Database,
     actor: Actor,
     settings: Settings,
@@ -187,24 +189,43 @@ def test_a_sidecar_starts_with_a_send_exits_when_idle_and_comes_back_with_the_ne
     make_draft: Callable[..., EmailDraft],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert not worker_status.ensure_sidecar(settings)  # the tests' conftest turns autostart off
+    assert not worker_control.ensure_running(settings)  # the tests' conftest turns autostart off
     monkeypatch.setenv("LUMINA_WORKER__AUTOSTART_SIDECAR", "true")
     monkeypatch.setenv("LUMINA_WORKER__IDLE_EXIT_SECONDS", "1")
     sidecar_settings = load_settings()
+    stamp = settings.data_dir / worker_control.SPAWN_STAMP_FILE
 
-    def deliver_one() -> int:
+    def by_the_service_then_asked() -> str:
+        """The composer's way: the send service starts nothing; the caller asks for a worker."""
         email = sending.send(db, actor, draft_id=make_draft().id, settings=sidecar_settings).email
-        assert not worker_status.ensure_sidecar(sidecar_settings)  # one is starting: not a second
-        wait_status(db, email.id, sending.SENT)
+        assert not worker_status.read_status(sidecar_settings).online
+        assert not stamp.exists() or stamp.read_text() == spawned_before, "sending.send spawned a worker"
+        assert worker_control.ensure_running(sidecar_settings)
+        return email.id
+
+    def by_the_cli() -> str:
+        """`lumina send` asks for a worker itself."""
+        done = subprocess.run(
+            lumina_command("send", make_draft().id, "--json"), capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return str(json.loads(done.stdout)["id"])
+
+    def deliver_one(send: Callable[[], str]) -> int:
+        email_id = send()
+        assert not worker_control.ensure_running(sidecar_settings)  # one is starting: not a second
+        wait_status(db, email_id, EmailStatus.SENT)
         status = wait_until(lambda: (s := worker_status.read_status(sidecar_settings, db)).online and s)
         assert status.pending_count == 0
         # Nothing pending: it leaves by itself after the idle time.
-        wait_until(lambda: not worker_status.pid_alive(status.pid) or _reaped(status.pid), timeout=60)
+        wait_until(lambda: not worker_heartbeat.pid_alive(status.pid) or _reaped(status.pid), timeout=60)
         assert not worker_status.read_status(sidecar_settings).online
         return status.pid
 
-    first = deliver_one()
-    second = deliver_one()  # the sidecar left; the next send brought a new one
+    spawned_before = ""
+    first = deliver_one(by_the_service_then_asked)
+    spawned_before = stamp.read_text()
+    second = deliver_one(by_the_cli)  # the sidecar left; the next send brought a new one
     assert second != first
     assert len(sink.messages) == 2
     log = (settings.log_dir / "worker.log").read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from lumina_tui.services import accounts, drafts, prospects, sending, suppressions
+from lumina_tui.services import accounts, drafts, outbox, prospects, sending, suppressions
 from lumina_tui.services.context import new_workspace
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.send_review import build_review, preview_of
@@ -138,7 +138,7 @@ def test_recent_email_to_the_same_prospect_is_named(db, actor, settings, ana, ou
 
 def test_a_cancelled_email_does_not_count_as_emailed(db, actor, settings, ana, outbox_account):
     sent = sending.send(db, actor, draft_id=_draft(db, actor, ana.id).id, settings=settings)
-    sending.cancel(db, actor, sent.email.id)
+    outbox.cancel(db, actor, sent.email.id)
     review = build_review(db, actor, settings, _draft(db, actor, ana.id).id, score=LOW_SCORE)
     assert not any(w.startswith("You emailed") for w in review.warnings)
 

@@ -12,6 +12,7 @@ import pytest
 
 from lumina_tui.ai import placeholders
 from lumina_tui.services import accounts, drafts, prospects, sending
+from lumina_tui.services import outbox as outbox_service
 from lumina_tui.services.errors import ValidationError
 from lumina_tui.services.send_review import build_review
 from lumina_tui.store.models import Template
@@ -113,7 +114,7 @@ def test_anything_that_looks_like_a_placeholder_blocks_the_send(db, actor, setti
     with pytest.raises(ValidationError) as caught:
         sending.send(db, actor, draft_id=draft.id, settings=settings)
     assert caught.value.field == "body" and "never filled in" in caught.value.message
-    assert sending.list_emails(db, actor).total == 0
+    assert outbox_service.list_emails(db, actor).total == 0
 
 
 def test_ordinary_brackets_and_braces_do_not_block(db, actor, settings, outbox) -> None:

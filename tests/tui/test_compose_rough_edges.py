@@ -29,7 +29,7 @@ from textual.widgets import Label
 from textual.widgets._footer import FooterKey
 
 from lumina_tui.ai.orchestrator import UNGROUNDED_CAP
-from lumina_tui.services import drafts, prospects, sending
+from lumina_tui.services import drafts, outbox, prospects, sending
 from lumina_tui.tui.compose.reads import retarget
 from lumina_tui.tui.screens.dialogs import QuitWhileSendingDialog
 from lumina_tui.tui.screens.send_review import SendReviewScreen
@@ -238,11 +238,11 @@ async def _queued(pilot, app, runtime):  # type: ignore[no-untyped-def]
     await wait_for(pilot, lambda: isinstance(app.screen, SendReviewScreen))
     await pilot.press("enter")
     await wait_for(pilot, lambda: screen._pending_send is not None)
-    return sending.list_emails(runtime.db, runtime.actor).items[0].id
+    return outbox.list_emails(runtime.db, runtime.actor).items[0].id
 
 
 def _status(runtime, email_id: str) -> str:  # type: ignore[no-untyped-def]
-    return sending.get_email(runtime.db, runtime.actor, email_id).status
+    return outbox.get_email(runtime.db, runtime.actor, email_id).status
 
 
 async def test_quitting_in_the_undo_window_asks_stay_then_undo_and_quit(

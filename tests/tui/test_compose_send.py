@@ -19,7 +19,7 @@ from compose_support import (
     wait_for,
 )
 
-from lumina_tui.services import drafts, sending
+from lumina_tui.services import drafts, outbox, sending
 from lumina_tui.tui.screens.send_review import SendReviewScreen
 
 pytestmark = pytest.mark.anyio
@@ -52,7 +52,7 @@ async def test_send_reviews_queues_and_starts_a_new_draft() -> None:
         banner = str(screen.query_one("#send-banner").render())
         assert banner.startswith("Queued — sending in")
         assert "f8 undo" in banner
-        emails = sending.list_emails(runtime.db, runtime.actor).items
+        emails = outbox.list_emails(runtime.db, runtime.actor).items
         assert len(emails) == 1
         email = emails[0]
         assert email.status == "PENDING_SEND"
@@ -80,7 +80,7 @@ async def test_undo_cancels_the_email_and_brings_the_draft_back() -> None:
         assert screen.subject.value == "Undo me"
         assert screen.draft_id != draft.id  # an editable copy; the sent draft stays frozen
         assert not screen.read_only
-        assert sending.get_email(runtime.db, runtime.actor, email_id).status == "CANCELLED"
+        assert outbox.get_email(runtime.db, runtime.actor, email_id).status == "CANCELLED"
         assert "Cancelled" in str(screen.query_one("#send-banner").render())
         assert screen.check_action("undo_send", ()) is False
 
@@ -95,7 +95,7 @@ async def test_escape_in_the_review_sends_nothing_and_a_retry_reuses_the_key() -
         first = (await open_review(pilot, app)).review
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
-        assert sending.list_emails(runtime.db, runtime.actor).total == 0
+        assert outbox.list_emails(runtime.db, runtime.actor).total == 0
         assert screen.check_action("send", ()) is True
         second = (await open_review(pilot, app)).review
         # The same draft revision reviewed again: the same idempotency key (it can never go twice).

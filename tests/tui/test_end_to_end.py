@@ -16,7 +16,8 @@ from pty_session import lumina_argv
 from smtp_sink import SmtpSink
 from textual.widgets import DataTable
 
-from lumina_tui.services import accounts, sending, worker_status
+from lumina_tui.services import accounts, worker_status
+from lumina_tui.services import outbox as outbox_service
 from lumina_tui.tui.screens.outbox import OutboxScreen
 from lumina_tui.tui.screens.send_review import SendReviewScreen
 from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
@@ -112,7 +113,7 @@ async def test_pick_personalize_accept_send_deliver_outbox(
         await pilot.press("enter")
         # The email as stored, not the composer's undo countdown: with a 1 s window on a loaded
         # machine the countdown can be over before this line looks at it.
-        queued = await wait_for(pilot, lambda: sending.list_emails(runtime.db, runtime.actor).items)
+        queued = await wait_for(pilot, lambda: outbox_service.list_emails(runtime.db, runtime.actor).items)
         email_id = queued[0].id
 
         # The worker delivers it to the SMTP server.
@@ -121,10 +122,10 @@ async def test_pick_personalize_accept_send_deliver_outbox(
         assert message["To"].addresses[0].addr_spec == "ana.okafor@brightwave.example"
         assert message["X-Lumina-Email-Id"] == email_id
         assert "Ana" in message.get_body(("plain",)).get_content()
-        email = sending.get_email(runtime.db, runtime.actor, email_id)
+        email = outbox_service.get_email(runtime.db, runtime.actor, email_id)
         assert accepted.suggestion_id in email.accepted_suggestion_ids
         await wait_for(
-            pilot, lambda: sending.get_email(runtime.db, runtime.actor, email_id).status == "SENT"
+            pilot, lambda: outbox_service.get_email(runtime.db, runtime.actor, email_id).status == "SENT"
         )
 
         # The outbox shows it as SENT.

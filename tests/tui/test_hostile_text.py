@@ -20,6 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
 from lumina_tui.services import accounts, drafts, prospects, sending
+from lumina_tui.services import outbox as outbox_service
 from lumina_tui.services.runtime import Runtime, open_runtime
 from lumina_tui.services.send_review import build_review
 from lumina_tui.store import utcnow
@@ -196,7 +197,7 @@ async def test_open_a_draft_lists_a_cancelled_send_as_cancelled_beside_its_copy(
         runtime.db, runtime.actor, prospect_id=mallory.id, subject=f"Undo me {CLEAR}", body="Hi there"
     )
     email = stored_unchecked(runtime, draft.id, mallory)
-    copy_id = sending.cancel(runtime.db, runtime.actor, email.id).draft_id
+    copy_id = outbox_service.cancel(runtime.db, runtime.actor, email.id).draft_id
     app = make_app(runtime, draft_id=copy_id)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.composer is not None and composer(app).draft_id == copy_id)

@@ -14,7 +14,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select
 
-from lumina_tui.services import accounts, drafts, prospects, sending, worker_status
+from lumina_tui.services import accounts, drafts, outbox, prospects, sending, worker_heartbeat
 from lumina_tui.services.runtime import Runtime, open_runtime
 from lumina_tui.tui.app import LuminaApp
 from lumina_tui.tui.screens.outbox import OutboxScreen
@@ -147,7 +147,7 @@ async def test_undo_cancels_within_the_window_only(runtime, clock):
         assert screen.check_action("cancel_send", ()) is True
         await pilot.press("u")
         await wait_until(
-            pilot, lambda: sending.get_email(runtime.db, runtime.actor, waiting).status == "CANCELLED"
+            pilot, lambda: outbox.get_email(runtime.db, runtime.actor, waiting).status == "CANCELLED"
         )
         await wait_until(pilot, lambda: status_cells(screen) == ["⊘ Cancelled"])
         await wait_until(pilot, lambda: "undone before it was sent" in detail(screen))
@@ -164,7 +164,7 @@ async def test_undo_cancels_within_the_window_only(runtime, clock):
         await pilot.press("u")
         await wait_until(pilot, lambda: any("Too late to undo" in note for note in notes))
         assert "undo window has closed" in notes[-1]
-        assert sending.get_email(runtime.db, runtime.actor, late).status == "PENDING_SEND"
+        assert outbox.get_email(runtime.db, runtime.actor, late).status == "PENDING_SEND"
 
 
 @pytest.fixture
@@ -197,7 +197,7 @@ async def test_retry_a_failed_email(runtime, clock, refusing_sink):
         assert screen.check_action("retry", ()) is True
         await pilot.press("r")
         await wait_until(
-            pilot, lambda: sending.get_email(runtime.db, runtime.actor, email_id).status == "PENDING_SEND"
+            pilot, lambda: outbox.get_email(runtime.db, runtime.actor, email_id).status == "PENDING_SEND"
         )
         await wait_until(pilot, lambda: "retried" in detail(screen))
         assert status_cells(screen) == ["◷ Queued"]
@@ -220,7 +220,7 @@ async def test_filter_by_status(runtime, clock):
     kept = _send(runtime, "ana@brightwave.example", "Ana", "Okafor", "One")
     clock.now = T0 + timedelta(seconds=1)
     undone = _send(runtime, "ben@acme.example", "Ben", "Ito", "Two")
-    sending.cancel(runtime.db, runtime.actor, undone)
+    outbox.cancel(runtime.db, runtime.actor, undone)
     app = OutboxHost(runtime)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot, 2)
@@ -237,9 +237,9 @@ async def test_filter_by_status(runtime, clock):
 
 async def test_worker_online_from_its_heartbeat(runtime, clock):
     now = time.time()
-    worker_status.write_heartbeat(
+    worker_heartbeat.write(
         runtime.settings,
-        worker_status.Heartbeat(
+        worker_heartbeat.Heartbeat(
             worker_id="test", pid=os.getpid(), hostname="here", beat_at=now, started_at=now
         ),
     )
@@ -247,7 +247,7 @@ async def test_worker_online_from_its_heartbeat(runtime, clock):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot, 0)
         await wait_until(pilot, lambda: "worker ● online" in str(screen.query_one("#outbox-worker").content))
-        worker_status.remove_heartbeat(runtime.settings, "test")
+        worker_heartbeat.remove(runtime.settings, "test")
         await wait_until(pilot, lambda: "worker ○ offline" in str(screen.query_one("#outbox-worker").content))
 
 
@@ -274,7 +274,7 @@ async def test_retry_and_undo_on_a_sent_email_say_why_nothing_happens(runtime, c
         await pilot.press("u")
         await wait_until(pilot, lambda: len(notes) == 2)
         assert "Too late to undo: it was sent already" in notes[1]
-        assert sending.get_email(runtime.db, runtime.actor, email_id).status == "SENT"
+        assert outbox.get_email(runtime.db, runtime.actor, email_id).status == "SENT"
 
 
 async def test_the_detail_shows_the_whole_message_that_went_out(runtime, clock):
@@ -315,7 +315,7 @@ def busy_outbox(runtime, clock, refusing_sink) -> Runtime:
     failed = _send(runtime, "gone@nowhere.example", "Gil", "Gone", "Hello again", account="acme")
     clock.now = T0 + timedelta(minutes=2)
     undone = _send(runtime, "ben.ito@acme.example", "Ben", "Ito", "Following up on the demo")
-    sending.cancel(runtime.db, runtime.actor, undone)
+    outbox.cancel(runtime.db, runtime.actor, undone)
     clock.now = T0 + timedelta(minutes=3)
     assert _deliver(runtime, sent) == "sent"
     assert _deliver(runtime, failed) == "failed"

@@ -13,7 +13,7 @@ import pytest
 from pty_session import PtySession, lumina_argv
 
 from lumina_tui.config import load_settings
-from lumina_tui.services import worker_status
+from lumina_tui.services import worker_control, worker_status
 
 
 def test_help_does_not_import_textual_or_the_store() -> None:
@@ -98,4 +98,4 @@ def test_no_worker_flag_starts_none(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         session.close()
         _stop_worker(settings)
-    assert not (settings.data_dir / worker_status.SPAWN_STAMP_FILE).exists()
+    assert not (settings.data_dir / worker_control.SPAWN_STAMP_FILE).exists()

@@ -5,7 +5,9 @@ keeps (docs/invariants.md):
 - the review (and its idempotency key) is built off the event loop after the draft is saved; the
   same draft revision reviewed again keeps its key, so a retry can never send twice;
 - Send is disabled while a send is in flight (from the key press until it is queued or failed);
-- undo cancels inside the window and brings the draft back as an editable copy.
+- undo cancels inside the window and brings the draft back as an editable copy;
+- a queued email needs a worker to hear its doorbell: after the "Queued" banner the flow asks for
+  one (`worker_control.ensure_running`, in a thread); the send service itself starts none.
 """
 
 from __future__ import annotations
@@ -153,12 +155,19 @@ def queue_send(runtime: Runtime, review: Any, accepted_ids: list[str]) -> Messag
     return SendQueued(result.email, result.created)
 
 
+def ensure_worker(runtime: Runtime) -> None:
+    """Thread worker: start the sidecar if no worker runs (never raises, never waits)."""
+    from lumina_tui.services import worker_control
+
+    worker_control.ensure_running(runtime.settings)
+
+
 def cancel_send(runtime: Runtime, email_id: str) -> Message:
     """Thread worker: cancel the queued email inside its undo window."""
     try:
-        from lumina_tui.services import sending
+        from lumina_tui.services import outbox
 
-        result = sending.cancel(runtime.db, runtime.actor, email_id)
+        result = outbox.cancel(runtime.db, runtime.actor, email_id)
     except Exception as exc:
         return UndoFailed(error_text(exc))
     return SendUndone(email_id, result.draft_id)
@@ -241,6 +250,9 @@ class SendFlow:
             autosave.cancel()
         self.show_countdown()
         self.host.sent()
+        if message.created:  # after the confirmation is on screen: starting a process must not delay it
+            runtime = self.host.runtime
+            self.host.run_service(lambda: ensure_worker(runtime), group="worker")
 
     def failed(self, message: SendFailed) -> None:
         self.in_flight = False

@@ -24,7 +24,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Select, Static
 
-from lumina_tui.services import mailbox_sync, sending, worker_status
+from lumina_tui.services import email_state, mailbox_sync, outbox, worker_control, worker_status
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe as safe
 from lumina_tui.tui.bindings import Where, bindings_for, key_display
@@ -37,12 +38,12 @@ LOCAL_OUTBOX = "local outbox, not delivered"
 # The filter's choices: (label, status or None for all).
 FILTERS: tuple[tuple[str, str | None], ...] = (
     ("All", None),
-    ("Queued", sending.PENDING_SEND),
-    ("Sending", sending.SENDING),
-    ("Sent", sending.SENT),
-    ("Failed", sending.FAILED),
-    ("Cancelled", sending.CANCELLED),
-    ("Bounced", sending.BOUNCED),
+    ("Queued", EmailStatus.PENDING_SEND),
+    ("Sending", EmailStatus.SENDING),
+    ("Sent", EmailStatus.SENT),
+    ("Failed", EmailStatus.FAILED),
+    ("Cancelled", EmailStatus.CANCELLED),
+    ("Bounced", EmailStatus.BOUNCED),
 )
 ALL = "all"
 
@@ -113,29 +114,29 @@ class OutboxEmail:
         return self.provider == "maildir"
 
     def in_undo_window(self, now: datetime) -> bool:
-        return self.status == sending.PENDING_SEND and self.send_after > now
+        return self.status == EmailStatus.PENDING_SEND and self.send_after > now
 
     def status_label(self, now: datetime) -> str:
         """The status in words (with the state's name kept recognisable for the CLI's users)."""
-        if self.status == sending.PENDING_SEND:
+        if self.status == EmailStatus.PENDING_SEND:
             if self.in_undo_window(now):
                 seconds = max(1, int((self.send_after - now).total_seconds() + 0.999))
                 return f"◷ Queued · {seconds} s"
-            note = sending.status_note(self)  # type: ignore[arg-type]
+            note = email_state.status_note(self)  # type: ignore[arg-type]
             if note is not None:  # waiting for a mailbox limit or a sign-in: not a failure
                 return f"◷ {note[0].upper()}{note[1:]}"
             if self.attempts and self.next_attempt_at is not None:
                 return "↻ Retrying"
             return "◷ Queued"
-        if self.status == sending.SENDING:
+        if self.status == EmailStatus.SENDING:
             return "➤ Sending"
-        if self.status == sending.SENT:
+        if self.status == EmailStatus.SENT:
             return "✓ Local outbox" if self.is_local else "✓ Sent"
-        if self.status == sending.FAILED:
+        if self.status == EmailStatus.FAILED:
             return "✖ Failed"
-        if self.status == sending.CANCELLED:
+        if self.status == EmailStatus.CANCELLED:
             return "⊘ Cancelled"
-        if self.status == sending.BOUNCED:
+        if self.status == EmailStatus.BOUNCED:
             return "↩ Bounced"
         return self.status
 
@@ -431,7 +432,7 @@ class OutboxScreen(Screen[None]):
         return f"No emails yet: send one from the composer ({key_display(self.app, 'compose')})."
 
     def _status_sentence(self, email: OutboxEmail, now: datetime) -> str:
-        if email.status == sending.PENDING_SEND:
+        if email.status == EmailStatus.PENDING_SEND:
             if email.in_undo_window(now):
                 seconds = max(1, int((email.send_after - now).total_seconds() + 0.999))
                 return f"Queued — sending in {seconds} s · {key_display(self.app, 'outbox_cancel')} undoes it"
@@ -439,17 +440,17 @@ class OutboxScreen(Screen[None]):
                 at = local_time_seconds(email.next_attempt_at)
                 return f"Waiting to retry (attempt {email.attempts + 1}) at {at}"
             return "Queued — the worker sends it when it is online"
-        if email.status == sending.SENDING:
+        if email.status == EmailStatus.SENDING:
             return f"Sending (attempt {max(1, email.attempts)})"
-        if email.status == sending.SENT:
+        if email.status == EmailStatus.SENT:
             where = LOCAL_OUTBOX if email.is_local else "delivered to the provider"
             return f"Sent {local_time_seconds(email.sent_at)} — {where}"
-        if email.status == sending.FAILED:
+        if email.status == EmailStatus.FAILED:
             retry = key_display(self.app, "outbox_retry")
             return f"Failed after {email.attempts} attempt(s) · {retry} retries it"
-        if email.status == sending.CANCELLED:
+        if email.status == EmailStatus.CANCELLED:
             return "Cancelled — it was never sent; the draft is back in your drafts"
-        if email.status == sending.BOUNCED:
+        if email.status == EmailStatus.BOUNCED:
             return "Bounced — the address does not take mail; it is now on the suppression list"
         return email.status
 
@@ -501,14 +502,14 @@ class OutboxScreen(Screen[None]):
         email = self.selected_email
         if email is None:
             return
-        if email.status == sending.FAILED:
+        if email.status == EmailStatus.FAILED:
             self._run_verb("retry", email.id)
             return
         why = {
-            sending.SENT: "it was sent already",
-            sending.CANCELLED: "it was cancelled; its draft is back in your drafts",
-            sending.SENDING: "it is being sent right now",
-            sending.PENDING_SEND: "it is still queued: the worker sends (and retries) it by itself",
+            EmailStatus.SENT: "it was sent already",
+            EmailStatus.CANCELLED: "it was cancelled; its draft is back in your drafts",
+            EmailStatus.SENDING: "it is being sent right now",
+            EmailStatus.PENDING_SEND: "it is still queued: the worker sends (and retries) it by itself",
         }.get(email.status, f"it is {email.status}")
         self.notify(f"Nothing to retry: {why}. Only a failed email can be retried.", title="Retry")
 
@@ -521,11 +522,11 @@ class OutboxScreen(Screen[None]):
             self._run_verb("cancel", email.id)
             return
         why = {
-            sending.SENT: "it was sent already",
-            sending.CANCELLED: "it was cancelled already",
-            sending.SENDING: "it is being sent right now",
-            sending.FAILED: "it failed and will not be sent unless you retry it",
-            sending.PENDING_SEND: "its undo window has closed: the worker may be sending it",
+            EmailStatus.SENT: "it was sent already",
+            EmailStatus.CANCELLED: "it was cancelled already",
+            EmailStatus.SENDING: "it is being sent right now",
+            EmailStatus.FAILED: "it failed and will not be sent unless you retry it",
+            EmailStatus.PENDING_SEND: "its undo window has closed: the worker may be sending it",
         }.get(email.status, f"it is {email.status}")
         self.notify(f"Too late to undo: {why}.", title="Undo send")
 
@@ -567,7 +568,7 @@ def read_outbox(runtime: Any, status_filter: str | None, selected: str | None) -
     try:
         worker = read_worker_line(runtime.settings)
         try:
-            page = sending.list_emails(runtime.db, runtime.actor, status=status_filter, limit=PAGE_SIZE)
+            page = outbox.list_emails(runtime.db, runtime.actor, status=status_filter, limit=PAGE_SIZE)
         except LuminaError as error:
             return OutboxRead(OutboxSnapshot(status_filter, [], 0, worker, error=error.message))
         emails = [OutboxEmail.from_row(row) for row in page.items]
@@ -578,7 +579,7 @@ def read_outbox(runtime: Any, status_filter: str | None, selected: str | None) -
             try:
                 events = [
                     OutboxEvent.from_row(row)
-                    for row in sending.list_events(runtime.db, runtime.actor, events_for)
+                    for row in outbox.list_events(runtime.db, runtime.actor, events_for)
                 ]
             except LuminaError:
                 events = []
@@ -596,9 +597,10 @@ def run_verb(runtime: Any, verb: str, email_id: str) -> OutboxVerbDone:
             )
             return OutboxVerbDone(done, error)
         if verb == "retry":
-            sending.retry(runtime.db, runtime.actor, email_id, settings=runtime.settings)
+            outbox.retry(runtime.db, runtime.actor, email_id, settings=runtime.settings)
+            worker_control.ensure_running(runtime.settings)
             return OutboxVerbDone("Queued again: the worker retries it now.", None)
-        sending.cancel(runtime.db, runtime.actor, email_id)
+        outbox.cancel(runtime.db, runtime.actor, email_id)
         return OutboxVerbDone("Cancelled: it will not be sent. Its text is back in your drafts.", None)
     except LuminaError as error:
         return OutboxVerbDone("", error.message)
