@@ -10,8 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from mail_servers import REP_ADDRESS, REP_PASSWORD, MailServers
 from mailbox_support import send_to, status_of, tag
+from polling import wait_until
 from secret_grep import assert_grep_works, assert_no_secret
-from sending_support import wait_until
 from test_real_mail_servers import DOMAIN
 
 from lumina_tui.cli import main

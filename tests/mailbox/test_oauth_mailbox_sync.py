@@ -19,8 +19,9 @@ from fakes.gmail_server import GmailServer
 from fakes.graph_server import GraphServer
 from fakes.oauth_server import OAuthServer, browser_env
 from mailbox_support import event_count, events_of, outcomes, send_to, status_of, suppression_for
+from polling import wait_until
 from secret_grep import assert_no_secrets
-from sending_support import WorkerProcess, lumina_command, wait_until
+from sending_support import WorkerProcess, lumina_command
 
 from lumina_tui.config import Settings
 from lumina_tui.services import mailbox_sync

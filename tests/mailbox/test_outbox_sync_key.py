@@ -3,16 +3,12 @@ turns the row into "Bounced" and a reply shows its words, as text (never as mark
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 from mail_servers import PROSPECT_USER, MailServers
 from mailbox_support import reply_to, send_to, tag
-from sending_support import wait_until as wait_for
+from polling import pilot_wait_until, wait_until
 from test_real_mail_servers import DOMAIN, append_to_inbox
 from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from lumina_tui.services import outbox
@@ -37,14 +33,6 @@ class OutboxHost(App[None]):
         self.switch_mode("outbox")
 
 
-async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
 async def test_s_syncs_a_real_bounce_and_a_reply_into_the_outbox(
     settings, mail_servers: MailServers, rep_account: Account
 ) -> None:
@@ -61,7 +49,7 @@ async def test_s_syncs_a_real_bounce_and_a_reply_into_the_outbox(
     ctx.providers.close_all()
     append_to_inbox(mail_servers, reply_to(answered, "[bold]Yes[/bold], Tuesday works.\n\n> Hi Ana\n"))
     # Postfix's bounce reaches the Maildir on its own time: wait for the file, not for a guess.
-    wait_for(
+    wait_until(
         lambda: any(
             bounced.id in p.read_text(errors="replace") for p in (mail_servers.maildir / "new").iterdir()
         ),
@@ -72,19 +60,21 @@ async def test_s_syncs_a_real_bounce_and_a_reply_into_the_outbox(
         screen = pilot.app.screen
         assert isinstance(screen, OutboxScreen)
         table = screen.query_one(DataTable)
-        await until(pilot, lambda: table.row_count == 2)
+        await pilot_wait_until(pilot, lambda: table.row_count == 2)
         await pilot.press("s")
-        await until(pilot, lambda: "↩ Bounced" in [str(table.get_row_at(i)[0]) for i in range(2)])
+        await pilot_wait_until(pilot, lambda: "↩ Bounced" in [str(table.get_row_at(i)[0]) for i in range(2)])
         assert outbox.get_email(rt.db, rt.actor, bounced.id).status == EmailStatus.BOUNCED
 
         # Newest first: the reply's email is the top row; its events show the prospect's words.
         table.move_cursor(row=0)
-        await until(pilot, lambda: "replied" in str(screen.query_one("#outbox-detail-text").content))
+        await pilot_wait_until(
+            pilot, lambda: "replied" in str(screen.query_one("#outbox-detail-text").content)
+        )
         text = str(screen.query_one("#outbox-detail-text").content)
         assert "[bold]Yes[/bold], Tuesday works." in text
         assert "> Hi Ana" not in text
         table.move_cursor(row=1)
-        await until(
+        await pilot_wait_until(
             pilot, lambda: "hard bounce · 5.1.1" in str(screen.query_one("#outbox-detail-text").content)
         )
         assert "suppression list" in str(screen.query_one("#outbox-detail-text").content)

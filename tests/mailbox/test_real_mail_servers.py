@@ -20,8 +20,9 @@ from mailbox_support import (
     suppression_for,
     tag,
 )
+from polling import wait_until
 from secret_grep import assert_grep_works, assert_no_secret
-from sending_support import WorkerProcess, wait_until
+from sending_support import WorkerProcess
 
 from lumina_tui.config import Settings
 from lumina_tui.services import mailbox_sync, outbox

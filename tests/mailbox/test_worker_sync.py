@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from mail_servers import MailServers
 from mailbox_support import send_to, status_of, tag
-from sending_support import TimedSink, WorkerProcess, wait_until
+from polling import wait_until
+from sending_support import TimedSink, WorkerProcess
 from test_real_mail_servers import DOMAIN
 
 from lumina_tui import queue

@@ -246,16 +246,3 @@ def lumina_command(*args: str) -> list[str]:
         return [str(script), *args]
     return [sys.executable, "-c", "from lumina_tui.cli import main; main(prog_name='lumina')", *args]
 
-
-def wait_until(predicate: Any, timeout: float = 60.0, interval: float = 0.02) -> Any:
-    """Poll a condition until it holds (returns its value) or fail at the deadline."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
-        time.sleep(interval)

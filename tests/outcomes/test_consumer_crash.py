@@ -14,8 +14,8 @@ from outcome_support import (
     lumina_command,
     recompute_dashboard,
     stored_dashboard,
-    wait_until,
 )
+from polling import wait_until
 from sqlalchemy import text
 
 EVENTS = 100_000

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from datetime import UTC
 
 import pytest
-from sending_support import TimedSink, WorkerProcess, wait_until
+from polling import wait_until
+from sending_support import TimedSink, WorkerProcess
 from sqlalchemy import select
 
 from lumina_tui.config import Settings

@@ -22,7 +22,8 @@ from fakes.gmail_server import GmailServer
 from fakes.graph_server import GraphServer
 from fakes.oauth_server import OAuthServer
 from keyring.backends.fail import Keyring as FailKeyring
-from sending_support import WorkerProcess, wait_until
+from polling import wait_until
+from sending_support import WorkerProcess
 from sqlalchemy import select
 
 from lumina_tui.config import Settings, load_settings

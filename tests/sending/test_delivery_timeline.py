@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable
 
 from click.testing import CliRunner
-from sending_support import TimedSink, WorkerProcess, wait_until
+from polling import wait_until
+from sending_support import TimedSink, WorkerProcess
 
 from lumina_tui.cli import main
 from lumina_tui.config import Settings

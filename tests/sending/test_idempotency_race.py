@@ -10,7 +10,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sending_support import TimedSink, WorkerProcess, wait_until
+from polling import wait_until
+from sending_support import TimedSink, WorkerProcess
 from sqlalchemy import func, select
 
 from lumina_tui import queue

@@ -18,8 +18,9 @@ import pytest
 from fakes.gmail_server import GmailServer
 from fakes.graph_server import GraphServer
 from fakes.oauth_server import OAuthServer, browser_env
+from polling import wait_until
 from secret_grep import assert_no_secrets
-from sending_support import WorkerProcess, lumina_command, wait_until
+from sending_support import WorkerProcess, lumina_command
 
 from lumina_tui.config import Settings
 from lumina_tui.services import email_state, sending

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from polling import wait_until
 from secret_grep import assert_grep_works, assert_no_secret
-from sending_support import TimedSink, WorkerProcess, lumina_command, wait_until
+from sending_support import TimedSink, WorkerProcess, lumina_command
 
 from lumina_tui.services import outbox
 from lumina_tui.services.email_state import EmailStatus

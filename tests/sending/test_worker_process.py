@@ -11,7 +11,8 @@ from email.headerregistry import Address
 from pathlib import Path
 
 import pytest
-from sending_support import TimedSink, WorkerProcess, lumina_command, wait_until
+from polling import wait_until
+from sending_support import TimedSink, WorkerProcess, lumina_command
 from sqlalchemy import select
 
 from lumina_tui import queue
@@ -206,7 +207,10 @@ def test_a_sidecar_starts_when_the_sender_asks_exits_when_idle_and_comes_back_wi
     def by_the_cli() -> str:
         """`lumina send` asks for a worker itself."""
         done = subprocess.run(
-            lumina_command("send", make_draft().id, "--json"), capture_output=True, text=True, timeout=120
+            lumina_command("send", "--draft", make_draft().id, "--json"),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         return str(json.loads(done.stdout)["id"])

@@ -7,8 +7,6 @@ uses, the AI is the offline engine or a local OpenAI-protocol server on 127.0.0.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
@@ -85,18 +83,6 @@ def only_explicit_saves(monkeypatch: Any) -> None:
     monkeypatch.setenv("LUMINA_COMPOSER__SAVE_INTERVAL_MS", "600000")
     monkeypatch.setenv("LUMINA_COMPOSER__SCORE_PAUSE_MS", "600000")
     monkeypatch.setenv("LUMINA_COMPOSER__AUTO_PERSONALIZE_PAUSE_MS", "600000")
-
-
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], timeout: float = DEADLINE_SECONDS) -> Any:
-    """Let the app run until `condition()` is truthy (returns it), or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await pilot.pause(0.02)
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:

@@ -6,8 +6,16 @@ says what is wrong and which command fixes it, marks the account, and the From s
 from __future__ import annotations
 
 import pytest
-from compose_support import WIDE, composer, draft_for, make_app, prospect_by_email, seeded_runtime, wait_for
+from compose_support import (
+    WIDE,
+    composer,
+    draft_for,
+    make_app,
+    prospect_by_email,
+    seeded_runtime,
+)
 from fakes.oauth_server import OAuthServer
+from polling import pilot_wait_until
 
 from lumina_tui.providers.google_oauth import GoogleGrant
 from lumina_tui.services import accounts
@@ -38,15 +46,17 @@ async def test_checking_a_revoked_gmail_account_says_sign_in_again(
     app = make_app(runtime, draft_id=draft.id)
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
-        await wait_for(pilot, lambda: screen.account_id == account.id)
+        await pilot_wait_until(pilot, lambda: screen.account_id == account.id)
 
         await app.run_action("check_account", screen)
-        await wait_for(pilot, lambda: any("signed in as" in str(n.message) for n in app._notifications))
+        await pilot_wait_until(
+            pilot, lambda: any("signed in as" in str(n.message) for n in app._notifications)
+        )
 
         oauth.revoke()
         oauth.expire_access_tokens()
         await app.run_action("check_account", screen)
-        await wait_for(
+        await pilot_wait_until(
             pilot, lambda: any("lumina accounts signin" in str(n.message) for n in app._notifications)
         )
         assert any("or f9 (Accounts)" in str(n.message) for n in app._notifications)
@@ -55,7 +65,7 @@ async def test_checking_a_revoked_gmail_account_says_sign_in_again(
             assert stored is not None and stored.status == accounts.NEEDS_SIGN_IN
 
         screen._refresh_choices()
-        await wait_for(
+        await pilot_wait_until(
             pilot,
             lambda: any(
                 a.id == account.id and accounts.choice_label(a).endswith("needs sign-in")

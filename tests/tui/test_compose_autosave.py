@@ -16,8 +16,8 @@ from compose_support import (
     seeded_runtime,
     stored,
     type_text,
-    wait_for,
 )
+from polling import pilot_wait_until
 
 from lumina_tui.services import drafts
 
@@ -39,11 +39,11 @@ async def test_typing_is_saved_within_the_interval_with_a_client_chosen_id() -> 
             except Exception:
                 return False
 
-        await wait_for(pilot, saved)
+        await pilot_wait_until(pilot, saved)
         row = stored(runtime, draft_id)
         assert row.id == draft_id  # the composer chose the id; the store kept it
         assert row.revision >= 1
-        await wait_for(pilot, lambda: screen.status.saved == "saved 0 s ago")
+        await pilot_wait_until(pilot, lambda: screen.status.saved == "saved 0 s ago")
 
 
 async def test_continuous_typing_is_saved_while_it_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,7 +74,7 @@ async def test_continuous_typing_is_saved_while_it_goes_on(monkeypatch: pytest.M
         assert all(typed.startswith(body) for body in partial)
         await pilot.press("z")  # and typing goes on after them
         typed += "z"
-        await wait_for(pilot, lambda: stored(runtime, draft_id).body_text == typed)
+        await pilot_wait_until(pilot, lambda: stored(runtime, draft_id).body_text == typed)
         assert stored(runtime, draft_id).revision >= 3
 
 
@@ -92,8 +92,8 @@ async def test_switching_screens_saves_at_once(monkeypatch: pytest.MonkeyPatch) 
         assert screen.autosave.state == "pending"
         assert drafts.list_drafts(runtime.db, runtime.actor).total == 0  # not saved yet
         await pilot.press("f3")
-        await wait_for(pilot, lambda: app.current_mode == "prospects")
-        await wait_for(pilot, lambda: drafts.list_drafts(runtime.db, runtime.actor).total == 1)
+        await pilot_wait_until(pilot, lambda: app.current_mode == "prospects")
+        await pilot_wait_until(pilot, lambda: drafts.list_drafts(runtime.db, runtime.actor).total == 1)
         assert stored(runtime, draft_id).body_text == "before the switch"
 
 
@@ -130,17 +130,17 @@ async def test_a_failing_save_says_so_retries_and_recovers() -> None:
         screen = composer(app)
         draft_id = screen.draft_id
         await type_text(pilot, "Hi")
-        await wait_for(pilot, lambda: screen.autosave.state == "saved")
+        await pilot_wait_until(pilot, lambda: screen.autosave.state == "saved")
         screen.body.insert(("x" * 99 + "\n") * 11_000)  # a huge paste: 1.1 MB
-        await wait_for(pilot, lambda: screen.status.saved == "save failed, retrying")
+        await pilot_wait_until(pilot, lambda: screen.status.saved == "save failed, retrying")
         assert stored(runtime, draft_id).body_text == "Hi"
         screen.body.replace_all("Hi")  # the paste goes away; the next retry succeeds
-        await wait_for(pilot, lambda: screen.autosave.state == "saved")
-        await wait_for(pilot, lambda: screen.status.saved.startswith("saved"))
+        await pilot_wait_until(pilot, lambda: screen.autosave.state == "saved")
+        await pilot_wait_until(pilot, lambda: screen.status.saved.startswith("saved"))
         assert stored(runtime, draft_id).body_text == "Hi"
         screen.body.move_cursor(screen.body.document.end)
         await type_text(pilot, "!")
-        await wait_for(pilot, lambda: stored(runtime, draft_id).body_text == "Hi!")
+        await pilot_wait_until(pilot, lambda: stored(runtime, draft_id).body_text == "Hi!")
 
 
 async def test_a_save_that_is_already_due_when_armed_still_runs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -157,5 +157,5 @@ async def test_a_save_that_is_already_due_when_armed_still_runs(monkeypatch: pyt
         autosave.cancel()
         autosave._dirty_since = time.monotonic() - 2 * autosave.interval  # long overdue
         autosave._arm()
-        await wait_for(pilot, lambda: autosave.state == "saved")
+        await pilot_wait_until(pilot, lambda: autosave.state == "saved")
         assert stored(runtime, screen.draft_id).body_text == "typed a while ago"

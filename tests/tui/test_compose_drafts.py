@@ -16,8 +16,8 @@ from compose_support import (
     seeded_runtime,
     stored,
     type_text,
-    wait_for,
 )
+from polling import pilot_wait_until
 from textual.widgets import OptionList, Select
 
 from lumina_tui.services import drafts, templates
@@ -67,7 +67,7 @@ async def test_new_draft_key_saves_the_old_and_starts_empty() -> None:
         first = screen.draft_id
         await type_text(pilot, "first draft")
         await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: screen.draft_id != first)
+        await pilot_wait_until(pilot, lambda: screen.draft_id != first)
         assert screen.body.text == ""
         assert stored(runtime, first).body_text == "first draft"
 
@@ -78,15 +78,17 @@ async def test_prospect_picker_is_fuzzy_over_name_email_and_company() -> None:
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.click("#choose-prospect")
-        picker = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None)
-        await wait_for(pilot, lambda: picker.loaded)
+        picker = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None
+        )
+        await pilot_wait_until(pilot, lambda: picker.loaded)
         await type_text(pilot, "harborln")  # a typo'd company name still finds Harborline
         options = picker.query_one("#picker-list", OptionList)
-        await wait_for(pilot, lambda: options.option_count > 0)
+        await pilot_wait_until(pilot, lambda: options.option_count > 0)
         first = options.get_option_at_index(0)
         assert "harborline" in str(first.prompt).lower()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.prospect is not None)
+        await pilot_wait_until(pilot, lambda: screen.prospect is not None)
         assert screen.prospect.email.endswith("@harborline.example")
         assert screen.query_one("#to-line").render()  # the To line names them
         assert screen.prospect.email in str(screen.query_one("#to-line").render())
@@ -118,7 +120,7 @@ async def test_template_fills_fields_from_the_prospect_as_one_undoable_edit() ->
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         screen.query_one("#template-select", Select).value = template.id
-        await wait_for(pilot, lambda: screen.template_id == template.id)
+        await pilot_wait_until(pilot, lambda: screen.template_id == template.id)
         filled = templates.fill_for_prospect(runtime.db, runtime.actor, template.id, ana.id)
         assert screen.body.text == filled.body
         assert screen.subject.value == filled.subject
@@ -127,7 +129,7 @@ async def test_template_fills_fields_from_the_prospect_as_one_undoable_edit() ->
         await pilot.press("ctrl+z")  # one undo restores body *and* subject
         assert screen.body.text == "my own words"
         assert screen.subject.value == "mine"
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == "my own words")
+        await pilot_wait_until(pilot, lambda: stored(runtime, draft.id).body_text == "my own words")
 
 
 async def test_account_selector_sets_the_from_account() -> None:
@@ -144,8 +146,8 @@ async def test_account_selector_sets_the_from_account() -> None:
         screen = composer(app)
         assert screen.account_id is not None and screen.account_id != second.id
         screen.query_one("#account-select", Select).value = second.id
-        await wait_for(pilot, lambda: screen.account_id == second.id)
-        await wait_for(pilot, lambda: stored(runtime, draft.id).account_id == second.id)
+        await pilot_wait_until(pilot, lambda: screen.account_id == second.id)
+        await pilot_wait_until(pilot, lambda: stored(runtime, draft.id).account_id == second.id)
 
 
 async def test_drafts_list_in_the_palette_opens_a_draft() -> None:
@@ -159,12 +161,14 @@ async def test_drafts_list_in_the_palette_opens_a_draft() -> None:
         await pilot.press("ctrl+p")
         await type_text(pilot, "open a draft")
         await pilot.press("enter")
-        dialog = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None)
+        dialog = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None
+        )
         options = dialog.query_one("#choice-list", OptionList)
         index = next(i for i in range(options.option_count) if options.get_option_at_index(i).id == older.id)
         options.highlighted = index
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.draft_id == older.id)
+        await pilot_wait_until(pilot, lambda: screen.draft_id == older.id)
         assert screen.body.text == "the older one"
         assert screen.subject.value == "Older subject"
 
@@ -180,11 +184,13 @@ async def test_duplicate_for_another_prospect_swaps_their_details() -> None:
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await app.run_action("duplicate_for_prospect", screen)
-        picker = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None)
-        await wait_for(pilot, lambda: picker.loaded)
+        picker = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None
+        )
+        await pilot_wait_until(pilot, lambda: picker.loaded)
         await type_text(pilot, "marcus hale")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.draft_id != draft.id)
+        await pilot_wait_until(pilot, lambda: screen.draft_id != draft.id)
         assert screen.prospect.id == marcus.id
         assert screen.body.text == "Hi Marcus,\n\nHow is Harborline Foods doing?"
         assert screen.subject.value == "For Harborline Foods"
@@ -206,7 +212,7 @@ async def test_compose_in_editor_replaces_the_body_as_one_edit(
         screen = composer(app)
         await type_text(pilot, "typed here")
         await app.run_action("edit_in_editor", screen)
-        await wait_for(pilot, lambda: screen.body.text == "Written in my editor.")
+        await pilot_wait_until(pilot, lambda: screen.body.text == "Written in my editor.")
         screen.body.focus()
         await pilot.press("ctrl+z")
         assert screen.body.text == "typed here"

@@ -18,8 +18,8 @@ from compose_support import (
     seeded_runtime,
     stored,
     type_text,
-    wait_for,
 )
+from polling import pilot_wait_until
 from textual.color import Color
 
 from lumina_tui.tui.screens.dialogs import ConfirmDialog
@@ -81,7 +81,7 @@ async def test_personalize_thinks_then_shows_a_suggestion_as_a_diff(offline_ai: 
         states = record_states(app, screen)
         assert screen.glow_state == "idle" and screen.panel.border_title == "AI · idle"
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         assert states[:2] == ["thinking", "suggestion_ready"]
         suggestion = screen.suggestion
         assert suggestion.operation == "personalize"
@@ -105,15 +105,15 @@ async def test_accept_applies_one_undoable_edit_and_records_feedback(offline_ai:
         screen = composer(app)
         states = record_states(app, screen)
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         suggestion = screen.suggestion
         expected = suggestion.suggestion.body
         await pilot.press("ctrl+o")
         assert screen.body.text == expected
-        await wait_for(pilot, lambda: screen.glow_state == "idle")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "idle")
         assert states[-2:] == ["applied", "idle"]
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == expected)
-        await wait_for(pilot, lambda: feedback_rows(runtime))
+        await pilot_wait_until(pilot, lambda: stored(runtime, draft.id).body_text == expected)
+        await pilot_wait_until(pilot, lambda: feedback_rows(runtime))
         assert feedback_rows(runtime) == [(suggestion.suggestion_id, "accepted", None)]
         screen.body.focus()
         await pilot.press("ctrl+z")
@@ -126,12 +126,12 @@ async def test_escape_rejects_and_records_feedback(offline_ai: None) -> None:
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         suggestion_id = screen.suggestion.suggestion_id
         await pilot.press("escape")
         assert screen.glow_state == "idle" and screen.suggestion is None
         assert screen.body.text == BODY
-        await wait_for(pilot, lambda: feedback_rows(runtime))
+        await pilot_wait_until(pilot, lambda: feedback_rows(runtime))
         assert feedback_rows(runtime) == [(suggestion_id, "rejected", None)]
 
 
@@ -141,7 +141,7 @@ async def test_a_suggestion_edited_in_the_panel_is_recorded_as_edited(offline_ai
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         suggestion = screen.suggestion
         screen.panel.view.focus()
         await pilot.press("enter")  # edit the suggestion
@@ -151,11 +151,11 @@ async def test_a_suggestion_edited_in_the_panel_is_recorded_as_edited(offline_ai
         await type_text(pilot, " PS: my own line.")
         await pilot.press("ctrl+o")
         assert screen.body.text == suggestion.suggestion.body + " PS: my own line."
-        await wait_for(pilot, lambda: feedback_rows(runtime))
+        await pilot_wait_until(pilot, lambda: feedback_rows(runtime))
         [(suggestion_id, action, note)] = feedback_rows(runtime)
         assert (suggestion_id, action) == (suggestion.suggestion_id, "edited")
         assert note
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == screen.body.text)
+        await pilot_wait_until(pilot, lambda: stored(runtime, draft.id).body_text == screen.body.text)
 
 
 async def test_an_edit_makes_the_suggestion_stale_and_accepting_it_asks_first(offline_ai: None) -> None:
@@ -164,23 +164,23 @@ async def test_an_edit_makes_the_suggestion_stale_and_accepting_it_asks_first(of
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         suggested = screen.suggestion.suggestion.body
         screen.body.focus()
         await pilot.press("end", "!")
-        await wait_for(pilot, lambda: screen.glow_state == "stale")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "stale")
         assert screen.panel.border_title.startswith("AI · stale")
         assert screen.status.ai == "stale"
         edited = screen.body.text
         await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("escape")  # keep my draft
-        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot_wait_until(pilot, lambda: app.screen is screen)
         assert screen.body.text == edited and screen.glow_state == "stale"
         await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("enter")  # apply it anyway
-        await wait_for(pilot, lambda: screen.body.text == suggested)
+        await pilot_wait_until(pilot, lambda: screen.body.text == suggested)
 
 
 async def test_rewrite_asks_for_an_instruction_and_offers_common_ones(offline_ai: None) -> None:
@@ -191,7 +191,9 @@ async def test_rewrite_asks_for_an_instruction_and_offers_common_ones(offline_ai
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.press("ctrl+r")
-        dialog = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None)
+        dialog = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None
+        )
         offered = [key for key, _label in dialog.choices]
         for common in (
             "shorter",
@@ -203,7 +205,7 @@ async def test_rewrite_asks_for_an_instruction_and_offers_common_ones(offline_ai
         ):
             assert common in offered
         await pilot.press("down", "down", "enter")  # ↓ into the list, ↓ to the second: more formal
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         assert screen.suggestion.operation == "rewrite"
         assert screen.suggestion.instruction == "more formal"
 
@@ -217,7 +219,7 @@ async def test_a_typed_rewrite_instruction_is_used(offline_ai: None) -> None:
         await pilot.pause()
         await type_text(pilot, "friendlier")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         assert screen.suggestion.instruction == "friendlier"
 
 
@@ -230,7 +232,7 @@ async def test_the_tone_slider_personalizes_once_it_stops(offline_ai: None) -> N
         start_value = screen.query_one("#tone").value
         await pilot.press("left", "left", "left")
         assert screen._ai_request == 0  # nothing yet: it waits until the slider stops
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         assert screen._ai_request == 1
         assert screen.suggestion.tone == pytest.approx(max(0.0, start_value - 0.3))
 
@@ -243,7 +245,7 @@ async def test_score_now_and_after_a_pause(offline_ai: None, monkeypatch: pytest
         screen = composer(app)
         card = screen.query_one("#score-card")
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: card.score is not None)
+        await pilot_wait_until(pilot, lambda: card.score is not None)
         text = card.text
         assert "spam risk" in text and "reply prob" in text
         assert (
@@ -252,7 +254,7 @@ async def test_score_now_and_after_a_pause(offline_ai: None, monkeypatch: pytest
         first_revision = card.revision
         screen.body.focus()
         await pilot.press("end", "?")
-        await wait_for(pilot, lambda: card.revision > first_revision)  # refreshed by itself
+        await pilot_wait_until(pilot, lambda: card.revision > first_revision)  # refreshed by itself
 
 
 async def test_auto_personalize_after_a_prospect_change(
@@ -265,7 +267,7 @@ async def test_auto_personalize_after_a_prospect_change(
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         screen.set_prospect(other.id)
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         assert screen._ai_request == 1
         assert "Marcus" in screen.suggestion.suggestion.body
 
@@ -283,12 +285,12 @@ async def test_auto_personalize_after_a_substantial_edit_but_not_a_small_one(
         await pilot.press("end", "!")
         # Wait until the composer has decided about this pause (it clears the flag when it does),
         # rather than sleeping and hoping it has.
-        await wait_for(pilot, lambda: not screen._auto_due)
+        await pilot_wait_until(pilot, lambda: not screen._auto_due)
         assert screen._ai_request == 0  # a typo fix is not a new context
         screen.body.insert(
             " We also shorten month-end close, reconcile carrier invoices and flag late loads" * 2
         )
-        await wait_for(pilot, lambda: screen._ai_request == 1)
+        await pilot_wait_until(pilot, lambda: screen._ai_request == 1)
 
 
 async def test_auto_personalize_can_be_turned_off(offline_ai: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -305,7 +307,7 @@ async def test_auto_personalize_can_be_turned_off(offline_ai: None, monkeypatch:
         )
         # The pause was seen through to its end (the automatic score, due after the longer pause,
         # has run): an automatic personalize, if it were on, would have started by then.
-        await wait_for(pilot, lambda: screen.query_one(ScoreCard).score is not None)
+        await pilot_wait_until(pilot, lambda: screen.query_one(ScoreCard).score is not None)
         assert screen._ai_request == 0
 
 
@@ -320,7 +322,7 @@ async def test_ai_calls_name_the_revision_they_saved(offline_ai: None) -> None:
         typed = screen.body.text
         assert typed != BODY
         await pilot.press("ctrl+g")  # within the save interval: the AI worker saves first
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         assert stored(runtime, draft.id).body_text == typed
         assert stored(runtime, draft.id).revision > draft.revision
 
@@ -337,16 +339,16 @@ async def test_a_slow_answer_arriving_after_an_edit_is_stale_and_not_applied(ope
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: openai_server.arrived.is_set())
+        await pilot_wait_until(pilot, lambda: openai_server.arrived.is_set())
         assert screen.glow_state == "thinking"
         screen.body.focus()
         await type_text(pilot, "typed while it thinks ")  # the editor stays interactive
         assert screen.body.text.startswith("typed while it thinks ")
         openai_server.release.set()
-        await wait_for(pilot, lambda: screen.suggestion is not None)
+        await pilot_wait_until(pilot, lambda: screen.suggestion is not None)
         assert screen.glow_state == "stale"
         assert screen.body.text.startswith("typed while it thinks ")  # never applied silently
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == screen.body.text)
+        await pilot_wait_until(pilot, lambda: stored(runtime, draft.id).body_text == screen.body.text)
 
 
 async def test_a_new_request_replaces_the_running_one(openai_server) -> None:
@@ -358,15 +360,15 @@ async def test_a_new_request_replaces_the_running_one(openai_server) -> None:
         screen = composer(app)
         openai_server.reply = {"subject": None, "body": "Hi Ana,\n\nThe FIRST answer.\n\nBest,\nSam"}
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: openai_server.count == 1)
+        await pilot_wait_until(pilot, lambda: openai_server.count == 1)
         openai_server.reply = {"subject": None, "body": "Hi Ana,\n\nThe SECOND answer.\n\nBest,\nSam"}
         await pilot.press("ctrl+r")
         await pilot.pause()
         await type_text(pilot, "friendlier")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: openai_server.count == 2)
+        await pilot_wait_until(pilot, lambda: openai_server.count == 2)
         openai_server.release.set()
-        await wait_for(pilot, lambda: screen.suggestion is not None)
+        await pilot_wait_until(pilot, lambda: screen.suggestion is not None)
         await pilot.pause(0.3)  # the first answer comes back too, and must be dropped
         assert "SECOND" in screen.suggestion.suggestion.body
         assert screen.suggestion.operation == "rewrite"
@@ -381,13 +383,13 @@ async def test_an_ai_failure_shows_in_the_panel_and_typing_goes_on(openai_server
         screen = composer(app)
         await pilot.press("ctrl+g")
         note = screen.panel.query_one("#glow-note")
-        await wait_for(pilot, lambda: "AI unavailable" in str(note.render()), timeout=60)
+        await pilot_wait_until(pilot, lambda: "AI unavailable" in str(note.render()), timeout=60)
         assert note.has_class("-error")
         assert screen.glow_state == "idle" and screen.suggestion is None
         screen.body.focus()
         await pilot.press("end", "!")
         typed = screen.body.text
-        await wait_for(pilot, lambda: stored(runtime, draft.id).body_text == typed)
+        await pilot_wait_until(pilot, lambda: stored(runtime, draft.id).body_text == typed)
         assert screen.check_action("send", ()) is True  # and sending is not blocked
 
 
@@ -399,16 +401,16 @@ async def test_thinking_pulses_unless_animations_are_off(openai_server) -> None:
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await app.run_action("personalize", screen)
-        await wait_for(pilot, lambda: screen.glow_state == "thinking")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "thinking")
         seen: set[float] = set()
 
         def moved() -> bool:
             seen.add(round(screen.panel.pulse, 2))
             return len(seen) > 5
 
-        await wait_for(pilot, moved)  # the border's pulse value moves
+        await pilot_wait_until(pilot, moved)  # the border's pulse value moves
         openai_server.release.set()
-        await wait_for(pilot, lambda: screen.glow_state != "thinking")
+        await pilot_wait_until(pilot, lambda: screen.glow_state != "thinking")
     openai_server.release.clear()
     reset_ai_state()  # no cached answer for the same text
     reset = seeded_runtime()
@@ -416,11 +418,11 @@ async def test_thinking_pulses_unless_animations_are_off(openai_server) -> None:
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await app.run_action("personalize", screen)
-        await wait_for(pilot, lambda: screen.glow_state == "thinking")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "thinking")
         values = set()
         for _ in range(10):
             await pilot.pause(0.05)
             values.add(screen.panel.pulse)
         assert values == {1.0}  # a steady blue: "thinking" without motion
         openai_server.release.set()
-        await wait_for(pilot, lambda: screen.glow_state != "thinking")
+        await pilot_wait_until(pilot, lambda: screen.glow_state != "thinking")

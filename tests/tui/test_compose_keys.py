@@ -4,7 +4,14 @@
 from __future__ import annotations
 
 import pytest
-from compose_support import NARROW, WIDE, composer, make_app, seeded_runtime, wait_for
+from compose_support import (
+    NARROW,
+    WIDE,
+    composer,
+    make_app,
+    seeded_runtime,
+)
+from polling import pilot_wait_until
 from textual.widgets import Footer
 
 from lumina_tui.config import config_file
@@ -76,7 +83,9 @@ async def test_footer_shows_the_most_used_keys_and_folds_to_five_at_80x24() -> N
     app = make_app(runtime)
     async with app.run_test(size=WIDE) as pilot:
         # The Footer is rebuilt to fit once the screen knows its width: wait for that build.
-        wide = await wait_for(pilot, lambda: footer_actions(app) if "help" in footer_actions(app) else None)
+        wide = await pilot_wait_until(
+            pilot, lambda: footer_actions(app) if "help" in footer_actions(app) else None
+        )
         for action in ("personalize", "rewrite", "tone", "accept", "score", "send", "new_draft", "help"):
             assert action in wide
     app = make_app(runtime)
@@ -86,7 +95,7 @@ async def test_footer_shows_the_most_used_keys_and_folds_to_five_at_80x24() -> N
             actions = footer_actions(app)
             return actions if actions and set(actions) <= PRIMARY_ACTIONS else None
 
-        narrow = await wait_for(pilot, folded)
+        narrow = await pilot_wait_until(pilot, folded)
         assert set(narrow) <= PRIMARY_ACTIONS
         assert {"personalize", "accept", "send", "command_palette"} <= set(narrow)
         screen = composer(app)
@@ -110,7 +119,7 @@ async def test_keymap_in_config_toml_remaps_a_binding(lumina_home) -> None:  # t
         await pilot.pause()
         assert screen._ai_request == 0  # the old key is gone
         await pilot.press("f9")
-        await wait_for(pilot, lambda: screen._ai_request == 1)
+        await pilot_wait_until(pilot, lambda: screen._ai_request == 1)
         assert "f9" in [key.key for key in app.screen.query_one(Footer).query("FooterKey")]
 
 
@@ -119,13 +128,13 @@ async def test_function_keys_switch_screens_and_open_help() -> None:
     app = make_app(runtime)
     async with app.run_test(size=WIDE) as pilot:
         await pilot.press("f3")
-        await wait_for(pilot, lambda: app.current_mode == "prospects")
+        await pilot_wait_until(pilot, lambda: app.current_mode == "prospects")
         await pilot.press("f4")
-        await wait_for(pilot, lambda: app.current_mode == "outbox")
+        await pilot_wait_until(pilot, lambda: app.current_mode == "outbox")
         await pilot.press("f2")
-        await wait_for(pilot, lambda: app.current_mode == "compose")
+        await pilot_wait_until(pilot, lambda: app.current_mode == "compose")
         await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
 
 
 async def test_tone_key_focuses_the_slider_and_arrows_move_it() -> None:

@@ -4,7 +4,15 @@ request, and closes on accept or reject; the tone slider shows while it has focu
 from __future__ import annotations
 
 import pytest
-from compose_support import NARROW, composer, draft_for, make_app, prospect_by_email, seeded_runtime, wait_for
+from compose_support import (
+    NARROW,
+    composer,
+    draft_for,
+    make_app,
+    prospect_by_email,
+    seeded_runtime,
+)
+from polling import pilot_wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -24,7 +32,7 @@ async def test_the_drawer_opens_with_a_suggestion_and_closes_on_accept(offline_a
         panel = screen.query_one("#ai-panel")
         assert screen.has_class("-narrow") and panel.region.height == 0
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         await pilot.pause()
         assert screen.has_class("-drawer-open")
         assert panel.region.height > 5  # over the body
@@ -44,7 +52,7 @@ async def test_the_drawer_opens_on_request_from_the_palette(offline_ai: None) ->
         for key in "ai panel":
             await pilot.press("space" if key == " " else key)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.has_class("-drawer-open"))
+        await pilot_wait_until(pilot, lambda: screen.has_class("-drawer-open"))
         assert screen.query_one("#ai-panel").region.height > 5
 
 

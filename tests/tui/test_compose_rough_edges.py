@@ -23,8 +23,8 @@ from compose_support import (
     seeded_runtime,
     stored,
     type_text,
-    wait_for,
 )
+from polling import pilot_wait_until
 from textual.widgets import Label
 from textual.widgets._footer import FooterKey
 
@@ -86,11 +86,13 @@ async def test_duplicate_for_a_prospect_with_a_backslash_in_the_name() -> None:
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await app.run_action("duplicate_for_prospect", screen)
-        picker = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None)
-        await wait_for(pilot, lambda: picker.loaded)
+        picker = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None
+        )
+        await pilot_wait_until(pilot, lambda: picker.loaded)
         await type_text(pilot, "odd@slash")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.draft_id != draft.id)
+        await pilot_wait_until(pilot, lambda: screen.draft_id != draft.id)
         assert screen.prospect.id == odd.id
         assert screen.body.text == "Hi Zo\\e,\n\nHow is A\\B Ltd doing?"
 
@@ -115,7 +117,7 @@ async def test_an_editor_writing_non_utf8_keeps_its_file_and_the_draft(
         await type_text(pilot, "the last keys before the editor")
         draft_id = screen.draft_id
         await app.run_action("edit_in_editor", screen)
-        await wait_for(pilot, lambda: any("not UTF-8" in note for note in notes))
+        await pilot_wait_until(pilot, lambda: any("not UTF-8" in note for note in notes))
         # Saved before the editor ran (the editor saw the same text in its file).
         assert stored(runtime, draft_id).body_text == "the last keys before the editor"
         assert Path(f"{seen_at_start}.file").read_text() == "the last keys before the editor\n"
@@ -139,7 +141,7 @@ async def test_the_editor_file_ends_with_a_newline_that_does_not_come_back(
         screen = composer(app)
         await type_text(pilot, "first line")
         await app.run_action("edit_in_editor", screen)
-        await wait_for(pilot, lambda: "second line" in screen.body.text)
+        await pilot_wait_until(pilot, lambda: "second line" in screen.body.text)
         assert copy.read_bytes() == b"first line\n"
         assert screen.body.text == "first line\nsecond line"
 
@@ -153,7 +155,7 @@ async def test_a_failing_editor_keeps_its_file(tmp_path: Path, monkeypatch: pyte
         screen = composer(app)
         await type_text(pilot, "mine")
         await app.run_action("edit_in_editor", screen)
-        await wait_for(pilot, lambda: any("exited with 3" in note for note in notes))
+        await pilot_wait_until(pilot, lambda: any("exited with 3" in note for note in notes))
         note = next(note for note in notes if "exited with 3" in note)
         kept = Path(note.rsplit("kept in ", 1)[1].strip())
         assert kept.read_text() == "half-written"
@@ -176,7 +178,7 @@ async def test_keys_on_a_sent_draft_say_why_nothing_happens() -> None:
         for key in ("ctrl+s", "ctrl+g", "ctrl+r", "ctrl+t"):
             before = len(notes)
             await pilot.press(key)
-            await wait_for(pilot, lambda before=before: len(notes) > before)
+            await pilot_wait_until(pilot, lambda before=before: len(notes) > before)
             assert "sent" in notes[-1] and "^n starts a new one" in notes[-1], (key, notes[-1])
         assert not isinstance(app.screen, SendReviewScreen)
         assert screen._ai_request == 0
@@ -199,19 +201,21 @@ async def test_empty_drafts_are_not_stored_from_new_draft_send_switch_or_quit() 
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen._pending_send is not None)
-        await wait_for(pilot, lambda: screen.draft_id != draft.id)  # a fresh draft after the send
+        await pilot_wait_until(pilot, lambda: screen._pending_send is not None)
+        await pilot_wait_until(pilot, lambda: screen.draft_id != draft.id)  # a fresh draft after the send
         fresh = screen.draft_id
         await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: screen.draft_id != fresh)
+        await pilot_wait_until(pilot, lambda: screen.draft_id != fresh)
         await pilot.press("ctrl+n")
         await pilot.press("f3")  # a screen switch saves the open draft...
-        await wait_for(pilot, lambda: app.current_mode == "prospects")
+        await pilot_wait_until(pilot, lambda: app.current_mode == "prospects")
         await pilot.press("f2")
-        await wait_for(pilot, lambda: app.current_mode == "compose")
-        await wait_for(pilot, lambda: screen.autosave.state == "new")  # ...but there is nothing to save
+        await pilot_wait_until(pilot, lambda: app.current_mode == "compose")
+        await pilot_wait_until(
+            pilot, lambda: screen.autosave.state == "new"
+        )  # ...but there is nothing to save
         assert screen.status.saved == "new draft"
         await pilot.press("ctrl+q")  # and so does quitting
     assert {d.id for d in all_drafts(runtime)} == before  # only the sent one, no empty ones
@@ -225,7 +229,7 @@ async def test_a_new_draft_is_stored_once_it_has_content() -> None:
         screen = composer(app)
         await pilot.press("ctrl+n")
         await type_text(pilot, "x")
-        await wait_for(pilot, lambda: len(all_drafts(runtime)) == before + 1)
+        await pilot_wait_until(pilot, lambda: len(all_drafts(runtime)) == before + 1)
         assert stored(runtime, screen.draft_id).body_text == "x"
 
 
@@ -235,9 +239,9 @@ async def test_a_new_draft_is_stored_once_it_has_content() -> None:
 async def _queued(pilot, app, runtime):  # type: ignore[no-untyped-def]
     screen = composer(app)
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+    await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
     await pilot.press("enter")
-    await wait_for(pilot, lambda: screen._pending_send is not None)
+    await pilot_wait_until(pilot, lambda: screen._pending_send is not None)
     return outbox.list_emails(runtime.db, runtime.actor).items[0].id
 
 
@@ -255,18 +259,18 @@ async def test_quitting_in_the_undo_window_asks_stay_then_undo_and_quit(
     async with app.run_test(size=WIDE) as pilot:
         email_id = await _queued(pilot, app, runtime)
         await pilot.press("ctrl+q")
-        dialog = await wait_for(
+        dialog = await pilot_wait_until(
             pilot, lambda: app.screen if isinstance(app.screen, QuitWhileSendingDialog) else None
         )
         question = str(dialog.query_one("#quit-question", Label).render())
         assert re.fullmatch(r"1 email will still be sent in \d+ s\.", question), question
         await pilot.press("s")  # stay
-        await wait_for(pilot, lambda: not isinstance(app.screen, QuitWhileSendingDialog))
+        await pilot_wait_until(pilot, lambda: not isinstance(app.screen, QuitWhileSendingDialog))
         assert app.is_running and _status(runtime, email_id) == "PENDING_SEND"
         await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: isinstance(app.screen, QuitWhileSendingDialog))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, QuitWhileSendingDialog))
         await pilot.press("u")  # undo send and quit
-        await wait_for(pilot, lambda: not app.is_running)
+        await pilot_wait_until(pilot, lambda: not app.is_running)
     assert _status(runtime, email_id) == "CANCELLED"
 
 
@@ -278,9 +282,9 @@ async def test_quit_anyway_leaves_the_email_to_be_sent(monkeypatch: pytest.Monke
     async with app.run_test(size=WIDE) as pilot:
         email_id = await _queued(pilot, app, runtime)
         await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: isinstance(app.screen, QuitWhileSendingDialog))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, QuitWhileSendingDialog))
         await pilot.press("q")
-        await wait_for(pilot, lambda: not app.is_running)
+        await pilot_wait_until(pilot, lambda: not app.is_running)
     assert _status(runtime, email_id) == "PENDING_SEND"
 
 
@@ -289,7 +293,7 @@ async def test_quitting_with_nothing_waiting_does_not_ask() -> None:
     app = make_app(runtime)
     async with app.run_test(size=WIDE) as pilot:
         await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: not app.is_running)
+        await pilot_wait_until(pilot, lambda: not app.is_running)
 
 
 # ---------------------------------------------------------------- 17: honest glow
@@ -308,7 +312,7 @@ async def test_a_draft_with_no_prospect_gets_a_modest_confidence_that_says_why(o
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         assert screen.suggestion.confidence <= UNGROUNDED_CAP
         assert screen.panel.border_title == f"AI · suggestion ready {screen.suggestion.confidence:.2f}"
         claims = str(screen.panel.view.query_one("#suggestion-claims").render())
@@ -322,13 +326,13 @@ async def test_a_stale_suggestion_never_reads_fresh(offline_ai: None) -> None:
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         meta = screen.panel.view.query_one("#suggestion-meta")
         assert "fresh · 0 s" in str(meta.render())
         screen.body.focus()
         await pilot.press("end", "!")
-        await wait_for(pilot, lambda: screen.glow_state == "stale")
-        await wait_for(pilot, lambda: "stale · 0 s" in str(meta.render()))
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "stale")
+        await pilot_wait_until(pilot, lambda: "stale · 0 s" in str(meta.render()))
         assert "fresh" not in str(meta.render())
 
 
@@ -339,16 +343,16 @@ async def test_undoing_an_applied_suggestion_clears_applied(offline_ai: None) ->
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         await pilot.press("ctrl+o")
         note = screen.panel.query_one("#glow-note")
         assert str(note.render()).startswith("Applied. ^z undoes it")  # one key style: ^z, like ^g
         assert screen._accepted_ids
-        await wait_for(pilot, lambda: screen.glow_state == "idle")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "idle")
         screen.body.focus()
         await pilot.press("ctrl+z")
         assert screen.body.text == GLOW_BODY
-        await wait_for(pilot, lambda: str(note.render()).startswith("Undone"))
+        await pilot_wait_until(pilot, lambda: str(note.render()).startswith("Undone"))
         assert "Applied" not in str(note.render())
         assert screen.glow_state == "idle" and screen._accepted_ids == []  # not sent as accepted
 
@@ -367,7 +371,7 @@ async def test_at_100x30_the_subject_from_line_and_footer_are_whole() -> None:
     app = make_app(runtime, draft_id=draft.id)
     async with app.run_test(size=SNAP_WIDE) as pilot:
         screen = composer(app)
-        await wait_for(pilot, lambda: screen.query_one(WordCount).count == len(GLOW_BODY.split()))
+        await pilot_wait_until(pilot, lambda: screen.query_one(WordCount).count == len(GLOW_BODY.split()))
         lines = screen_lines(app)
         subject_line = next(line for line in lines if "Subject:" in line)
         assert subject in subject_line  # the word count no longer eats the subject's room
@@ -378,7 +382,7 @@ async def test_at_100x30_the_subject_from_line_and_footer_are_whole() -> None:
         def footer_keys() -> dict[str, FooterKey]:
             return {key.action: key for key in screen.query(FooterKey) if key.region.width}
 
-        keys = await wait_for(pilot, lambda: footer_keys() if "help" in footer_keys() else None)
+        keys = await pilot_wait_until(pilot, lambda: footer_keys() if "help" in footer_keys() else None)
         assert "command_palette" in keys and "send" in keys and "personalize" in keys
         for key in keys.values():  # every key shown is shown whole, inside the screen
             assert key.region.right <= SNAP_WIDE[0]
@@ -400,11 +404,11 @@ async def test_a_long_score_card_scrolls_instead_of_cutting(offline_ai: None) ->
         screen = composer(app)
         card = screen.query_one(ScoreCard)
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: card.score is not None)
-        await wait_for(pilot, lambda: card.max_scroll_y > 0)  # more advice than room: it scrolls
+        await pilot_wait_until(pilot, lambda: card.score is not None)
+        await pilot_wait_until(pilot, lambda: card.max_scroll_y > 0)  # more advice than room: it scrolls
         last = card.score.advice[-1].message
         card.scroll_end(animate=False)
-        await wait_for(pilot, lambda: card.scroll_y == card.max_scroll_y)
+        await pilot_wait_until(pilot, lambda: card.scroll_y == card.max_scroll_y)
         await pilot.pause()
         assert last.split()[-1] in "\n".join(screen_lines(app))  # the last advice, to its last word
 
@@ -418,16 +422,16 @@ async def test_ctrl_l_at_80x24_shows_the_score_in_a_drawer(offline_ai: None) -> 
         card = screen.query_one(ScoreCard)
         assert card.region.height == 0
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: card.score is not None and card.region.height > 5)
+        await pilot_wait_until(pilot, lambda: card.score is not None and card.region.height > 5)
         await pilot.pause()
         assert any("spam risk" in line for line in screen_lines(app))
         await pilot.press("escape")  # closes it
-        await wait_for(pilot, lambda: card.region.height == 0)
+        await pilot_wait_until(pilot, lambda: card.region.height == 0)
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: card.region.height > 5)
+        await pilot_wait_until(pilot, lambda: card.region.height > 5)
         screen.body.focus()
         await pilot.press("x")  # and so does typing
-        await wait_for(pilot, lambda: card.region.height == 0)
+        await pilot_wait_until(pilot, lambda: card.region.height == 0)
 
 
 async def test_the_prospect_picker_count_follows_the_filter() -> None:
@@ -437,13 +441,15 @@ async def test_the_prospect_picker_count_follows_the_filter() -> None:
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         await app.run_action("choose_prospect", screen)
-        picker = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None)
-        await wait_for(pilot, lambda: picker.loaded)
+        picker = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None
+        )
+        await pilot_wait_until(pilot, lambda: picker.loaded)
         status = picker.query_one("#picker-status")
         assert str(status.render()).startswith(f"{total} prospects")
         await type_text(pilot, "ana.okafor")
         shown = picker.query_one("#picker-list").option_count
-        await wait_for(pilot, lambda: str(status.render()).startswith(f"{shown} of {total} prospect"))
+        await pilot_wait_until(pilot, lambda: str(status.render()).startswith(f"{shown} of {total} prospect"))
         assert shown < total
 
 
@@ -457,12 +463,12 @@ async def test_tone_is_kept_with_the_draft_across_restarts(offline_ai: None) -> 
         start = slider.value
         await pilot.press("ctrl+t", "left", "left")
         assert slider.value == pytest.approx(start - 0.2)
-        await wait_for(pilot, lambda: stored(runtime, draft.id).tone == pytest.approx(start - 0.2))
+        await pilot_wait_until(pilot, lambda: stored(runtime, draft.id).tone == pytest.approx(start - 0.2))
         await pilot.press("ctrl+q")
     app = make_app(runtime, draft_id=draft.id)  # a restart: a new app on the same store
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
         assert screen.query_one(ToneSlider).value == pytest.approx(start - 0.2)
         await pilot.press("ctrl+n")  # a new draft starts at the sender's default tone
-        await wait_for(pilot, lambda: screen.draft_id != draft.id)
+        await pilot_wait_until(pilot, lambda: screen.draft_id != draft.id)
         assert screen.query_one(ToneSlider).value == pytest.approx(start)

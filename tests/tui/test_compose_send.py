@@ -16,8 +16,8 @@ from compose_support import (
     make_app,
     seeded_runtime,
     stored,
-    wait_for,
 )
+from polling import pilot_wait_until
 
 from lumina_tui.services import drafts, outbox, sending
 from lumina_tui.tui.screens.send_review import SendReviewScreen
@@ -29,7 +29,9 @@ BODY = "Hi there,\n\nWould a short call next week be useful?\n\nBest,\nSam"
 
 async def open_review(pilot, app) -> SendReviewScreen:  # type: ignore[no-untyped-def]
     await pilot.press("ctrl+s")
-    return await wait_for(pilot, lambda: app.screen if isinstance(app.screen, SendReviewScreen) else None)
+    return await pilot_wait_until(
+        pilot, lambda: app.screen if isinstance(app.screen, SendReviewScreen) else None
+    )
 
 
 async def test_send_reviews_queues_and_starts_a_new_draft() -> None:
@@ -41,14 +43,14 @@ async def test_send_reviews_queues_and_starts_a_new_draft() -> None:
         screen = composer(app)
         card = screen.query_one("#score-card")
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: card.score is not None)
+        await pilot_wait_until(pilot, lambda: card.score is not None)
         review = (await open_review(pilot, app)).review
         assert review.draft_id == draft.id
         assert review.spam_risk == pytest.approx(card.score.spam_risk)  # the card's score, not a second one
         assert review.to_email == prospect.email
         assert screen.check_action("send", ()) is None  # disabled while the review/send is in flight
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen._pending_send is not None)
+        await pilot_wait_until(pilot, lambda: screen._pending_send is not None)
         banner = str(screen.query_one("#send-banner").render())
         assert banner.startswith("Queued — sending in")
         assert "f8 undo" in banner
@@ -73,10 +75,10 @@ async def test_undo_cancels_the_email_and_brings_the_draft_back() -> None:
         screen = composer(app)
         await open_review(pilot, app)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen._pending_send is not None)
+        await pilot_wait_until(pilot, lambda: screen._pending_send is not None)
         email_id = screen._pending_send["email_id"]
         await pilot.press("f8")
-        await wait_for(pilot, lambda: screen.body.text == BODY)
+        await pilot_wait_until(pilot, lambda: screen.body.text == BODY)
         assert screen.subject.value == "Undo me"
         assert screen.draft_id != draft.id  # an editable copy; the sent draft stays frozen
         assert not screen.read_only
@@ -94,7 +96,7 @@ async def test_escape_in_the_review_sends_nothing_and_a_retry_reuses_the_key() -
         screen = composer(app)
         first = (await open_review(pilot, app)).review
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot_wait_until(pilot, lambda: app.screen is screen)
         assert outbox.list_emails(runtime.db, runtime.actor).total == 0
         assert screen.check_action("send", ()) is True
         second = (await open_review(pilot, app)).review

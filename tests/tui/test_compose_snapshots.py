@@ -20,6 +20,7 @@ from compose_support import (
     prospect_by_email,
     seeded_runtime,
 )
+from polling import pilot_wait_until
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
@@ -49,7 +50,7 @@ async def settle(pilot: Pilot[Any]) -> None:
 async def laid_out(pilot: Pilot[Any]) -> None:
     """The suggestion view has its final size (its scrollbar depends on it): two frames alike."""
     view = composer(pilot.app).panel.view
-    await until(pilot, lambda: view.virtual_size.height > 0)
+    await pilot_wait_until(pilot, lambda: view.virtual_size.height > 0)
     previous = None
     while previous != (view.virtual_size, view.size):
         previous = (view.virtual_size, view.size)
@@ -57,20 +58,12 @@ async def laid_out(pilot: Pilot[Any]) -> None:
         await pilot.wait_for_scheduled_animations()
 
 
-async def until(pilot: Pilot[Any], condition: Any) -> None:
-    for _ in range(750):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the composer did not reach the state to snapshot")
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_idle(snap_compare: Any, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = composer(pilot.app)
-        await until(pilot, lambda: screen.status.worker != "")
+        await pilot_wait_until(pilot, lambda: screen.status.worker != "")
 
     assert snap_compare(composer_app(), terminal_size=size, run_before=run_before)
 
@@ -83,9 +76,9 @@ def test_thinking(snap_compare: Any, size: tuple[int, int], openai_server: Any) 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = composer(pilot.app)
-        await until(pilot, lambda: screen.status.worker != "")
+        await pilot_wait_until(pilot, lambda: screen.status.worker != "")
         await pilot.press("ctrl+g")
-        await until(pilot, lambda: openai_server.arrived.is_set())
+        await pilot_wait_until(pilot, lambda: openai_server.arrived.is_set())
         assert screen.glow_state == "thinking"
 
     try:
@@ -99,9 +92,9 @@ def test_suggestion_ready(snap_compare: Any, size: tuple[int, int], offline_ai: 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = composer(pilot.app)
-        await until(pilot, lambda: screen.status.worker != "")
+        await pilot_wait_until(pilot, lambda: screen.status.worker != "")
         await pilot.press("ctrl+g")
-        await until(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         await laid_out(pilot)
 
     assert snap_compare(composer_app(), terminal_size=size, run_before=run_before)
@@ -112,16 +105,16 @@ def test_stale(snap_compare: Any, size: tuple[int, int], offline_ai: None) -> No
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = composer(pilot.app)
-        await until(pilot, lambda: screen.status.worker != "")
+        await pilot_wait_until(pilot, lambda: screen.status.worker != "")
         await pilot.press("ctrl+g")
-        await until(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         screen.body.focus()
         await pilot.press("end", "!")
-        await until(pilot, lambda: screen.glow_state == "stale")
-        await until(pilot, lambda: screen.autosave.state == "saved")
-        await until(pilot, lambda: screen.status.saved == "saved 0 s ago")  # the burst is over
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "stale")
+        await pilot_wait_until(pilot, lambda: screen.autosave.state == "saved")
+        await pilot_wait_until(pilot, lambda: screen.status.saved == "saved 0 s ago")  # the burst is over
         # The stale suggestion is re-diffed against the edited draft once typing pauses.
-        await until(pilot, lambda: screen.panel.view.diffed_against == screen.body.text)
+        await pilot_wait_until(pilot, lambda: screen.panel.view.diffed_against == screen.body.text)
         await laid_out(pilot)
 
     assert snap_compare(composer_app(), terminal_size=size, run_before=run_before)

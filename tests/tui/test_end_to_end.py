@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from compose_support import WIDE, composer, make_app, seeded_runtime, type_text, wait_for
+from compose_support import (
+    WIDE,
+    composer,
+    make_app,
+    seeded_runtime,
+    type_text,
+)
+from polling import pilot_wait_until
 from pty_session import lumina_argv
 from smtp_sink import SmtpSink
 from textual.widgets import DataTable
@@ -81,16 +88,18 @@ async def test_pick_personalize_accept_send_deliver_outbox(
     app = make_app(runtime)
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
-        await wait_for(pilot, lambda: worker_status.read_status(runtime.settings).online)
+        await pilot_wait_until(pilot, lambda: worker_status.read_status(runtime.settings).online)
         assert screen.account_id == account.id  # the default account is the From
 
         # Pick a prospect (fuzzy), write a few lines.
         await pilot.click("#choose-prospect")
-        picker = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None)
-        await wait_for(pilot, lambda: picker.loaded)
+        picker = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None
+        )
+        await pilot_wait_until(pilot, lambda: picker.loaded)
         await type_text(pilot, "ana okafor")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.prospect is not None)
+        await pilot_wait_until(pilot, lambda: screen.prospect is not None)
         assert screen.prospect.email == "ana.okafor@brightwave.example"
         screen.subject.value = "Weekly reporting"
         screen.body.focus()
@@ -98,14 +107,14 @@ async def test_pick_personalize_accept_send_deliver_outbox(
 
         # Personalize with the offline engine, accept.
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: screen.glow_state == "suggestion_ready")
+        await pilot_wait_until(pilot, lambda: screen.glow_state == "suggestion_ready")
         accepted = screen.suggestion
         await pilot.press("ctrl+o")
         assert screen.body.text == accepted.suggestion.body
 
         # Send: review, Enter.
         await pilot.press("ctrl+s")
-        review_screen = await wait_for(
+        review_screen = await pilot_wait_until(
             pilot, lambda: app.screen if isinstance(app.screen, SendReviewScreen) else None
         )
         assert review_screen.review.to_email == "ana.okafor@brightwave.example"
@@ -113,24 +122,28 @@ async def test_pick_personalize_accept_send_deliver_outbox(
         await pilot.press("enter")
         # The email as stored, not the composer's undo countdown: with a 1 s window on a loaded
         # machine the countdown can be over before this line looks at it.
-        queued = await wait_for(pilot, lambda: outbox_service.list_emails(runtime.db, runtime.actor).items)
+        queued = await pilot_wait_until(
+            pilot, lambda: outbox_service.list_emails(runtime.db, runtime.actor).items
+        )
         email_id = queued[0].id
 
         # The worker delivers it to the SMTP server.
-        await wait_for(pilot, lambda: len(sink.messages) >= 1, timeout=60)
+        await pilot_wait_until(pilot, lambda: len(sink.messages) >= 1, timeout=60)
         message = sink.messages[0].parsed()
         assert message["To"].addresses[0].addr_spec == "ana.okafor@brightwave.example"
         assert message["X-Lumina-Email-Id"] == email_id
         assert "Ana" in message.get_body(("plain",)).get_content()
         email = outbox_service.get_email(runtime.db, runtime.actor, email_id)
         assert accepted.suggestion_id in email.accepted_suggestion_ids
-        await wait_for(
+        await pilot_wait_until(
             pilot, lambda: outbox_service.get_email(runtime.db, runtime.actor, email_id).status == "SENT"
         )
 
         # The outbox shows it as SENT.
         await pilot.press("f4")
-        outbox = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, OutboxScreen) else None)
+        outbox = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, OutboxScreen) else None
+        )
         table = outbox.query_one("#outbox-table", DataTable)
 
         def rows() -> list[list[str]]:
@@ -138,7 +151,7 @@ async def test_pick_personalize_accept_send_deliver_outbox(
 
         try:
             # The status cell reads "✓ Sent": a mark and the word.
-            await wait_for(
+            await pilot_wait_until(
                 pilot, lambda: any(row[0].split()[-1].upper() == "SENT" for row in rows())
             )
         except AssertionError:

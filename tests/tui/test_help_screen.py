@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
+from polling import pilot_wait_until
 from textual.app import App
 from textual.binding import Binding
 from textual.pilot import Pilot
@@ -43,18 +41,10 @@ def runtime(settings) -> Runtime:
     return open_runtime(settings)
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
-
-
 async def open_help(pilot: Pilot, key: str = "f1") -> HelpScreen:
     await pilot.pause()
     await pilot.press(key)
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+    await pilot_wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
     screen = pilot.app.screen
     assert isinstance(screen, HelpScreen)
     return screen
@@ -108,7 +98,7 @@ async def test_closes_with_escape_f1_or_q(runtime, key):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_help(pilot)
         await pilot.press(key)
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectsScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectsScreen))
 
 
 async def test_widgets_with_bindings_are_listed_under_their_screen(runtime):
@@ -146,4 +136,4 @@ async def test_in_the_lumina_app_help_lists_the_composer_and_its_dialogs_with_th
         # The composer's own dialogs are found by themselves, before they ever open.
         assert "Confirm dialog" in found and "Send review" in found
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot_wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))

@@ -8,15 +8,13 @@ bare `[/]` (MarkupError), an OSC 8 hyperlink and a clear-screen sequence (ESC), 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from compose_support import composer, make_app
+from polling import pilot_wait_until
 from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
 from lumina_tui.services import accounts, drafts, prospects, sending
@@ -54,14 +52,6 @@ def rendered(app: App) -> tuple[str, bool]:
     text = "\n".join(strip.text for strip in strips)
     linked = any(seg.style is not None and seg.style.link for strip in strips for seg in strip)
     return text, linked
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], Any], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 class Host(App[None]):
@@ -144,14 +134,14 @@ def test_the_prospect_card_and_suggestion_view_keep_hostile_text_inert(mallory: 
 async def test_prospects_table_and_picker_show_hostile_values_as_text(runtime: Runtime, mallory: Any) -> None:
     app = Host(runtime, ProspectsScreen())
     async with app.run_test(size=(160, 30)) as pilot:
-        await wait_until(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+        await pilot_wait_until(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
         await pilot.pause()
         text, linked = rendered(app)
         assert_inert(text)
         assert not linked
         assert "[link=http://" in text and "<U+009B>31mAcme" in text and "[bold]CEO" in text
         app.push_screen(ProspectPicker())
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectPicker) and app.screen.loaded)
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectPicker) and app.screen.loaded)
         await pilot.pause()
         text, linked = rendered(app)
         assert_inert(text)
@@ -170,7 +160,7 @@ async def test_outbox_and_send_review_show_hostile_values_as_text(runtime: Runti
     review = build_review(runtime.db, runtime.actor, runtime.settings, draft.id, now=utcnow())
     app = Host(runtime, SendReviewScreen(review))
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         await pilot.pause()
         text, linked = rendered(app)
         assert_inert(text)
@@ -181,9 +171,9 @@ async def test_outbox_and_send_review_show_hostile_values_as_text(runtime: Runti
     outbox = OutboxScreen()
     app = Host(runtime, outbox)
     async with app.run_test(size=(160, 40)) as pilot:
-        await wait_until(pilot, lambda: outbox.query_one(DataTable).row_count == 1)
+        await pilot_wait_until(pilot, lambda: outbox.query_one(DataTable).row_count == 1)
         # The detail pane fills in after the table (a worker thread): wait for the subject itself.
-        await wait_until(pilot, lambda: "Hi ␛[2J<U+202E>" in rendered(app)[0])
+        await pilot_wait_until(pilot, lambda: "Hi ␛[2J<U+202E>" in rendered(app)[0])
         text, linked = rendered(app)
         assert_inert(text)
         assert not linked
@@ -200,9 +190,9 @@ async def test_open_a_draft_lists_a_cancelled_send_as_cancelled_beside_its_copy(
     copy_id = outbox_service.cancel(runtime.db, runtime.actor, email.id).draft_id
     app = make_app(runtime, draft_id=copy_id)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
-        await wait_until(pilot, lambda: app.composer is not None and composer(app).draft_id == copy_id)
+        await pilot_wait_until(pilot, lambda: app.composer is not None and composer(app).draft_id == copy_id)
         composer(app).action_open_draft()
-        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
         await pilot.pause()
         options = app.screen.query_one(OptionList)
         labels = {
@@ -223,13 +213,13 @@ async def test_open_a_draft_lists_a_cancelled_send_as_cancelled_beside_its_copy(
         # The top line (who the draft is for) and toasts quoting a name are plain text too.
         options.highlighted = list(labels).index(draft.id)
         await pilot.press("enter")  # open the cancelled draft: read-only, and it says "cancelled"
-        await wait_until(pilot, lambda: composer(app).draft_id == draft.id)
+        await pilot_wait_until(pilot, lambda: composer(app).draft_id == draft.id)
         await pilot.pause()
         top = rendered(app)[0].splitlines()[0]
         assert "[cancelled" in top and "sent" not in top  # the long name leaves room for a word
         assert composer(app).status.frozen_as == "cancelled" and composer(app).read_only
         composer(app).notify(f"Duplicated for [/] {CLEAR}.")  # markup here raised MarkupError
-        await wait_until(pilot, lambda: "Duplicated for" in rendered(app)[0])
+        await pilot_wait_until(pilot, lambda: "Duplicated for" in rendered(app)[0])
         text, linked = rendered(app)
         top = text.splitlines()[0]
         assert_inert(top)

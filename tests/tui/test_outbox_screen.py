@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 from compose_support import record_notes
+from polling import pilot_wait_until
 from smtp_sink import SmtpSink
 from textual.app import App
 from textual.pilot import Pilot
@@ -93,18 +94,10 @@ def _deliver(rt: Runtime, email_id: str) -> str:
     return tasks.send_email(ctx, email_id)
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
-
-
 async def loaded(pilot: Pilot, rows: int) -> OutboxScreen:
     screen = pilot.app.screen
     assert isinstance(screen, OutboxScreen)
-    await wait_until(pilot, lambda: screen.loads > 0 and screen.query_one(DataTable).row_count == rows)
+    await pilot_wait_until(pilot, lambda: screen.loads > 0 and screen.query_one(DataTable).row_count == rows)
     return screen
 
 
@@ -131,7 +124,7 @@ async def test_emails_newest_first_with_status_labels_and_details(runtime, clock
         assert status_cells(screen) == ["◷ Queued · 5 s", "✓ Local outbox"]
         assert "Queued — sending in 5 s · u undoes it" in detail(screen)
         await pilot.press("down")
-        await wait_until(pilot, lambda: "Events" in detail(screen))
+        await pilot_wait_until(pilot, lambda: "Events" in detail(screen))
         text = detail(screen)
         assert "rep@outbox.test (local outbox, not delivered)" in text
         assert "Ana Okafor <ana@brightwave.example>" in text
@@ -146,11 +139,11 @@ async def test_undo_cancels_within_the_window_only(runtime, clock):
         screen = await loaded(pilot, 1)
         assert screen.check_action("cancel_send", ()) is True
         await pilot.press("u")
-        await wait_until(
+        await pilot_wait_until(
             pilot, lambda: outbox.get_email(runtime.db, runtime.actor, waiting).status == "CANCELLED"
         )
-        await wait_until(pilot, lambda: status_cells(screen) == ["⊘ Cancelled"])
-        await wait_until(pilot, lambda: "undone before it was sent" in detail(screen))
+        await pilot_wait_until(pilot, lambda: status_cells(screen) == ["⊘ Cancelled"])
+        await pilot_wait_until(pilot, lambda: "undone before it was sent" in detail(screen))
 
     # After the window, the same key does nothing: the worker may already be sending it.
     clock.now = T0 + timedelta(seconds=1)
@@ -162,7 +155,7 @@ async def test_undo_cancels_within_the_window_only(runtime, clock):
         assert status_cells(screen)[0] == "◷ Queued"
         notes = record_notes(app)
         await pilot.press("u")
-        await wait_until(pilot, lambda: any("Too late to undo" in note for note in notes))
+        await pilot_wait_until(pilot, lambda: any("Too late to undo" in note for note in notes))
         assert "undo window has closed" in notes[-1]
         assert outbox.get_email(runtime.db, runtime.actor, late).status == "PENDING_SEND"
 
@@ -196,10 +189,10 @@ async def test_retry_a_failed_email(runtime, clock, refusing_sink):
         assert "Failed after 1 attempt(s) · r retries it" in detail(screen)
         assert screen.check_action("retry", ()) is True
         await pilot.press("r")
-        await wait_until(
+        await pilot_wait_until(
             pilot, lambda: outbox.get_email(runtime.db, runtime.actor, email_id).status == "PENDING_SEND"
         )
-        await wait_until(pilot, lambda: "retried" in detail(screen))
+        await pilot_wait_until(pilot, lambda: "retried" in detail(screen))
         assert status_cells(screen) == ["◷ Queued"]
 
 
@@ -212,8 +205,8 @@ async def test_refreshes_itself_when_the_worker_delivers(runtime, clock):
         clock.now = T0 + timedelta(seconds=12)
         assert _deliver(runtime, email_id) == "sent"
         # No key pressed: the ~1 s refresh picks it up.
-        await wait_until(pilot, lambda: status_cells(screen) == ["✓ Local outbox"])
-        await wait_until(pilot, lambda: "Sent Mar 02 09:30:12" in detail(screen))
+        await pilot_wait_until(pilot, lambda: status_cells(screen) == ["✓ Local outbox"])
+        await pilot_wait_until(pilot, lambda: "Sent Mar 02 09:30:12" in detail(screen))
 
 
 async def test_filter_by_status(runtime, clock):
@@ -225,14 +218,14 @@ async def test_filter_by_status(runtime, clock):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot, 2)
         await pilot.press("f")  # All -> Queued
-        await wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 1)
+        await pilot_wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 1)
         assert screen.status_filter == "PENDING_SEND"
         assert screen.selected_email_id == kept
         screen.query_one("#outbox-filter", Select).value = "CANCELLED"
-        await wait_until(pilot, lambda: status_cells(screen) == ["⊘ Cancelled"])
+        await pilot_wait_until(pilot, lambda: status_cells(screen) == ["⊘ Cancelled"])
         screen.query_one("#outbox-filter", Select).value = "FAILED"
-        await wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 0)
-        await wait_until(pilot, lambda: "No emails with this status." in detail(screen))
+        await pilot_wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 0)
+        await pilot_wait_until(pilot, lambda: "No emails with this status." in detail(screen))
 
 
 async def test_worker_online_from_its_heartbeat(runtime, clock):
@@ -246,9 +239,13 @@ async def test_worker_online_from_its_heartbeat(runtime, clock):
     app = OutboxHost(runtime)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot, 0)
-        await wait_until(pilot, lambda: "worker ● online" in str(screen.query_one("#outbox-worker").content))
+        await pilot_wait_until(
+            pilot, lambda: "worker ● online" in str(screen.query_one("#outbox-worker").content)
+        )
         worker_heartbeat.remove(runtime.settings, "test")
-        await wait_until(pilot, lambda: "worker ○ offline" in str(screen.query_one("#outbox-worker").content))
+        await pilot_wait_until(
+            pilot, lambda: "worker ○ offline" in str(screen.query_one("#outbox-worker").content)
+        )
 
 
 async def test_an_empty_outbox_says_how_to_fill_it(runtime, clock):
@@ -269,10 +266,10 @@ async def test_retry_and_undo_on_a_sent_email_say_why_nothing_happens(runtime, c
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot, 1)
         await pilot.press("r")
-        await wait_until(pilot, lambda: len(notes) == 1)
+        await pilot_wait_until(pilot, lambda: len(notes) == 1)
         assert "Nothing to retry: it was sent already" in notes[0]
         await pilot.press("u")
-        await wait_until(pilot, lambda: len(notes) == 2)
+        await pilot_wait_until(pilot, lambda: len(notes) == 2)
         assert "Too late to undo: it was sent already" in notes[1]
         assert outbox.get_email(runtime.db, runtime.actor, email_id).status == "SENT"
 
@@ -286,12 +283,12 @@ async def test_the_detail_shows_the_whole_message_that_went_out(runtime, clock):
     app = OutboxHost(runtime)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot, 1)
-        await wait_until(pilot, lambda: "Message" in detail(screen))
+        await pilot_wait_until(pilot, lambda: "Message" in detail(screen))
         assert detail(screen).endswith("Message\n" + body)
         pane = screen.query_one("#outbox-detail")
-        await wait_until(pilot, lambda: pane.max_scroll_y > 0)  # longer than the pane: it scrolls
+        await pilot_wait_until(pilot, lambda: pane.max_scroll_y > 0)  # longer than the pane: it scrolls
         pane.scroll_end(animate=False)
-        await wait_until(pilot, lambda: pane.scroll_y == pane.max_scroll_y)
+        await pilot_wait_until(pilot, lambda: pane.scroll_y == pane.max_scroll_y)
 
 
 # ---- snapshots -----------------------------------------------------------------------------------
@@ -334,23 +331,23 @@ async def test_f4_opens_the_outbox_in_the_lumina_app(runtime, clock):
     app = lumina(runtime)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f4")
-        await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
         screen = await loaded(pilot, 1)
         assert status_cells(screen) == ["◷ Queued · 10 s"]
         await pilot.press("f2")
-        await wait_until(pilot, lambda: app.current_mode == "compose")
+        await pilot_wait_until(pilot, lambda: app.current_mode == "compose")
         await pilot.press("f4")
-        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot_wait_until(pilot, lambda: app.screen is screen)
 
 
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
 def test_snapshot_outbox(busy_outbox, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         await pilot.press("f4")
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, OutboxScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(pilot.app.screen, OutboxScreen))
         screen = await loaded(pilot, 4)
         await pilot.press("down", "down", "down")  # the local-outbox email, with its events
-        await wait_until(
+        await pilot_wait_until(
             pilot, lambda: "local outbox, not delivered" in detail(screen) and "Events" in detail(screen)
         )
 

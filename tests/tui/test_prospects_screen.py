@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from polling import pilot_wait_until
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar
@@ -58,14 +57,6 @@ def runtime(settings) -> Runtime:
     return rt
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
-
-
 def table_names(app: App) -> list[str]:
     table = app.screen.query_one("#prospects-table", DataTable)
     return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
@@ -74,7 +65,7 @@ def table_names(app: App) -> list[str]:
 async def loaded(pilot: Pilot) -> ProspectsScreen:
     screen = pilot.app.screen
     assert isinstance(screen, ProspectsScreen)
-    await wait_until(pilot, lambda: len(screen.shown_prospect_ids) > 0)
+    await pilot_wait_until(pilot, lambda: len(screen.shown_prospect_ids) > 0)
     return screen
 
 
@@ -93,13 +84,13 @@ async def test_search_filters_as_you_type(runtime):
         await pilot.press("slash")
         assert app.focused is screen.query_one("#prospect-search", Input)
         await pilot.press(*"brightw")
-        await wait_until(pilot, lambda: table_names(app) == ["Ana Okafor", "Cara Diaz"])
+        await pilot_wait_until(pilot, lambda: table_names(app) == ["Ana Okafor", "Cara Diaz"])
         assert "2 matching" in str(screen.query_one("#prospects-count").content)
         # Title and email match too; clearing the search shows everyone again.
         screen.query_one("#prospect-search", Input).value = "coo"
-        await wait_until(pilot, lambda: table_names(app) == ["Dev Rao"])
+        await pilot_wait_until(pilot, lambda: table_names(app) == ["Dev Rao"])
         screen.query_one("#prospect-search", Input).value = ""
-        await wait_until(pilot, lambda: len(table_names(app)) == 4)
+        await pilot_wait_until(pilot, lambda: len(table_names(app)) == 4)
         # Down from the search box goes to the table.
         await pilot.press("slash", "down")
         assert app.focused is screen.query_one(DataTable)
@@ -110,7 +101,7 @@ async def test_add_a_prospect_through_the_form(runtime):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot)
         await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
         form = app.screen
         for name, value in {
             "email": "Eve.Stone@Quay.example",
@@ -121,10 +112,10 @@ async def test_add_a_prospect_through_the_form(runtime):
         }.items():
             form.query_one(f"#field-{name}", Input).value = value
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot_wait_until(pilot, lambda: app.screen is screen)
         stored = prospects.get(runtime.db, runtime.actor, "eve.stone@quay.example")
         assert (stored.first_name, stored.company, stored.job_title) == ("Eve", "Quay Ports", "CTO")
-        await wait_until(pilot, lambda: "Eve Stone" in table_names(app))
+        await pilot_wait_until(pilot, lambda: "Eve Stone" in table_names(app))
         assert screen.selected_prospect_id == stored.id  # the cursor lands on the new prospect
 
 
@@ -133,28 +124,28 @@ async def test_validation_errors_appear_next_to_the_named_field(runtime):
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
         await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
         form = app.screen
         assert isinstance(form, ProspectFormScreen)
         form.query_one("#field-email", Input).value = "not-an-address"
         await pilot.press("enter")  # Enter in a field saves, too
-        await wait_until(pilot, lambda: form.field_error("email") != "")
+        await pilot_wait_until(pilot, lambda: form.field_error("email") != "")
         assert "invalid email address" in form.field_error("email")
         assert form.field_error("first_name") == ""
         assert app.focused is form.query_one("#field-email", Input)
         # A duplicate is the service's call, and lands beside the email field as well.
         form.query_one("#field-email", Input).value = "ana.okafor@brightwave.example"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "already exists" in form.field_error("email"))
+        await pilot_wait_until(pilot, lambda: "already exists" in form.field_error("email"))
         # A name with a line break is refused beside the name field; the email error is gone.
         form.query_one("#field-email", Input).value = "new@person.example"
         form.query_one("#field-first_name", Input).value = "x" * 201
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: form.field_error("first_name") != "")
+        await pilot_wait_until(pilot, lambda: form.field_error("first_name") != "")
         assert "too long" in form.field_error("first_name")
         assert form.field_error("email") == ""
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectsScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectsScreen))
         assert prospects.list_prospects(runtime.db, runtime.actor).total == 4
 
 
@@ -165,18 +156,22 @@ async def test_edit_the_selected_prospect(runtime):
         await pilot.press("down")  # Ben Ito
         ben = screen.selected_prospect_id
         await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
         form = app.screen
-        await wait_until(pilot, lambda: form.query_one("#field-email", Input).value == "ben.ito@acme.example")
+        await pilot_wait_until(
+            pilot, lambda: form.query_one("#field-email", Input).value == "ben.ito@acme.example"
+        )
         assert form.query_one("#field-company", Input).value == "Acme Tools"
         form.query_one("#field-company", Input).value = "Acme Robotics"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot_wait_until(pilot, lambda: app.screen is screen)
         assert prospects.get(runtime.db, runtime.actor, ben).company == "Acme Robotics"
-        await wait_until(pilot, lambda: "Acme Robotics" in str(screen.query_one(DataTable).get_row_at(1)))
+        await pilot_wait_until(
+            pilot, lambda: "Acme Robotics" in str(screen.query_one(DataTable).get_row_at(1))
+        )
         # Enter on a row opens the same form.
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
         assert app.screen.prospect_id == ben
 
 
@@ -185,7 +180,7 @@ async def test_compose_to_the_selected_prospect_asks_the_app(runtime):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot)
         await pilot.press("down", "down", "c")
-        await wait_until(pilot, lambda: app.composed_to != [])
+        await pilot_wait_until(pilot, lambda: app.composed_to != [])
         assert app.composed_to == [screen.shown_prospect_ids[2]]
 
 
@@ -197,7 +192,7 @@ async def test_compose_to_without_the_app_action_switches_to_compose_mode(runtim
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
         await pilot.press("c")
-        await wait_until(pilot, lambda: app.current_mode == "compose")
+        await pilot_wait_until(pilot, lambda: app.current_mode == "compose")
 
 
 async def test_an_empty_list_says_how_to_fill_it(settings):
@@ -206,7 +201,7 @@ async def test_an_empty_list_says_how_to_fill_it(settings):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         message = screen.query_one("#prospects-message")
-        await wait_until(pilot, lambda: "No prospects yet" in str(message.content))
+        await pilot_wait_until(pilot, lambda: "No prospects yet" in str(message.content))
         assert "n adds one, i imports a CSV" in str(message.content)  # the live (remapped) keys
         assert "0 prospects" in str(screen.query_one("#prospects-count").content)
 
@@ -216,7 +211,7 @@ async def test_a_search_without_matches_says_so(runtime):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot)
         screen.query_one("#prospect-search", Input).value = "zzz-nobody"
-        await wait_until(pilot, lambda: table_names(app) == [])
+        await pilot_wait_until(pilot, lambda: table_names(app) == [])
         assert "No prospect matches this search." in str(screen.query_one("#prospects-message").content)
 
 
@@ -236,12 +231,12 @@ async def test_csv_import_shows_progress_and_the_report(runtime, tmp_path: Path)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot)
         await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectImportScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectImportScreen))
         dialog = app.screen
         assert isinstance(dialog, ProspectImportScreen)
         dialog.query_one("#import-path", Input).value = str(path)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: dialog.summary is not None)
+        await pilot_wait_until(pilot, lambda: dialog.summary is not None)
         summary = dialog.summary
         assert (summary.imported, summary.updated) == (2, 1)
         assert [row.line for row in summary.rejected] == [3]
@@ -251,8 +246,10 @@ async def test_csv_import_shows_progress_and_the_report(runtime, tmp_path: Path)
         assert "2 imported" in text and "1 updated" in text and "1 rejected" in text
         assert "line 3:" in str(dialog.query_one("#import-rejected-lines").content)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is screen)
-        await wait_until(pilot, lambda: "Fay Lin" in table_names(app) and "Hal Berg" in table_names(app))
+        await pilot_wait_until(pilot, lambda: app.screen is screen)
+        await pilot_wait_until(
+            pilot, lambda: "Fay Lin" in table_names(app) and "Hal Berg" in table_names(app)
+        )
         assert prospects.get(runtime.db, runtime.actor, "ana.okafor@brightwave.example").job_title == (
             "SVP Operations"
         )
@@ -263,15 +260,15 @@ async def test_csv_import_of_a_missing_file_says_so_beside_the_path(runtime, tmp
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
         await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectImportScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectImportScreen))
         dialog = app.screen
         await pilot.press("enter")  # nothing typed yet
         assert "Type the path" in str(dialog.query_one("#import-path-error").content)
         dialog.query_one("#import-path", Input).value = str(tmp_path / "nope.csv")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: not dialog.running)
+        await pilot_wait_until(pilot, lambda: not dialog.running)
         path_error = dialog.query_one("#import-path-error")
-        await wait_until(pilot, lambda: "cannot read" in str(path_error.content))
+        await pilot_wait_until(pilot, lambda: "cannot read" in str(path_error.content))
         assert dialog.summary is None
         # Issue 9.19: said once (beside the path), and no progress bar left spinning at "--%".
         error = str(dialog.query_one("#import-path-error").content)
@@ -290,12 +287,12 @@ async def test_f3_opens_prospects_and_compose_to_addresses_the_composer(runtime)
     app = lumina(runtime)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f3")
-        await wait_until(pilot, lambda: isinstance(app.screen, ProspectsScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectsScreen))
         screen = await loaded(pilot)
         await pilot.press("down", "c")  # Ben Ito
-        await wait_until(pilot, lambda: app.current_mode == "compose")
+        await pilot_wait_until(pilot, lambda: app.current_mode == "compose")
         ben = screen.shown_prospect_ids[1]
-        await wait_until(
+        await pilot_wait_until(
             pilot, lambda: "Ben Ito" in "\n".join(s.text for s in app.screen._compositor.render_strips())
         )
         assert prospects.get(runtime.db, runtime.actor, ben).first_name == "Ben"
@@ -311,7 +308,7 @@ def _still(pilot: Pilot) -> None:
 
 async def _prospects_mode(pilot: Pilot) -> ProspectsScreen:
     await pilot.press("f3")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectsScreen))
+    await pilot_wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectsScreen))
     return await loaded(pilot)
 
 
@@ -320,7 +317,7 @@ def test_snapshot_prospects_table(runtime, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         screen = await _prospects_mode(pilot)
         await pilot.press("down")
-        await wait_until(pilot, lambda: screen.selected_prospect_id == screen.shown_prospect_ids[1])
+        await pilot_wait_until(pilot, lambda: screen.selected_prospect_id == screen.shown_prospect_ids[1])
         _still(pilot)
 
     assert snap_compare(lumina(runtime), terminal_size=size, run_before=run_before)
@@ -331,12 +328,12 @@ def test_snapshot_prospect_form_with_an_error(runtime, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         await _prospects_mode(pilot)
         await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectFormScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectFormScreen))
         form = pilot.app.screen
         form.query_one("#field-email", Input).value = "ana@"
         form.query_one("#field-first_name", Input).value = "Ana"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: form.field_error("email") != "")
+        await pilot_wait_until(pilot, lambda: form.field_error("email") != "")
         _still(pilot)
 
     assert snap_compare(lumina(runtime), terminal_size=size, run_before=run_before)

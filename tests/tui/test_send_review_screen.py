@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from polling import pilot_wait_until
 from textual.app import App
 from textual.pilot import Pilot
 
@@ -91,14 +90,6 @@ def blocked_review(runtime) -> SendReview:
     )
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
-
-
 def screen_text(app: App) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
@@ -106,7 +97,7 @@ def screen_text(app: App) -> str:
 async def test_shows_what_will_go_out(ready_review):
     app = ReviewHost(ready_review)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         text = screen_text(app)
         assert "Send this email?" in text
         assert "rep@outbox.test (local outbox, not delivered)" in text
@@ -133,48 +124,48 @@ async def test_the_whole_body_is_shown_exactly_and_scrolls(runtime):
     assert review.body == body
     app = ReviewHost(review)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         message = app.screen.query_one("#review-message")
         assert str(message.render()) == body
         scroller = app.screen.query_one("#review-body")
         assert app.focused is scroller
-        await wait_until(pilot, lambda: scroller.max_scroll_y > 0)
+        await pilot_wait_until(pilot, lambda: scroller.max_scroll_y > 0)
         await pilot.press("end")  # the keys scroll to the end of the email
-        await wait_until(pilot, lambda: scroller.scroll_y == scroller.max_scroll_y)
+        await pilot_wait_until(pilot, lambda: scroller.scroll_y == scroller.max_scroll_y)
         assert "Point 30." in screen_text(app) and "Best," in screen_text(app)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.answers == [True])
+        await pilot_wait_until(pilot, lambda: app.answers == [True])
 
 
 async def test_enter_confirms(ready_review):
     app = ReviewHost(ready_review)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.answers == [True])
+        await pilot_wait_until(pilot, lambda: app.answers == [True])
         assert not isinstance(app.screen, SendReviewScreen)
 
 
 async def test_escape_goes_back(ready_review):
     app = ReviewHost(ready_review)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.answers == [False])
+        await pilot_wait_until(pilot, lambda: app.answers == [False])
 
 
 async def test_the_buttons_do_the_same_as_the_keys(ready_review):
     app = ReviewHost(ready_review)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         await pilot.click("#review-send")
-        await wait_until(pilot, lambda: app.answers == [True])
+        await pilot_wait_until(pilot, lambda: app.answers == [True])
 
 
 async def test_blockers_disable_enter_and_say_why(blocked_review):
     app = ReviewHost(blocked_review)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         screen = app.screen
         text = screen_text(app)
         assert "This email cannot be sent yet" in text
@@ -192,16 +183,16 @@ async def test_blockers_disable_enter_and_say_why(blocked_review):
         await pilot.pause()
         assert app.answers == []
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.answers == [False])
+        await pilot_wait_until(pilot, lambda: app.answers == [False])
 
 
 async def test_a_remapped_send_key_confirms(ready_review):
     app = ReviewHost(ready_review)
     app.set_keymap({"send_review_confirm": "y"})
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         await pilot.press("y")
-        await wait_until(pilot, lambda: app.answers == [True])
+        await pilot_wait_until(pilot, lambda: app.answers == [True])
 
 
 # ---- snapshots (in the Lumina app, over the prospects screen so the backdrop holds still) --------
@@ -210,11 +201,11 @@ async def test_a_remapped_send_key_confirms(ready_review):
 def _review_in_lumina(runtime: Runtime, review: SendReview, size: tuple[int, int], snap_compare) -> bool:
     async def run_before(pilot: Pilot) -> None:
         await pilot.press("f3")
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectsScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectsScreen))
         screen = pilot.app.screen
-        await wait_until(pilot, lambda: len(screen.shown_prospect_ids) > 0)
+        await pilot_wait_until(pilot, lambda: len(screen.shown_prospect_ids) > 0)
         pilot.app.push_screen(SendReviewScreen(review))
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(pilot.app.screen, SendReviewScreen))
 
     app = LuminaApp(runtime, handle_signals=False, clock=lambda: 1000.0)
     return snap_compare(app, terminal_size=size, run_before=run_before)

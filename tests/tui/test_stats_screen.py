@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from polling import pilot_wait_until
 from textual.pilot import Pilot
 
 from lumina_tui.services import accounts, consumers, events
@@ -21,14 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "outcomes"))
 from outcome_support import insert_emails
 
 DAY0 = datetime(2026, 11, 2, 9, 0)
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 @pytest.fixture
@@ -94,7 +85,7 @@ def test_snapshot_stats(stats_runtime, snap_compare, size):
         from lumina_tui.tui.screens.stats import StatsScreen
 
         await pilot.press("f5")
-        await wait_until(
+        await pilot_wait_until(
             pilot, lambda: isinstance(pilot.app.screen, StatsScreen) and pilot.app.screen.loads > 0
         )
         await pilot.pause()
@@ -112,12 +103,12 @@ async def test_stats_screen_marks_alerts_read(stats_runtime):
     app = lumina(stats_runtime)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f5")
-        await wait_until(pilot, lambda: isinstance(app.screen, StatsScreen) and app.screen.loads > 0)
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, StatsScreen) and app.screen.loads > 0)
         screen = app.screen
         assert screen.doc is not None and screen.doc["alerts"]["unread"] == before
         loads = screen.loads
         await pilot.press("r")
-        await wait_until(pilot, lambda: screen.loads > loads and screen.doc["alerts"]["unread"] == 0)
+        await pilot_wait_until(pilot, lambda: screen.loads > loads and screen.doc["alerts"]["unread"] == 0)
     assert stats.unread_alerts(stats_runtime.db, stats_runtime.actor)["unread"] == 0
 
 
@@ -141,9 +132,9 @@ async def test_an_alert_arrives_in_the_composer(settings):
     app = LuminaApp(rt, handle_signals=False, clock=lambda: 1000.0)
     async with app.run_test(size=(100, 30)) as pilot:
         watch = app.alert_watch
-        await wait_until(pilot, lambda: watch.polls >= 1 and app.composer is not None)
+        await pilot_wait_until(pilot, lambda: watch.polls >= 1 and app.composer is not None)
         bar = app.composer.query_one(StatusBar)
-        await wait_until(pilot, lambda: bar.alerts == 1)
+        await pilot_wait_until(pilot, lambda: bar.alerts == 1)
         assert not list(app._notifications)
         with rt.db.write() as s:  # mailbox sync finds a reply while the rep is composing
             events.append_event(
@@ -156,8 +147,10 @@ async def test_an_alert_arrives_in_the_composer(settings):
                 data={"from": "ana@brightwave.example", "subject": "Re: [b]freight[/b]"},
             )
         consumers.run_until_caught_up(rt.db, default_consumers())
-        await wait_until(pilot, lambda: bar.alerts == 2, timeout=20)
-        await wait_until(pilot, lambda: any("ana@brightwave.example" in n.title for n in app._notifications))
+        await pilot_wait_until(pilot, lambda: bar.alerts == 2, timeout=20)
+        await pilot_wait_until(
+            pilot, lambda: any("ana@brightwave.example" in n.title for n in app._notifications)
+        )
         note = next(n for n in app._notifications if "ana@brightwave.example" in n.title)
         assert note.message == "Re: [b]freight[/b]"  # stored text, shown as text
         assert "2 alerts" in str(bar.render())
