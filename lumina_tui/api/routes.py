@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from lumina_tui.api import schemas
 from lumina_tui.api.deps import Caller, Ctx
-from lumina_tui.services import drafts, prospects, sending, team
+from lumina_tui.services import drafts, outbox, prospects, sending, team, worker_control
 from lumina_tui.services import events as events_service
 
 MAX_OFFSET = 1_000_000_000
@@ -202,9 +202,11 @@ def send(
         accepted_suggestion_ids=body.accepted_suggestion_ids,
         settings=ctx.settings,
     )
-    if not result.created:
+    if result.created:
+        worker_control.ensure_running(ctx.settings)  # as before: the send service itself starts none
+    else:
         response.status_code = status.HTTP_200_OK
-    return {**sending.as_json(result.email), "created": result.created}
+    return {**outbox.as_json(result.email), "created": result.created}
 
 
 @router.get("/emails", tags=["emails"])
@@ -215,13 +217,13 @@ def list_emails(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
-    page = sending.list_emails(ctx.db, actor, status=status_filter, limit=limit, offset=offset)
-    return page.as_json(sending.as_json)
+    page = outbox.list_emails(ctx.db, actor, status=status_filter, limit=limit, offset=offset)
+    return page.as_json(outbox.as_json)
 
 
 @router.get("/emails/{email_id}", tags=["emails"])
 def get_email(email_id: str, actor: Caller, ctx: Ctx) -> dict[str, Any]:
-    return sending.as_json(sending.get_email(ctx.db, actor, email_id))
+    return outbox.as_json(outbox.get_email(ctx.db, actor, email_id))
 
 
 @router.get("/emails/{email_id}/events", tags=["emails"])
@@ -232,8 +234,8 @@ def email_events(email_id: str, actor: Caller, ctx: Ctx) -> dict[str, Any]:
 
 @router.post("/emails/{email_id}/cancel", tags=["emails"], summary="Undo a send still waiting")
 def cancel_email(email_id: str, actor: Caller, ctx: Ctx) -> dict[str, Any]:
-    result = sending.cancel(ctx.db, actor, email_id)
-    return {**sending.as_json(result.email), "new_draft_id": result.draft_id}
+    result = outbox.cancel(ctx.db, actor, email_id)
+    return {**outbox.as_json(result.email), "new_draft_id": result.draft_id}
 
 
 # -- prospects -------------------------------------------------------------------------------------

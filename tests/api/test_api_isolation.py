@@ -21,6 +21,7 @@ from lumina_tui.services import (
     ai,
     drafts,
     events,
+    outbox,
     prospects,
     sending,
     stats,
@@ -118,10 +119,10 @@ def test_every_service_verb_behind_the_endpoints_is_scoped(world, db, settings) 
     b, ids = world["b"].actor, world["ids"]
     before = rows_snapshot(db)
     not_found = [
-        lambda: sending.get_email(db, b, ids["email"]),
-        lambda: sending.cancel(db, b, ids["email"]),
-        lambda: sending.retry(db, b, ids["email"], settings=settings),
-        lambda: sending.list_events(db, b, ids["email"]),
+        lambda: outbox.get_email(db, b, ids["email"]),
+        lambda: outbox.cancel(db, b, ids["email"]),
+        lambda: outbox.retry(db, b, ids["email"], settings=settings),
+        lambda: outbox.list_events(db, b, ids["email"]),
         lambda: events.list_events(db, b, ids["email"]),
         lambda: sending.send(db, b, draft_id=ids["draft"], settings=settings),
         lambda: ai.score(db, b, ids["draft"]),
@@ -136,8 +137,8 @@ def test_every_service_verb_behind_the_endpoints_is_scoped(world, db, settings) 
     for call in not_found:
         with pytest.raises((NotFoundError, ValidationError)):
             call()
-    assert sending.list_emails(db, b).total == 0
-    assert sending.last_sent_to(db, b, "ana@bright.test") is None
+    assert outbox.list_emails(db, b).total == 0
+    assert outbox.last_sent_to(db, b, "ana@bright.test") is None
     assert drafts.list_drafts(db, b, include_sent=True).total == 0
     assert prospects.list_prospects(db, b).total == 0
     assert accounts.list_accounts(db, b)[0].id == world["b"].account_id

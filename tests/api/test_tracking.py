@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from db_snapshot import snapshot
 
 from lumina_tui.cli import main
-from lumina_tui.services import accounts, sending, tracking
+from lumina_tui.services import accounts, outbox, tracking
 
 
 @pytest.fixture
@@ -115,4 +115,4 @@ def test_sending_without_public_url_leaves_html_alone(settings, db) -> None:
     tracking.set_tracking(db, ws.actor, "outbox", True)
     with client_for(settings, db) as api:
         email = _send(api, ws, BODY)
-    assert "/t/" not in sending.get_email(db, ws.actor, email["id"]).body_html
+    assert "/t/" not in outbox.get_email(db, ws.actor, email["id"]).body_html

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from db_snapshot import snapshot
 
-from lumina_tui.services import sending, webhooks
+from lumina_tui.services import outbox, webhooks
 from lumina_tui.services.errors import AuthenticationError, ValidationError
 from lumina_tui.worker import tasks
 from lumina_tui.worker.provider_pool import ProviderPool
@@ -311,7 +311,7 @@ def test_no_key_configured_is_refused(settings, db) -> None:
 
 
 def test_email_lookup_by_message_id_when_no_custom_argument(hooked) -> None:
-    email = sending.get_email(hooked["db"], hooked["ws"].actor, hooked["email_id"])
+    email = outbox.get_email(hooked["db"], hooked["ws"].actor, hooked["email_id"])
     body = json.dumps(
         [
             {

@@ -8,12 +8,10 @@ No secret is ever on the screen.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from fakes.oauth_server import OAuthServer
+from polling import pilot_wait_until
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable
@@ -42,15 +40,6 @@ class AccountsHost(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(AccountsScreen())
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
-    return value
 
 
 def every_kind(runtime: Runtime) -> dict[str, Account]:
@@ -83,10 +72,10 @@ def every_kind(runtime: Runtime) -> dict[str, Account]:
 
 
 async def opened(pilot: Pilot, rows: int) -> AccountsScreen:
-    screen = await wait_until(
+    screen = await pilot_wait_until(
         pilot, lambda: isinstance(pilot.app.screen, AccountsScreen) and pilot.app.screen
     )
-    await wait_until(pilot, lambda: screen.loads > 0 and screen.query_one(DataTable).row_count == rows)
+    await pilot_wait_until(pilot, lambda: screen.loads > 0 and screen.query_one(DataTable).row_count == rows)
     return screen
 
 
@@ -107,7 +96,7 @@ async def select(pilot: Pilot, screen: AccountsScreen, account_id: str) -> None:
     table = screen.query_one(DataTable)
     index = [row.id for row in screen.rows].index(account_id)
     table.move_cursor(row=index, animate=False)
-    await wait_until(pilot, lambda: screen.selected is not None and screen.selected.id == account_id)
+    await pilot_wait_until(pilot, lambda: screen.selected is not None and screen.selected.id == account_id)
 
 
 async def test_f9_lists_every_kind_with_status_limits_and_the_default(settings) -> None:  # type: ignore[no-untyped-def]
@@ -123,11 +112,11 @@ async def test_f9_lists_every_kind_with_status_limits_and_the_default(settings) 
         assert by_id[made["smtp"].id].limits == "20/min"
         assert by_id[made["smtp"].id].where == "SMTP smtp.example:587 (starttls)"
         await select(pilot, screen, made["gmail"].id)
-        await wait_until(pilot, lambda: "needs sign-in" in detail(screen))
+        await pilot_wait_until(pilot, lambda: "needs sign-in" in detail(screen))
         text = detail(screen)
         assert "invalid_grant" in text and "s signs it in again" in text
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not isinstance(app.screen, AccountsScreen))
+        await pilot_wait_until(pilot, lambda: not isinstance(app.screen, AccountsScreen))
         assert app.current_mode == "compose"
 
 
@@ -140,25 +129,29 @@ async def test_test_make_default_and_remove_after_a_yes(settings, monkeypatch: p
         screen = await opened(pilot, 3)
         await select(pilot, screen, made["maildir"].id)
         await pilot.press("t")
-        await wait_until(pilot, lambda: "Test passed" in screen.notes.get(made["maildir"].id, ""))
+        await pilot_wait_until(pilot, lambda: "Test passed" in screen.notes.get(made["maildir"].id, ""))
 
         await select(pilot, screen, made["smtp"].id)
         await pilot.press("d")
-        await wait_until(pilot, lambda: (a := stored(runtime, made["smtp"].id)) is not None and a.is_default)
+        await pilot_wait_until(
+            pilot, lambda: (a := stored(runtime, made["smtp"].id)) is not None and a.is_default
+        )
         assert accounts.resolve_account(runtime.db, runtime.actor, None).id == made["smtp"].id
-        await wait_until(pilot, lambda: any(r.is_default and r.id == made["smtp"].id for r in screen.rows))
+        await pilot_wait_until(
+            pilot, lambda: any(r.is_default and r.id == made["smtp"].id for r in screen.rows)
+        )
 
         await select(pilot, screen, made["maildir"].id)
         await pilot.press("delete")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("n")  # no: nothing changes
-        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot_wait_until(pilot, lambda: app.screen is screen)
         assert stored(runtime, made["maildir"].id) is not None
         await pilot.press("delete")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
-        await wait_until(pilot, lambda: stored(runtime, made["maildir"].id) is None)
-        await wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 2)
+        await pilot_wait_until(pilot, lambda: stored(runtime, made["maildir"].id) is None)
+        await pilot_wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 2)
     assert seen.wrapped and seen.calls == []
 
 
@@ -170,7 +163,7 @@ async def test_signing_in_again_is_offered_for_oauth_accounts_only(settings) -> 
         screen = await opened(pilot, 3)
         await select(pilot, screen, made["smtp"].id)
         await pilot.press("s")
-        await wait_until(
+        await pilot_wait_until(
             pilot, lambda: any("only Gmail and Outlook" in str(n.message) for n in app._notifications)
         )
         assert screen.busy is None and not screen.query_one("#accounts-signin").display
@@ -196,17 +189,17 @@ async def test_gmail_signs_in_again_from_the_address_on_screen(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await opened(pilot, 1)
         await pilot.press("t")  # the test finds the revoked sign-in and marks the account
-        await wait_until(pilot, lambda: any(r.status == "needs sign-in" for r in screen.rows))
+        await pilot_wait_until(pilot, lambda: any(r.status == "needs sign-in" for r in screen.rows))
 
         await pilot.press("s")
-        shown = await wait_until(pilot, lambda: re.search(r"https://\S+", signin_text(screen)))
+        shown = await pilot_wait_until(pilot, lambda: re.search(r"https://\S+", signin_text(screen)))
         assert screen.query_one("#accounts-signin").display
         assert oauth.open_in_browser(shown.group(0)) == 200
-        await wait_until(pilot, lambda: screen.busy is None)
+        await pilot_wait_until(pilot, lambda: screen.busy is None)
         assert screen.notes[account.id].startswith("Signed in again as")
         row = stored(runtime, account.id)
         assert row is not None and row.status == accounts.OK
-        await wait_until(pilot, lambda: screen.rows and screen.rows[0].status == "")
+        await pilot_wait_until(pilot, lambda: screen.rows and screen.rows[0].status == "")
         assert not screen.query_one("#accounts-signin").display
         for secret in oauth.issued_secrets():
             assert secret not in detail(screen) and secret not in signin_text(screen)
@@ -230,11 +223,11 @@ async def test_outlook_shows_the_device_code_and_a_sign_in_can_be_cancelled(
         screen = await opened(pilot, 1)
         # First: start, see the code, cancel with esc; the account still needs sign-in.
         await pilot.press("s")
-        code = await wait_until(
+        code = await pilot_wait_until(
             pilot, lambda: next((c for c in oauth.device_codes if c in signin_text(screen)), None)
         )
         await pilot.press("escape")
-        await wait_until(pilot, lambda: screen.busy is None)
+        await pilot_wait_until(pilot, lambda: screen.busy is None)
         assert screen.notes[account.id] == "Not done: Sign-in cancelled."
         assert isinstance(app.screen, AccountsScreen)  # esc cancelled the sign-in, not the screen
         row = stored(runtime, account.id)
@@ -242,12 +235,12 @@ async def test_outlook_shows_the_device_code_and_a_sign_in_can_be_cancelled(
 
         # Then: the rep types the new code at Microsoft's page (the fake approves it).
         await pilot.press("s")
-        second = await wait_until(
+        second = await pilot_wait_until(
             pilot,
             lambda: next((c for c in oauth.device_codes if c != code and c in signin_text(screen)), None),
         )
         oauth.approve_device(second)
-        await wait_until(pilot, lambda: screen.busy is None)
+        await pilot_wait_until(pilot, lambda: screen.busy is None)
         assert screen.notes[account.id].startswith("Signed in again as")
         row = stored(runtime, account.id)
         assert row is not None and row.status == accounts.OK
@@ -270,9 +263,9 @@ async def test_gmail_sign_in_waiting_for_the_browser_is_cancelled(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await opened(pilot, 1)
         await pilot.press("s")
-        await wait_until(pilot, lambda: "https://" in signin_text(screen))
+        await pilot_wait_until(pilot, lambda: "https://" in signin_text(screen))
         await pilot.click("#accounts-signin-cancel")
-        await wait_until(pilot, lambda: screen.busy is None)
+        await pilot_wait_until(pilot, lambda: screen.busy is None)
         assert screen.notes[account.id] == "Not done: Sign-in cancelled."
         assert oauth.grants["authorization_code"] == 0
 
@@ -292,7 +285,7 @@ def test_snapshot_accounts(settings, snap_compare, size) -> None:  # type: ignor
         screen = await opened(pilot, 3)
         gmail = next(row for row in screen.rows if row.provider == "gmail")
         await select(pilot, screen, gmail.id)
-        await wait_until(pilot, lambda: "needs sign-in" in detail(screen))
+        await pilot_wait_until(pilot, lambda: "needs sign-in" in detail(screen))
         screenshots.append(pilot.app.export_screenshot())
 
     assert snap_compare(AccountsHost(runtime), terminal_size=size, run_before=run_before)

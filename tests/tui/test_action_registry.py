@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from polling import pilot_wait_until
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.pilot import Pilot
 
 import lumina_tui.tui
 from lumina_tui.services import accounts, drafts, prospects, sending
@@ -109,15 +107,6 @@ class RemappedHost(App[None]):
         self.switch_mode("outbox")
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
-    return value
-
-
 async def test_a_remapped_key_shows_in_the_hints_and_help(settings) -> None:  # type: ignore[no-untyped-def]
     runtime = open_runtime(settings)
     accounts.add_account(
@@ -138,12 +127,12 @@ async def test_a_remapped_key_shows_in_the_hints_and_help(settings) -> None:  # 
             text = str(screen.query_one("#outbox-detail-text").content)
             return text if "undoes" in text else None
 
-        text = await wait_until(pilot, sentence)
+        text = await pilot_wait_until(pilot, sentence)
         assert "x undoes it" in text and "u undoes" not in text
         assert key_display(app, "outbox_cancel") == "x"
 
         app.push_screen(ConfirmDialog("Remove?"))
-        await wait_until(
+        await pilot_wait_until(
             pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen.query(".dialog-hint")
         )
         hint = str(app.screen.query_one(".dialog-hint").content)
