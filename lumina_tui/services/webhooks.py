@@ -417,9 +417,8 @@ def _record(session: Session, provider: str, event: ProviderEvent, result: Webho
         recorded = email_state.transition(
             session,
             email,
-            allowed=[Email.status == "SENT"],
-            values={"status": "BOUNCED", "last_error": f"bounced: {reason or 'hard bounce'}"[:500]},
-            event_type="bounced",
+            email_state.BOUNCE,
+            values={"last_error": f"bounced: {reason or 'hard bounce'}"[:500]},
             provider_event_id=event.provider_event_id,
             data=data,
             now=utcnow(),

@@ -118,9 +118,14 @@ def test_a_move_refuses_to_be_told_its_status(db: Database, queued_email: Email)
     assert _snapshot(db, queued_email.id) == before
 
 
+def _names_a_status(node: ast.expr | None) -> bool:
+    text = ast.unparse(node) if node is not None else ""
+    return any(text in (s.name, f"'{s}'", f'"{s}"') or text.endswith(f".{s.name}") for s in EmailStatus)
+
+
 def _status_writes(path: Path) -> list[int]:
-    """Lines that set `status` on an emails row outside email_state: an UPDATE's .values(status=..)
-    or a values dict with a "status" key passed to update(Email)."""
+    """Lines that set `status` on an emails row outside email_state: an UPDATE's .values(status=..),
+    a dict that sets "status" to an email status, or `<email>.status = ...`."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     lines = []
     for node in ast.walk(tree):
@@ -128,6 +133,11 @@ def _status_writes(path: Path) -> list[int]:
             text = ast.unparse(node.func.value)
             if "update(Email" in text and any(k.arg == "status" for k in node.keywords):
                 lines.append(node.lineno)
+        if isinstance(node, ast.Dict) and any(
+            isinstance(key, ast.Constant) and key.value == "status" and _names_a_status(value)
+            for key, value in zip(node.keys, node.values, strict=True)
+        ):
+            lines.append(node.lineno)  # a values dict that sets the status beside a move
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Attribute) and t.attr == "status" and "email" in ast.unparse(t.value).lower()
             for t in node.targets
