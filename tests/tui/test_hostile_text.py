@@ -249,7 +249,7 @@ async def test_the_composers_own_fields_show_control_characters_and_store_what_t
         screen = composer(app)
         subject = screen.query_one("#subject", Input)
         body = screen.query_one("#body", TextArea)
-        await wait_until(pilot, lambda: "there" in subject.value and "second" in body.text)
+        await pilot_wait_until(pilot, lambda: "there" in subject.value and "second" in body.text)
         assert subject.value == "Hi ␛[2J<U+202E>there<U+009B>"
         assert body.text == "Hello ␛]8;;http://evil␛\\link<U+202E>\nsecond <U+009B>line"
         text, linked = rendered(app)
@@ -260,10 +260,10 @@ async def test_the_composers_own_fields_show_control_characters_and_store_what_t
         subject.focus()
         subject.action_end()
         subject.post_message(events.Paste(f" {CLEAR}x{RLO}"))
-        await wait_until(pilot, lambda: subject.value.endswith("x<U+202E>"))
+        await pilot_wait_until(pilot, lambda: subject.value.endswith("x<U+202E>"))
         body.focus()
         body.post_message(events.Paste(f"{CSI8}31m{RLO}pasted"))
-        await wait_until(pilot, lambda: "pasted" in body.text)
+        await pilot_wait_until(pilot, lambda: "pasted" in body.text)
         assert "<U+009B>31m<U+202E>pasted" in body.text
         text, _ = rendered(app)
         assert_inert(text)

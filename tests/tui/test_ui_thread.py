@@ -19,8 +19,8 @@ from compose_support import (
     prospect_by_email,
     seeded_runtime,
     type_text,
-    wait_for,
 )
+from polling import pilot_wait_until
 from textual.widgets import Input, OptionList, Select
 from ui_thread_guard import guard_services
 
@@ -78,7 +78,7 @@ async def test_no_service_call_on_the_event_loop_in_any_flow(
         assert screen.draft_id == draft.id  # opened (its reads ran in a thread)
 
         async def suggestion_shown() -> None:
-            await wait_for(pilot, lambda: screen.glow_state in ("suggestion_ready", "stale"))
+            await pilot_wait_until(pilot, lambda: screen.glow_state in ("suggestion_ready", "stale"))
 
         # Type, personalize, accept; personalize, reject; rewrite; score.
         screen.body.focus()
@@ -87,87 +87,95 @@ async def test_no_service_call_on_the_event_loop_in_any_flow(
         await pilot.press("ctrl+g")
         await suggestion_shown()
         await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: screen._accepted_ids)
+        await pilot_wait_until(pilot, lambda: screen._accepted_ids)
         await pilot.press("ctrl+z")  # the accepted suggestion undone
         await pilot.press("ctrl+g")
         await suggestion_shown()
         await pilot.press("escape")
-        await wait_for(pilot, lambda: screen.suggestion is None)
+        await pilot_wait_until(pilot, lambda: screen.suggestion is None)
         await pilot.press("ctrl+r")
-        dialog = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None)
+        dialog = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None
+        )
         await pilot.press("down", "enter")
         await suggestion_shown()
         await pilot.press("escape")
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: screen.query_one(ScoreCard).score is not None)
+        await pilot_wait_until(pilot, lambda: screen.query_one(ScoreCard).score is not None)
 
         # A template, another prospect, the From account check.
         screen.query_one("#template-select", Select).value = template.id
-        await wait_for(pilot, lambda: screen.template_id == template.id)
+        await pilot_wait_until(pilot, lambda: screen.template_id == template.id)
         screen.set_prospect(marcus.id)
-        await wait_for(pilot, lambda: screen.prospect_id == marcus.id)
+        await pilot_wait_until(pilot, lambda: screen.prospect_id == marcus.id)
         await app.run_action("check_account", screen)
-        await wait_for(pilot, lambda: len(app._notifications) > 0)
+        await pilot_wait_until(pilot, lambda: len(app._notifications) > 0)
 
         # The drafts list, then duplicate for another prospect, then a new draft.
         await app.run_action("open_draft", screen)
-        dialog = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None)
-        await wait_for(pilot, lambda: dialog.query("#choice-list"))  # composed, not just pushed
+        dialog = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None
+        )
+        await pilot_wait_until(pilot, lambda: dialog.query("#choice-list"))  # composed, not just pushed
         options = dialog.query_one("#choice-list", OptionList)
         options.highlighted = next(
             i for i in range(options.option_count) if options.get_option_at_index(i).id == older.id
         )
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.draft_id == older.id)
+        await pilot_wait_until(pilot, lambda: screen.draft_id == older.id)
         await app.run_action("duplicate_for_prospect", screen)
-        picker = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None)
-        await wait_for(pilot, lambda: picker.loaded)
+        picker = await pilot_wait_until(
+            pilot, lambda: app.screen if isinstance(app.screen, ProspectPicker) else None
+        )
+        await pilot_wait_until(pilot, lambda: picker.loaded)
         await type_text(pilot, "marcus hale")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.draft_id not in (older.id, draft.id))
+        await pilot_wait_until(pilot, lambda: screen.draft_id not in (older.id, draft.id))
         await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: screen.body.text == "")
+        await pilot_wait_until(pilot, lambda: screen.body.text == "")
 
         # Back to the first draft: review, send, undo.
         screen.drafts.open_by_id(draft.id)
-        await wait_for(pilot, lambda: screen.draft_id == draft.id)
+        await pilot_wait_until(pilot, lambda: screen.draft_id == draft.id)
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen._pending_send is not None)
+        await pilot_wait_until(pilot, lambda: screen._pending_send is not None)
         await pilot.press("f8")
-        await wait_for(pilot, lambda: screen._pending_send is None and screen.subject.value != "")
+        await pilot_wait_until(pilot, lambda: screen._pending_send is None and screen.subject.value != "")
 
         # The other screens: prospects (search, the edit form), outbox (select, sync), stats (mark
         # read), accounts, help; then back to the composer.
         await pilot.press("f3")
         prospects = app.screen
-        await wait_for(pilot, lambda: len(getattr(prospects, "shown_prospect_ids", [])) > 0)
+        await pilot_wait_until(pilot, lambda: len(getattr(prospects, "shown_prospect_ids", [])) > 0)
         await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, ProspectFormScreen))
         form = app.screen
-        await wait_for(pilot, lambda: [f for f in form.query("#field-email").results(Input) if f.value])
+        await pilot_wait_until(
+            pilot, lambda: [f for f in form.query("#field-email").results(Input) if f.value]
+        )
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is prospects)
+        await pilot_wait_until(pilot, lambda: app.screen is prospects)
         await pilot.press("f4")
         outbox = app.screen
-        await wait_for(pilot, lambda: loads(outbox) > 0)
+        await pilot_wait_until(pilot, lambda: loads(outbox) > 0)
         before = loads(outbox)
         await pilot.press("down", "up", "s")  # sync the mailboxes (the Maildir account has none)
-        await wait_for(pilot, lambda: loads(outbox) > before)
+        await pilot_wait_until(pilot, lambda: loads(outbox) > before)
         await pilot.press("f5")
         stats = app.screen
-        await wait_for(pilot, lambda: loads(stats) > 0)
+        await pilot_wait_until(pilot, lambda: loads(stats) > 0)
         before = loads(stats)
         await pilot.press("r")  # mark alerts read, then it reloads
-        await wait_for(pilot, lambda: loads(stats) > before)
+        await pilot_wait_until(pilot, lambda: loads(stats) > before)
         await pilot.press("f9")
-        await wait_for(pilot, lambda: loads(app.screen) > 0)
+        await pilot_wait_until(pilot, lambda: loads(app.screen) > 0)
         await pilot.press("escape")
         await pilot.press("f1")
         await pilot.press("escape")
         await pilot.press("f2")
-        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot_wait_until(pilot, lambda: app.screen is screen)
         await pilot.pause()
 
     assert seen.calls == [], "service calls on the event loop:\n" + "\n".join(
