@@ -95,7 +95,7 @@ some_id = st.one_of(st.uuids().map(str), any_value)
 
 
 def _verbs(world: dict[str, Any]) -> dict[str, tuple[Any, dict[str, st.SearchStrategy[Any]]]]:
-    from lumina_tui.services import accounts, preferences, sending, stats, suppressions, templates
+    from lumina_tui.services import accounts, outbox, preferences, sending, stats, suppressions, templates
 
     db, actor, settings = world["db"], world["actor"], world["settings"]
     ids = st.one_of(st.sampled_from([world["prospect"], world["draft"], world["email"]]), some_id)
@@ -120,11 +120,11 @@ def _verbs(world: dict[str, Any]) -> dict[str, tuple[Any, dict[str, st.SearchStr
             db, actor, draft_id=draft_id, idempotency_key=key, to_email=to, revision=revision,
             settings=settings),
             {"draft_id": ids, "key": any_value, "to": any_value, "revision": any_value}),
-        "sending.cancel": (lambda email_id: sending.cancel(db, actor, email_id), {"email_id": ids}),
-        "sending.retry": (lambda email_id: sending.retry(db, actor, email_id, settings=settings),
+        "outbox.cancel": (lambda email_id: outbox.cancel(db, actor, email_id), {"email_id": ids}),
+        "outbox.retry": (lambda email_id: outbox.retry(db, actor, email_id, settings=settings),
                           {"email_id": ids}),
-        "sending.get_email": (lambda email_id: sending.get_email(db, actor, email_id), {"email_id": ids}),
-        "sending.list_emails": (lambda status, after, limit: sending.list_emails(
+        "outbox.get_email": (lambda email_id: outbox.get_email(db, actor, email_id), {"email_id": ids}),
+        "outbox.list_emails": (lambda status, after, limit: outbox.list_emails(
             db, actor, status=status, after=after, limit=limit),
             {"status": any_value, "after": st.one_of(ids, st.none()), "limit": st.integers(-5, 600)}),
         "suppressions.add": (lambda value, reason: suppressions.add(db, actor, value, reason),
@@ -148,8 +148,8 @@ def _verbs(world: dict[str, Any]) -> dict[str, tuple[Any, dict[str, st.SearchStr
 
 VERB_NAMES = sorted([
     "prospects.get", "prospects.list", "prospects.update", "drafts.get", "drafts.create",
-    "drafts.save_next", "drafts.delete", "sending.send", "sending.cancel", "sending.retry",
-    "sending.get_email", "sending.list_emails", "suppressions.add", "suppressions.remove",
+    "drafts.save_next", "drafts.delete", "sending.send", "outbox.cancel", "outbox.retry",
+    "outbox.get_email", "outbox.list_emails", "suppressions.add", "suppressions.remove",
     "templates.get", "preferences.update", "accounts.add_account", "accounts.remove_account",
     "stats.stats", "stats.mark_alerts_read",
 ])
