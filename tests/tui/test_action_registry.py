@@ -146,7 +146,12 @@ async def test_a_remapped_key_shows_in_the_hints_and_help(settings) -> None:  # 
 
 
 async def test_the_composers_hints_name_remapped_keys(lumina_home) -> None:  # type: ignore[no-untyped-def]
-    from compose_support import WIDE, composer, make_app, seeded_runtime, wait_for
+    from compose_support import (
+    WIDE,
+    composer,
+    make_app,
+    seeded_runtime,
+)
 
     from lumina_tui.config import config_file
 
@@ -156,7 +161,7 @@ async def test_the_composers_hints_name_remapped_keys(lumina_home) -> None:  # t
     app = make_app(seeded_runtime())
     async with app.run_test(size=WIDE) as pilot:
         screen = composer(app)
-        await wait_for(pilot, lambda: screen.is_mounted and screen.panel.is_mounted)
+        await pilot_wait_until(pilot, lambda: screen.is_mounted and screen.panel.is_mounted)
         assert screen.panel.hint == "f11 accept · esc reject"
         assert (screen.key_of("undo_send"), screen.key_of("outbox")) == ("f12", "f4")
         assert "Press f10 to personalize" in screen.panel.idle_note()

@@ -10,7 +10,14 @@ from __future__ import annotations
 import gc
 
 import pytest
-from compose_support import composer, draft_for, first_prospect, make_app, seeded_runtime, wait_for
+from compose_support import (
+    composer,
+    draft_for,
+    first_prospect,
+    make_app,
+    seeded_runtime,
+)
+from polling import pilot_wait_until
 
 from lumina_tui import queue
 from lumina_tui.services.errors import NotFoundError
@@ -31,12 +38,12 @@ async def test_the_queue_is_open_before_enter_is_pressed() -> None:
         screen = composer(app)
         assert location not in queue._instances
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, SendReviewScreen))
+        await pilot_wait_until(pilot, lambda: isinstance(app.screen, SendReviewScreen))
         # Opened by the review's thread while the rep reads it: Enter finds it ready.
-        await wait_for(pilot, lambda: location in queue._instances)
+        await pilot_wait_until(pilot, lambda: location in queue._instances)
         assert screen._pending_send is None  # nothing was sent to open it
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen._pending_send is not None)
+        await pilot_wait_until(pilot, lambda: screen._pending_send is not None)
         assert str(screen.query_one("#send-banner").render()).startswith("Queued")
     queue.close_all()
 
@@ -47,7 +54,7 @@ async def test_the_app_turns_the_collector_back_on_after_its_first_frame() -> No
     try:
         app = make_app(runtime)
         async with app.run_test() as pilot:
-            await wait_for(pilot, gc.isenabled)
+            await pilot_wait_until(pilot, gc.isenabled)
     finally:
         gc.enable()
         gc.unfreeze()
