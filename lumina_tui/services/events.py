@@ -93,8 +93,11 @@ def append_event(
             recorded_at=now,
         )
         .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
+        # RETURNING, not rowcount: on PostgreSQL psycopg reports -1 for an upsert's rowcount, which
+        # made every append look like a duplicate there.
+        .returning(EmailEvent.id)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.first() is not None
 
 
 def events_for(session: Session, workspace_id: str, email_id: str) -> list[EmailEvent]:

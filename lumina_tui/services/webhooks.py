@@ -492,8 +492,10 @@ def receive(
                 insert(session, WebhookReceipt)
                 .values(provider=provider, receipt_id=receipt, received_at=now)
                 .on_conflict_do_nothing(index_elements=["provider", "receipt_id"])
+                # RETURNING, not rowcount: psycopg reports -1 for an upsert's rowcount.
+                .returning(WebhookReceipt.receipt_id)
             )
-            if stored.rowcount != 1:  # type: ignore[attr-defined]
+            if stored.first() is None:
                 raise ConflictError("this webhook was already received; refused as a replay", field="token")
             # A receipt older than the freshness window guards nothing (that replay is stale anyway).
             session.execute(

@@ -4,6 +4,7 @@ SendGrid's published test vector (sendgrid-python, test/unit/test_eventwebhook.p
 `cryptography` code; then each provider end to end through the app with keys made here: a good
 request records its events (a hard bounce moves SENT -> BOUNCED and suppresses the address), and a
 bad signature, a stale timestamp, a replay and an oversized body are refused and store nothing.
+SQLite and PostgreSQL both.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import uuid
 from datetime import datetime
 
 import pytest
-from api_support import client_for, team_workspace
+from api_support import client_for, rows_snapshot, team_workspace
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from db_snapshot import snapshot
 
 from lumina_tui.services import outbox, webhooks
 from lumina_tui.services.errors import AuthenticationError, ValidationError
@@ -63,6 +63,9 @@ SG_BAD_SIGNATURE = (
     "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH3j/0="
 )
 MAILGUN_KEY = "key-mailgun-signing-0123456789abcdef"
+
+# On both engines: receipts, events, the BOUNCED transition and suppressions are SQL of their own.
+pytestmark = pytest.mark.parametrize("store_engine", ["sqlite", "postgresql"], indirect=True)
 POSTMARK_AUTH = "postmark-hook:s3cret-pw-for-hooks"
 
 
@@ -172,11 +175,11 @@ def test_sendgrid_events_recorded_once_and_refusals_store_nothing(hooked, settin
     kinds = [e["event_type"] for e in _events(hooked) if e["provider"] == "sendgrid"]
     assert sorted(kinds) == ["clicked", "delivered", "opened"]
 
-    before = snapshot(settings.db_path)
+    before = rows_snapshot(hooked["db"])
     replay_headers = _sendgrid(private, body)
     fresh = api.post("/webhooks/sendgrid", content=body, headers=replay_headers)
     assert fresh.json()["duplicates"] == 3  # a provider's retry: idempotent, nothing new
-    after_retry = snapshot(settings.db_path)
+    after_retry = rows_snapshot(hooked["db"])
     assert {k: v for k, v in after_retry.items() if k != "webhook_receipts"} == {
         k: v for k, v in before.items() if k != "webhook_receipts"
     }
@@ -199,12 +202,12 @@ def test_sendgrid_events_recorded_once_and_refusals_store_nothing(hooked, settin
         response = api.post("/webhooks/sendgrid", content=content, headers=headers)
         assert response.status_code == status, (name, response.text)
         assert set(response.json()["error"]) >= {"code", "field", "message"}
-        assert snapshot(settings.db_path) == after_retry, name
+        assert rows_snapshot(hooked["db"]) == after_retry, name
 
 
 def test_oversized_webhook_bodies_get_413_and_store_nothing(hooked, settings) -> None:
     api, private = hooked["api"], hooked["private"]
-    before = snapshot(settings.db_path)
+    before = rows_snapshot(hooked["db"])
     big = b"[" + b" " * (settings.api.webhook_max_body_bytes + 1) + b"]"
     response = api.post("/webhooks/sendgrid", content=big, headers=_sendgrid(private, big))
     assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
@@ -217,7 +220,7 @@ def test_oversized_webhook_bodies_get_413_and_store_nothing(hooked, settings) ->
 
     streamed = api.post("/webhooks/mailgun", content=chunks(), headers={"Content-Type": "application/json"})
     assert streamed.status_code == 413
-    assert snapshot(settings.db_path) == before
+    assert rows_snapshot(hooked["db"]) == before
 
 
 def _mailgun(
@@ -263,7 +266,7 @@ def test_mailgun_hard_bounce_moves_the_email_and_suppresses(hooked, settings) ->
 
     assert [s.value for s in suppressions.list_suppressions(hooked["db"], ws.actor)] == ["ana@bright.test"]
 
-    before = snapshot(settings.db_path)
+    before = rows_snapshot(hooked["db"])
     replay = api.post("/webhooks/mailgun", json=bounce)
     assert replay.status_code == 409
     forged = api.post("/webhooks/mailgun", json=_mailgun(email_id, "opened", key="not-the-key"))
@@ -273,7 +276,7 @@ def test_mailgun_hard_bounce_moves_the_email_and_suppresses(hooked, settings) ->
     unsigned = _mailgun(email_id, "opened")
     del unsigned["signature"]
     assert api.post("/webhooks/mailgun", json=unsigned).status_code == 401
-    assert snapshot(settings.db_path) == before
+    assert rows_snapshot(hooked["db"]) == before
 
 
 def test_postmark_basic_auth_and_idempotent_events(hooked, settings) -> None:
@@ -287,10 +290,10 @@ def test_postmark_basic_auth_and_idempotent_events(hooked, settings) -> None:
     }
     auth = "Basic " + base64.b64encode(POSTMARK_AUTH.encode()).decode()
     wrong = "Basic " + base64.b64encode(b"postmark-hook:guess").decode()
-    before = snapshot(settings.db_path)
+    before = rows_snapshot(hooked["db"])
     assert api.post("/webhooks/postmark", json=delivery, headers={"Authorization": wrong}).status_code == 401
     assert api.post("/webhooks/postmark", json=delivery).status_code == 401
-    assert snapshot(settings.db_path) == before
+    assert rows_snapshot(hooked["db"]) == before
     first = api.post("/webhooks/postmark", json=delivery, headers={"Authorization": auth})
     assert first.status_code == 200 and first.json()["recorded"] == 1
     again = api.post("/webhooks/postmark", json=delivery, headers={"Authorization": auth})
