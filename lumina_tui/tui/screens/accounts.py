@@ -69,13 +69,14 @@ class AccountRow:
 
     def cells(self) -> tuple[Text, ...]:
         status = self.status or "ok"
+        # What a rep acts on first (status, default) comes before what fits less at 80 columns.
         return (
             Text(safe(self.name)),
             Text(safe(self.email)),
-            Text(safe(self.where)),
             Text(status, style="bold yellow" if self.status else ""),
-            Text(self.limits),
             Text("default" if self.is_default else ""),
+            Text(self.limits),
+            Text(safe(self.where)),
         )
 
 
@@ -125,10 +126,10 @@ class AccountsScreen(Screen[None]):
         for label, key in (
             ("Name", "name"),
             ("Address", "email"),
-            ("Where mail goes", "where"),
             ("Status", "status"),
-            ("Limits", "limits"),
             ("", "default"),
+            ("Limits", "limits"),
+            ("Where mail goes", "where"),
         ):
             table.add_column(label, key=key)
         yield table
