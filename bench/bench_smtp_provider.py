@@ -23,7 +23,7 @@ from benchrows import Rows, quantiles, single
 from smtp_sink import SmtpSink
 
 from lumina_tui.providers.base import AccountConfig
-from lumina_tui.providers.message import build_message, make_message_id
+from lumina_tui.providers.mime_builder import build_message, make_message_id
 from lumina_tui.providers.smtp import SmtpProvider
 
 N = 400

@@ -42,7 +42,7 @@ def run(size: int) -> dict[str, float]:
 
     from lumina_tui.config import load_settings
     from lumina_tui.services import consumers, stats
-    from lumina_tui.services.context import local_actor
+    from lumina_tui.services.actors import local_actor
     from lumina_tui.services.outcome_consumers import default_consumers
     from lumina_tui.store import open_database
 

@@ -136,7 +136,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="lumina-bench-") as home:
         os.environ["LUMINA_HOME"] = home
-        from lumina_tui.services.context import local_actor
+        from lumina_tui.services.actors import local_actor
         from lumina_tui.store import open_database
 
         db = open_database(f"sqlite:///{Path(home) / 'data' / 'lumina.db'}")

@@ -113,7 +113,7 @@ def db(settings: Settings):
 
 @pytest.fixture
 def actor(db):
-    from lumina_tui.services.context import local_actor
+    from lumina_tui.services.actors import local_actor
 
     return local_actor(db)
 

@@ -68,7 +68,7 @@ def _coerce(model: type[M], value: M | Mapping[str, Any] | None) -> M:
 
 
 def _default_engine() -> Engine:
-    from .engines.local_engine import OfflineEngine
+    from .engines.offline_engine import OfflineEngine
 
     return OfflineEngine()
 

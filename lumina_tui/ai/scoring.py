@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .facts import find_facts, normalize_url
 from .jargon import find_jargon
-from .message import html_to_text, parse_message
+from .mime_reader import html_to_text, parse_message
 from .models import Advice, CompanyInput, ProspectInput, Score, ScoreSignals, SenderProfile, SpamRuleHit
 from .readability import textstat
 from .signals import banned_phrases_in, company_fields_used, prospect_fields_used

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from lumina_tui.config import Settings
 from lumina_tui.services import team
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import AuthenticationError
 
 if TYPE_CHECKING:

@@ -101,7 +101,7 @@ def rewrite_command(draft_id: str, instruction: str, revision: int | None, as_js
 
 def _read_message(path: str) -> bytes:
     """The message's bytes, at most the scorer's size limit (a bigger file is refused unread)."""
-    from lumina_tui.ai.message import MAX_MESSAGE_BYTES
+    from lumina_tui.ai.mime_reader import MAX_MESSAGE_BYTES
 
     try:
         if path == "-":

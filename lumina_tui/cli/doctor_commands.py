@@ -121,7 +121,7 @@ def _consumers(settings: Any) -> dict[str, Any]:
     if not _database_exists(settings):
         return {"lag": []}
     from lumina_tui.services import stats
-    from lumina_tui.services.context import local_actor
+    from lumina_tui.services.actors import local_actor
     from lumina_tui.store import open_database
 
     db = open_database(settings.resolved_database_url)

@@ -44,7 +44,7 @@ from lumina_tui.providers.base import (
     TransientProviderError,
 )
 from lumina_tui.providers.google_oauth import GoogleGrant, GoogleTokens
-from lumina_tui.providers.message import EMAIL_ID_HEADER
+from lumina_tui.providers.mime_builder import EMAIL_ID_HEADER
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """What may stand in a header value, decided once for the send check and the message builder alike.
 
-`email.policy` (which `providers/message.py` builds every message with) refuses a header value that
+`email.policy` (which `providers/mime_builder.py` builds every message with) refuses a header value that
 `str.splitlines()` would split: CR and LF, but also VT, FF, the file/group/record separators, NEL
 (U+0085) and the Unicode line and paragraph separators (U+2028, U+2029). Other control characters
 (NUL, ESC, ...) it passes on raw into the message, where they corrupt a display name or a subject.

@@ -34,7 +34,7 @@ from lumina_tui.providers.registry import (
     open_provider,
 )
 from lumina_tui.services import email_state, validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import (
     InvalidStateError,
     NotFoundError,

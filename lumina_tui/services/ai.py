@@ -35,7 +35,7 @@ from lumina_tui.services.jsonable import iso
 if TYPE_CHECKING:
     from lumina_tui.ai.engines.base import Engine
     from lumina_tui.config import Settings
-    from lumina_tui.services.context import Actor
+    from lumina_tui.services.actors import Actor
     from lumina_tui.store import Database
     from lumina_tui.store.models import AIFeedback, CompanyData, EmailDraft, Prospect, UserPreferences
 
@@ -55,7 +55,7 @@ _INPUT_CODES = {"invalid_input": None, "unsupported_instruction": "instruction"}
 # --------------------------------------------------------------------------------- inputs
 
 
-class _Context:
+class _DraftSnapshot:
     """The draft and everything around it, read in one snapshot."""
 
     def __init__(self, draft: EmailDraft, prospect: Prospect | None,
@@ -72,7 +72,7 @@ class _Context:
         self.sender = ai_inputs.sender_profile(prefs)
 
 
-def _load(db: Database, actor: Actor, draft_id: str, revision: int | None) -> _Context:
+def _load(db: Database, actor: Actor, draft_id: str, revision: int | None) -> _DraftSnapshot:
     from sqlalchemy import select
 
     from lumina_tui.services import company_data
@@ -102,7 +102,7 @@ def _load(db: Database, actor: Actor, draft_id: str, revision: int | None) -> _C
                 UserPreferences.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
             )
         ).scalar_one_or_none()
-    return _Context(draft, prospect, company, prefs)
+    return _DraftSnapshot(draft, prospect, company, prefs)
 
 
 # --------------------------------------------------------------------------------- engine
@@ -248,7 +248,7 @@ def score_message(raw: bytes | str) -> pure.Score:
     """Score a whole RFC 5322 message (headers and MIME parts included)."""
     if raw is None or not (raw.strip() if isinstance(raw, bytes | str) else True):
         raise ValidationError("message: the message is empty", field="message")
-    from lumina_tui.ai.message import limit_problem
+    from lumina_tui.ai.mime_reader import limit_problem
 
     problem = limit_problem(raw.encode("utf-8", errors="replace") if isinstance(raw, str) else raw)
     if problem is not None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from lumina_tui.services import validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import CompanyData, Prospect

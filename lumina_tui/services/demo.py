@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 import lumina_tui
 from lumina_tui.services import prospect_import
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import InvalidStateError, StorageError
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Account, CompanyData, EmailDraft, Prospect, Template, UserPreferences

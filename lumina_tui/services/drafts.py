@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from lumina_tui.services import validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import (
     AlreadySentError,
     ConflictError,

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from lumina_tui.logs import scrub_data
 from lumina_tui.services import validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow

@@ -28,7 +28,7 @@ from lumina_tui.providers.base import AuthError, ProviderError, SignInRequired
 from lumina_tui.providers.inbox import InboxReader
 from lumina_tui.services import inbound_mail
 from lumina_tui.services.accounts import NEEDS_SIGN_IN, imap_inbox_for, mark_needs_sign_in
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow

@@ -24,7 +24,7 @@ from lumina_tui import queue, secrets
 from lumina_tui.config import Settings
 from lumina_tui.providers.base import AccountConfig, ProviderError
 from lumina_tui.services import accounts, validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import SIGN_IN_PREFIX, EmailStatus
 from lumina_tui.services.errors import NotFoundError, ProviderFailure, StorageError, ValidationError
 from lumina_tui.store import Database, new_id, utcnow

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from lumina_tui.config import Settings
 from lumina_tui.services import email_state, events, validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.errors import InvalidStateError, NotFoundError, ValidationError
 from lumina_tui.services.jsonable import Page, iso

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from lumina_tui.services import validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, utcnow

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from lumina_tui.providers.headers import header_value_problem
 from lumina_tui.services import company_data, validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError, StorageError, ValidationError
 from lumina_tui.services.prospects import NAME_LIMIT
 from lumina_tui.store import Database, new_id, utcnow

@@ -11,7 +11,7 @@ from sqlalchemy import column, func, or_, select, table, text
 from sqlmodel import Session
 
 from lumina_tui.services import validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.services.jsonable import Page, prospect_json
 from lumina_tui.store import Database, new_id, utcnow

@@ -15,7 +15,7 @@ from lumina_tui.config import Settings, load_settings
 from lumina_tui.logs import setup_logging
 
 if TYPE_CHECKING:
-    from lumina_tui.services.context import Actor
+    from lumina_tui.services.actors import Actor
 
     # Re-exported by name: `lumina serve` (api/) annotates with the store's type without importing it.
     from lumina_tui.store import Database as Database
@@ -42,7 +42,7 @@ def prepared_settings(settings: Settings | None = None, *, log_file: str = "lumi
 
 def open_runtime(settings: Settings | None = None, *, log_file: str = "lumina.log") -> Runtime:
     """Settings (read afresh unless given), the migrated database and the local actor."""
-    from lumina_tui.services.context import local_actor
+    from lumina_tui.services.actors import local_actor
     from lumina_tui.store import open_database
 
     settings = prepared_settings(settings, log_file=log_file)

@@ -26,7 +26,7 @@ from lumina_tui.config import Settings
 from lumina_tui.providers.headers import header_value_problem
 from lumina_tui.services import accounts, drafts, outbox, suppressions, templates
 from lumina_tui.services import prospects as prospect_service
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.store import Database, utcnow
 

@@ -30,7 +30,7 @@ from sqlmodel import Session
 from lumina_tui import queue
 from lumina_tui.config import Settings
 from lumina_tui.services import email_state, events, suppressions, templates, validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import (
     AlreadySentError,
     IdempotencyConflictError,
@@ -326,7 +326,7 @@ def _check_smtputf8(account: Account, recipient: str) -> None:
 
 def _check_message_builds(draft: EmailDraft, account: Account, recipient: str, to_name: str) -> None:
     """Build (and serialise) the message now, as the worker will: what it refuses is refused here."""
-    from lumina_tui.providers.message import build_message
+    from lumina_tui.providers.mime_builder import build_message
     from lumina_tui.providers.registry import supports_smtputf8
 
     try:
@@ -442,7 +442,7 @@ def _insert(
     fingerprint: str,
     suggestions: list[str],
 ) -> Email:
-    from lumina_tui.providers.message import make_message_id
+    from lumina_tui.providers.mime_builder import make_message_id
     from lumina_tui.services import drafts, tracking
 
     draft, account = plan.draft, plan.account

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import text
 
 from lumina_tui.services import consumers, validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, utcnow

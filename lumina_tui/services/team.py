@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from lumina_tui.secrets import get_secret, set_secret
 from lumina_tui.services import validation
-from lumina_tui.services.context import Actor, create_workspace, ensure_preferences
+from lumina_tui.services.actors import Actor, create_workspace, ensure_preferences
 from lumina_tui.services.errors import (
     AuthenticationError,
     ConflictError,

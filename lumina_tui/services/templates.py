@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from lumina_tui.ai import placeholders
 from lumina_tui.services import validation
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database

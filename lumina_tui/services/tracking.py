@@ -28,7 +28,7 @@ from typing import Any
 from lumina_tui.config import Settings
 from lumina_tui.secrets import get_secret, set_secret
 from lumina_tui.services import events
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Account, Email

@@ -30,7 +30,7 @@ MIN_WORDS = 3
 
 
 @dataclass(frozen=True, slots=True)
-class Context:
+class SuggestionBasis:
     """What the last suggestion was made for (or what was open when the draft was loaded)."""
 
     prospect_id: str | None
@@ -50,7 +50,7 @@ def word_change(old: str, new: str) -> tuple[float, int]:
     return 1.0 - ratio, differing
 
 
-def is_meaningful_change(before: Context, now: Context) -> bool:
+def is_meaningful_change(before: SuggestionBasis, now: SuggestionBasis) -> bool:
     """Another prospect, or a subject/body changed substantially; empty drafts never qualify."""
     if len(now.body.split()) < MIN_WORDS or now.prospect_id is None:
         return False

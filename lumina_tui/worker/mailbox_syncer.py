@@ -14,7 +14,7 @@ import threading
 import time
 
 from lumina_tui.services import mailbox_sync
-from lumina_tui.worker.tasks import WorkerContext
+from lumina_tui.worker.tasks import WorkerRuntime
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ class MailboxSyncer(threading.Thread):
     """Starts a sync of every mailbox every `interval` seconds (0: only when asked), and on
     `request()`."""
 
-    def __init__(self, ctx: WorkerContext, interval: float) -> None:
+    def __init__(self, ctx: WorkerRuntime, interval: float) -> None:
         super().__init__(name="lumina-mailbox-sync", daemon=True)
         self.ctx = ctx
         self.interval = max(0.0, interval)

@@ -50,7 +50,7 @@ class Housekeeping(threading.Thread):
 
     def __init__(
         self,
-        ctx: tasks.WorkerContext,
+        ctx: tasks.WorkerRuntime,
         exit_when_idle: float | None,
         stop_worker: Callable[[], None],
         heartbeat: HeartbeatWriter,
@@ -147,7 +147,7 @@ def run_worker(
         return 0
 
     worker = settings.worker
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=settings,
         db=runtime.db,
         worker_id=tasks.new_worker_id(),

@@ -52,7 +52,7 @@ from lumina_tui.providers.base import (
     SignInRequired,
     TransientProviderError,
 )
-from lumina_tui.providers.message import build_message
+from lumina_tui.providers.mime_builder import build_message
 from lumina_tui.providers.registry import SMTPUTF8_PROVIDERS
 from lumina_tui.services import accounts, email_state, mailbox_limits
 from lumina_tui.services.email_state import (
@@ -106,7 +106,7 @@ class Activity:
 
 
 @dataclass
-class WorkerContext:
+class WorkerRuntime:
     settings: Settings
     db: Database
     worker_id: str
@@ -167,7 +167,7 @@ def _due(email: Email) -> datetime:
     return max(email.send_after, email.next_attempt_at or email.send_after)
 
 
-def claim(ctx: WorkerContext, email_id: str) -> tuple[Email | None, Email | None]:
+def claim(ctx: WorkerRuntime, email_id: str) -> tuple[Email | None, Email | None]:
     """(claimed row, or None and the row as it is): the conditional UPDATE that starts an attempt."""
     now = utcnow()
     token = ctx.lease_token()
@@ -201,7 +201,7 @@ def claim(ctx: WorkerContext, email_id: str) -> tuple[Email | None, Email | None
         return None, row
 
 
-def _over_mailbox_limit(ctx: WorkerContext, session: Session, email_id: str, now: datetime) -> Email | None:
+def _over_mailbox_limit(ctx: WorkerRuntime, session: Session, email_id: str, now: datetime) -> Email | None:
     """Inside the claim's transaction: a due email whose mailbox is at its send limit is scheduled for
     when a slot frees (still PENDING_SEND, no attempt counted) and returned; None when it may go."""
     email = session.get(Email, email_id, populate_existing=True)
@@ -222,7 +222,7 @@ def _over_mailbox_limit(ctx: WorkerContext, session: Session, email_id: str, now
     return session.get(Email, email_id, populate_existing=True)
 
 
-def send_email(ctx: WorkerContext, email_id: str) -> str:
+def send_email(ctx: WorkerRuntime, email_id: str) -> str:
     """The handler of the `send_email` doorbell; returns what happened (for logs and tests)."""
     ctx.activity.begin()
     try:
@@ -231,7 +231,7 @@ def send_email(ctx: WorkerContext, email_id: str) -> str:
         ctx.activity.end()
 
 
-def _send_email(ctx: WorkerContext, email_id: str) -> str:
+def _send_email(ctx: WorkerRuntime, email_id: str) -> str:
     email, current = claim(ctx, email_id)
     if email is None:
         if current is not None and current.status == EmailStatus.PENDING_SEND:
@@ -313,7 +313,7 @@ def _mine(email: Email) -> list[Any]:
     return [Email.lease_owner == email.lease_owner]
 
 
-def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered: bool) -> str:
+def _finish(ctx: WorkerRuntime, email: Email, receipt: SendReceipt, *, recovered: bool) -> str:
     now = utcnow()
     with ctx.db.write() as session:
         moved = email_state.transition(
@@ -355,7 +355,7 @@ def _finish(ctx: WorkerContext, email: Email, receipt: SendReceipt, *, recovered
     return "sent"
 
 
-def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | None, kind: str) -> str:
+def _fail(ctx: WorkerRuntime, email: Email, reason: str, *, code: int | str | None, kind: str) -> str:
     reason = scrub(reason)  # stored in the row and the append-only event: never a secret
     now = utcnow()
     with ctx.db.write() as session:
@@ -383,7 +383,7 @@ def _fail(ctx: WorkerContext, email: Email, reason: str, *, code: int | str | No
 
 
 def _defer(
-    ctx: WorkerContext,
+    ctx: WorkerRuntime,
     email: Email,
     *,
     last_error: str,
@@ -420,7 +420,7 @@ def _defer(
         )
 
 
-def _wait_for_sign_in(ctx: WorkerContext, email: Email, reason: str, *, uncertain: bool) -> str:
+def _wait_for_sign_in(ctx: WorkerRuntime, email: Email, reason: str, *, uncertain: bool) -> str:
     """The account needs the rep to sign in again: mark it, and park the email (still PENDING_SEND).
 
     The email is due again after `sign_in_recheck_seconds` (in case the rep signed in from another
@@ -443,7 +443,7 @@ def _wait_for_sign_in(ctx: WorkerContext, email: Email, reason: str, *, uncertai
 
 
 def _back_off(
-    ctx: WorkerContext,
+    ctx: WorkerRuntime,
     email: Email,
     reason: str,
     *,
@@ -488,7 +488,7 @@ class SweepReport:
     enqueued: int
 
 
-def sweep(ctx: WorkerContext, *, grace_seconds: float | None = None) -> SweepReport:
+def sweep(ctx: WorkerRuntime, *, grace_seconds: float | None = None) -> SweepReport:
     """Take back the rows of dead or overdue claims, and ring again for due rows that were lost.
 
     Taken-back rows are rung at once (their job died with the worker). Other PENDING_SEND rows are

@@ -12,7 +12,7 @@ import pytest
 
 from lumina_tui.ai import AIError, personalize, rewrite
 from lumina_tui.ai.email_parts import sentences, split_email
-from lumina_tui.ai.engines.local_engine import OfflineEngine, word_count
+from lumina_tui.ai.engines.offline_engine import OfflineEngine, word_count
 from lumina_tui.ai.jargon import find_jargon
 from lumina_tui.ai.models import DraftInput, EngineRequest, SenderProfile
 from lumina_tui.ai.style import expand

@@ -12,7 +12,7 @@ from polling import wait_until
 from virtual_clock import VirtualClock
 
 from lumina_tui.ai import AIError, choose_engine, personalize, rewrite
-from lumina_tui.ai.engines.local_engine import OfflineEngine
+from lumina_tui.ai.engines.offline_engine import OfflineEngine
 from lumina_tui.ai.engines.openai_engine import OpenAIEngine
 from lumina_tui.ai.models import DraftInput
 from lumina_tui.ai.orchestrator import suggestion_cache

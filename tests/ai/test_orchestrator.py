@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lumina_tui.ai import AIError, hash_draft, personalize, request_key, rewrite, score
-from lumina_tui.ai.engines.local_engine import OFFLINE_MODEL
+from lumina_tui.ai.engines.offline_engine import OFFLINE_MODEL
 from lumina_tui.ai.models import DraftInput, EngineOutput, EngineRequest
 from lumina_tui.ai.orchestrator import suggestion_cache
 from lumina_tui.ai.prompt import PROMPT_VERSION

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from lumina_tui.api.app import create_app
 from lumina_tui.services import accounts, team
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 
 PASSWORD = "api-test-password-1"
 

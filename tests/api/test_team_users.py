@@ -106,7 +106,7 @@ def test_users_remove_revokes_refresh_tokens_and_access_tokens(db, actor, owner)
         team.remove_user(db, actor, "owner@north.test")
     # A member cannot add or remove people.
     bob = team.add_user(db, actor, email="bob@north.test", password=PASSWORD)
-    from lumina_tui.services.context import Actor
+    from lumina_tui.services.actors import Actor
 
     with pytest.raises(InvalidStateError):
         team.add_user(db, Actor(actor.workspace_id, bob.id), email="eve@north.test", password=PASSWORD)

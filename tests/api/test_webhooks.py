@@ -117,7 +117,7 @@ def hooked(settings, db):
             json={"prospect_id": pid, "subject": "Hi", "body": "Hi Ana", "account_id": ws.account_id},
         ).json()
         email_id = api.post("/emails/send", headers=ws.headers, json={"draft_id": draft["id"]}).json()["id"]
-        ctx = tasks.WorkerContext(
+        ctx = tasks.WorkerRuntime(
             settings=quick,
             db=db,
             worker_id=tasks.new_worker_id(),

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from lumina_tui.cli import main
 from lumina_tui.services import accounts, drafts, prospects
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.store import Database
 from lumina_tui.store.models import Prospect

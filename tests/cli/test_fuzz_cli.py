@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from lumina_tui.cli import main
 from lumina_tui.services import accounts, drafts, prospects
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.store import Database
 
 EXAMPLES = int(os.environ.get("LUMINA_FUZZ_EXAMPLES", "8"))

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from lumina_tui.cli import main
 from lumina_tui.config import Settings
 from lumina_tui.services import drafts, plain_reads, prospects
-from lumina_tui.services.context import Actor, new_workspace
+from lumina_tui.services.actors import Actor, new_workspace
 from lumina_tui.services.runtime import reset_runtime
 from lumina_tui.store import Database, close_all
 

@@ -23,7 +23,7 @@ from sending_support import WorkerProcess
 
 from lumina_tui.config import Settings
 from lumina_tui.services import accounts
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from lumina_tui.config import Settings
 from lumina_tui.services import drafts, prospects, sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.store import Database
 from lumina_tui.store.models import Email, EmailEvent, Suppression

@@ -24,7 +24,7 @@ from lumina_tui.providers.imap_inbox import message_key
 from lumina_tui.providers.inbox import InboundMessage, InboxBatch
 from lumina_tui.services import accounts, mailbox_sync
 from lumina_tui.services import outbox as outbox_service
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email
@@ -78,7 +78,7 @@ def mail_servers_free_imap_account(db: Database, actor: Actor) -> Account:
 @pytest.fixture
 def deliver(db: Database, actor: Actor, settings: Settings, outbox: Account):
     """Send an email and let an in-process worker deliver it (to the local outbox): it is SENT."""
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=settings,
         db=db,
         worker_id=tasks.new_worker_id(),
@@ -301,7 +301,7 @@ def test_a_bounce_read_before_the_worker_commits_sent_still_ends_bounced(
     """Postfix can return the DSN before the worker's `finish` commits: the row is still SENDING."""
     from lumina_tui.providers.base import SendReceipt
 
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=settings, db=db, worker_id=tasks.new_worker_id(), providers=ProviderPool(db, settings)
     )
     email = send_to(db, actor, settings, "ana.okafor@lumina.test")

@@ -38,7 +38,7 @@ def add_args(servers: MailServers, *extra: str) -> list[str]:
 def deliver(settings: Settings, address: str) -> str:
     rt = runtime()
     email = send_to(rt.db, rt.actor, settings, address)
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=settings, db=rt.db, worker_id=tasks.new_worker_id(), providers=ProviderPool(rt.db, settings)
     )
     try:

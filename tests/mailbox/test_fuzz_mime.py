@@ -33,7 +33,7 @@ from test_bounce_and_reply_parsing import DATA, FixtureInbox, deliver, fixture, 
 
 from lumina_tui.config import Settings
 from lumina_tui.services import mailbox_sync
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email
 

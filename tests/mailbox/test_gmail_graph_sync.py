@@ -25,11 +25,11 @@ from sqlalchemy import update
 from lumina_tui.config import Settings
 from lumina_tui.providers.base import PermanentProviderError, ProviderError, TransientProviderError
 from lumina_tui.providers.gmail_inbox import GmailInbox
-from lumina_tui.providers.message import build_message
+from lumina_tui.providers.mime_builder import build_message
 from lumina_tui.providers.outlook_inbox import OutlookInbox
 from lumina_tui.services import accounts, mailbox_sync
 from lumina_tui.services import outbox as outbox_service
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email
@@ -105,7 +105,7 @@ def outbox(db: Database, actor: Actor) -> Account:
 def deliver(
     db: Database, actor: Actor, settings: Settings, outbox: Account
 ) -> Iterator[Callable[[str], Email]]:
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=settings,
         db=db,
         worker_id=tasks.new_worker_id(),

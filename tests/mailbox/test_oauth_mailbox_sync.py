@@ -25,7 +25,7 @@ from sending_support import WorkerProcess, lumina_command
 
 from lumina_tui.config import Settings
 from lumina_tui.services import mailbox_sync
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 

@@ -37,7 +37,7 @@ async def test_s_syncs_a_real_bounce_and_a_reply_into_the_outbox(
     settings, mail_servers: MailServers, rep_account: Account
 ) -> None:
     rt = open_runtime(settings)
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=rt.settings,
         db=rt.db,
         worker_id=tasks.new_worker_id(),

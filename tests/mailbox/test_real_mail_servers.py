@@ -26,7 +26,7 @@ from sending_support import WorkerProcess
 
 from lumina_tui.config import Settings
 from lumina_tui.services import mailbox_sync, outbox
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.errors import SuppressedRecipientError
 from lumina_tui.store import Database

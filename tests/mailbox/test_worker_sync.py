@@ -17,7 +17,7 @@ from test_real_mail_servers import DOMAIN
 from lumina_tui import queue
 from lumina_tui.config import Settings
 from lumina_tui.services import accounts
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account

@@ -16,9 +16,9 @@ from lumina_tui.config import Settings
 from lumina_tui.logs import setup_logging
 from lumina_tui.providers.base import AuthError
 from lumina_tui.providers.maildir import MaildirProvider
-from lumina_tui.providers.message import build_message, make_message_id
+from lumina_tui.providers.mime_builder import build_message, make_message_id
 from lumina_tui.services import accounts, drafts
-from lumina_tui.services.context import Actor, new_workspace
+from lumina_tui.services.actors import Actor, new_workspace
 from lumina_tui.services.errors import (
     InvalidStateError,
     NotFoundError,

@@ -22,7 +22,7 @@ from lumina_tui.providers.base import (
     TransientProviderError,
 )
 from lumina_tui.providers.gmail import GmailProvider, seconds_until_quota_reset
-from lumina_tui.providers.message import build_message
+from lumina_tui.providers.mime_builder import build_message
 
 
 def _message(

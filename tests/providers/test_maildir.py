@@ -13,7 +13,7 @@ import pytest
 
 from lumina_tui.providers.base import AccountConfig, PermanentProviderError, Provider, SignInRequired
 from lumina_tui.providers.maildir import LABEL, MaildirProvider
-from lumina_tui.providers.message import build_message, make_message_id
+from lumina_tui.providers.mime_builder import build_message, make_message_id
 from lumina_tui.providers.registry import open_provider
 
 

@@ -19,8 +19,8 @@ from lumina_tui.providers.base import (
     SignInRequired,
     TransientProviderError,
 )
-from lumina_tui.providers.message import build_message
 from lumina_tui.providers.microsoft_oauth import cache_path
+from lumina_tui.providers.mime_builder import build_message
 from lumina_tui.providers.outlook import OutlookProvider
 
 

@@ -15,7 +15,7 @@ from lumina_tui.providers.base import (
     Provider,
     TransientProviderError,
 )
-from lumina_tui.providers.message import build_message, make_message_id
+from lumina_tui.providers.mime_builder import build_message, make_message_id
 from lumina_tui.providers.smtp import SmtpProvider
 
 SUBJECT = "Grüße aus Köln — ✓"

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from lumina_tui.config import Settings
 from lumina_tui.services import sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft

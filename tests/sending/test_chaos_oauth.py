@@ -31,7 +31,7 @@ from lumina_tui.providers.google_oauth import GoogleGrant
 from lumina_tui.providers.microsoft_oauth import MicrosoftKey, cache_path, sign_in
 from lumina_tui.providers.token_cache import EncryptedTokenCache
 from lumina_tui.services import accounts, sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database, new_id
 from lumina_tui.store.models import Account, Email, EmailDraft, EmailEvent

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from lumina_tui.config import Settings
 from lumina_tui.services import sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.outcome_consumers import AlertsConsumer, DashboardConsumer
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, EmailDraft
@@ -59,7 +59,7 @@ def test_a_failing_consumer_does_not_delay_sends(
     maildir_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=settings, db=db, worker_id=tasks.new_worker_id(), providers=ProviderPool(db, settings),
         rng=random.Random(1),
     )  # fmt: skip

@@ -17,7 +17,7 @@ from sending_support import TimedSink, WorkerProcess
 from lumina_tui.cli import main
 from lumina_tui.config import Settings
 from lumina_tui.services import outbox, sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, EmailDraft

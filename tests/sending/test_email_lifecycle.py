@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from lumina_tui.config import Settings
 from lumina_tui.services import email_state, sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import MOVES, EmailStatus, Move
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Account, Email, EmailDraft, EmailEvent

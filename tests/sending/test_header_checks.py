@@ -23,7 +23,7 @@ from lumina_tui import queue
 from lumina_tui.cli import main
 from lumina_tui.config import Settings
 from lumina_tui.services import drafts, prospect_import, prospects, sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import ValidationError
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft, Prospect
@@ -168,7 +168,7 @@ def test_a_non_ascii_mailbox_needs_a_provider_with_smtputf8(
         db, actor, draft_id=draft.id, to_email="üser@example.com", from_account=maildir_account.id,
         settings=settings,
     ).email  # fmt: skip
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=settings, db=db, worker_id=tasks.new_worker_id(), providers=_pool(db, settings)
     )
     try:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from lumina_tui import queue
 from lumina_tui.config import Settings
 from lumina_tui.services import outbox, sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft
@@ -32,7 +32,7 @@ from pathlib import Path
 from lumina_tui.config import load_settings
 from lumina_tui.services import sending, outbox
 from lumina_tui.services.email_state import EmailStatus
-from lumina_tui.services.context import local_actor
+from lumina_tui.services.actors import local_actor
 from lumina_tui.store import open_database
 
 draft_id, key = sys.argv[1], sys.argv[2]

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from lumina_tui.cli import main
 from lumina_tui.config import Settings, load_settings
 from lumina_tui.services import accounts, email_state, mailbox_limits, sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Account, Email, EmailDraft
@@ -25,8 +25,8 @@ from lumina_tui.worker import tasks
 from lumina_tui.worker.provider_pool import ProviderPool
 
 
-def _ctx(db: Database, settings: Settings) -> tasks.WorkerContext:
-    return tasks.WorkerContext(
+def _ctx(db: Database, settings: Settings) -> tasks.WorkerRuntime:
+    return tasks.WorkerRuntime(
         settings=settings, db=db, worker_id=tasks.new_worker_id(), providers=ProviderPool(db, settings),
         rng=random.Random(3),
     )  # fmt: skip

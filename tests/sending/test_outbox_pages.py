@@ -8,7 +8,7 @@ import pytest
 
 from lumina_tui.config import Settings
 from lumina_tui.services import outbox, sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, EmailDraft

@@ -20,7 +20,7 @@ from lumina_tui import queue
 from lumina_tui.config import Settings, load_settings
 from lumina_tui.providers.base import SendReceipt
 from lumina_tui.services import accounts, email_state, outbox, sending
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Account, Email, EmailDraft
@@ -29,8 +29,8 @@ from lumina_tui.worker.provider_pool import ProviderPool
 
 
 @pytest.fixture
-def ctx(db: Database, settings: Settings) -> tasks.WorkerContext:
-    return tasks.WorkerContext(
+def ctx(db: Database, settings: Settings) -> tasks.WorkerRuntime:
+    return tasks.WorkerRuntime(
         settings=settings,
         db=db,
         worker_id=tasks.new_worker_id(),
@@ -115,7 +115,7 @@ def test_send_email_claims_delivers_and_records_once(
     db: Database,
     actor: Actor,
     settings: Settings,
-    ctx: tasks.WorkerContext,
+    ctx: tasks.WorkerRuntime,
     maildir_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:
@@ -137,7 +137,7 @@ def test_send_email_claims_delivers_and_records_once(
 def test_a_row_inside_its_undo_window_is_not_claimed_but_rung_again_for_later(
     db: Database,
     actor: Actor,
-    ctx: tasks.WorkerContext,
+    ctx: tasks.WorkerRuntime,
     maildir_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:
@@ -156,7 +156,7 @@ def test_the_finish_is_conditional_on_holding_the_lease(
     db: Database,
     actor: Actor,
     settings: Settings,
-    ctx: tasks.WorkerContext,
+    ctx: tasks.WorkerRuntime,
     maildir_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:
@@ -209,7 +209,7 @@ def unreachable_account(db: Database, actor: Actor, refused_port: int) -> Accoun
 def test_a_transient_failure_backs_off_then_gives_up_at_max_age(
     db: Database,
     actor: Actor,
-    ctx: tasks.WorkerContext,
+    ctx: tasks.WorkerRuntime,
     unreachable_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:
@@ -241,7 +241,7 @@ def test_an_email_whose_account_was_removed_fails_at_once(
     db: Database,
     actor: Actor,
     settings: Settings,
-    ctx: tasks.WorkerContext,
+    ctx: tasks.WorkerRuntime,
     maildir_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:
@@ -275,7 +275,7 @@ def test_the_sweep_takes_back_only_claims_that_cannot_finish(
     db: Database,
     actor: Actor,
     settings: Settings,
-    ctx: tasks.WorkerContext,
+    ctx: tasks.WorkerRuntime,
     maildir_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:
@@ -310,7 +310,7 @@ def test_a_periodic_sweep_rings_only_rows_overdue_by_a_sweep_interval(
     db: Database,
     actor: Actor,
     settings: Settings,
-    ctx: tasks.WorkerContext,
+    ctx: tasks.WorkerRuntime,
     maildir_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:
@@ -325,7 +325,7 @@ def test_after_an_interrupted_send_the_provider_is_asked_first(
     db: Database,
     actor: Actor,
     settings: Settings,
-    ctx: tasks.WorkerContext,
+    ctx: tasks.WorkerRuntime,
     maildir_account: Account,
     make_draft: Callable[..., EmailDraft],
 ) -> None:

@@ -106,6 +106,6 @@ def test_a_535_echoing_the_password_leaves_it_nowhere(
 
 
 def _actor(db: Database):
-    from lumina_tui.services.context import local_actor
+    from lumina_tui.services.actors import local_actor
 
     return local_actor(db)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from lumina_tui.cli import main
 from lumina_tui.services import suppressions
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, EmailDraft
 

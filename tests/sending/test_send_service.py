@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from lumina_tui import queue
 from lumina_tui.config import Settings, load_settings
 from lumina_tui.services import company_data, drafts, email_state, events, outbox, sending, suppressions
-from lumina_tui.services.context import Actor, new_workspace
+from lumina_tui.services.actors import Actor, new_workspace
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.services.errors import (
     AlreadySentError,
@@ -511,7 +511,7 @@ def test_a_failed_enqueue_loses_nothing_the_sweep_rings_later(
     from lumina_tui.worker import tasks
     from lumina_tui.worker.provider_pool import ProviderPool
 
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=settings, db=db, worker_id=tasks.new_worker_id(), providers=ProviderPool(db, settings)
     )
     report = tasks.sweep(ctx, grace_seconds=0)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from lumina_tui import queue
 from lumina_tui.config import Settings, load_settings
 from lumina_tui.services import outbox, sending, worker_control, worker_heartbeat, worker_status
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft

@@ -28,7 +28,7 @@ from lumina_tui.services import (
     preferences,
     prospects,
 )
-from lumina_tui.services.context import new_workspace
+from lumina_tui.services.actors import new_workspace
 from lumina_tui.services.errors import (
     AIServiceError,
     NotFoundError,

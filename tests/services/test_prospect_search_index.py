@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lumina_tui.services import prospects
-from lumina_tui.services.context import Actor, local_actor
+from lumina_tui.services.actors import Actor, local_actor
 from lumina_tui.store import Database
 from lumina_tui.store import migrations as mig
 

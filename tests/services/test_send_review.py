@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from lumina_tui.services import accounts, drafts, outbox, prospects, sending, suppressions
-from lumina_tui.services.context import new_workspace
+from lumina_tui.services.actors import new_workspace
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.send_review import build_review, preview_of
 from lumina_tui.store import utcnow

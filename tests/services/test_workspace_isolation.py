@@ -26,7 +26,7 @@ from lumina_tui.services import (
     prospects,
     templates,
 )
-from lumina_tui.services.context import Actor, new_workspace
+from lumina_tui.services.actors import Actor, new_workspace
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.store import new_id
 from lumina_tui.store.models import Account, Template

@@ -19,7 +19,7 @@ def main() -> None:
     first_writer, thread_count, save_count = int(first), int(threads), int(saves)
 
     from lumina_tui.services import drafts
-    from lumina_tui.services.context import Actor
+    from lumina_tui.services.actors import Actor
     from lumina_tui.store import open_database
 
     db = open_database(url)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from lumina_tui.services import drafts, prospects
-from lumina_tui.services.context import local_actor
+from lumina_tui.services.actors import local_actor
 from lumina_tui.services.errors import LuminaError
 from lumina_tui.store import Database
 

@@ -95,7 +95,7 @@ def test_database_queue_and_data_folder_are_private(lumina_home: Path) -> None:
 def test_a_locked_store_is_a_lumina_error_the_composer_catches(tmp_path: Path) -> None:
     """Services raise the store's failures as members of the one family the TUI and CLI catch."""
     from lumina_tui.services import drafts
-    from lumina_tui.services.context import local_actor
+    from lumina_tui.services.actors import local_actor
     from lumina_tui.services.errors import LuminaError
     from lumina_tui.store import new_id
 

@@ -85,7 +85,7 @@ def _send(rt: Runtime, email: str, first: str, last: str, subject: str, account:
 
 def _deliver(rt: Runtime, email_id: str) -> str:
     """Run the worker's real send handler once, in this process."""
-    ctx = tasks.WorkerContext(
+    ctx = tasks.WorkerRuntime(
         settings=rt.settings,
         db=rt.db,
         worker_id=tasks.new_worker_id(),

@@ -53,7 +53,7 @@ def choose_engine(
         )
     remote = bool(base_url) or bool(api_key)
     if setting == "offline" or (setting == "auto" and not remote):
-        from .local_engine import OfflineEngine
+        from .offline_engine import OfflineEngine
 
         return OfflineEngine()
     if not remote:

@@ -28,7 +28,7 @@ from lumina_tui.services.runtime import Runtime
 from lumina_tui.tui.compose import reads
 from lumina_tui.tui.messages import ScoreArrived, ScoreFailed, SuggestionArrived, SuggestionFailed, error_text
 from lumina_tui.tui.screens.dialogs import ChoiceDialog, ConfirmDialog
-from lumina_tui.tui.triggers import COMMON_INSTRUCTIONS, Context, is_meaningful_change
+from lumina_tui.tui.triggers import COMMON_INSTRUCTIONS, SuggestionBasis, is_meaningful_change
 from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
 
 if TYPE_CHECKING:
@@ -245,8 +245,8 @@ class SuggestionSession:
         self.glow_state = "idle"
         self.suggested_at = 0.0
         #: What the last suggestion was made for (automatic requests compare against it).
-        self.basis = Context(None, "", "")
-        self._asked_about = Context(None, "", "")
+        self.basis = SuggestionBasis(None, "", "")
+        self._asked_about = SuggestionBasis(None, "", "")
         #: Accepted suggestions still in the draft (a send names them) and their unsupported claims.
         self.accepted_ids: list[str] = []
         self.accepted_claims: list[str] = []
@@ -255,9 +255,9 @@ class SuggestionSession:
         self.score_request = 0
         self._rediff_timer: Stoppable | None = None
 
-    def _context(self) -> Context:
+    def _context(self) -> SuggestionBasis:
         subject, body, _tone = self.host.screen_text()
-        return Context(self.host.prospect_id, subject, body)
+        return SuggestionBasis(self.host.prospect_id, subject, body)
 
     def _set_glow(self, state: str) -> None:
         self.glow_state = state
@@ -267,7 +267,7 @@ class SuggestionSession:
         keys = self.host.key_of
         return f"Press {keys('personalize')} to personalize, {keys('rewrite')} to rewrite."
 
-    def reset(self, context: Context) -> None:
+    def reset(self, context: SuggestionBasis) -> None:
         """Another draft is open: nothing proposed, nothing accepted, its text is the basis."""
         self._drop(self.idle_note())
         self.accepted_ids = []
@@ -323,7 +323,7 @@ class SuggestionSession:
         self.request_number += 1
         request_id = self.request_number
         seq, snapshot = autosave.capture()
-        self._asked_about = Context(snapshot.prospect_id, snapshot.subject, snapshot.body)
+        self._asked_about = SuggestionBasis(snapshot.prospect_id, snapshot.subject, snapshot.body)
         self.suggestion = None
         what = "Rewriting" if operation == "rewrite" else "Personalizing"
         why = " (the draft changed)" if automatic else ""

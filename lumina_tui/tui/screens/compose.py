@@ -61,7 +61,7 @@ from lumina_tui.tui.messages import (
     error_text,
 )
 from lumina_tui.tui.service_jobs import run_service
-from lumina_tui.tui.triggers import Context
+from lumina_tui.tui.triggers import SuggestionBasis
 from lumina_tui.tui.widgets.body_editor import BodyEditor
 from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
 from lumina_tui.tui.widgets.glow_panel import GlowPanel
@@ -333,7 +333,7 @@ class ComposeScreen(Screen[None]):
 
     def draft_shown(self) -> None:
         subject, body, _tone = self.screen_text()
-        self.suggestions.reset(Context(self.prospect_id, subject, body))
+        self.suggestions.reset(SuggestionBasis(self.prospect_id, subject, body))
         self.sending.draft_opened()
         self.query_one(ScoreCard).reset()
         self._hash_cache = None

@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from lumina_tui.services import drafts
-from lumina_tui.services.context import Actor
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import ConflictError, LuminaError
 from lumina_tui.tui.messages import DraftSaved, DraftSaveFailed
 

@@ -7,7 +7,7 @@ from flow_fakes import Autosave, Claim, Host, Suggestion, snapshot
 from lumina_tui.tui.compose.suggestions import SuggestionSession
 from lumina_tui.tui.messages import ScoreArrived, SuggestionArrived, SuggestionFailed
 from lumina_tui.tui.screens.dialogs import ConfirmDialog
-from lumina_tui.tui.triggers import Context
+from lumina_tui.tui.triggers import SuggestionBasis
 
 
 def session(**host_fields: object) -> tuple[SuggestionSession, Host]:
@@ -27,7 +27,7 @@ def test_an_answer_to_a_replaced_request_is_dropped() -> None:
     assert ai.glow_state == "thinking"
     ai.arrived(SuggestionArrived(2, Suggestion("h-1", "new")))
     assert ai.suggestion.suggestion_id == "new" and ai.glow_state == "suggestion_ready"
-    assert ai.basis == Context("p-1", "Hello", "Hi Ana")  # what was asked about becomes the basis
+    assert ai.basis == SuggestionBasis("p-1", "Hello", "Hi Ana")  # what was asked about becomes the basis
 
 
 def test_an_answer_for_other_text_arrives_stale_and_an_edit_makes_a_fresh_one_stale() -> None:
@@ -66,7 +66,7 @@ def test_accept_applies_one_edit_records_feedback_and_keeps_the_claims() -> None
     assert ai.suggestion is None and ai.glow_state == "applied"
     assert host.autosave.saves_soon == 1
     assert host.jobs[-1][0] == "feedback"
-    assert ai.basis == Context("p-1", "New subject", "Hi Ana, a better pitch.")
+    assert ai.basis == SuggestionBasis("p-1", "New subject", "Hi Ana, a better pitch.")
     next(t for t in host.timers if t.name == "glow-applied").callback()
     assert ai.glow_state == "idle"
     assert ai.claims_in("we cut costs by 40% fast") == ["cut costs by 40%"]
@@ -109,7 +109,7 @@ def test_read_only_asks_nothing_and_automatic_requests_say_nothing() -> None:
 def test_automatic_personalize_only_after_a_meaningful_change() -> None:
     body = "Hi Ana, would a short call next week be useful for the reporting team?"
     ai, host = session(body=body)
-    ai.reset(Context("p-1", "Hello", body))
+    ai.reset(SuggestionBasis("p-1", "Hello", body))
     ai.auto_due = True
     host.body = body + "!"  # a typo fix
     ai.maybe_auto_personalize()

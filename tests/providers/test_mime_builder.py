@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lumina_tui.providers.message import EMAIL_ID_HEADER, build_message, make_message_id
+from lumina_tui.providers.mime_builder import EMAIL_ID_HEADER, build_message, make_message_id
 
 EMAIL_ID = "0b7c2a4e-8a51-4c61-9f0e-3f2b1d1c9a77"
 

@@ -129,7 +129,7 @@ def _industry_phrase(industry: str) -> str:
     return re.sub(r"\s+(?:company|companies|industry)$", "", phrase)
 
 
-class _Context:
+class _Facts:
     """The facts the engine may use, cleaned once per request."""
 
     def __init__(self, request: EngineRequest) -> None:
@@ -179,7 +179,7 @@ class _Context:
 # --------------------------------------------------------------------------- personalize
 
 
-def _bridge(ctx: _Context, band: str, existing: str, *, after_news: bool = False) -> str:
+def _bridge(ctx: _Facts, band: str, existing: str, *, after_news: bool = False) -> str:
     """One sentence tying the email to the prospect; empty when there is nothing new to say.
 
     After a news line ("I saw that Brightwave opened ..."), the company has just been named, so the
@@ -225,7 +225,7 @@ def _bridge(ctx: _Context, band: str, existing: str, *, after_news: bool = False
     return f"Reaching out {who.rstrip(',')}, as this seemed right up your alley."
 
 
-def _role_bridge(ctx: _Context, band: str) -> str:
+def _role_bridge(ctx: _Facts, band: str) -> str:
     """'I'm reaching out to you as VP Operations, since this seemed relevant to logistics teams
     like yours.' The industry keeps the company tie without repeating the name just said."""
     teams = f"{_industry_phrase(ctx.industry)} teams like yours" if ctx.industry else "your team"
@@ -236,7 +236,7 @@ def _role_bridge(ctx: _Context, band: str) -> str:
     }[band]
 
 
-def _news_sentence(ctx: _Context, band: str, existing: str) -> str:
+def _news_sentence(ctx: _Facts, band: str, existing: str) -> str:
     if not ctx.news or ctx.news_raw.lower() in existing.lower():
         return ""
     subject = ctx.company or "you"
@@ -261,7 +261,7 @@ def _with_greeting(parts: EmailParts, greeting: str) -> EmailParts:
     return parts.with_(greeting=greeting, after_greeting="\n\n")
 
 
-def _with_sign_off(parts: EmailParts, ctx: _Context, sign_off: str | None) -> EmailParts:
+def _with_sign_off(parts: EmailParts, ctx: _Facts, sign_off: str | None) -> EmailParts:
     """Set the sign-off word (None keeps the rep's); add one with the sender's name if missing."""
     if parts.sign_off:
         parts = parts.with_(sign_off=sign_off or parts.sign_off)
@@ -296,7 +296,7 @@ def _append_paragraph(middle: str, paragraph: str) -> str:
     return f"{middle.rstrip()}\n\n{paragraph}" if middle.strip() else paragraph
 
 
-def _cta(ctx: _Context, band: str) -> str:
+def _cta(ctx: _Facts, band: str) -> str:
     target = ctx.company or "your team"
     return {
         "formal": f"Would you be available for a brief call to discuss whether this is relevant "
@@ -306,7 +306,7 @@ def _cta(ctx: _Context, band: str) -> str:
     }[band]
 
 
-def _question(ctx: _Context, band: str) -> str:
+def _question(ctx: _Facts, band: str) -> str:
     target = ctx.company or "your team"
     return {
         "formal": f"How is {target} currently approaching this?",
@@ -323,7 +323,7 @@ def _tone_middle(middle: str, band: str) -> str:
     return middle
 
 
-def _subject(request: EngineRequest, values: dict[str, str], ctx: _Context, gaps: _Gaps) -> str | None:
+def _subject(request: EngineRequest, values: dict[str, str], ctx: _Facts, gaps: _Gaps) -> str | None:
     subject = _fill_whole(request.draft.subject, values, gaps).strip()
     if subject:
         return subject
@@ -421,7 +421,7 @@ def _fill_whole(text: str, values: dict[str, str], gaps: _Gaps) -> str:
 
 
 def personalize(request: EngineRequest) -> EngineOutput:
-    ctx = _Context(request)
+    ctx = _Facts(request)
     band = tone_label(request.tone)
     values = field_values(request)
     gaps = _Gaps()
@@ -466,7 +466,7 @@ def personalize(request: EngineRequest) -> EngineOutput:
 # ------------------------------------------------------------------------------- rewrite
 
 
-def _sentence_value(sentence: str, index: int, ctx: _Context) -> float:
+def _sentence_value(sentence: str, index: int, ctx: _Facts) -> float:
     value = -word_count(sentence) / 40
     if "?" in sentence:
         value += 5
@@ -483,7 +483,7 @@ def _sentence_value(sentence: str, index: int, ctx: _Context) -> float:
     return value
 
 
-def _shorten(middle: str, ctx: _Context) -> str:
+def _shorten(middle: str, ctx: _Facts) -> str:
     before = word_count(middle)
     blocks = paragraphs(middle)
     kept_blocks: list[list[str]] = []
@@ -528,7 +528,7 @@ def _shorten(middle: str, ctx: _Context) -> str:
     return "\n\n".join(rebuilt)
 
 
-def _lengthen(middle: str, ctx: _Context, band: str) -> str:
+def _lengthen(middle: str, ctx: _Facts, band: str) -> str:
     lower = middle.lower()
     bridge = _bridge(ctx, band, middle)
     additions = []
@@ -574,7 +574,7 @@ def rewrite(request: EngineRequest) -> EngineOutput:
             "free-form instructions.",
             engine="offline",
         )
-    ctx = _Context(request)
+    ctx = _Facts(request)
     body = request.draft.body
     parts = split_email(body)
     band = ("formal" if "formal" in intents else "casual"
@@ -599,7 +599,7 @@ def rewrite(request: EngineRequest) -> EngineOutput:
 
 
 def _apply_intent(
-    intent: Intent, parts: EmailParts, ctx: _Context, band: str, name: str
+    intent: Intent, parts: EmailParts, ctx: _Facts, band: str, name: str
 ) -> EmailParts:
     middle = parts.middle
     if intent == "plain":
