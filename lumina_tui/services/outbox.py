@@ -7,7 +7,7 @@ and reads the rows and their timelines for the outbox screen and `lumina emails`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,7 +93,9 @@ def _reload(session: Session, email_id: str) -> Email:
 
 
 @validation.checked_arguments
-def cancel(db: Database, actor: Actor, email_id: str) -> CancelResult:
+def cancel(
+    db: Database, actor: Actor, email_id: str, *, clock: Callable[[], datetime] = utcnow
+) -> CancelResult:
     """Undo: stop an email that is still waiting (undo window or retry backoff), never a claimed one.
 
     The sent draft stays frozen (history is immutable); the rep gets a new editable draft with the
@@ -102,7 +104,7 @@ def cancel(db: Database, actor: Actor, email_id: str) -> CancelResult:
     email_id = validation.uuid_text(email_id, "email_id")
     with db.write() as session:
         email = _scoped_email(session, actor, email_id)
-        now = utcnow()
+        now = clock()
         moved = email_state.transition(
             session,
             email,
@@ -163,13 +165,15 @@ def _editable_copy(session: Session, actor: Actor, email: Email, now: datetime) 
 
 
 @validation.checked_arguments
-def retry(db: Database, actor: Actor, email_id: str, *, settings: Settings) -> Email:
+def retry(
+    db: Database, actor: Actor, email_id: str, *, settings: Settings, clock: Callable[[], datetime] = utcnow
+) -> Email:
     """A FAILED email back to PENDING_SEND (the same row, the same Message-ID), then the doorbell."""
     email_id = validation.uuid_text(email_id, "email_id")
     with db.write() as session:
         email = _scoped_email(session, actor, email_id)
         previous_attempts, previous_error = email.attempts, email.last_error
-        now = utcnow()
+        now = clock()
         moved = email_state.transition(
             session,
             email,
@@ -186,7 +190,7 @@ def retry(db: Database, actor: Actor, email_id: str, *, settings: Settings) -> E
                 status=email.status,
             )
         email = _reload(session, email_id)
-    ring_doorbell(settings, email)
+    ring_doorbell(settings, email, clock=clock)
     return email
 
 

@@ -8,7 +8,9 @@ through SQLAlchemy, so the store's modules are imported only when a Runtime is o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from lumina_tui.config import Settings, load_settings
@@ -21,11 +23,21 @@ if TYPE_CHECKING:
     from lumina_tui.store import Database as Database
 
 
+def store_now() -> datetime:
+    """The store's clock (`store.utcnow`, naive UTC), imported when first read, not with this module."""
+    from lumina_tui.store import utcnow
+
+    return utcnow()
+
+
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
     db: Database
     actor: Actor
+    # Naive UTC now: what the send and outbox services stamp, and what the outbox screen counts the
+    # undo window by. A test hands in its own clock here instead of patching modules.
+    clock: Callable[[], datetime] = store_now
 
 
 _current: Runtime | None = None

@@ -18,9 +18,9 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -378,8 +378,12 @@ def send(
     revision: int | None = None,
     accepted_suggestion_ids: Iterable[str] = (),
     settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
 ) -> SendResult:
-    """Turn a draft into a PENDING_SEND email, exactly once per idempotency key."""
+    """Turn a draft into a PENDING_SEND email, exactly once per idempotency key.
+
+    `clock` (naive UTC) stamps the row and its undo window; a test hands in its own.
+    """
     draft_id = validation.uuid_text(draft_id, "draft_id")
     if revision is not None:
         revision = validation.revision_number(revision)
@@ -408,7 +412,14 @@ def send(
             to_email=to_email,
         )
         email = _insert(
-            db, actor, settings, plan, key=key, fingerprint=fingerprint, suggestions=suggestion_ids
+            db,
+            actor,
+            settings,
+            plan,
+            key=key,
+            fingerprint=fingerprint,
+            suggestions=suggestion_ids,
+            clock=clock,
         )
     except _Replay as replay:
         return _replay(replay.existing, fingerprint)
@@ -420,7 +431,7 @@ def send(
             raise
         return _replay(existing, fingerprint)
 
-    ring_doorbell(settings, email)
+    ring_doorbell(settings, email, clock=clock)
     return SendResult(email=email, created=True)
 
 
@@ -441,6 +452,7 @@ def _insert(
     key: str,
     fingerprint: str,
     suggestions: list[str],
+    clock: Callable[[], datetime] = utcnow,
 ) -> Email:
     from lumina_tui.providers.mime_builder import make_message_id
     from lumina_tui.services import drafts, tracking
@@ -455,7 +467,7 @@ def _insert(
     # INSERT below raises IntegrityError, this transaction rolls back, and `send` re-reads the row.
     with db.write() as session:
         _check_not_suppressed(session, actor, plan.to_email)
-        now = utcnow()
+        now = clock()
         email = Email(
             id=email_id,
             workspace_id=actor.workspace_id,
@@ -519,7 +531,7 @@ def _insert(
         return email
 
 
-def ring_doorbell(settings: Settings, email: Email) -> bool:
+def ring_doorbell(settings: Settings, email: Email, *, clock: Callable[[], datetime] = utcnow) -> bool:
     """Enqueue the worker's doorbell for `email`, due at its `send_after`; never raises.
 
     Called only after the row is committed. A failure here loses nothing: the row is the truth,
@@ -527,7 +539,7 @@ def ring_doorbell(settings: Settings, email: Email) -> bool:
     no worker: the caller asks `worker_control.ensure_running` (a sidecar leaves when idle, so the
     CLI and the composer ask after every send).
     """
-    delay = max(0.0, (email.send_after - utcnow()).total_seconds())
+    delay = max(0.0, (email.send_after - clock()).total_seconds())
     rung = True
     try:
         queue.enqueue_send(settings, email.id, delay_seconds=delay)

@@ -34,6 +34,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -113,6 +114,8 @@ class WorkerRuntime:
     providers: ProviderPool
     activity: Activity = field(default_factory=Activity)
     rng: random.Random = field(default_factory=random.Random)
+    # Naive UTC now for every claim, finish, back-off and sweep; a test hands in its own.
+    clock: Callable[[], datetime] = utcnow
 
     def lease_token(self) -> str:
         """The owner of one claim: this worker plus a token, so only this attempt may finish it."""
@@ -169,7 +172,7 @@ def _due(email: Email) -> datetime:
 
 def claim(ctx: WorkerRuntime, email_id: str) -> tuple[Email | None, Email | None]:
     """(claimed row, or None and the row as it is): the conditional UPDATE that starts an attempt."""
-    now = utcnow()
+    now = ctx.clock()
     token = ctx.lease_token()
     with ctx.db.write() as session:
         parked = _over_mailbox_limit(ctx, session, email_id, now)
@@ -236,7 +239,7 @@ def _send_email(ctx: WorkerRuntime, email_id: str) -> str:
     if email is None:
         if current is not None and current.status == EmailStatus.PENDING_SEND:
             # Not due yet (undo window, backoff): ring again when it is.
-            delay = max(0.0, (_due(current) - utcnow()).total_seconds())
+            delay = max(0.0, (_due(current) - ctx.clock()).total_seconds())
             queue.enqueue_send(ctx.settings, email_id, delay_seconds=delay)
             return "not_due"
         return "not_claimable"
@@ -314,7 +317,7 @@ def _mine(email: Email) -> list[Any]:
 
 
 def _finish(ctx: WorkerRuntime, email: Email, receipt: SendReceipt, *, recovered: bool) -> str:
-    now = utcnow()
+    now = ctx.clock()
     with ctx.db.write() as session:
         moved = email_state.transition(
             session,
@@ -357,7 +360,7 @@ def _finish(ctx: WorkerRuntime, email: Email, receipt: SendReceipt, *, recovered
 
 def _fail(ctx: WorkerRuntime, email: Email, reason: str, *, code: int | str | None, kind: str) -> str:
     reason = scrub(reason)  # stored in the row and the append-only event: never a secret
-    now = utcnow()
+    now = ctx.clock()
     with ctx.db.write() as session:
         moved = email_state.transition(
             session,
@@ -427,7 +430,7 @@ def _wait_for_sign_in(ctx: WorkerRuntime, email: Email, reason: str, *, uncertai
     machine); signing in rings it at once. Waiting for the rep never counts against the 24 h limit.
     """
     reason = scrub(reason)  # stored as last_error and on the account: never a secret
-    now = utcnow()
+    now = ctx.clock()
     accounts.mark_needs_sign_in(ctx.db, email.account_id, reason)
     text = f"{SIGN_IN_PREFIX} {reason}"
     if uncertain:  # keep what the next attempt must know: the message may already have gone out
@@ -452,7 +455,7 @@ def _back_off(
     retry_after: float | None = None,
 ) -> str:
     reason = scrub(reason)  # stored as last_error: never a secret
-    now = utcnow()
+    now = ctx.clock()
     with ctx.db.read() as session:
         started = _delivery_started(session, email)
     age = (now - started).total_seconds()
@@ -496,7 +499,7 @@ def sweep(ctx: WorkerRuntime, *, grace_seconds: float | None = None) -> SweepRep
     doorbell survives a worker's death, so a row merely waiting behind others in a busy queue
     should not get a second doorbell on every restart and every sweep.
     """
-    now = utcnow()
+    now = ctx.clock()
     reclaimed_ids: list[str] = []
     with ctx.db.write() as session:
         claimed = session.execute(

@@ -126,11 +126,11 @@ def test_a_suppressed_recipient_blocks(db, actor, settings, ana, outbox_account)
     assert any("do-not-contact" in b for b in review.blockers)
 
 
-def test_recent_email_to_the_same_prospect_is_named(db, actor, settings, ana, outbox_account, monkeypatch):
+def test_recent_email_to_the_same_prospect_is_named(db, actor, settings, ana, outbox_account):
     now = utcnow()
-    monkeypatch.setattr(sending, "utcnow", lambda: now - timedelta(days=6, hours=1))
-    sending.send(db, actor, draft_id=_draft(db, actor, ana.id).id, settings=settings)
-    monkeypatch.undo()
+    six_days_ago = now - timedelta(days=6, hours=1)
+    earlier = _draft(db, actor, ana.id)
+    sending.send(db, actor, draft_id=earlier.id, settings=settings, clock=lambda: six_days_ago)
     review = build_review(db, actor, settings, _draft(db, actor, ana.id).id, score=LOW_SCORE, now=now)
     assert "You emailed Ana 6 days ago." in review.warnings
     assert review.can_send  # a reminder, not a rule

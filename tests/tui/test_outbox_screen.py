@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -58,17 +59,14 @@ def utc_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch, utc_zone: None) -> Clock:
-    clock = Clock(T0)
-    monkeypatch.setattr(sending, "utcnow", clock)
-    monkeypatch.setattr(tasks, "utcnow", clock)
-    monkeypatch.setattr(OutboxScreen, "clock", staticmethod(clock))
-    return clock
+def clock(utc_zone: None) -> Clock:
+    return Clock(T0)
 
 
 @pytest.fixture
-def runtime(settings) -> Runtime:
-    rt = open_runtime(settings)
+def runtime(settings, clock: Clock) -> Runtime:
+    """The runtime the screen and the services share, on the test's clock (nothing patched)."""
+    rt = replace(open_runtime(settings), clock=clock)
     accounts.add_account(rt.db, rt.actor, provider="maildir", email="rep@outbox.test", make_default=True)
     return rt
 
@@ -79,7 +77,7 @@ def _send(rt: Runtime, email: str, first: str, last: str, subject: str, account:
         rt.db, rt.actor, prospect_id=prospect.id, subject=subject, body=f"Hi {first},\nA short note."
     )
     return sending.send(
-        rt.db, rt.actor, draft_id=draft.id, from_account=account, settings=rt.settings
+        rt.db, rt.actor, draft_id=draft.id, from_account=account, settings=rt.settings, clock=rt.clock
     ).email.id
 
 
@@ -90,6 +88,7 @@ def _deliver(rt: Runtime, email_id: str) -> str:
         db=rt.db,
         worker_id=tasks.new_worker_id(),
         providers=ProviderPool(rt.db, rt.settings),
+        clock=rt.clock,
     )
     return tasks.send_email(ctx, email_id)
 
@@ -213,7 +212,7 @@ async def test_filter_by_status(runtime, clock):
     kept = _send(runtime, "ana@brightwave.example", "Ana", "Okafor", "One")
     clock.now = T0 + timedelta(seconds=1)
     undone = _send(runtime, "ben@acme.example", "Ben", "Ito", "Two")
-    outbox.cancel(runtime.db, runtime.actor, undone)
+    outbox.cancel(runtime.db, runtime.actor, undone, clock=runtime.clock)
     app = OutboxHost(runtime)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot, 2)
@@ -279,7 +278,7 @@ async def test_the_detail_shows_the_whole_message_that_went_out(runtime, clock):
     body = "Hi Ana,\n\n\nFirst paragraph.\n\n" + "\n".join(f"line {n}" for n in range(1, 41)) + "\n\nSam"
     prospect = prospects.create(runtime.db, runtime.actor, email="ana@brightwave.example", first_name="Ana")
     draft = drafts.create(runtime.db, runtime.actor, prospect_id=prospect.id, subject="Long", body=body)
-    sending.send(runtime.db, runtime.actor, draft_id=draft.id, settings=runtime.settings)
+    sending.send(runtime.db, runtime.actor, draft_id=draft.id, settings=runtime.settings, clock=runtime.clock)
     app = OutboxHost(runtime)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(pilot, 1)
@@ -312,7 +311,7 @@ def busy_outbox(runtime, clock, refusing_sink) -> Runtime:
     failed = _send(runtime, "gone@nowhere.example", "Gil", "Gone", "Hello again", account="acme")
     clock.now = T0 + timedelta(minutes=2)
     undone = _send(runtime, "ben.ito@acme.example", "Ben", "Ito", "Following up on the demo")
-    outbox.cancel(runtime.db, runtime.actor, undone)
+    outbox.cancel(runtime.db, runtime.actor, undone, clock=runtime.clock)
     clock.now = T0 + timedelta(minutes=3)
     assert _deliver(runtime, sent) == "sent"
     assert _deliver(runtime, failed) == "failed"

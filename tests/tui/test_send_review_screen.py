@@ -60,9 +60,10 @@ def ready_review(runtime) -> SendReview:
     ana = _ana(runtime)
     now = utcnow()
     earlier = drafts.create(runtime.db, runtime.actor, prospect_id=ana.id, subject="Intro", body="Hi Ana")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sending, "utcnow", lambda: now - timedelta(days=6, hours=2))
-        sending.send(runtime.db, runtime.actor, draft_id=earlier.id, settings=runtime.settings)
+    six_days_ago = now - timedelta(days=6, hours=2)
+    sending.send(
+        runtime.db, runtime.actor, draft_id=earlier.id, settings=runtime.settings, clock=lambda: six_days_ago
+    )
     draft = drafts.create(
         runtime.db, runtime.actor, prospect_id=ana.id, subject="Quick question about Q3 onboarding", body=BODY
     )

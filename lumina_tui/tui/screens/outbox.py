@@ -7,7 +7,6 @@ that is still running when the next tick comes is not doubled up: the tick waits
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -46,11 +45,6 @@ FILTERS: tuple[tuple[str, str | None], ...] = (
     ("Bounced", EmailStatus.BOUNCED),
 )
 ALL = "all"
-
-
-def utc_now() -> datetime:
-    """Naive UTC, like every time the store keeps."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def local_time(value: datetime | None) -> str:
@@ -243,8 +237,11 @@ class OutboxScreen(Screen[None]):
 
     HELP_GROUP: ClassVar[str] = "Outbox"
 
-    # Tests pin the clock; the undo countdown and the cancel rule read it.
-    clock: ClassVar[Callable[[], datetime]] = staticmethod(utc_now)
+    def clock(self) -> datetime:
+        """Now, naive UTC, from the runtime's clock: the undo countdown and the cancel rule read it
+        (a test gives the runtime its own clock)."""
+        now: datetime = self.app.runtime.clock()  # type: ignore[attr-defined]  # LuminaApp carries the runtime
+        return now
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.OUTBOX)  # keys: tui/bindings.py
 
@@ -597,10 +594,10 @@ def run_verb(runtime: Any, verb: str, email_id: str) -> OutboxVerbDone:
             )
             return OutboxVerbDone(done, error)
         if verb == "retry":
-            outbox.retry(runtime.db, runtime.actor, email_id, settings=runtime.settings)
+            outbox.retry(runtime.db, runtime.actor, email_id, settings=runtime.settings, clock=runtime.clock)
             worker_control.ensure_running(runtime.settings)
             return OutboxVerbDone("Queued again: the worker retries it now.", None)
-        outbox.cancel(runtime.db, runtime.actor, email_id)
+        outbox.cancel(runtime.db, runtime.actor, email_id, clock=runtime.clock)
         return OutboxVerbDone("Cancelled: it will not be sent. Its text is back in your drafts.", None)
     except LuminaError as error:
         return OutboxVerbDone("", error.message)
