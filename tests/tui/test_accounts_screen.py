@@ -12,6 +12,7 @@ import re
 import pytest
 from fakes.oauth_server import OAuthServer
 from polling import pilot_wait_until
+from snapshot_sizes import snapshot_sizes
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable
@@ -276,7 +277,7 @@ def _snapshot_runtime(settings) -> Runtime:  # type: ignore[no-untyped-def]
     return runtime
 
 
-@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+@snapshot_sizes((120, 40), (80, 24))
 def test_snapshot_accounts(settings, snap_compare, size) -> None:  # type: ignore[no-untyped-def]
     runtime = _snapshot_runtime(settings)
     screenshots: list[str] = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from compose_support import (
     NARROW,
     SNAP_WIDE,
@@ -21,10 +20,11 @@ from compose_support import (
     seeded_runtime,
 )
 from polling import pilot_wait_until
+from snapshot_sizes import snapshot_sizes
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-SIZES = [pytest.param(SNAP_WIDE, id="100x30"), pytest.param(NARROW, id="80x24")]
+SIZES = snapshot_sizes(SNAP_WIDE, NARROW)
 BODY = (
     "Hi Ana,\n\nWe help operations teams cut the time they spend on weekly reporting. "
     "Would a short call next week be useful?\n\nBest,\nSam"
@@ -58,8 +58,8 @@ async def laid_out(pilot: Pilot[Any]) -> None:
         await pilot.wait_for_scheduled_animations()
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_idle(snap_compare: Any, size: tuple[int, int]) -> None:
+@SIZES
+def test_snapshot_compose_idle(snap_compare: Any, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = composer(pilot.app)
@@ -68,8 +68,8 @@ def test_idle(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(composer_app(), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_thinking(snap_compare: Any, size: tuple[int, int], openai_server: Any) -> None:
+@SIZES
+def test_snapshot_compose_thinking(snap_compare: Any, size: tuple[int, int], openai_server: Any) -> None:
     openai_server.mode = "slow"
     openai_server.delay = 5  # released at teardown; the snapshot is taken long before
 
@@ -87,8 +87,10 @@ def test_thinking(snap_compare: Any, size: tuple[int, int], openai_server: Any) 
         openai_server.release.set()
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_suggestion_ready(snap_compare: Any, size: tuple[int, int], offline_ai: None) -> None:
+@SIZES
+def test_snapshot_compose_suggestion_ready(
+    snap_compare: Any, size: tuple[int, int], offline_ai: None
+) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = composer(pilot.app)
@@ -100,8 +102,8 @@ def test_suggestion_ready(snap_compare: Any, size: tuple[int, int], offline_ai: 
     assert snap_compare(composer_app(), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_stale(snap_compare: Any, size: tuple[int, int], offline_ai: None) -> None:
+@SIZES
+def test_snapshot_compose_stale(snap_compare: Any, size: tuple[int, int], offline_ai: None) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = composer(pilot.app)

@@ -12,6 +12,7 @@ import pytest
 from compose_support import record_notes
 from polling import pilot_wait_until
 from smtp_sink import SmtpSink
+from snapshot_sizes import snapshot_sizes
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select
@@ -339,7 +340,7 @@ async def test_f4_opens_the_outbox_in_the_lumina_app(runtime, clock):
         await pilot_wait_until(pilot, lambda: app.screen is screen)
 
 
-@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+@snapshot_sizes((100, 30), (80, 24))
 def test_snapshot_outbox(busy_outbox, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         await pilot.press("f4")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from polling import pilot_wait_until
+from snapshot_sizes import snapshot_sizes
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar
@@ -312,7 +313,7 @@ async def _prospects_mode(pilot: Pilot) -> ProspectsScreen:
     return await loaded(pilot)
 
 
-@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+@snapshot_sizes((100, 30), (80, 24))
 def test_snapshot_prospects_table(runtime, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         screen = await _prospects_mode(pilot)
@@ -323,7 +324,7 @@ def test_snapshot_prospects_table(runtime, snap_compare, size):
     assert snap_compare(lumina(runtime), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+@snapshot_sizes((100, 30), (80, 24))
 def test_snapshot_prospect_form_with_an_error(runtime, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         await _prospects_mode(pilot)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from polling import pilot_wait_until
+from snapshot_sizes import snapshot_sizes
 from textual.app import App
 from textual.pilot import Pilot
 
@@ -212,11 +213,11 @@ def _review_in_lumina(runtime: Runtime, review: SendReview, size: tuple[int, int
     return snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+@snapshot_sizes((100, 30), (80, 24))
 def test_snapshot_send_review(runtime, ready_review, snap_compare, size):
     assert _review_in_lumina(runtime, ready_review, size, snap_compare)
 
 
-@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+@snapshot_sizes((100, 30), (80, 24))
 def test_snapshot_send_review_blocked(runtime, blocked_review, snap_compare, size):
     assert _review_in_lumina(runtime, blocked_review, size, snap_compare)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from polling import pilot_wait_until
+from snapshot_sizes import snapshot_sizes
 from textual.pilot import Pilot
 
 from lumina_tui.services import accounts, consumers, events
@@ -79,7 +80,7 @@ def lumina(runtime: Runtime) -> LuminaApp:
     return app
 
 
-@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+@snapshot_sizes((120, 40), (80, 24))
 def test_snapshot_stats(stats_runtime, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         from lumina_tui.tui.screens.stats import StatsScreen
