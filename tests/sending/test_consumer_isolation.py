@@ -8,6 +8,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+from polling import wait_until
 from sqlalchemy import text
 
 from lumina_tui.config import Settings
@@ -89,10 +90,7 @@ def test_a_failing_consumer_does_not_delay_sends(
     runner = ConsumerRunner(db, [failing, DashboardConsumer(), AlertsConsumer()], interval=0.05)
     runner.start()
     try:
-        deadline = time.monotonic() + 60
-        while _seq(db, "dashboard") < _last(db) and time.monotonic() < deadline:
-            runner.request()
-            time.sleep(0.02)  # polling a condition with a deadline
+        wait_until(lambda: runner.request() or _seq(db, "dashboard") >= _last(db))
     finally:
         runner.stop()
         runner.join(30)

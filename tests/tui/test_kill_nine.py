@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from polling import wait_until
 from pty_session import PtySession, lumina_argv
 
 from lumina_tui.services import demo, drafts
@@ -55,10 +56,7 @@ def _start(runtime) -> PtySession:  # type: ignore[no-untyped-def]
     session.wait_for_output(b"Lumina")
     # The app is ready when a first key reaches the store.
     session.write(b"S")
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while _saved_body(runtime) != "S":
-        assert time.monotonic() < deadline, session.output[-2000:]
-        time.sleep(0.02)
+    wait_until(lambda: _saved_body(runtime) == "S", timeout=DEADLINE_SECONDS)
     return session
 
 
@@ -149,10 +147,7 @@ def test_sighup_while_the_editor_runs_saves_and_exits(
         session.write(b"EDITOR")
         session.wait_for_output(b"Compose in", since=mark)  # the palette found the command
         session.write(b"\r")
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while not started.exists():
-            assert time.monotonic() < deadline, session.output[-1500:]
-            time.sleep(0.02)
+        wait_until(started.exists, timeout=DEADLINE_SECONDS)
         editor_pid = int(started.read_text().strip())
         session.send_signal(signal.SIGHUP)
         status = session.wait(timeout=DEADLINE_SECONDS)

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from polling import wait_until
 from pty_session import PtySession, lumina_argv
 
 from lumina_tui.config import load_settings
@@ -60,15 +61,6 @@ def _stop_worker(settings) -> None:  # type: ignore[no-untyped-def]
             time.sleep(0.05)
 
 
-def _wait_online(settings, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if worker_status.read_status(settings).online:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_lumina_starts_the_sidecar_worker_when_none_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LUMINA_WORKER__AUTOSTART_SIDECAR", "true")
     monkeypatch.setenv("LUMINA_WORKER__HEARTBEAT_INTERVAL_SECONDS", "0.2")
@@ -78,7 +70,7 @@ def test_lumina_starts_the_sidecar_worker_when_none_runs(monkeypatch: pytest.Mon
     session = PtySession(lumina_argv(), dict(os.environ))
     try:
         session.wait_for_output(b"Tone")
-        assert _wait_online(settings, timeout=60), "no sidecar worker came online"
+        wait_until(lambda: worker_status.read_status(settings).online)  # a sidecar came online
         session.wait_for_output(b"worker \xe2\x97\x8f online", timeout=60)  # and the status bar says so
         session.write(b"\x11")  # ctrl+q
         session.wait()
