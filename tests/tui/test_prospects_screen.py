@@ -329,7 +329,12 @@ def test_snapshot_prospect_form_with_an_error(runtime, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         await _prospects_mode(pilot)
         await pilot.press("a")
-        await pilot_wait_until(pilot, lambda: isinstance(pilot.app.screen, ProspectFormScreen))
+        # Wait for the form's fields, not just the screen: a loaded box composes it a moment later.
+        def form_composed() -> bool:
+            screen = pilot.app.screen
+            return isinstance(screen, ProspectFormScreen) and bool(screen.query("#field-email"))
+
+        await pilot_wait_until(pilot, form_composed)
         form = pilot.app.screen
         form.query_one("#field-email", Input).value = "ana@"
         form.query_one("#field-first_name", Input).value = "Ana"
