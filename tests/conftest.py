@@ -27,7 +27,7 @@ pytest_plugins = ("fakes.fixtures",)
 
 TESTS = Path(__file__).parent
 # Folders whose tests run on both engines (issue 13: store, send and outcome suites).
-ENGINE_SUITES = frozenset({"store", "outcomes"})
+ENGINE_SUITES = frozenset({"store", "sending", "outcomes"})
 
 
 def _engines() -> list[str]:
