@@ -125,6 +125,9 @@ class WorkerSettings(BaseSettings):
     mailbox_sync_interval_seconds: float = 60.0
     # The event log's consumers (stats, alerts, learning) look for new events this often anyway.
     consumer_interval_seconds: float = 2.0
+    # Team mode: the periodic work (sweep, mailbox sync, consumers) runs on the worker holding this
+    # lease (services/leases.py); a dead holder on another machine is replaced after this long.
+    periodic_lease_seconds: float = 20.0
 
 
 class ComposerSettings(BaseSettings):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lumina_tui.services import consumers
 from lumina_tui.services.consumers import Consumer
@@ -21,7 +21,13 @@ log = logging.getLogger(__name__)
 
 
 class ConsumerRunner(threading.Thread):
-    def __init__(self, db: Database, consumer_list: Sequence[Consumer], interval: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        consumer_list: Sequence[Consumer],
+        interval: float,
+        may_run: Callable[[], bool] = lambda: True,
+    ) -> None:
         super().__init__(name="lumina-consumers", daemon=True)
         self.db = db
         self.consumers = list(consumer_list)
@@ -29,6 +35,8 @@ class ConsumerRunner(threading.Thread):
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self.passes = 0  # finished passes (tests and logs)
+        # Team mode: only the worker holding the periodic lease folds the log in (run.py).
+        self.may_run = may_run
 
     def request(self, *_: object) -> None:
         """Run soon (after an append); many requests before the next pass make one pass."""
@@ -40,6 +48,8 @@ class ConsumerRunner(threading.Thread):
             if self._stopping.is_set():
                 return
             self._wake.clear()
+            if not self.may_run():
+                continue
             started = time.monotonic()
             try:
                 report = consumers.run_pass(self.db, self.consumers)

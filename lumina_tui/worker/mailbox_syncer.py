@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from lumina_tui.services import mailbox_sync
 from lumina_tui.worker.tasks import WorkerRuntime
@@ -23,7 +24,9 @@ class MailboxSyncer(threading.Thread):
     """Starts a sync of every mailbox every `interval` seconds (0: only when asked), and on
     `request()`."""
 
-    def __init__(self, ctx: WorkerRuntime, interval: float) -> None:
+    def __init__(
+        self, ctx: WorkerRuntime, interval: float, may_run: Callable[[], bool] = lambda: True
+    ) -> None:
         super().__init__(name="lumina-mailbox-sync", daemon=True)
         self.ctx = ctx
         self.interval = max(0.0, interval)
@@ -33,6 +36,9 @@ class MailboxSyncer(threading.Thread):
         self._requested: set[str | None] = set()
         self._running: set[str] = set()
         self.runs = 0  # finished account syncs (tests and logs)
+        # Team mode: the timed sync of every mailbox runs on the periodic lease's holder only; a
+        # sync someone asked for runs on whichever worker the doorbell reached.
+        self.may_run = may_run
 
     def request(self, account_id: str | None = None) -> None:
         """Sync soon: one account, or all of them (None)."""
@@ -53,6 +59,9 @@ class MailboxSyncer(threading.Thread):
             with self._lock:
                 requested, self._requested = self._requested, set()
             due = self.interval > 0 and time.monotonic() >= next_run
+            if due and not self.may_run():
+                next_run = time.monotonic() + min(self.interval, 1.0)  # look again soon: may take over
+                due = False
             try:
                 if due or None in requested:
                     next_run = time.monotonic() + self.interval

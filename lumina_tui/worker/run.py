@@ -19,7 +19,7 @@ from huey.consumer import Consumer
 
 from lumina_tui import queue
 from lumina_tui.config import Settings, load_settings
-from lumina_tui.services import worker_heartbeat
+from lumina_tui.services import leases, worker_heartbeat
 from lumina_tui.services.outcome_consumers import default_consumers
 from lumina_tui.services.runtime import open_runtime
 from lumina_tui.services.worker_status import lock_path, pending_count
@@ -46,7 +46,8 @@ class LuminaConsumer(Consumer):
 
 
 class Housekeeping(threading.Thread):
-    """Sweeps every `sweep_interval_seconds` and, for a sidecar, stops the worker once idle."""
+    """Renews the periodic lease, sweeps every `sweep_interval_seconds` while holding it and, for a
+    sidecar, stops the worker once idle."""
 
     def __init__(
         self,
@@ -54,21 +55,30 @@ class Housekeeping(threading.Thread):
         exit_when_idle: float | None,
         stop_worker: Callable[[], None],
         heartbeat: HeartbeatWriter,
+        periodic: leases.Lease,
     ):
         super().__init__(name="lumina-housekeeping", daemon=True)
         self.ctx = ctx
         self.exit_when_idle = exit_when_idle
         self.stop_worker = stop_worker
         self.heartbeat = heartbeat
+        self.periodic = periodic
         self._stop = threading.Event()
         self._quiet_since = time.monotonic()
 
     def run(self) -> None:
         interval = max(0.05, self.ctx.settings.worker.sweep_interval_seconds)
         next_sweep = time.monotonic() + interval
+        renew_every = max(0.05, self.periodic.ttl_seconds / 4)
+        next_renew = time.monotonic() + renew_every
         while not self._stop.wait(HOUSEKEEPING_TICK_SECONDS):
             now = time.monotonic()
-            if now >= next_sweep:
+            if now >= next_renew:
+                next_renew = now + renew_every
+                was_holding = self.periodic.holding()
+                if self.periodic.refresh() and not was_holding:
+                    log.info("worker %s holds the periodic lease now", self.ctx.worker_id)
+            if now >= next_sweep and self.periodic.holding():
                 next_sweep = now + interval
                 try:
                     tasks.sweep(self.ctx)
@@ -156,25 +166,44 @@ def run_worker(
     heartbeat_writer: HeartbeatWriter | None = None
     housekeeping: Housekeeping | None = None
     syncer = MailboxSyncer(ctx, worker.mailbox_sync_interval_seconds)
-    consumer_runner = ConsumerRunner(runtime.db, default_consumers(), worker.consumer_interval_seconds)
+    # Team mode: with several workers on one store, the periodic work runs on one at a time.
+    periodic = leases.Lease(
+        runtime.db,
+        leases.PERIODIC,
+        ctx.worker_id,
+        worker.periodic_lease_seconds,
+        holder_alive=ctx.owner_alive,
+    )
+    syncer.may_run = periodic.holding
+    consumer_runner = ConsumerRunner(
+        runtime.db, default_consumers(), worker.consumer_interval_seconds, may_run=periodic.holding
+    )
     try:
         bells = queue.doorbells(settings)
         queue.register_handlers(
             send_email=lambda email_id: _then(tasks.send_email(ctx, email_id), consumer_runner.request),
-            sweep=lambda: tasks.sweep(ctx),
+            sweep=lambda: tasks.sweep(ctx) if periodic.holding() else None,
             sync_mailboxes=syncer.request,
             run_consumers=consumer_runner.request,
         )
         heartbeat_writer = HeartbeatWriter(settings, ctx.worker_id, worker.threads)
         heartbeat_writer.start()
-        report = tasks.sweep(ctx)
-        log.info(
-            "worker %s started: %d threads; start-up sweep took back %d and rang %d",
-            ctx.worker_id,
-            worker.threads,
-            report.reclaimed,
-            report.enqueued,
-        )
+        if periodic.refresh():
+            report = tasks.sweep(ctx)
+            log.info(
+                "worker %s started: %d threads; holds the periodic lease; start-up sweep took back %d "
+                "and rang %d",
+                ctx.worker_id,
+                worker.threads,
+                report.reclaimed,
+                report.enqueued,
+            )
+        else:
+            log.info(
+                "worker %s started: %d threads; another worker holds the periodic lease",
+                ctx.worker_id,
+                worker.threads,
+            )
         poll = max(0.001, worker.polling_delay_seconds)
         consumer = LuminaConsumer(
             bells.huey,
@@ -189,7 +218,7 @@ def run_worker(
             graceful_signal="TERM",
         )
         housekeeping = Housekeeping(
-            ctx, exit_when_idle, lambda: os.kill(os.getpid(), signal.SIGTERM), heartbeat_writer
+            ctx, exit_when_idle, lambda: os.kill(os.getpid(), signal.SIGTERM), heartbeat_writer, periodic
         )
         housekeeping.start()
         syncer.start()
@@ -203,6 +232,7 @@ def run_worker(
             housekeeping.stop()
         if heartbeat_writer is not None:
             heartbeat_writer.stop()
+        periodic.release()
         ctx.providers.close_all()
         queue.clear_handlers()
         queue.close_all()
