@@ -60,10 +60,10 @@ def try_acquire(
         current, expires_at = row[0], _as_datetime(row[1])
         if current != holder and expires_at > now and holder_alive(current):
             return False
+        taken = "" if current == holder else ", acquired_at = :now"
         session.execute(
             text(
-                "UPDATE leases SET holder = :h, renewed_at = :now, expires_at = :exp,"
-                " acquired_at = CASE WHEN holder = :h THEN acquired_at ELSE :now END WHERE name = :n"
+                f"UPDATE leases SET holder = :h, renewed_at = :now, expires_at = :exp{taken} WHERE name = :n"
             ),
             {"n": name, "h": holder, "now": now, "exp": expires},
         )
