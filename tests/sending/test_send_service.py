@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -243,13 +242,15 @@ def test_a_leftover_template_field_is_refused(
 
 
 def _raw_update(db: Database, sql: str, params: tuple) -> None:
-    """Write behind the services' back (an older build, a hand edit): the send must still refuse it."""
-    conn = sqlite3.connect(db.path)
+    """Write behind the services' back (an older build, a hand edit): the send must still refuse it.
+    The engine's own driver connection, so the same test runs on SQLite and PostgreSQL."""
+    raw = db.writer.raw_connection()
     try:
-        conn.execute(sql, params)
-        conn.commit()
+        cursor = raw.cursor()
+        cursor.execute(sql if db.dialect == "sqlite" else sql.replace("?", "%s"), params)
+        raw.commit()
     finally:
-        conn.close()
+        raw.close()
 
 
 @pytest.mark.parametrize(
