@@ -19,12 +19,14 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from sending_support import TimedSink, WorkerProcess, wait_until
+from polling import wait_until
+from sending_support import TimedSink, WorkerProcess
 from sqlalchemy import select
 
 from lumina_tui.config import load_settings
 from lumina_tui.services import leases, sending
 from lumina_tui.services.context import Actor
+from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft, EmailEvent
 
@@ -76,7 +78,7 @@ def test_three_workers_on_postgres_and_redis_killed_at_random_lose_nothing(
 
     def unsent() -> int:
         with db.read() as session:
-            return len(session.execute(select(Email.id).where(Email.status != sending.SENT)).all())
+            return len(session.execute(select(Email.id).where(Email.status != EmailStatus.SENT)).all())
 
     env = {"LUMINA_WORKER__SWEEP_INTERVAL_SECONDS": "0.3", "LUMINA_WORKER__PERIODIC_LEASE_SECONDS": "3"}
     homes = iter(range(1000))
@@ -136,7 +138,7 @@ def test_three_workers_on_postgres_and_redis_killed_at_random_lose_nothing(
             ).scalars()
         ]
     assert len(rows) == EMAILS and set(rows) == set(ids)
-    assert {row.status for row in rows.values()} == {sending.SENT}
+    assert {row.status for row in rows.values()} == {EmailStatus.SENT}
     received = Counter(acceptance.email_id for acceptance in sink.acceptances)
     assert set(received) == set(ids), "every email reached the server (none lost)"
 
