@@ -34,11 +34,10 @@ def lumina(*args: str) -> list[str]:
 
 def one_run(workers: int, emails: int, hold: float, pg: team_servers.PostgresServer, redis_url: str) -> float:
     """Emails per second with `workers` processes (first to last acceptance)."""
-    from lumina_tui.services.context import local_actor
-
     from lumina_tui import queue
     from lumina_tui.config import load_settings
     from lumina_tui.services import accounts, drafts, prospects, sending
+    from lumina_tui.services.actors import local_actor
     from lumina_tui.services.runtime import reset_runtime
     from lumina_tui.store import close_all, open_database
 

@@ -19,13 +19,13 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from lumina_tui.services.context import Actor
 from polling import wait_until
 from sending_support import TimedSink, WorkerProcess
 from sqlalchemy import select
 
 from lumina_tui.config import load_settings
 from lumina_tui.services import leases, sending
+from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft, EmailEvent
