@@ -59,4 +59,4 @@ fuzz: $(STAMP)
 	LUMINA_FUZZ_EXAMPLES=$${LUMINA_FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest $(FUZZ_TESTS) -rA -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache build *.egg-info

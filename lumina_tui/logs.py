@@ -176,7 +176,7 @@ def setup_logging(log_dir: Path, level: int = logging.INFO, filename: str = "lum
         if getattr(old, "_lumina", False):
             root.removeHandler(old)
             old.close()
-    handler._lumina = True  # type: ignore[attr-defined]
+    handler._lumina = True  # type: ignore[attr-defined]  # marks our handler, so a re-setup replaces it
     root.addHandler(handler)
     root.setLevel(level)
     _configured = path

@@ -60,7 +60,7 @@ def _choose_keyring() -> tuple[Any | None, str | None]:
         backend = keyring.get_keyring()
     except (KeyringError, RuntimeError) as exc:
         return None, f"no keyring backend could be loaded ({exc.__class__.__name__})"
-    candidates = list(backend.backends) if _is_chainer(backend) else [backend]
+    candidates = list(getattr(backend, "backends", ())) if _is_chainer(backend) else [backend]
     refused_plaintext = [b for b in candidates if _is_plaintext(b)]
     usable = [
         b

@@ -11,7 +11,30 @@ checks on every keystroke) does not pay for the scorer's readability library.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the type checker sees every name; at run time `__getattr__` loads it on first use
+    from .engines.base import Engine as Engine
+    from .engines.base import choose_engine as choose_engine
+    from .errors import AIError as AIError
+    from .hashing import hash_draft as hash_draft
+    from .hashing import request_key as request_key
+    from .models import Claim as Claim
+    from .models import CompanyInput as CompanyInput
+    from .models import DiffOp as DiffOp
+    from .models import DraftInput as DraftInput
+    from .models import EngineOutput as EngineOutput
+    from .models import EngineRequest as EngineRequest
+    from .models import ProspectInput as ProspectInput
+    from .models import Score as Score
+    from .models import SenderProfile as SenderProfile
+    from .models import SourceSignals as SourceSignals
+    from .models import Suggestion as Suggestion
+    from .orchestrator import clear_cache as clear_cache
+    from .orchestrator import personalize as personalize
+    from .orchestrator import rewrite as rewrite
+    from .orchestrator import score as score
+    from .orchestrator import score_message as score_message
 
 _EXPORTS = {
     "AIError": "errors",

@@ -93,7 +93,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "the request is not valid"}
-    field = _field_of(first.get("loc", ()))
+    field = _field_of(tuple(first.get("loc", ())))
     message = f"{field}: {first.get('msg', 'not valid')}" if field else str(first.get("msg"))
     return error_response(422, error_body("invalid", message, field))
 

@@ -75,7 +75,7 @@ def _checked(command: click.Command) -> click.Command:
             check_text_arguments(click.get_current_context())
             return callback(*args, **kwargs)
 
-        checked._lumina_checked = True  # type: ignore[attr-defined]
+        checked._lumina_checked = True  # type: ignore[attr-defined]  # a marker on the wrapper: wrap once
         command.callback = checked
     if isinstance(command, click.Group):
         for sub in command.commands.values():
@@ -86,7 +86,8 @@ def _checked(command: click.Command) -> click.Command:
 class LazyGroup(click.Group):
     """A group whose subcommands are imported only when invoked; its `main` is the error guard."""
 
-    def main(  # type: ignore[override]
+    # click types main() as two overloads (standalone_mode=True never returns); one signature serves both.
+    def main(  # type: ignore[override]  # see the line above
         self,
         args: list[str] | None = None,
         prog_name: str | None = None,

@@ -146,7 +146,8 @@ def score_command(source: str | None, draft_id: str | None, message_file: str | 
         from lumina_tui.services.runtime import runtime
 
         rt = runtime()
-        return service.score(rt.db, rt.actor, draft_id)  # type: ignore[arg-type]
+        assert draft_id is not None  # exactly one of the two was given (checked above)
+        return service.score(rt.db, rt.actor, draft_id)
 
     result = run_guarded(run, as_json=as_json)
     if as_json:

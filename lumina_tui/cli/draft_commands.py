@@ -59,7 +59,7 @@ def _template_id(db: Any, actor: Any, ref: str | None) -> str | None:
 
 def _print_draft(draft: Any, title: str, status: str | None = None) -> None:
     from lumina_tui.cli import tables
-    from lumina_tui.services import drafts as service
+    from lumina_tui.services.jsonable import draft_status
 
     console = tables.stdout()
     console.print(
@@ -67,7 +67,7 @@ def _print_draft(draft: Any, title: str, status: str | None = None) -> None:
             title,
             [
                 ("id", draft.id),
-                ("status", status or service.draft_status(draft, None)),
+                ("status", status or draft_status(draft, None)),
                 ("revision", draft.revision),
                 ("prospect", draft.prospect_id),
                 ("template", draft.template_id),

@@ -93,10 +93,11 @@ def _is(exc: BaseException, module: str, name: str) -> bool:
 def _click_failure(exc: click.ClickException) -> Failure:
     field = None
     param = getattr(exc, "param", None)
+    option_name = getattr(exc, "option_name", None)
     if param is not None and param.name:
         field = param.name
-    elif getattr(exc, "option_name", None):
-        field = str(exc.option_name).lstrip("-").replace("-", "_")
+    elif option_name:
+        field = str(option_name).lstrip("-").replace("-", "_")
     if isinstance(exc, click.BadParameter | click.MissingParameter):
         code = "invalid"
     elif isinstance(exc, click.UsageError):
@@ -116,8 +117,10 @@ def failure_of(exc: BaseException) -> Failure | None:
         ("lumina_tui.config", "ConfigError"),
     ):
         if _is(exc, module, name):
-            body = exc.as_dict()  # type: ignore[attr-defined]
-            return Failure(body["code"], body["message"], body.get("field"), exc.exit_code)  # type: ignore[attr-defined]
+            # _is() checked the class by name, so this module need not import the services' errors.
+            body = exc.as_dict()  # type: ignore[attr-defined]  # a LuminaError or ConfigError (see _is)
+            exit_code = exc.exit_code  # type: ignore[attr-defined]  # a LuminaError or ConfigError (see _is)
+            return Failure(body["code"], body["message"], body.get("field"), exit_code)
     sqlite = sys.modules.get("sqlite3")
     if sqlite is not None and isinstance(getattr(exc, "orig", exc), sqlite.Error):
         # A SQLite failure outside the store's transactions (the queue file, a raw connection).

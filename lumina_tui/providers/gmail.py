@@ -90,7 +90,7 @@ def _retry_after(exc: Any) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+            return max(0.0, (parsedate_to_datetime(str(value)) - datetime.now(UTC)).total_seconds())
         except (TypeError, ValueError):
             return None
 

@@ -23,6 +23,11 @@ from lumina_tui.providers.inbox import InboundMessage, InboxBatch
 
 log = logging.getLogger(__name__)
 
+
+def _raw_message(gmail_id: str) -> Callable[[Any], Any]:
+    """The API call that fetches one message as RFC 5322 bytes (base64url)."""
+    return lambda users: users.messages().get(userId="me", id=gmail_id, format="raw")
+
 Execute = Callable[[Callable[[Any], Any]], Any]
 PAGE_SIZE = 100
 EXPIRED = 404  # Gmail's answer to a startHistoryId it no longer keeps
@@ -113,9 +118,7 @@ class GmailInbox:
         messages = []
         for gmail_id, thread_id in ids.items():
             try:
-                data = self._execute(
-                    lambda users, gid=gmail_id: users.messages().get(userId="me", id=gid, format="raw")
-                )
+                data = self._execute(_raw_message(gmail_id))
             except ProviderError as exc:
                 if exc.code == 404:
                     continue  # deleted since it was listed

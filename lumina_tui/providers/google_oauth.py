@@ -154,7 +154,7 @@ def sign_in(
     *,
     open_browser: bool = True,
     timeout_seconds: float = 300,
-    say: Callable[[str], None] | None = None,
+    say: Callable[[str], object] | None = None,
     cancel: threading.Event | None = None,
 ) -> GoogleSignIn:
     """The rep signs in in a browser; Google sends the browser back to a loopback page Lumina serves.
@@ -224,7 +224,7 @@ def sign_in(
     return GoogleSignIn(GoogleGrant(credentials.refresh_token, SCOPES), str(credentials.token))
 
 
-def _announce_url(flow: Any, show: Callable[[str], None]) -> None:
+def _announce_url(flow: Any, show: Callable[[str], object]) -> None:
     """Show the consent page's address as soon as the flow makes it (inside `run_local_server`)."""
     make_url = flow.authorization_url
 

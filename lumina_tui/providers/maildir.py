@@ -85,7 +85,8 @@ class MaildirProvider:
         existing = self._existing(key)
         if existing is not None:
             return self._receipt(message_id, existing)
-        data = message.as_bytes(policy=message.policy if message.policy.utf8 else policy.default)
+        utf8 = getattr(message.policy, "utf8", False)  # only an EmailPolicy has the flag
+        data = message.as_bytes(policy=message.policy if utf8 else policy.default)
         tmp = self.path / "tmp" / f"{key}.{os.getpid()}.{threading.get_ident()}.{socket.gethostname()}"
         target = self.path / "new" / key
         try:

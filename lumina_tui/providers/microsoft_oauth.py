@@ -199,7 +199,7 @@ def sign_in(
     microsoft: MicrosoftSettings,
     *,
     interactive: bool = False,
-    say: Callable[[str], None],
+    say: Callable[[str], object],
     timeout_seconds: float = 900,
     cancel: threading.Event | None = None,
 ) -> MicrosoftSignIn:

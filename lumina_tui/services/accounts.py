@@ -11,9 +11,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from lumina_tui import secrets
 from lumina_tui.config import Settings
@@ -44,6 +44,7 @@ from lumina_tui.services.errors import (
 )
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.db import rows_changed
 from lumina_tui.store.models import Account, EmailDraft, UserPreferences
 from lumina_tui.store.models import Email as EmailRow
 
@@ -314,8 +315,8 @@ def _clean_provider(provider: str) -> str:
 def _in_workspace(session: Session, actor: Actor) -> list[Account]:
     rows = session.execute(
         select(Account)
-        .where(Account.workspace_id == actor.workspace_id)  # type: ignore[arg-type]
-        .order_by(Account.is_default.desc(), func.lower(Account.name))  # type: ignore[attr-defined]
+        .where(Account.workspace_id == actor.workspace_id)
+        .order_by(col(Account.is_default).desc(), func.lower(Account.name))
     ).scalars()
     return list(rows.all())
 
@@ -403,7 +404,7 @@ def resolve_account(db: Database, actor: Actor, ref: str | None) -> Account:
 def _make_default(session: Session, actor: Actor, account_id: str) -> None:
     session.execute(
         update(Account)
-        .where(Account.workspace_id == actor.workspace_id, Account.id != account_id)  # type: ignore[arg-type]
+        .where(col(Account.workspace_id) == actor.workspace_id, col(Account.id) != account_id)
         .values(is_default=False, updated_at=utcnow())
     )
     preferences = session.get(UserPreferences, actor.user_id)
@@ -539,9 +540,9 @@ def remove_account(db: Database, actor: Actor, ref: str) -> Account:
             select(func.count())
             .select_from(EmailRow)
             .where(
-                EmailRow.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                EmailRow.account_id == account.id,  # type: ignore[arg-type]
-                EmailRow.status.in_(sorted(email_state.UNFINISHED)),  # type: ignore[attr-defined]
+                EmailRow.workspace_id == actor.workspace_id,
+                EmailRow.account_id == account.id,
+                col(EmailRow.status).in_(sorted(email_state.UNFINISHED)),
             )
         ).scalar_one()
         if pending:
@@ -552,12 +553,12 @@ def remove_account(db: Database, actor: Actor, ref: str) -> Account:
             )
         session.execute(
             update(EmailDraft)
-            .where(EmailDraft.account_id == account.id)  # type: ignore[arg-type]
+            .where(col(EmailDraft.account_id) == account.id)
             .values(account_id=None)
         )
         session.execute(
             update(UserPreferences)
-            .where(UserPreferences.default_account_id == account.id)  # type: ignore[arg-type]
+            .where(col(UserPreferences.default_account_id) == account.id)
             .values(default_account_id=None, updated_at=utcnow())
         )
         session.delete(account)
@@ -637,10 +638,10 @@ def mark_needs_sign_in(db: Database, account_id: str | None, reason: str) -> boo
     with db.write() as session:
         result = session.execute(
             update(Account)
-            .where(Account.id == account_id)  # type: ignore[arg-type]
+            .where(col(Account.id) == account_id)
             .values(status=NEEDS_SIGN_IN, status_reason=reason, updated_at=utcnow())
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rows_changed(result))
 
 
 # -- providers -------------------------------------------------------------------------------------
@@ -757,11 +758,11 @@ def _remember_smtputf8(db: Database, account: Account, offers: bool) -> Account:
     with db.write() as session:
         session.execute(
             update(Account)
-            .where(Account.id == account.id)  # type: ignore[arg-type]
+            .where(col(Account.id) == account.id)
             .values(settings=current, updated_at=utcnow())
         )
         return session.get(Account, account.id, populate_existing=True) or account
 
 
 # Not a pytest test, although its name says so (tests import it by name).
-test_account.__test__ = False  # type: ignore[attr-defined]
+test_account.__test__ = False  # type: ignore[attr-defined]  # pytest reads __test__ on any callable

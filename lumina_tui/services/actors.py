@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from lumina_tui.store import Database
 from lumina_tui.store.models import User, UserPreferences, Workspace, new_id, utcnow
@@ -27,11 +26,11 @@ class Actor:
 def local_actor(db: Database) -> Actor:
     """The local workspace and user, created atomically the first time (safe across processes)."""
     with db.read() as session:
-        row = session.execute(select(User.workspace_id, User.id).order_by(User.created_at)).first()
+        row = session.execute(select(User.workspace_id, col(User.id)).order_by(col(User.created_at))).first()
     if row is not None:
         return Actor(workspace_id=row[0], user_id=row[1])
     with db.write() as session:
-        row = session.execute(select(User.workspace_id, User.id).order_by(User.created_at)).first()
+        row = session.execute(select(User.workspace_id, col(User.id)).order_by(col(User.created_at))).first()
         if row is not None:
             return Actor(workspace_id=row[0], user_id=row[1])
         return create_workspace(session, LOCAL_WORKSPACE_NAME, LOCAL_USER_EMAIL)

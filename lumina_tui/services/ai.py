@@ -73,7 +73,7 @@ class _DraftSnapshot:
 
 
 def _load(db: Database, actor: Actor, draft_id: str, revision: int | None) -> _DraftSnapshot:
-    from sqlalchemy import select
+    from sqlmodel import select
 
     from lumina_tui.services import company_data
     from lumina_tui.store.models import EmailDraft, Prospect, UserPreferences
@@ -98,8 +98,8 @@ def _load(db: Database, actor: Actor, draft_id: str, revision: int | None) -> _D
         company = company_data.find_for_prospect(session, actor, prospect) if prospect else None
         prefs = session.execute(
             select(UserPreferences).where(
-                UserPreferences.user_id == actor.user_id,  # type: ignore[arg-type]
-                UserPreferences.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                UserPreferences.user_id == actor.user_id,
+                UserPreferences.workspace_id == actor.workspace_id,
             )
         ).scalar_one_or_none()
     return _DraftSnapshot(draft, prospect, company, prefs)
@@ -148,8 +148,8 @@ def _guard(call: Callable[[], T]) -> T:
     except AIError as error:
         if error.code in _INPUT_CODES:
             raise ValidationError(error.message, field=_INPUT_CODES[error.code]) from error
-        failure = AIServiceError(error.message, ai_code=error.code,
-                                 **({"retry_after": error.retry_after} if error.retry_after else {}))
+        details: dict[str, Any] = {"retry_after": error.retry_after} if error.retry_after else {}
+        failure = AIServiceError(error.message, ai_code=error.code, **details)
         failure.code = f"ai_{error.code}"
         raise failure from error
 

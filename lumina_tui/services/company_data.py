@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from lumina_tui.services import validation
 from lumina_tui.services.actors import Actor
@@ -53,8 +53,8 @@ def lookup(db: Database, actor: Actor, email_or_domain: str) -> CompanyData | No
 def find(session: Session, actor: Actor, domain: str) -> CompanyData | None:
     return session.execute(
         select(CompanyData).where(
-            CompanyData.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-            CompanyData.domain == domain,  # type: ignore[arg-type]
+            CompanyData.workspace_id == actor.workspace_id,
+            CompanyData.domain == domain,
         )
     ).scalar_one_or_none()
 
@@ -76,7 +76,7 @@ def find_for_prospect(session: Session, actor: Actor, prospect: Prospect) -> Com
     return session.execute(
         select(CompanyData)
         .where(
-            CompanyData.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+            CompanyData.workspace_id == actor.workspace_id,
             func.lower(CompanyData.name) == prospect.company.strip().lower(),
         )
         .limit(1)

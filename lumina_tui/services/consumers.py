@@ -146,7 +146,7 @@ def _cursor_still_valid(session: Session, cursor: dict[str, Any]) -> bool:
     found = session.execute(
         text("SELECT id FROM email_events WHERE rowid = :seq"), {"seq": cursor["last_seq"]}
     ).scalar()
-    return found == cursor["last_event_id"]
+    return bool(found == cursor["last_event_id"])
 
 
 def _advance(session: Session, workspace_id: str, name: str, last: LogEvent | None) -> None:

@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
 
 import lumina_tui
 from lumina_tui.services import prospect_import
 from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import InvalidStateError, StorageError
 from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.db import rows_changed
 from lumina_tui.store.models import Account, CompanyData, EmailDraft, Prospect, Template, UserPreferences
 from lumina_tui.store.upsert import insert
 
@@ -136,7 +137,7 @@ def load_assets(folder: Path | None = None) -> DemoAssets:
 def _insert_missing(session: Session, model: type, conflict: list[str], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when a row was created."""
     statement = insert(session, model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+    return rows_changed(session.execute(statement)) == 1
 
 
 def _seed_rows(session: Session, actor: Actor, assets: DemoAssets, report: DemoReport) -> None:
@@ -199,7 +200,7 @@ def _fill_profile(session: Session, actor: Actor, profile: dict[str, Any], repor
     clean = preferences.clean(session, actor, empty)
     session.execute(
         update(UserPreferences)
-        .where(UserPreferences.user_id == actor.user_id)  # type: ignore[arg-type]
+        .where(col(UserPreferences.user_id) == actor.user_id)
         .values(**clean, updated_at=utcnow())
     )
     report.created["profile_fields"] += len(clean)
@@ -265,14 +266,14 @@ def _reset(session: Session, actor: Actor, report: DemoReport) -> dict[str, tupl
     """Remove the demo rows; returns the rep's drafts it detached: id -> (subject, prospect email)."""
     prospects = _ids(session, Prospect, actor)
     templates = _ids(session, Template, actor)
-    drafts = EmailDraft.__table__.c  # type: ignore[attr-defined]
+    drafts = EmailDraft.metadata.tables["email_drafts"].c
     in_workspace = drafts.workspace_id == actor.workspace_id
     unsent = drafts.sent_at.is_(None)
     removed = session.execute(delete(EmailDraft).where(in_workspace, unsent, drafts.is_demo.is_(True)))
-    report.removed["drafts"] = removed.rowcount  # type: ignore[attr-defined]
+    report.removed["drafts"] = rows_changed(removed)
     # The rep's own unsent drafts to demo prospects: detached here, re-addressed after the re-seed.
     emails = dict(
-        session.execute(select(Prospect.id, Prospect.email).where(Prospect.id.in_(prospects))).all()  # type: ignore[attr-defined]
+        session.execute(select(Prospect.id, Prospect.email).where(col(Prospect.id).in_(prospects))).all()
     )
     detached = {
         draft_id: (subject, emails[prospect_id])
@@ -299,16 +300,16 @@ def _reset(session: Session, actor: Actor, report: DemoReport) -> dict[str, tupl
     ):
         doomed = ids - used
         if doomed:
-            session.execute(delete(model).where(model.id.in_(doomed)))  # type: ignore[attr-defined]
+            session.execute(delete(model).where(col(model.id).in_(doomed)))
         report.removed[kind] = len(doomed)
         report.kept[kind] = len(used)
     removed = session.execute(
         delete(CompanyData).where(
-            CompanyData.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-            CompanyData.is_demo.is_(True),  # type: ignore[attr-defined]
+            col(CompanyData.workspace_id) == actor.workspace_id,
+            col(CompanyData.is_demo).is_(True),
         )
     )
-    report.removed["companies"] = removed.rowcount  # type: ignore[attr-defined]
+    report.removed["companies"] = rows_changed(removed)
     return detached
 
 
@@ -330,7 +331,7 @@ def _readdress(
         ).scalar_one_or_none()
         session.execute(
             update(EmailDraft)
-            .where(EmailDraft.id == draft_id)  # type: ignore[arg-type]
+            .where(col(EmailDraft.id) == draft_id)
             .values(
                 prospect_id=prospect_id,
                 revision=EmailDraft.revision + 1,

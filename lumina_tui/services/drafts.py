@@ -17,8 +17,8 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from lumina_tui.services import validation
 from lumina_tui.services.actors import Actor
@@ -32,6 +32,7 @@ from lumina_tui.services.jsonable import DRAFT as DRAFT  # the drafts service's 
 from lumina_tui.services.jsonable import Page, draft_json, draft_status
 from lumina_tui.services.rendering import text_to_html
 from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.db import rows_changed
 from lumina_tui.store.models import Account, Email, EmailDraft, Prospect, Template
 
 SaveOutcome = Literal["created", "updated", "unchanged", "ignored_older"]
@@ -83,18 +84,18 @@ def list_drafts(
     offset: int = 0,
 ) -> Page[EmailDraft]:
     """Newest first."""
-    conditions = [EmailDraft.workspace_id == actor.workspace_id]
+    conditions = [col(EmailDraft.workspace_id) == actor.workspace_id]
     if not include_sent:
-        conditions.append(EmailDraft.sent_at.is_(None))  # type: ignore[union-attr]
+        conditions.append(col(EmailDraft.sent_at).is_(None))
     if prospect_id:
-        conditions.append(EmailDraft.prospect_id == prospect_id)
+        conditions.append(col(EmailDraft.prospect_id) == prospect_id)
     with db.read() as session:
         total = session.execute(select(func.count()).select_from(EmailDraft).where(*conditions)).scalar_one()
         rows = (
             session.execute(
                 select(EmailDraft)
                 .where(*conditions)
-                .order_by(EmailDraft.updated_at.desc(), EmailDraft.id)  # type: ignore[attr-defined]
+                .order_by(col(EmailDraft.updated_at).desc(), EmailDraft.id)
                 .limit(max(1, min(limit, 500)))
                 .offset(max(0, offset))
             )
@@ -110,7 +111,7 @@ def _email_statuses(session: Session, actor: Actor, email_ids: set[str]) -> dict
     rows = session.execute(
         select(Email.id, Email.status).where(
             Email.workspace_id == actor.workspace_id,
-            Email.id.in_(email_ids),  # type: ignore[attr-defined]
+            col(Email.id).in_(email_ids),
         )
     )
     return {email_id: status for email_id, status in rows}
@@ -143,8 +144,8 @@ def list_overview(
         if prospect_ids:
             for prospect in session.execute(
                 select(Prospect).where(
-                    Prospect.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                    Prospect.id.in_(prospect_ids),
+                    Prospect.workspace_id == actor.workspace_id,
+                    col(Prospect.id).in_(prospect_ids),
                 )
             ).scalars():
                 name = f"{prospect.first_name} {prospect.last_name}".strip()
@@ -166,8 +167,8 @@ def latest_unsent(db: Database, actor: Actor) -> EmailDraft | None:
     with db.read() as session:
         return session.execute(
             select(EmailDraft)
-            .where(EmailDraft.workspace_id == actor.workspace_id, EmailDraft.sent_at.is_(None))  # type: ignore[union-attr]
-            .order_by(EmailDraft.updated_at.desc(), EmailDraft.id)  # type: ignore[attr-defined]
+            .where(EmailDraft.workspace_id == actor.workspace_id, col(EmailDraft.sent_at).is_(None))
+            .order_by(col(EmailDraft.updated_at).desc(), EmailDraft.id)
             .limit(1)
         ).scalar_one_or_none()
 
@@ -206,7 +207,7 @@ def save(
     # else a header cannot hold (control characters, Unicode line separators) is refused at send.
     subject = validation.single_line(subject, "subject")
     body = validation.body_text(body)
-    content = {
+    content: dict[str, Any] = {
         "subject": subject,
         "body_text": body,
         "prospect_id": prospect_id or None,
@@ -255,7 +256,7 @@ def save_next(
         return _save_in(session, actor, draft_id, stored.revision + 1, content)
 
 
-def _decide(stored: EmailDraft | None, actor: Actor, draft_id: str, revision: int,
+def _decide(stored: EmailDraft | SimpleNamespace | None, actor: Actor, draft_id: str, revision: int,
             content: dict[str, Any]) -> SaveOutcome | None:
     """The save rule: an outcome that writes nothing, None when the save must write, or raises."""
     if stored is None:
@@ -278,7 +279,7 @@ def _decide(stored: EmailDraft | None, actor: Actor, draft_id: str, revision: in
     return None
 
 
-def _refs_changed(stored: EmailDraft | None, content: dict[str, Any]) -> bool:
+def _refs_changed(stored: EmailDraft | SimpleNamespace | None, content: dict[str, Any]) -> bool:
     return stored is None or any(
         getattr(stored, key) != content[key] for key in ("prospect_id", "template_id", "account_id")
     )
@@ -364,11 +365,11 @@ def _save_sqlite(conn: sqlite3.Connection, actor: Actor, draft_id: str, revision
     row = conn.execute(_SELECT, (draft_id,)).fetchone()
     values = _row_values(row) if row is not None else None
     stored = SimpleNamespace(**values) if values is not None else None
-    outcome = _decide(stored, actor, draft_id, revision, content)  # type: ignore[arg-type]
+    outcome = _decide(stored, actor, draft_id, revision, content)
     if outcome is not None:
         assert values is not None
         return SaveResult(EmailDraft(**values), outcome)
-    if _refs_changed(stored, content):  # type: ignore[arg-type]
+    if _refs_changed(stored, content):
         for field, table, label in _REFERENCED:
             ref_id = content[field]
             if ref_id is None:
@@ -436,9 +437,9 @@ def delete(db: Database, actor: Actor, draft_id: str) -> None:
             )
         session.execute(
             sql_delete(EmailDraft).where(
-                EmailDraft.id == draft_id,  # type: ignore[arg-type]
-                EmailDraft.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                EmailDraft.sent_at.is_(None),  # type: ignore[union-attr]
+                col(EmailDraft.id) == draft_id,
+                col(EmailDraft.workspace_id) == actor.workspace_id,
+                col(EmailDraft.sent_at).is_(None),
             )
         )
 
@@ -450,11 +451,11 @@ def mark_sent(session: Session, actor: Actor, draft_id: str, email_id: str, revi
     result = session.execute(
         update(EmailDraft)
         .where(
-            EmailDraft.id == draft_id,  # type: ignore[arg-type]
-            EmailDraft.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-            EmailDraft.sent_at.is_(None),  # type: ignore[union-attr]
-            EmailDraft.revision == revision,  # type: ignore[arg-type]
+            col(EmailDraft.id) == draft_id,
+            col(EmailDraft.workspace_id) == actor.workspace_id,
+            col(EmailDraft.sent_at).is_(None),
+            col(EmailDraft.revision) == revision,
         )
         .values(sent_at=utcnow(), email_id=email_id)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rows_changed(result) == 1

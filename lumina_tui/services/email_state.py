@@ -31,7 +31,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlmodel import col
+
+from lumina_tui.store.db import rows_changed
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -115,7 +119,17 @@ SIGN_IN_PREFIX = "needs sign-in:"
 STATUS_NOTES = {LIMIT_PREFIX: "scheduled (mailbox limit)", SIGN_IN_PREFIX: "needs sign-in"}
 
 
-def status_note(email: Email) -> str | None:
+class Waiting(Protocol):
+    """What `status_note` reads: an Email, or a row of the outbox built from one."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def last_error(self) -> str | None: ...
+
+
+def status_note(email: Waiting) -> str | None:
     """Why a PENDING_SEND email is waiting when it is not a failure; None otherwise."""
     if email.status != EmailStatus.PENDING_SEND or not email.last_error:
         return None
@@ -172,14 +186,14 @@ def transition(
     result = session.execute(
         update(Email)
         .where(
-            Email.id == email.id,  # type: ignore[arg-type]
-            Email.workspace_id == email.workspace_id,  # type: ignore[arg-type]
-            Email.status.in_(sorted(move.sources)),  # type: ignore[attr-defined]
+            col(Email.id) == email.id,
+            col(Email.workspace_id) == email.workspace_id,
+            col(Email.status).in_(sorted(move.sources)),
             *when,
         )
         .values(**values, status=move.target, updated_at=now)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(result) != 1:
         return False
     if move.event_type is not None and provider_event_id is not None:  # (checked above)
         events.append_event(

@@ -14,8 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from lumina_tui.logs import scrub_data
 from lumina_tui.services import validation
@@ -105,10 +104,10 @@ def events_for(session: Session, workspace_id: str, email_id: str) -> list[Email
     rows = session.execute(
         select(EmailEvent)
         .where(
-            EmailEvent.workspace_id == workspace_id,  # type: ignore[arg-type]
-            EmailEvent.email_id == email_id,  # type: ignore[arg-type]
+            EmailEvent.workspace_id == workspace_id,
+            EmailEvent.email_id == email_id,
         )
-        .order_by(EmailEvent.occurred_at, EmailEvent.recorded_at, EmailEvent.id)  # type: ignore[arg-type]
+        .order_by(col(EmailEvent.occurred_at), col(EmailEvent.recorded_at), col(EmailEvent.id))
     )
     return list(rows.scalars().all())
 

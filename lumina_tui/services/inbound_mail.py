@@ -21,8 +21,8 @@ from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from lumina_tui.providers.inbox import InboundMessage
 from lumina_tui.services import email_state, events, suppressions
@@ -147,14 +147,14 @@ def settle_hard_bounces(session: Session, account: Account) -> int:
     """
     rows = session.execute(
         select(Email, EmailEvent)
-        .join(EmailEvent, EmailEvent.email_id == Email.id)  # type: ignore[arg-type]
+        .join(EmailEvent, col(EmailEvent.email_id) == Email.id)
         .where(
-            Email.workspace_id == account.workspace_id,  # type: ignore[arg-type]
-            Email.account_id == account.id,  # type: ignore[arg-type]
-            Email.status == EmailStatus.SENT,  # type: ignore[arg-type]
-            EmailEvent.event_type == "bounced",  # type: ignore[arg-type]
+            Email.workspace_id == account.workspace_id,
+            Email.account_id == account.id,
+            Email.status == EmailStatus.SENT,
+            EmailEvent.event_type == "bounced",
             # JSON path on either engine (json_extract on SQLite, ->> on PostgreSQL).
-            EmailEvent.event_data["kind"].as_string() == "hard",  # type: ignore[index]
+            EmailEvent.event_data["kind"].as_string() == "hard",
         )
     ).all()
     moved = 0
@@ -192,18 +192,18 @@ def _bounced_email(
         # which email it was.
         return originals[0], "original-headers"
     # A bounce that returned nothing of the original: the newest email this account sent there.
-    email = session.execute(
+    newest = session.exec(
         select(Email)
         .where(
-            Email.workspace_id == account.workspace_id,  # type: ignore[arg-type]
-            Email.account_id == account.id,  # type: ignore[arg-type]
-            Email.to_email == recipient.address,  # type: ignore[arg-type]
-            Email.status.in_(MAY_BOUNCE),  # type: ignore[attr-defined]
+            Email.workspace_id == account.workspace_id,
+            Email.account_id == account.id,
+            Email.to_email == recipient.address,
+            col(Email.status).in_(MAY_BOUNCE),
         )
-        .order_by(Email.sent_at.desc())  # type: ignore[union-attr]
+        .order_by(col(Email.sent_at).desc())
         .limit(1)
-    ).scalar_one_or_none()
-    return email, "recipient"
+    ).one_or_none()
+    return newest, "recipient"
 
 
 def _recipients(email: Email) -> set[str]:
@@ -284,12 +284,12 @@ def _email_in_thread(session: Session, account: Account, thread_id: str) -> Emai
     return session.execute(
         select(Email)
         .where(
-            Email.workspace_id == account.workspace_id,  # type: ignore[arg-type]
-            Email.account_id == account.id,  # type: ignore[arg-type]
-            Email.provider_thread_id == thread_id,  # type: ignore[arg-type]
-            Email.status.in_(DELIVERED),  # type: ignore[attr-defined]
+            Email.workspace_id == account.workspace_id,
+            Email.account_id == account.id,
+            Email.provider_thread_id == thread_id,
+            col(Email.status).in_(DELIVERED),
         )
-        .order_by(Email.sent_at.desc())  # type: ignore[union-attr]
+        .order_by(col(Email.sent_at).desc())
         .limit(1)
     ).scalar_one_or_none()
 
@@ -308,17 +308,17 @@ def _emails_named(
     """This workspace's emails in `statuses` with one of these ids or Message-IDs."""
     conditions: list[Any] = []
     if email_ids:
-        conditions.append(Email.id.in_(email_ids[:100]))  # type: ignore[attr-defined]
+        conditions.append(col(Email.id).in_(email_ids[:100]))
     if message_ids:
-        conditions.append(Email.message_id.in_(message_ids[:100]))  # type: ignore[attr-defined]
-        conditions.append(Email.sent_message_id.in_(message_ids[:100]))  # type: ignore[union-attr]
-        conditions.append(Email.provider_message_id.in_(message_ids[:100]))  # type: ignore[union-attr]
+        conditions.append(col(Email.message_id).in_(message_ids[:100]))
+        conditions.append(col(Email.sent_message_id).in_(message_ids[:100]))
+        conditions.append(col(Email.provider_message_id).in_(message_ids[:100]))
     if not conditions:
         return []
     rows = session.execute(
         select(Email).where(
-            Email.workspace_id == account.workspace_id,  # type: ignore[arg-type]
-            Email.status.in_(statuses),  # type: ignore[attr-defined]
+            Email.workspace_id == account.workspace_id,
+            col(Email.status).in_(statuses),
             or_(*conditions),
         )
     )

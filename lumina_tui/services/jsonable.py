@@ -36,15 +36,32 @@ class Page(Generic[T]):
 class ProspectFields(Protocol):
     """What a prospect's JSON is made of (a `store.models.Prospect`, or a plain read row)."""
 
-    id: str
-    email: str
-    first_name: str
-    last_name: str
-    company: str
-    job_title: str
-    custom_fields: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def first_name(self) -> str: ...
+
+    @property
+    def last_name(self) -> str: ...
+
+    @property
+    def company(self) -> str: ...
+
+    @property
+    def job_title(self) -> str: ...
+
+    @property
+    def custom_fields(self) -> dict[str, Any]: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def updated_at(self) -> datetime: ...
 
 
 def prospect_json(prospect: ProspectFields) -> dict[str, Any]:
@@ -64,24 +81,47 @@ def prospect_json(prospect: ProspectFields) -> dict[str, Any]:
 class DraftFields(Protocol):
     """What a draft's JSON is made of (a `store.models.EmailDraft`, or a plain read row)."""
 
-    id: str
-    subject: str
-    body_text: str
-    body_html: str
-    prospect_id: str | None
-    template_id: str | None
-    account_id: str | None
-    revision: int
-    sent_at: datetime | None
-    email_id: str | None
-    created_at: datetime
-    updated_at: datetime
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def body_text(self) -> str: ...
+
+    @property
+    def body_html(self) -> str: ...
+
+    @property
+    def prospect_id(self) -> str | None: ...
+
+    @property
+    def template_id(self) -> str | None: ...
+
+    @property
+    def account_id(self) -> str | None: ...
+
+    @property
+    def revision(self) -> int: ...
+
+    @property
+    def sent_at(self) -> datetime | None: ...
+
+    @property
+    def email_id(self) -> str | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def updated_at(self) -> datetime: ...
 
 
 # A draft's status, in the rep's words: "draft" until it is sent, then what its email became.
 # A cancelled send (undo) is "cancelled", not "sent": its content lives on in an editable copy.
 DRAFT = "draft"
-_STATUS_BY_EMAIL = {
+_STATUS_BY_EMAIL: dict[str, str] = {
     EmailStatus.PENDING_SEND: "queued",
     EmailStatus.SENDING: "sending",
     EmailStatus.SENT: "sent",

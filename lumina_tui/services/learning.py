@@ -317,8 +317,8 @@ def _stored(session: Session, workspace_id: str, scope: str) -> dict[str, Any] |
     ).first()
     if row is None:
         return None
-    data = row[0]
-    return json.loads(data) if isinstance(data, str) else data
+    data = json.loads(row[0]) if isinstance(row[0], str) else row[0]
+    return data if isinstance(data, dict) else None
 
 
 def learn_tones(session: Session, workspace_id: str, now: datetime) -> None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
 
 from lumina_tui.config import Settings
 from lumina_tui.services import email_state
@@ -51,11 +51,11 @@ def limits_for(settings: Settings, provider: str, account: Account | None) -> Li
 def _window(session: Session, account_id: str, since: datetime) -> tuple[int, datetime | None]:
     """(sends in the window including those in flight, the oldest send time in it)."""
     # Counted against the caps: claimed (in flight) or gone out (a bounce went out too).
-    sent = (Email.status.in_(sorted(email_state.DELIVERED))) & (Email.sent_at > since)  # type: ignore[attr-defined,operator]
+    sent = (col(Email.status).in_(sorted(email_state.DELIVERED))) & (col(Email.sent_at) > since)
     count, oldest = session.execute(
         select(func.count(), func.min(Email.sent_at)).where(
-            Email.account_id == account_id,  # type: ignore[arg-type]
-            or_(sent, Email.status == EmailStatus.SENDING),  # type: ignore[arg-type]
+            Email.account_id == account_id,
+            or_(sent, col(Email.status) == EmailStatus.SENDING),
         )
     ).one()
     return int(count), oldest

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from lumina_tui.config import Settings
 from lumina_tui.logs import scrub
@@ -128,8 +128,8 @@ def _cursor(db: Database, account: Account, source: str) -> dict[str, Any]:
     with db.read() as session:
         row = session.execute(
             select(MailboxCursor).where(
-                MailboxCursor.account_id == account.id,  # type: ignore[arg-type]
-                MailboxCursor.source == source,  # type: ignore[arg-type]
+                MailboxCursor.account_id == account.id,
+                MailboxCursor.source == source,
             )
         ).scalar_one_or_none()
     return dict(row.cursor or {}) if row is not None else {}
@@ -265,9 +265,9 @@ def sync_account_by_id(db: Database, settings: Settings, account_id: str) -> Acc
 def syncable_accounts(db: Database, workspace_id: str | None = None) -> list[Account]:
     """Accounts with a mailbox, in one workspace or (the worker) in all of them."""
     with db.read() as session:
-        query = select(Account).order_by(Account.created_at)  # type: ignore[arg-type]
+        query = select(Account).order_by(col(Account.created_at))
         if workspace_id is not None:
-            query = query.where(Account.workspace_id == workspace_id)  # type: ignore[arg-type]
+            query = query.where(Account.workspace_id == workspace_id)
         rows = list(session.execute(query).scalars().all())
     # An account waiting for the rep to sign in again cannot be read; it syncs once they have.
     return [row for row in rows if has_mailbox(row) and row.status != NEEDS_SIGN_IN]
@@ -320,7 +320,7 @@ def cursor_status(db: Database, actor: Actor, account_id: str) -> dict[str, Any]
         if account is None or account.workspace_id != actor.workspace_id:
             raise NotFoundError(f"account {account_id} not found", field="account")
         rows = session.execute(
-            select(MailboxCursor).where(MailboxCursor.account_id == account_id)  # type: ignore[arg-type]
+            select(MailboxCursor).where(MailboxCursor.account_id == account_id)
         ).scalars()
         return {
             row.source: {

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from lumina_tui import queue, secrets
 from lumina_tui.config import Settings
@@ -30,7 +31,7 @@ from lumina_tui.services.errors import NotFoundError, ProviderFailure, StorageEr
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Account, Email
 
-Say = Callable[[str], None]
+Say = Callable[[str], object]  # what it returns is ignored (a posted message says True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +62,8 @@ def _existing(db: Database, actor: Actor, provider: str, address: str) -> Accoun
     with db.read() as session:
         rows = session.execute(
             select(Account).where(
-                Account.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                Account.provider == provider,  # type: ignore[arg-type]
+                Account.workspace_id == actor.workspace_id,
+                Account.provider == provider,
             )
         ).scalars()
         return next((a for a in rows if a.email.lower() == address.lower()), None)
@@ -85,7 +86,7 @@ def release_waiting(db: Database, settings: Settings, account_id: str) -> int:
         if waiting:
             session.execute(
                 update(Email)
-                .where(Email.id.in_(waiting), Email.status == EmailStatus.PENDING_SEND)  # type: ignore[attr-defined,arg-type]
+                .where(col(Email.id).in_(waiting), col(Email.status) == EmailStatus.PENDING_SEND)
                 .values(next_attempt_at=now, updated_at=now)
             )
     for email_id in waiting:

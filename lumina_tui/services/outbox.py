@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlmodel import Session
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, col, select
 
 from lumina_tui.config import Settings
 from lumina_tui.services import email_state, events, validation
@@ -87,9 +87,9 @@ def _scoped_email(session: Session, actor: Actor, email_id: str) -> Email:
 
 
 def _reload(session: Session, email_id: str) -> Email:
-    return session.execute(
-        select(Email).where(Email.id == email_id).execution_options(populate_existing=True)  # type: ignore[arg-type]
-    ).scalar_one()
+    return session.exec(
+        select(Email).where(Email.id == email_id).execution_options(populate_existing=True)
+    ).one()
 
 
 @validation.checked_arguments
@@ -112,10 +112,10 @@ def cancel(
             # A previous attempt that was cut off may already have delivered it: not undoable.
             when=[
                 or_(
-                    Email.last_error.is_(None),  # type: ignore[union-attr]
+                    col(Email.last_error).is_(None),
                     ~(
-                        Email.last_error.startswith(email_state.INTERRUPTED_PREFIX)  # type: ignore[union-attr]
-                        | Email.last_error.startswith(email_state.UNCERTAIN_PREFIX)  # type: ignore[union-attr]
+                        col(Email.last_error).startswith(email_state.INTERRUPTED_PREFIX)
+                        | col(Email.last_error).startswith(email_state.UNCERTAIN_PREFIX)
                     ),
                 ),
             ],
@@ -231,15 +231,15 @@ def list_emails(
                 raise NotFoundError(f"email {after} not found", field="after")
             page_conditions.append(
                 or_(
-                    Email.created_at < last.created_at,  # type: ignore[arg-type,operator]
-                    and_(Email.created_at == last.created_at, Email.id > last.id),  # type: ignore[arg-type]
+                    col(Email.created_at) < last.created_at,
+                    and_(col(Email.created_at) == last.created_at, col(Email.id) > last.id),
                 )
             )
         total = session.execute(select(func.count()).select_from(Email).where(*conditions)).scalar_one()
         rows = session.execute(
             select(Email)
             .where(*page_conditions)
-            .order_by(Email.created_at.desc(), Email.id)  # type: ignore[attr-defined]
+            .order_by(col(Email.created_at).desc(), Email.id)
             .limit(max(1, min(int(limit), 500)))
             .offset(max(0, int(offset)))
         )
@@ -265,12 +265,12 @@ def last_sent_to(db: Database, actor: Actor, address: str, within_days: int = 30
             session.execute(
                 select(Email)
                 .where(
-                    Email.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                    Email.to_email == address,  # type: ignore[arg-type]
-                    Email.status.in_(sorted(email_state.UNFINISHED | email_state.DELIVERED)),  # type: ignore[attr-defined]
-                    Email.created_at >= since,  # type: ignore[arg-type]
+                    Email.workspace_id == actor.workspace_id,
+                    Email.to_email == address,
+                    col(Email.status).in_(sorted(email_state.UNFINISHED | email_state.DELIVERED)),
+                    Email.created_at >= since,
                 )
-                .order_by(Email.created_at.desc())  # type: ignore[attr-defined]
+                .order_by(col(Email.created_at).desc())
                 .limit(1)
             )
             .scalars()

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from lumina_tui.services import validation
 from lumina_tui.services.actors import Actor
@@ -41,8 +40,8 @@ def as_json(prefs: UserPreferences) -> dict[str, Any]:
 def _row(session: Session, actor: Actor) -> UserPreferences | None:
     return session.execute(
         select(UserPreferences).where(
-            UserPreferences.user_id == actor.user_id,  # type: ignore[arg-type]
-            UserPreferences.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+            UserPreferences.user_id == actor.user_id,
+            UserPreferences.workspace_id == actor.workspace_id,
         )
     ).scalar_one_or_none()
 

@@ -225,7 +225,6 @@ def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str] 
             return
         except csv.Error as exc:
             yield start + 1, None, f"the line could not be read as CSV ({exc})"
-            cells = None
         else:
             if expected is None:
                 expected = len(cells)
@@ -469,9 +468,14 @@ def _store_batch(
 ) -> None:
     """One transaction: the batch's prospects, then the companies first seen in it."""
     with db.write() as session:
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver = session.connection().connection.driver_connection
+        assert driver is not None  # a pooled connection always holds its driver's
+        cursor = driver.cursor()
         on_postgres = db.dialect == "postgresql"
         now: Any = utcnow() if on_postgres else _timestamp()
+        integrity_errors: tuple[type[BaseException], ...] = (
+            sqlite3.IntegrityError, *_pg_integrity_error(on_postgres)
+        )
         for row in batch:
             proposed = new_id()
             fields = row.fields
@@ -495,7 +499,7 @@ def _store_batch(
                     ),
                 )
                 stored_id = cursor.fetchone()[0]
-            except (sqlite3.IntegrityError, *_pg_integrity_error(on_postgres)) as exc:
+            except integrity_errors as exc:
                 # This row only: SQLite undoes just the statement; PostgreSQL goes back to the savepoint.
                 if on_postgres:
                     cursor.execute("ROLLBACK TO SAVEPOINT prospect_row")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import column, func, or_, select, table, text
-from sqlmodel import Session
+from sqlalchemy import column, func, or_, table, text
+from sqlmodel import Session, col, select
 
 from lumina_tui.services import validation
 from lumina_tui.services.actors import Actor
@@ -60,8 +60,8 @@ def _by_id_or_email(session: Session, actor: Actor, ref: str) -> Prospect | None
     if "@" in ref:
         return session.execute(
             select(Prospect).where(
-                Prospect.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                Prospect.email == ref.lower(),  # type: ignore[arg-type]
+                Prospect.workspace_id == actor.workspace_id,
+                Prospect.email == ref.lower(),
             )
         ).scalar_one_or_none()
     prospect = session.get(Prospect, validation.uuid_text(ref, "prospect"))
@@ -98,7 +98,7 @@ def list_prospects(
     words = search.strip().split() if search and search.strip() else []
     indexed = [w for w in words if len(w) >= TRIGRAM] if _has_trigram_index(db) else []
     if indexed:
-        conditions.append(Prospect.id.in_(_matching_ids(indexed)))  # type: ignore[attr-defined]
+        conditions.append(col(Prospect.id).in_(_matching_ids(indexed)))
     for word in words:
         if word in indexed:
             continue

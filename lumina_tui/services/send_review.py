@@ -24,6 +24,7 @@ from typing import Any
 
 from lumina_tui.config import Settings
 from lumina_tui.providers.headers import header_value_problem
+from lumina_tui.providers.maildir import LABEL as MAILDIR_LABEL
 from lumina_tui.services import accounts, drafts, outbox, suppressions, templates
 from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.actors import Actor
@@ -220,7 +221,7 @@ def preview_of(body: str) -> str:
 
 def from_label(email: str, provider: str) -> str:
     if provider == "maildir":
-        return f"{email} ({accounts.MAILDIR_LABEL})"
+        return f"{email} ({MAILDIR_LABEL})"
     return f"{email} ({PROVIDER_NAMES.get(provider, provider)})"
 
 

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from lumina_tui import queue
 from lumina_tui.config import Settings
@@ -120,8 +119,8 @@ def _clean_suggestion_ids(values: Iterable[str]) -> list[str]:
 def _by_key(session: Session, workspace_id: str, key: str) -> Email | None:
     return session.execute(
         select(Email).where(
-            Email.workspace_id == workspace_id,  # type: ignore[arg-type]
-            Email.idempotency_key == key,  # type: ignore[arg-type]
+            Email.workspace_id == workspace_id,
+            Email.idempotency_key == key,
         )
     ).scalar_one_or_none()
 
@@ -181,7 +180,8 @@ def score_snapshot(
             sender=sender,
             html=draft.body_html or None,
         )
-        return json.loads(json.dumps(result.model_dump(mode="json"), default=str))
+        plain: dict[str, Any] = json.loads(json.dumps(result.model_dump(mode="json"), default=str))
+        return plain
     except Exception:
         log.warning("scoring at send time failed; the email is stored without a score", exc_info=True)
         return {}

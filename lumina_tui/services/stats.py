@@ -23,6 +23,7 @@ from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, utcnow
+from lumina_tui.store.db import rows_changed
 
 CONSUMER_NAMES = ("dashboard", "alerts", "learning")
 Z_95 = 1.959963984540054  # the two-sided 95 % normal quantile
@@ -136,13 +137,13 @@ def stats(db: Database, actor: Actor, *, days: int = 14, today: date | None = No
             ),
             {**w, "cap": UNREAD_CAP},
         ).scalar()
-        alert_rows = s.execute(
+        alert_rows = list(s.execute(
             text(
                 "SELECT id, kind, title, detail, created_at, read_at, email_id FROM alerts"
                 " WHERE workspace_id = :w AND read_at IS NULL ORDER BY created_at DESC LIMIT 20"
             ),
             w,
-        ).all()
+        ).all())
         if len(alert_rows) < 20:
             alert_rows += s.execute(
                 text(
@@ -194,7 +195,7 @@ def stats(db: Database, actor: Actor, *, days: int = 14, today: date | None = No
     return {
         "as_of": as_of,
         "up_to_date": all(entry["behind"] == 0 for entry in as_of),
-        "totals": _totals(*(int(v) for v in total[:4]), float(total[4])),
+        "totals": _totals(int(total[0]), int(total[1]), int(total[2]), int(total[3]), float(total[4])),
         "days": days,
         "daily": daily,
         "templates": templates,
@@ -262,15 +263,15 @@ def unread_alerts(db: Database, actor: Actor, *, after_seq: int | None = None) -
             {"w": actor.workspace_id},
         ).scalar()
         top = int(s.execute(text("SELECT coalesce(max(rowid), 0) FROM alerts")).scalar() or 0)
-        rows = []
+        rows: list[Any] = []
         if after_seq is not None:
-            rows = s.execute(
+            rows = list(s.execute(
                 text(
                     "SELECT id, kind, title, detail, created_at FROM alerts WHERE workspace_id = :w"
                     " AND read_at IS NULL AND rowid > :after AND rowid <= :top ORDER BY rowid LIMIT 20"
                 ),
                 {"w": actor.workspace_id, "after": after_seq, "top": top},
-            ).all()
+            ).all())
     return {
         "unread": int(count or 0),
         "seq": top,
@@ -288,7 +289,7 @@ def mark_alerts_read(db: Database, actor: Actor, alert_ids: list[str] | None = N
                 text("UPDATE alerts SET read_at = :now WHERE workspace_id = :w AND read_at IS NULL"),
                 {"now": utcnow(), "w": actor.workspace_id},
             )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return int(rows_changed(result) or 0)
         changed = 0
         for alert_id in ids:
             found = s.execute(
@@ -301,5 +302,5 @@ def mark_alerts_read(db: Database, actor: Actor, alert_ids: list[str] | None = N
                 text("UPDATE alerts SET read_at = :now WHERE id = :id AND read_at IS NULL"),
                 {"now": utcnow(), "id": alert_id},
             )
-            changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+            changed += int(rows_changed(result) or 0)
         return changed

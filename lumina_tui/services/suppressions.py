@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from sqlalchemy import delete, or_, select
-from sqlmodel import Session
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
 
 from lumina_tui.services import validation
 from lumina_tui.services.actors import Actor
@@ -18,6 +18,7 @@ from lumina_tui.services.company_data import normalise_domain
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.db import rows_changed
 from lumina_tui.store.models import Suppression
 from lumina_tui.store.upsert import insert
 
@@ -60,7 +61,7 @@ def suppress_in(session: Session, workspace_id: str, value: str, reason: str = "
         )
         .on_conflict_do_nothing(index_elements=["workspace_id", "value"])
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rows_changed(result) == 1
 
 
 @validation.checked_arguments
@@ -70,19 +71,19 @@ def add(db: Database, actor: Actor, value: str, reason: str = "") -> Suppression
     reason = validation.header_text(reason, "reason", max_chars=500)
     with db.write() as session:
         suppress_in(session, actor.workspace_id, clean, reason)
-        return session.execute(
+        return session.exec(
             select(Suppression).where(
-                Suppression.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                Suppression.value == clean,  # type: ignore[arg-type]
+                Suppression.workspace_id == actor.workspace_id,
+                Suppression.value == clean,
             )
-        ).scalar_one()
+        ).one()
 
 
 def list_suppressions(db: Database, actor: Actor) -> list[Suppression]:
     with db.read() as session:
         rows = session.execute(
             select(Suppression)
-            .where(Suppression.workspace_id == actor.workspace_id)  # type: ignore[arg-type]
+            .where(Suppression.workspace_id == actor.workspace_id)
             .order_by(Suppression.kind, Suppression.value)
         )
         return list(rows.scalars().all())
@@ -98,11 +99,11 @@ def remove(db: Database, actor: Actor, value: str) -> None:
     with db.write() as session:
         result = session.execute(
             delete(Suppression).where(
-                Suppression.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
+                col(Suppression.workspace_id) == actor.workspace_id,
                 or_(*conditions),
             )
         )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if rows_changed(result) == 0:
             raise NotFoundError(f"{value!r} is not on the suppression list", field="value")
 
 
@@ -121,8 +122,8 @@ def is_suppressed(session: Session, workspace_id: str, address: str) -> Suppress
         session.execute(
             select(Suppression)
             .where(
-                Suppression.workspace_id == workspace_id,  # type: ignore[arg-type]
-                Suppression.value.in_(_candidates(address)),  # type: ignore[attr-defined]
+                Suppression.workspace_id == workspace_id,
+                col(Suppression.value).in_(_candidates(address)),
             )
             .order_by(Suppression.kind)  # 'address' sorts first: the most specific reason wins
             .limit(1)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from lumina_tui.secrets import get_secret, set_secret
 from lumina_tui.services import validation
@@ -37,6 +37,7 @@ from lumina_tui.services.errors import (
 )
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.db import rows_changed
 from lumina_tui.store.models import RefreshToken, User, Workspace
 
 JWT_KEY_REF = "api:jwt-signing-key"
@@ -184,8 +185,8 @@ def init_team(
     with db.write() as session:
         signed_up = session.execute(
             select(User.id).where(
-                User.workspace_id == actor.workspace_id,  # type: ignore[arg-type]
-                User.password_hash.is_not(None),  # type: ignore[union-attr]
+                User.workspace_id == actor.workspace_id,
+                col(User.password_hash).is_not(None),
             )
         ).first()
         if signed_up is not None:
@@ -230,8 +231,8 @@ def new_team(db: Database, *, name: str, owner_email: str, password: str) -> tup
 def _by_email(session: Session, workspace_id: str, email: str) -> User | None:
     return session.execute(
         select(User).where(
-            User.workspace_id == workspace_id,  # type: ignore[arg-type]
-            User.email == email,  # type: ignore[arg-type]
+            User.workspace_id == workspace_id,
+            User.email == email,
         )
     ).scalar_one_or_none()
 
@@ -293,9 +294,11 @@ def add_user(
 def list_users(db: Database, actor: Actor, *, include_removed: bool = False) -> list[User]:
     conditions: list[Any] = [User.workspace_id == actor.workspace_id]
     if not include_removed:
-        conditions.append(User.removed_at.is_(None))  # type: ignore[union-attr]
+        conditions.append(col(User.removed_at).is_(None))
     with db.read() as session:
-        rows = session.execute(select(User).where(*conditions).order_by(User.created_at, User.email))
+        rows = session.execute(
+            select(User).where(*conditions).order_by(col(User.created_at), col(User.email))
+        )
         return list(rows.scalars().all())
 
 
@@ -312,7 +315,7 @@ def remove_user(db: Database, actor: Actor, ref: str) -> User:
         user.removed_at = now
         user.password_hash = None
         session.add(user)
-        _revoke(session, [RefreshToken.user_id == user.id], now)  # type: ignore[list-item]
+        _revoke(session, [RefreshToken.user_id == user.id], now)
         session.flush()
         return user
 
@@ -320,10 +323,10 @@ def remove_user(db: Database, actor: Actor, ref: str) -> User:
 def _revoke(session: Session, conditions: list[Any], now: datetime) -> int:
     result = session.execute(
         update(RefreshToken)
-        .where(*conditions, RefreshToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(*conditions, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(rows_changed(result))
 
 
 # -- tokens ----------------------------------------------------------------------------------------
@@ -387,7 +390,7 @@ def sign_in(
     if not isinstance(email, str) or not isinstance(password, str) or len(password) > MAX_PASSWORD_CHARS:
         raise AuthenticationError(WRONG_CREDENTIALS)
     address = email.strip().lower()
-    conditions: list[Any] = [User.email == address, User.removed_at.is_(None)]  # type: ignore[union-attr]
+    conditions: list[Any] = [User.email == address, col(User.removed_at).is_(None)]
     if workspace_id is not None:
         conditions.append(User.workspace_id == validation.uuid_text(workspace_id, "workspace_id"))
     with db.read() as session:
@@ -423,23 +426,23 @@ def refresh(
     stolen = False
     with db.write() as session:
         row = session.execute(
-            select(RefreshToken).where(RefreshToken.token_hash == digest)  # type: ignore[arg-type]
+            select(RefreshToken).where(RefreshToken.token_hash == digest)
         ).scalar_one_or_none()
         now = utcnow()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise AuthenticationError("the refresh token is not valid")
         if row.used_at is not None:
             # Someone kept a copy: neither of the two holders may go on (committed, then refused).
-            _revoke(session, [RefreshToken.family_id == row.family_id], now)  # type: ignore[list-item]
+            _revoke(session, [RefreshToken.family_id == row.family_id], now)
             stolen = True
         else:
             claimed = session.execute(
                 update(RefreshToken)
-                .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))  # type: ignore[arg-type,union-attr]
+                .where(RefreshToken.id == row.id, col(RefreshToken.used_at).is_(None))
                 .values(used_at=now)
             )
             user = session.get(User, row.user_id)
-            if claimed.rowcount != 1 or user is None or user.removed_at is not None:  # type: ignore[attr-defined]
+            if rows_changed(claimed) != 1 or user is None or user.removed_at is not None:
                 raise AuthenticationError("the refresh token is not valid")
             return _issue(
                 session,
@@ -458,11 +461,11 @@ def sign_out(db: Database, refresh_token: str) -> bool:
     digest = _token_hash(refresh_token or "")
     with db.write() as session:
         row = session.execute(
-            select(RefreshToken).where(RefreshToken.token_hash == digest)  # type: ignore[arg-type]
+            select(RefreshToken).where(RefreshToken.token_hash == digest)
         ).scalar_one_or_none()
         if row is None:
             return False
-        return _revoke(session, [RefreshToken.family_id == row.family_id], utcnow()) > 0  # type: ignore[list-item]
+        return _revoke(session, [RefreshToken.family_id == row.family_id], utcnow()) > 0
 
 
 def authenticate(db: Database, token: str, *, key: str) -> Actor:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import select
 
 from lumina_tui.ai import placeholders
 from lumina_tui.services import validation

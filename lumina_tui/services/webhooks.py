@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, delete, or_
+from sqlmodel import Session, col, select
 
 from lumina_tui.secrets import delete_secret, get_secret, set_secret
 from lumina_tui.services import email_state, events, suppressions
@@ -157,12 +157,18 @@ def _fresh(timestamp: str, now: datetime, tolerance: int) -> datetime:
     return when
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    """A JSON object of a provider's document, or {} where the document has something else."""
+    return value if isinstance(value, dict) else {}
+
+
 def verify_mailgun(signature: Any, signing_key: str) -> tuple[str, str]:
     """(timestamp, token) of a Mailgun signature object whose HMAC is right."""
     if not isinstance(signature, dict):
         raise AuthenticationError("the Mailgun signature is missing")
     timestamp, token, given = (signature.get(k) for k in ("timestamp", "token", "signature"))
-    if not all(isinstance(v, str) and v for v in (timestamp, token, given)) or len(token) > 200:
+    if not (isinstance(timestamp, str) and isinstance(token, str) and isinstance(given, str)
+            and timestamp and token and given and len(token) <= 200):
         raise AuthenticationError("the Mailgun signature is missing")
     expected = hmac.new(
         signing_key.encode("utf-8"), (timestamp + token).encode("utf-8"), hashlib.sha256
@@ -258,11 +264,11 @@ def parse_mailgun(document: Any, now: datetime) -> list[ProviderEvent]:
     event_id = _text(data.get("id"), 200)
     if kind is None or not event_id:
         return []
-    variables = data.get("user-variables") if isinstance(data.get("user-variables"), dict) else {}
-    message = data.get("message") if isinstance(data.get("message"), dict) else {}
-    headers = message.get("headers") if isinstance(message.get("headers"), dict) else {}
+    variables = _mapping(data.get("user-variables"))
+    message = _mapping(data.get("message"))
+    headers = _mapping(message.get("headers"))
     hard = kind == "bounced" and _text(data.get("severity")) == "permanent"
-    status = data.get("delivery-status") if isinstance(data.get("delivery-status"), dict) else {}
+    status = _mapping(data.get("delivery-status"))
     extra: dict[str, Any] = {"url": _text(data.get("url"), 2000)} if kind == "clicked" else {}
     if kind == "bounced":
         extra = {
@@ -361,7 +367,7 @@ def parse_postmark(document: Any, now: datetime) -> list[ProviderEvent]:
     )
     own_id = document.get("ID")
     event_id = f"{kind}:{message_id}:{own_id if isinstance(own_id, int | str) else when.isoformat()}"
-    metadata = document.get("Metadata") if isinstance(document.get("Metadata"), dict) else {}
+    metadata = _mapping(document.get("Metadata"))
     hard = kind == "bounced" and _text(document.get("Type")) not in _POSTMARK_SOFT
     extra: dict[str, Any] = {"url": _text(document.get("OriginalLink"), 2000)} if kind == "clicked" else {}
     if kind == "bounced":
@@ -395,11 +401,12 @@ def _find_email(session: Session, event: ProviderEvent) -> Email | None:
         email = session.get(Email, event.email_id)
         if email is not None:
             return email
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if event.message_id:
-        conditions += [Email.message_id == event.message_id, Email.sent_message_id == event.message_id]
+        conditions += [col(Email.message_id) == event.message_id,
+                       col(Email.sent_message_id) == event.message_id]
     if event.provider_message_id:
-        conditions.append(Email.provider_message_id == event.provider_message_id)
+        conditions.append(col(Email.provider_message_id) == event.provider_message_id)
     if not conditions:
         return None
     return session.execute(select(Email).where(or_(*conditions)).limit(1)).scalars().first()
@@ -475,11 +482,11 @@ def receive(
         parsed = parse_mailgun(document, now)
     elif provider == "sendgrid":
         signature = lowered.get(SENDGRID_SIGNATURE_HEADER)
-        timestamp = lowered.get(SENDGRID_TIMESTAMP_HEADER)
-        verify_sendgrid(raw, signature, timestamp, sendgrid_public_key(secret))
-        assert timestamp is not None and signature is not None
-        _fresh(timestamp, now, tolerance_seconds)
-        receipt = hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
+        signed_at = lowered.get(SENDGRID_TIMESTAMP_HEADER)
+        verify_sendgrid(raw, signature, signed_at, sendgrid_public_key(secret))
+        assert signed_at is not None and signature is not None
+        _fresh(signed_at, now, tolerance_seconds)
+        receipt = hashlib.sha256(f"{signed_at}:{signature}".encode()).hexdigest()
         parsed = parse_sendgrid(_json(raw), now)
     else:
         verify_postmark(lowered.get("authorization"), secret)
@@ -500,8 +507,8 @@ def receive(
             # A receipt older than the freshness window guards nothing (that replay is stale anyway).
             session.execute(
                 delete(WebhookReceipt).where(
-                    WebhookReceipt.provider == provider,  # type: ignore[arg-type]
-                    WebhookReceipt.received_at < now - timedelta(seconds=2 * tolerance_seconds + 60),  # type: ignore[arg-type]
+                    col(WebhookReceipt.provider) == provider,
+                    col(WebhookReceipt.received_at) < now - timedelta(seconds=2 * tolerance_seconds + 60),
                 )
             )
         for event in parsed:

@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from lumina_tui.config import Settings
 from lumina_tui.services import email_state, worker_heartbeat
@@ -55,7 +56,7 @@ def pending_count(db: Database) -> int:
             session.execute(
                 select(func.count())
                 .select_from(Email)
-                .where(Email.status.in_(sorted(email_state.UNFINISHED)))  # type: ignore[attr-defined]
+                .where(col(Email.status).in_(sorted(email_state.UNFINISHED)))
             ).scalar_one()
         )
 

@@ -196,10 +196,7 @@ class Database:
         """
         try:
             with self.writer.begin() as conn:
-                driver = conn.connection.driver_connection
-                if not isinstance(driver, sqlite3.Connection):
-                    raise TypeError("write_sqlite needs a SQLite database (check is_sqlite first)")
-                yield driver
+                yield _sqlite3(conn.connection.driver_connection)
         except BaseException as exc:
             store_error = self._translated(exc)
             if store_error is None:
@@ -242,6 +239,12 @@ def open_database(url: str, *, busy_timeout_seconds: float | None = None) -> Dat
                 raise
             _open[url] = db
         return db
+
+
+def _sqlite3(driver: object) -> sqlite3.Connection:
+    if not isinstance(driver, sqlite3.Connection):
+        raise TypeError(f"a SQLite database was expected, not {type(driver).__name__}")
+    return driver
 
 
 def rows_changed(result: object) -> int:

@@ -30,6 +30,9 @@ from lumina_tui.tui.service_jobs import ServiceFailed
 if TYPE_CHECKING:
     from lumina_tui.tui.alert_watch import AlertsRead  # imported when the app mounts (services.stats)
 
+if TYPE_CHECKING:  # for the annotation only: the CLI opens the runtime before the app starts
+    from lumina_tui.services.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
 TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -90,14 +93,14 @@ class LuminaApp(App[None]):
 
     def __init__(
         self,
-        runtime: Any,
+        runtime: Runtime,
         *,
         draft_id: str | None = None,
         clock: Callable[[], float] | None = None,
         handle_signals: bool = True,
     ) -> None:
         super().__init__()
-        self.runtime = runtime
+        self.runtime: Runtime = runtime
         self._switch_interval = sys.getswitchinterval()
         self.initial_draft_id = draft_id
         self._clock = clock or time.monotonic

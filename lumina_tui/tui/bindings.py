@@ -200,13 +200,13 @@ def palette_actions() -> list[Action]:
     return sorted((action for action in ACTIONS if action.palette), key=lambda a: a.where is Where.APP)
 
 
-APP_BINDINGS: list[Binding] = _keyed(Where.APP)
-COMPOSE_BINDINGS: list[Binding] = _keyed(Where.COMPOSE)
-TONE_SLIDER_BINDINGS: list[Binding] = _keyed(Where.TONE_SLIDER)
-SUGGESTION_BINDINGS: list[Binding] = _keyed(Where.SUGGESTION)
-DIALOG_BINDINGS: list[Binding] = _keyed(Where.DIALOG)
-CONFIRM_BINDINGS: list[Binding] = _keyed(Where.CONFIRM)
-QUIT_WHILE_SENDING_BINDINGS: list[Binding] = _keyed(Where.QUIT_WHILE_SENDING)
+APP_BINDINGS: list[BindingType] = bindings_for(Where.APP)
+COMPOSE_BINDINGS: list[BindingType] = bindings_for(Where.COMPOSE)
+TONE_SLIDER_BINDINGS: list[BindingType] = bindings_for(Where.TONE_SLIDER)
+SUGGESTION_BINDINGS: list[BindingType] = bindings_for(Where.SUGGESTION)
+DIALOG_BINDINGS: list[BindingType] = bindings_for(Where.DIALOG)
+CONFIRM_BINDINGS: list[BindingType] = bindings_for(Where.CONFIRM)
+QUIT_WHILE_SENDING_BINDINGS: list[BindingType] = bindings_for(Where.QUIT_WHILE_SENDING)
 
 
 def all_bindings() -> list[Binding]:

@@ -8,9 +8,25 @@ answer to a superseded request is recognised and dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from textual.message import Message
+
+if TYPE_CHECKING:  # types only: the composer imports no AI code until a suggestion is asked for
+    from lumina_tui.ai.models import Score, Suggestion
+    from lumina_tui.services.send_review import SendReview
+
+
+class QueuedEmail(Protocol):
+    """What the composer reads of the email `services.sending.send` stored (a `store.models.Email`,
+    which the UI may not import): its id, for undo, and when it goes out, for the countdown."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def send_after(self) -> datetime: ...
 
 
 def error_text(exc: BaseException) -> str:
@@ -39,10 +55,10 @@ class DraftSaveFailed(Message):
 
 @dataclass
 class SuggestionArrived(Message):
-    """The AI answered request `request_id`; `suggestion` is an `ai.models.Suggestion`."""
+    """The AI answered request `request_id`."""
 
     request_id: int
-    suggestion: Any
+    suggestion: Suggestion
 
 
 @dataclass
@@ -58,7 +74,7 @@ class ScoreArrived(Message):
     """A fresh `ai.models.Score` for the draft as it was at `revision`."""
 
     request_id: int
-    score: Any
+    score: Score
     revision: int
 
 
@@ -70,16 +86,16 @@ class ScoreFailed(Message):
 
 @dataclass
 class ReviewReady(Message):
-    """The send review (`services.send_review.SendReview`) is built; the composer shows it."""
+    """The send review is built; the composer shows it."""
 
-    review: Any
+    review: SendReview
 
 
 @dataclass
 class SendQueued(Message):
     """`services.sending.send` stored the email (`created` False: the same key came back)."""
 
-    email: Any
+    email: QueuedEmail
     created: bool
 
 

@@ -37,7 +37,7 @@ HOUSEKEEPING_TICK_SECONDS = 0.25
 SIDECAR_LOCK_WAIT_SECONDS = 5.0
 
 
-class LuminaConsumer(Consumer):
+class LuminaConsumer(Consumer):  # type: ignore[misc]  # huey ships no types: its Consumer is Any
     """huey's consumer, with SIGINT as graceful as SIGTERM (a second signal still stops at once)."""
 
     def _set_signal_handlers(self) -> None:

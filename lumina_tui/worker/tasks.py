@@ -40,8 +40,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
 
 from lumina_tui import queue
 from lumina_tui.config import Settings
@@ -148,7 +148,7 @@ def backoff_seconds(attempts: int, settings: Settings, rng: random.Random | None
     rng = rng or random.Random()
     worker = settings.worker
     exponent = min(max(0, attempts - 1), 40)
-    raw = worker.backoff_base_seconds * (2**exponent)
+    raw = worker.backoff_base_seconds * (2.0**exponent)
     return max(0.0, min(worker.backoff_cap_seconds, raw * rng.uniform(0.8, 1.2)))
 
 
@@ -156,8 +156,8 @@ def _delivery_started(session: Session, email: Email) -> datetime:
     """The age of an email counts from its creation, or from the rep's last manual retry."""
     retried = session.execute(
         select(func.max(EmailEvent.occurred_at)).where(
-            EmailEvent.email_id == email.id,  # type: ignore[arg-type]
-            EmailEvent.event_type == "retried",  # type: ignore[arg-type]
+            EmailEvent.email_id == email.id,
+            EmailEvent.event_type == "retried",
         )
     ).scalar_one_or_none()
     return max(email.created_at, retried) if retried else email.created_at
@@ -186,8 +186,8 @@ def claim(ctx: WorkerRuntime, email_id: str) -> tuple[Email | None, Email | None
             email,
             email_state.CLAIM,
             when=[
-                Email.send_after <= now,  # type: ignore[arg-type]
-                or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= now),  # type: ignore[union-attr,operator]
+                Email.send_after <= now,
+                or_(col(Email.next_attempt_at).is_(None), col(Email.next_attempt_at) <= now),
             ],
             values={
                 "attempts": Email.attempts + 1,
@@ -197,7 +197,7 @@ def claim(ctx: WorkerRuntime, email_id: str) -> tuple[Email | None, Email | None
             now=now,
         )
         row = session.execute(
-            select(Email).where(Email.id == email_id).execution_options(populate_existing=True)  # type: ignore[arg-type]
+            select(Email).where(Email.id == email_id).execution_options(populate_existing=True)
         ).scalar_one_or_none()
         if claimed:
             return row, None
@@ -218,7 +218,7 @@ def _over_mailbox_limit(ctx: WorkerRuntime, session: Session, email_id: str, now
         note = f"{UNCERTAIN_PREFIX} {note}"
     session.execute(
         update(Email)
-        .where(Email.id == email_id, Email.status == EmailStatus.PENDING_SEND)  # type: ignore[arg-type]
+        .where(col(Email.id) == email_id, col(Email.status) == EmailStatus.PENDING_SEND)
         .values(last_error=note, next_attempt_at=now + timedelta(seconds=wait.seconds), updated_at=now)
     )
     session.flush()
@@ -325,9 +325,9 @@ def _finish(ctx: WorkerRuntime, email: Email, receipt: SendReceipt, *, recovered
             email_state.FINISH,
             when=[
                 or_(
-                    Email.lease_owner == email.lease_owner,  # type: ignore[arg-type]
+                    col(Email.lease_owner) == email.lease_owner,
                     # Our lease ran out mid-send and the sweep took the row back: it did go out.
-                    Email.status == EmailStatus.PENDING_SEND,  # type: ignore[arg-type]
+                    col(Email.status) == EmailStatus.PENDING_SEND,
                 ),
             ],
             values={
@@ -503,7 +503,7 @@ def sweep(ctx: WorkerRuntime, *, grace_seconds: float | None = None) -> SweepRep
     reclaimed_ids: list[str] = []
     with ctx.db.write() as session:
         claimed = session.execute(
-            select(Email).where(Email.status == EmailStatus.SENDING)  # type: ignore[arg-type]
+            select(Email).where(Email.status == EmailStatus.SENDING)
         ).scalars()
         for email in list(claimed):
             expires = email.lease_expires_at
@@ -535,9 +535,9 @@ def sweep(ctx: WorkerRuntime, *, grace_seconds: float | None = None) -> SweepRep
             .where(
                 Email.status == EmailStatus.PENDING_SEND,
                 Email.send_after <= cutoff,
-                or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= cutoff),  # type: ignore[union-attr,operator]
+                or_(col(Email.next_attempt_at).is_(None), col(Email.next_attempt_at) <= cutoff),
             )
-            .order_by(Email.send_after)
+            .order_by(col(Email.send_after))
         ).scalars()
         to_ring = list(dict.fromkeys([*reclaimed_ids, *due]))
     for email_id in to_ring:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -334,6 +335,11 @@ def rediff(body: str, suggested: str, request_id: int) -> Rediffed:
     return Rediffed(body, word_diff(body, suggested), request_id)
 
 
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that is `text` itself (a backslash in a name is not a group reference)."""
+    return lambda _match: text
+
+
 def retarget(text: str, old_prospect: Any, old_company: Any, new_prospect: Any, new_company: Any) -> str:
     """Swap the old prospect's name and company for the new one's (duplicate for another prospect)."""
     if old_prospect is None or not text:
@@ -348,5 +354,5 @@ def retarget(text: str, old_prospect: Any, old_company: Any, new_prospect: Any, 
             # Whole words only; lookarounds rather than \b, which never matches before a name that
             # starts with a non-word character. The replacement is a function so that a backslash
             # in a name is text, not a group reference (`re.error: bad escape`).
-            text = re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", lambda _match, new=new: new, text)
+            text = re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", _literally(new), text)
     return text

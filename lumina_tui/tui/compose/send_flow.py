@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from textual.message import Message
 from textual.screen import Screen
@@ -23,6 +23,9 @@ from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.runtime import Runtime
 from lumina_tui.tui.messages import ReviewReady, SendFailed, SendQueued, SendUndone, UndoFailed, error_text
 from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
+
+if TYPE_CHECKING:
+    from lumina_tui.services.send_review import SendReview
 
 #: A send is stored in a few tens of ms; "Queuing…" shows only if this one takes longer, so the
 #: usual first frame after Enter is already the "Queued" banner.
@@ -133,7 +136,7 @@ def prepare_to_send(runtime: Runtime) -> None:
     sending.prepare_to_send(runtime.settings)
 
 
-def queue_send(runtime: Runtime, review: Any, accepted_ids: list[str]) -> Message:
+def queue_send(runtime: Runtime, review: SendReview, accepted_ids: list[str]) -> Message:
     """Thread worker: store the email (with the review's idempotency key)."""
     try:
         from lumina_tui.services import sending
@@ -180,7 +183,7 @@ class SendFlow:
         self.host = host
         self.now = now
         self.in_flight = False
-        self.last_review: Any = None
+        self.last_review: SendReview | None = None
         self.pending: PendingSend | None = None
         self._after_undo: Callable[[], None] | None = None
 
@@ -225,7 +228,7 @@ class SendFlow:
         runtime = self.host.runtime
         self.host.run_service(lambda: prepare_to_send(runtime), group="prepare-send")
 
-    def review_closed(self, review: Any, confirmed: bool) -> None:
+    def review_closed(self, review: SendReview, confirmed: bool) -> None:
         if not confirmed:
             self.in_flight = False
             self.host.refresh_bindings()

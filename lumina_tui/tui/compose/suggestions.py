@@ -32,7 +32,7 @@ from lumina_tui.tui.triggers import COMMON_INSTRUCTIONS, SuggestionBasis, is_mea
 from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
 
 if TYPE_CHECKING:
-    from lumina_tui.ai.models import Suggestion
+    from lumina_tui.ai.models import Score, Suggestion
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class SuggestionHost(Protocol):
 
     def ask(self, screen: Screen[Any], answered: Callable[[Any], None]) -> None: ...
 
-    def show_glow(self, state: str, suggestion: Any) -> None:
+    def show_glow(self, state: str, suggestion: Suggestion | None) -> None:
         """The panel's glow, the status line's AI state and which keys the footer offers."""
 
     def show_ai_note(self, text: str, *, error: bool = False) -> None:
@@ -107,7 +107,7 @@ class SuggestionHost(Protocol):
 
     def clear_ai_panel(self, note: str) -> None: ...
 
-    def show_suggestion(self, suggestion: Any) -> None:
+    def show_suggestion(self, suggestion: Suggestion) -> None:
         """The suggestion, diffed against the draft on screen."""
 
     def show_suggestion_age(self, seconds: float) -> None: ...
@@ -136,7 +136,7 @@ class SuggestionHost(Protocol):
 
     def show_score_pending(self) -> None: ...
 
-    def show_score(self, score: Any, revision: int) -> None: ...
+    def show_score(self, score: Score, revision: int) -> None: ...
 
     def show_score_error(self, text: str) -> None: ...
 
@@ -241,7 +241,7 @@ class SuggestionSession:
         self.host = host
         #: The number of the latest request; an answer to an older one is dropped.
         self.request_number = 0
-        self.suggestion: Any = None
+        self.suggestion: Suggestion | None = None
         self.glow_state = "idle"
         self.suggested_at = 0.0
         #: What the last suggestion was made for (automatic requests compare against it).
@@ -424,7 +424,7 @@ class SuggestionSession:
             return
         self._apply(suggestion)
 
-    def _apply(self, suggestion: Any) -> None:
+    def _apply(self, suggestion: Suggestion) -> None:
         """Apply as one undoable edit, save, record feedback off the UI path; glow applied → idle."""
         if suggestion is not self.suggestion:
             return

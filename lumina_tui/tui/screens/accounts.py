@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -34,6 +34,11 @@ from lumina_tui.services.terminal_text import terminal_safe as safe
 from lumina_tui.tui.bindings import Where, bindings_for, key_display
 from lumina_tui.tui.messages import error_text
 from lumina_tui.tui.screens.dialogs import ConfirmDialog
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lumina_tui.tui.app import LuminaApp
 
 #: The kinds of account that sign in over OAuth (the others keep a password or nothing).
 SIGNS_IN = ("gmail", "outlook")
@@ -82,6 +87,9 @@ class AccountRow:
 
 class AccountsScreen(Screen[None]):
     """The accounts table, the selected account's details, and a sign-in's progress while one runs."""
+
+    if TYPE_CHECKING:  # screens see the app's runtime typed (no run-time change)
+        app = getters.app(LuminaApp)
 
     HELP_GROUP: ClassVar[str] = "Accounts"
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.ACCOUNTS)  # keys: tui/bindings.py
@@ -151,7 +159,7 @@ class AccountsScreen(Screen[None]):
 
     @work(thread=True, group="accounts-load", exclusive=True, exit_on_error=False)
     def _load(self) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp carries the runtime
+        runtime = self.app.runtime
         try:
             found = accounts.list_accounts(runtime.db, runtime.actor)
             rows = [AccountRow.of(account, runtime.settings) for account in found]
@@ -328,7 +336,7 @@ class AccountsScreen(Screen[None]):
 
     @work(thread=True, group="accounts-verb", exit_on_error=False)
     def _call(self, verb: str, account_id: str) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp carries the runtime
+        runtime = self.app.runtime
         db, actor = runtime.db, runtime.actor
         try:
             if verb == "test":
@@ -349,7 +357,7 @@ class AccountsScreen(Screen[None]):
     def _sign_in(self, account_id: str, cancel: threading.Event) -> None:
         from lumina_tui.services import oauth_accounts  # loads the OAuth libraries only when used
 
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp carries the runtime
+        runtime = self.app.runtime
         try:
             result = oauth_accounts.sign_in_again(
                 runtime.db,

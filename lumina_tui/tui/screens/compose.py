@@ -74,6 +74,7 @@ from lumina_tui.tui.widgets.tone_slider import ToneSlider
 from lumina_tui.tui.widgets.word_count import WordCount
 
 if TYPE_CHECKING:
+    from lumina_tui.ai.models import Score, Suggestion
     from lumina_tui.tui.app import LuminaApp
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ class ComposeScreen(Screen[None]):
 
     @property
     def runtime(self) -> Runtime:
-        return cast(Runtime, self.lumina.runtime)
+        return self.lumina.runtime
 
     @property
     def settings(self) -> Any:
@@ -618,7 +619,7 @@ class ComposeScreen(Screen[None]):
 
     # ================================================================== SuggestionSession's host
 
-    def show_glow(self, state: str, suggestion: Any) -> None:
+    def show_glow(self, state: str, suggestion: Suggestion | None) -> None:
         self.panel.state = state
         self.status.ai = state
         if suggestion is not None:
@@ -637,7 +638,7 @@ class ComposeScreen(Screen[None]):
     def clear_ai_panel(self, note: str) -> None:
         self.panel.clear(note)
 
-    def show_suggestion(self, suggestion: Any) -> None:
+    def show_suggestion(self, suggestion: Suggestion) -> None:
         self.panel.age = 0.0
         self.panel.show_suggestion(suggestion, self.subject.value, self.body.text)
 
@@ -666,7 +667,7 @@ class ComposeScreen(Screen[None]):
     def show_score_pending(self) -> None:
         self.query_one(ScoreCard).show_pending()
 
-    def show_score(self, score: Any, revision: int) -> None:
+    def show_score(self, score: Score, revision: int) -> None:
         self.query_one(ScoreCard).show_score(score, revision)
 
     def show_score_error(self, text: str) -> None:

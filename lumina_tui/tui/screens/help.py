@@ -141,7 +141,7 @@ def collect_help(app: App[Any], extra_screens: Iterable[type[Screen[Any]]] = ())
             title = group_title(source)
             add(title, source._bindings)
             for widget in source.walk_children(with_self=False):
-                if isinstance(widget, DOMNode) and widget._bindings:
+                if isinstance(widget, DOMNode):  # one without bindings adds no entries
                     add(
                         group_title(widget) if hasattr(type(widget), "HELP_GROUP") else title,
                         widget._bindings,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -29,6 +29,11 @@ from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe as safe
 from lumina_tui.tui.bindings import Where, bindings_for, key_display
 from lumina_tui.tui.service_jobs import run_service
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lumina_tui.tui.app import LuminaApp
 
 REFRESH_SECONDS = 1.0
 PAGE_SIZE = 200
@@ -116,7 +121,7 @@ class OutboxEmail:
             if self.in_undo_window(now):
                 seconds = max(1, int((self.send_after - now).total_seconds() + 0.999))
                 return f"◷ Queued · {seconds} s"
-            note = email_state.status_note(self)  # type: ignore[arg-type]
+            note = email_state.status_note(self)
             if note is not None:  # waiting for a mailbox limit or a sign-in: not a failure
                 return f"◷ {note[0].upper()}{note[1:]}"
             if self.attempts and self.next_attempt_at is not None:
@@ -235,12 +240,15 @@ def read_worker_line(settings: Any) -> WorkerLine:
 class OutboxScreen(Screen[None]):
     """Emails newest first; the selected email's details and events below the table."""
 
+    if TYPE_CHECKING:  # screens see the app's runtime typed (no run-time change)
+        app = getters.app(LuminaApp)
+
     HELP_GROUP: ClassVar[str] = "Outbox"
 
     def clock(self) -> datetime:
         """Now, naive UTC, from the runtime's clock: the undo countdown and the cancel rule read it
         (a test gives the runtime its own clock)."""
-        now: datetime = self.app.runtime.clock()  # type: ignore[attr-defined]  # LuminaApp carries the runtime
+        now: datetime = self.app.runtime.clock()
         return now
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.OUTBOX)  # keys: tui/bindings.py
@@ -317,7 +325,7 @@ class OutboxScreen(Screen[None]):
         self._load(self.status_filter, self.selected_email_id)
 
     def _load(self, status_filter: str | None, selected: str | None) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        runtime = self.app.runtime
         run_service(
             self, lambda: read_outbox(runtime, status_filter, selected), group="outbox-load", exclusive=False
         )
@@ -502,12 +510,13 @@ class OutboxScreen(Screen[None]):
         if email.status == EmailStatus.FAILED:
             self._run_verb("retry", email.id)
             return
-        why = {
+        reasons: dict[str, str] = {
             EmailStatus.SENT: "it was sent already",
             EmailStatus.CANCELLED: "it was cancelled; its draft is back in your drafts",
             EmailStatus.SENDING: "it is being sent right now",
             EmailStatus.PENDING_SEND: "it is still queued: the worker sends (and retries) it by itself",
-        }.get(email.status, f"it is {email.status}")
+        }
+        why = reasons.get(email.status, f"it is {email.status}")
         self.notify(f"Nothing to retry: {why}. Only a failed email can be retried.", title="Retry")
 
     def action_cancel_send(self) -> None:
@@ -518,13 +527,14 @@ class OutboxScreen(Screen[None]):
         if email.in_undo_window(now):
             self._run_verb("cancel", email.id)
             return
-        why = {
+        reasons: dict[str, str] = {
             EmailStatus.SENT: "it was sent already",
             EmailStatus.CANCELLED: "it was cancelled already",
             EmailStatus.SENDING: "it is being sent right now",
             EmailStatus.FAILED: "it failed and will not be sent unless you retry it",
             EmailStatus.PENDING_SEND: "its undo window has closed: the worker may be sending it",
-        }.get(email.status, f"it is {email.status}")
+        }
+        why = reasons.get(email.status, f"it is {email.status}")
         self.notify(f"Too late to undo: {why}.", title="Undo send")
 
     def action_sync_mailboxes(self) -> None:
@@ -533,7 +543,7 @@ class OutboxScreen(Screen[None]):
 
     def _run_verb(self, verb: str, email_id: str) -> None:
         """Retry, cancel or sync in a thread; `OutboxVerbDone` says what happened."""
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        runtime = self.app.runtime
         run_service(self, lambda: run_verb(runtime, verb, email_id), group="outbox-verb", exclusive=False)
 
     def on_outbox_verb_done(self, message: OutboxVerbDone) -> None:

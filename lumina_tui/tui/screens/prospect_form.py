@@ -8,7 +8,7 @@ place and the CLI and the composer agree with this form.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,6 +24,11 @@ from lumina_tui.tui.bindings import Where, bindings_for
 from lumina_tui.tui.messages import error_text
 from lumina_tui.tui.service_jobs import run_service
 from lumina_tui.tui.widgets.safe_text import SafeInput
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lumina_tui.tui.app import LuminaApp
 
 # (field name in the service, label) in the order the form shows them.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -43,6 +48,9 @@ class SaveFailed:
 
 class ProspectFormScreen(ModalScreen[str | None]):
     """Dismisses with the saved prospect's id, or None when the rep goes back."""
+
+    if TYPE_CHECKING:  # screens see the app's runtime typed (no run-time change)
+        app = getters.app(LuminaApp)
 
     HELP_GROUP: ClassVar[str] = "Prospect form"
 
@@ -74,13 +82,13 @@ class ProspectFormScreen(ModalScreen[str | None]):
             self.query_one("#field-email", Input).focus()
 
     def _load(self, prospect_id: str) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        runtime = self.app.runtime
         run_service(
             self, lambda: read_prospect(runtime, prospect_id), group="prospect-form-load", exclusive=False
         )
 
     def _save(self, values: dict[str, str]) -> None:
-        runtime, prospect_id = self.app.runtime, self.prospect_id  # type: ignore[attr-defined]  # LuminaApp's
+        runtime, prospect_id = self.app.runtime, self.prospect_id
         run_service(self, lambda: save_prospect(runtime, prospect_id, values), group="prospect-form-save")
 
     def on_prospect_read(self, message: ProspectRead) -> None:

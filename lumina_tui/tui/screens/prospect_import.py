@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +26,11 @@ from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import Where, bindings_for
 from lumina_tui.tui.service_jobs import run_service
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lumina_tui.tui.app import LuminaApp
 
 PROGRESS_INTERVAL_SECONDS = 0.05
 
@@ -80,6 +85,9 @@ def _count(value: Any) -> int:
 
 class ProspectImportScreen(ModalScreen[ImportSummary | None]):
     """Dismisses with the summary of the last import (None when nothing was imported)."""
+
+    if TYPE_CHECKING:  # screens see the app's runtime typed (no run-time change)
+        app = getters.app(LuminaApp)
 
     HELP_GROUP: ClassVar[str] = "Import prospects"
 
@@ -145,7 +153,7 @@ class ProspectImportScreen(ModalScreen[ImportSummary | None]):
         self._import(path)
 
     def _import(self, path: Path) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        runtime = self.app.runtime
         run_service(self, lambda: self._run_import(runtime, path), group="prospect-import")
 
     def _run_import(self, runtime: Any, path: Path) -> ImportDone:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -28,6 +28,11 @@ from lumina_tui.tui.screens.prospect_form import ProspectFormScreen
 from lumina_tui.tui.screens.prospect_import import ProspectImportScreen
 from lumina_tui.tui.service_jobs import run_service
 from lumina_tui.tui.widgets.safe_text import SafeInput
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lumina_tui.tui.app import LuminaApp
 
 SEARCH_DEBOUNCE_SECONDS = 0.2
 PAGE_SIZE = 500
@@ -83,6 +88,9 @@ def read_page(runtime: Any, search: str) -> ProspectsRead:
 class ProspectsScreen(Screen[None]):
     """The prospect table with a search box above it and the actions in the footer."""
 
+    if TYPE_CHECKING:  # screens see the app's runtime typed (no run-time change)
+        app = getters.app(LuminaApp)
+
     HELP_GROUP: ClassVar[str] = "Prospects"
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.PROSPECTS)  # keys: tui/bindings.py
@@ -128,7 +136,7 @@ class ProspectsScreen(Screen[None]):
         self._load(self.query_one("#prospect-search", Input).value)
 
     def _load(self, search: str) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        runtime = self.app.runtime
         run_service(self, lambda: read_page(runtime, search), group="prospects-load")
 
     def on_prospects_read(self, message: ProspectsRead) -> None:

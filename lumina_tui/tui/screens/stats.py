@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -28,6 +28,11 @@ from lumina_tui.services.errors import LuminaError
 from lumina_tui.services.terminal_text import terminal_safe as safe
 from lumina_tui.tui.bindings import Where, bindings_for
 from lumina_tui.tui.service_jobs import run_service
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lumina_tui.tui.app import LuminaApp
 
 REFRESH_SECONDS = 3.0
 DAYS = 14
@@ -56,6 +61,9 @@ def as_of_line(doc: dict[str, Any]) -> str:
 
 
 class StatsScreen(Screen[None]):
+    if TYPE_CHECKING:  # screens see the app's runtime typed (no run-time change)
+        app = getters.app(LuminaApp)
+
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(Where.STATS)  # keys: tui/bindings.py
     CSS_PATH = "stats.tcss"  # its layout (tui/screens/*.tcss: one per screen)
 
@@ -96,7 +104,7 @@ class StatsScreen(Screen[None]):
             self._fetch()
 
     def _fetch(self) -> None:
-        runtime, today = self.app.runtime, self._today()  # type: ignore[attr-defined]  # LuminaApp's
+        runtime, today = self.app.runtime, self._today()
         run_service(self, lambda: read_stats(runtime, today), group="stats-load")
 
     def on_stats_read(self, message: StatsRead) -> None:
@@ -140,7 +148,7 @@ class StatsScreen(Screen[None]):
         plt.plot(x, [d["sent"] for d in days], label="sent", marker="braille")
         plt.plot(x, [d["replied"] for d in days], label="replied", marker="braille")
         step = max(1, len(days) // 4)
-        plt.xticks(x[::step], [d["day"][5:] for d in days][::step])
+        plt.xticks([float(i) for i in x[::step]], [d["day"][5:] for d in days][::step])
         plt.title(f"Sent and replied per day ({len(days)} days)")
         widget.refresh()
 
@@ -223,7 +231,7 @@ class StatsScreen(Screen[None]):
         self._mark_read()
 
     def _mark_read(self) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        runtime = self.app.runtime
         run_service(self, lambda: mark_read(runtime), group="stats-mark-read", exclusive=False)
 
     def on_alerts_marked_read(self, message: AlertsMarkedRead) -> None:

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from textual.timer import Timer
 from textual.widget import Widget
@@ -29,6 +29,9 @@ from lumina_tui.services import drafts
 from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import ConflictError, LuminaError
 from lumina_tui.tui.messages import DraftSaved, DraftSaveFailed
+
+if TYPE_CHECKING:
+    from lumina_tui.services.runtime import Database
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ class DraftAutosave:
     def __init__(
         self,
         host: Widget,
-        db: object,
+        db: Database,
         actor: Actor,
         read_snapshot: Callable[[], DraftSnapshot],
         *,
@@ -240,7 +243,7 @@ class DraftAutosave:
     def _store(self, snapshot: DraftSnapshot, revision: int) -> int:
         def save(rev: int) -> drafts.SaveResult:
             return drafts.save(
-                self.db,  # type: ignore[arg-type]
+                self.db,
                 self.actor,
                 snapshot.draft_id,
                 rev,

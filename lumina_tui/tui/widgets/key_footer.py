@@ -51,10 +51,10 @@ class KeyFooter(Footer):
         widgets = list(super().compose())
         keys: list[tuple[str, int]] = []
         for widget in _footer_keys(widgets):
-            action = widget.action  # type: ignore[attr-defined]
+            action = widget.action  # type: ignore[attr-defined]  # a FooterKey (textual does not export the class)
             if self.narrow and action not in PRIMARY_ACTIONS:
                 continue
-            cells = footer_width(widget.key_display, widget.description)  # type: ignore[attr-defined]
+            cells = footer_width(widget.key_display, widget.description)  # type: ignore[attr-defined]  # a FooterKey, as above
             if widget.has_class("-command-palette"):
                 cells += PALETTE_BORDER
             keys.append((action, cells))

@@ -7,7 +7,7 @@ each keystroke, so typing in the picker never waits on the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -25,6 +25,11 @@ from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import DIALOG_BINDINGS, key_display
 from lumina_tui.tui.service_jobs import run_service
 from lumina_tui.tui.widgets.safe_text import SafeInput
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lumina_tui.tui.app import LuminaApp
 
 MAX_SHOWN = 50
 MAX_LOADED = 1000
@@ -83,6 +88,9 @@ class PickerLoaded(Message):
 class ProspectPicker(ModalScreen[str | None]):
     """Returns the chosen prospect's id, or None."""
 
+    if TYPE_CHECKING:  # screens see the app's runtime typed (no run-time change)
+        app = getters.app(LuminaApp)
+
     BINDINGS = DIALOG_BINDINGS
 
     def __init__(self, title: str = "Choose a prospect", *, id: str | None = None) -> None:
@@ -104,7 +112,7 @@ class ProspectPicker(ModalScreen[str | None]):
         self._load()
 
     def _load(self) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]  # LuminaApp's
+        runtime = self.app.runtime
 
         def load() -> PickerLoaded:
             page = prospect_service.list_prospects(runtime.db, runtime.actor, limit=MAX_LOADED)
