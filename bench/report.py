@@ -36,6 +36,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_tui": ["--keys", "100", "--cold-runs", "3", "--sends", "3"],
     "bench_growth": ["--quick"],
     "bench_stats": ["--quick"],
+    "bench_team_workers": ["--quick"],
     "bench_api": ["--quick"],
 }
 
