@@ -8,6 +8,7 @@ import threading
 
 import psycopg
 import pytest
+from guard_rows import seed_email
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -34,33 +35,11 @@ def _plain(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _seed_email(conn: psycopg.Connection) -> None:
-    conn.execute("INSERT INTO workspaces (id, name, created_at) VALUES ('w1', 'W', '2026-01-01')")
-    conn.execute(
-        "INSERT INTO users (id, workspace_id, email, name, created_at)"
-        " VALUES ('u1','w1','a@b.test','','2026-01-01')"
-    )
-    conn.execute(
-        """INSERT INTO emails (id, workspace_id, user_id, provider, from_email, from_name, to_email, to_name,
-           cc, bcc, subject, body_text, body_html, prospect_snapshot, score_snapshot, accepted_suggestion_ids,
-           idempotency_key, request_fingerprint, message_id, send_after, created_at, status, attempts,
-           updated_at)
-           VALUES ('e1','w1','u1','smtp','a@b.test','','c@d.test','','[]','[]','Hi','Body','','{}','{}','[]',
-           'k1','','<m@b.test>','2026-01-01','2026-01-01','PENDING_SEND',0,'2026-01-01')"""
-    )
-    conn.execute(
-        """INSERT INTO email_events (id, workspace_id, email_id, provider, provider_event_id, event_type,
-           event_data, occurred_at, recorded_at) VALUES ('v1','w1','e1','lumina','e1:sent','sent','{}',
-           '2026-01-01','2026-01-01')"""
-    )
-    conn.commit()
-
-
 def _assert_guarded(url: str) -> None:
     with psycopg.connect(_plain(url)) as conn:
         names = {r[0] for r in conn.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
         assert names >= GUARDS
-        _seed_email(conn)
+        seed_email(conn)
         for statement in (
             "UPDATE emails SET subject = 'changed' WHERE id = 'e1'",
             "UPDATE emails SET body_text = 'changed', status = 'SENT' WHERE id = 'e1'",
@@ -176,7 +155,7 @@ def test_event_rowids_follow_commit_order_even_outside_the_store(db) -> None:
     first = psycopg.connect(_plain(db.url))
     second = psycopg.connect(_plain(db.url))
     try:
-        _seed_email(first)  # rowid 1
+        seed_email(first)  # rowid 1
         event_sql = (
             "INSERT INTO email_events (id, workspace_id, email_id, provider, provider_event_id, event_type,"
             " event_data, occurred_at, recorded_at) VALUES (%s,'w1','e1','test',%s,'sent','{}',"

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from guard_rows import seed_email
 from sqlmodel import SQLModel
 
 from lumina_tui.store import (
@@ -20,33 +21,11 @@ pytestmark = pytest.mark.sqlite_only
 GUARDS = {"emails_content_immutable", "emails_no_delete", "email_events_no_update", "email_events_no_delete"}
 
 
-def _seed_email(conn: sqlite3.Connection) -> None:
-    conn.execute("INSERT INTO workspaces (id, name, created_at) VALUES ('w1', 'W', '2026-01-01')")
-    conn.execute(
-        "INSERT INTO users (id, workspace_id, email, name, created_at)"
-        " VALUES ('u1','w1','a@b.test','','2026-01-01')"
-    )
-    conn.execute(
-        """INSERT INTO emails (id, workspace_id, user_id, provider, from_email, from_name, to_email, to_name,
-           cc, bcc, subject, body_text, body_html, prospect_snapshot, score_snapshot, accepted_suggestion_ids,
-           idempotency_key, request_fingerprint, message_id, send_after, created_at, status, attempts,
-           updated_at)
-           VALUES ('e1','w1','u1','smtp','a@b.test','','c@d.test','','[]','[]','Hi','Body','','{}','{}','[]',
-           'k1','','<m@b.test>','2026-01-01','2026-01-01','PENDING_SEND',0,'2026-01-01')"""
-    )
-    conn.execute(
-        """INSERT INTO email_events (id, workspace_id, email_id, provider, provider_event_id, event_type,
-           event_data, occurred_at, recorded_at) VALUES ('v1','w1','e1','lumina','e1:sent','sent','{}',
-           '2026-01-01','2026-01-01')"""
-    )
-    conn.commit()
-
-
 def _assert_guarded(path: Path) -> None:
     conn = sqlite3.connect(path)
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
     assert names >= GUARDS
-    _seed_email(conn)
+    seed_email(conn)
     for statement in (
         "UPDATE emails SET subject = 'changed' WHERE id = 'e1'",
         "UPDATE emails SET body_text = 'changed', status = 'SENT' WHERE id = 'e1'",
