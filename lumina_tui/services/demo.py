@@ -137,7 +137,9 @@ def load_assets(folder: Path | None = None) -> DemoAssets:
 def _insert_missing(session: Session, model: type, conflict: list[str], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when a row was created."""
     statement = insert(session, model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    return rows_changed(session.execute(statement)) == 1
+    # RETURNING, not rowcount: psycopg's rowcount for an upsert is not the rows inserted (events.py).
+    primary = next(iter(model.__table__.primary_key.columns))  # type: ignore[attr-defined]  # SQLModel table
+    return session.execute(statement.returning(primary)).first() is not None
 
 
 def _seed_rows(session: Session, actor: Actor, assets: DemoAssets, report: DemoReport) -> None:

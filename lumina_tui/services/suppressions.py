@@ -60,8 +60,10 @@ def suppress_in(session: Session, workspace_id: str, value: str, reason: str = "
             created_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["workspace_id", "value"])
+        # RETURNING, not rowcount: psycopg's rowcount for an upsert is not the rows inserted (events.py).
+        .returning(col(Suppression.id))
     )
-    return rows_changed(result) == 1
+    return result.first() is not None
 
 
 @validation.checked_arguments
