@@ -33,10 +33,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlmodel import col
-
-from lumina_tui.store.db import rows_changed
-
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -171,9 +167,11 @@ def transition(
     (`occurred_at`).
     """
     from sqlalchemy import update
+    from sqlmodel import col
 
     from lumina_tui.logs import scrub
     from lumina_tui.services import events
+    from lumina_tui.store.db import rows_changed
     from lumina_tui.store.models import Email
 
     values = dict(values or {})
