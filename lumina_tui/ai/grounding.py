@@ -24,6 +24,9 @@ What counts as support
   step ("CRO" for a Chief Revenue Officer passes; "SVP" for a VP, "CFO" for a Finance Manager and
   a "Dr." nobody has do not). A title after "your"/"most"/"a" or in the plural is a role in
   general ("your CFO"), not a claim.
+- Whose result (`attribution.py`): a proof point naming a customer ("Brightline saw 2x more
+  replies") supports that value only where the suggestion states it as that customer's result;
+  "Lumina doubles reply rates" generalises one customer to the product and is flagged.
 - Names: a capitalised word or run of words ("Sequoia", "Mark Ellison") is a claim unless every
   word appears in the sources. Not entities: sentence-initial capitals of ordinary words, "I",
   greetings and sign-offs, weekday and month words (dates are checked as dates; "Happy Friday" and
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import readability
+from .attribution import attributed_in_context, customers_in
 from .facts import Fact, find_counts, find_facts, normalize_url
 from .models import Claim, EngineOutput, EngineRequest
 from .normaliser import LANGUAGES, date_values, readings
@@ -198,6 +202,9 @@ class Sources:
     counted: dict[str, set[object]] = field(default_factory=dict)
     titles: list[Title] = field(default_factory=list)
     honorifics: set[str] = field(default_factory=set)
+    #: value -> the customers whose proof point alone gives it ("Brightline saw 2x more replies":
+    #: ("multiple", "2") -> {"brightline"}); see attribution.py.
+    attributed: dict[object, frozenset[str]] = field(default_factory=dict)
 
     def add_text(self, text: str, *, links_allowed: bool, foreign: bool = False) -> None:
         """Add what `text` says; `foreign` when it is a prospect's or company's field, which may
@@ -259,6 +266,25 @@ class Sources:
         elif tag == "number" and str(value[1]).isdigit() and 1950 <= int(str(value[1])) <= 2099:
             self.values.add(("year", int(str(value[1]))))
 
+    def add_customer_result(self, text: str, customers: frozenset[str]) -> None:
+        """A proof point about named customers: what it alone says is theirs, not the product's.
+
+        Call after every other source is in, so a value some other input also gives stays plain.
+        """
+        own = Sources()
+        own.add_text(text, links_allowed=True)
+        for value in own.values - self.values:
+            self.attributed[value] = self.attributed.get(value, frozenset()) | customers
+        self.values |= own.values
+        self.urls |= own.urls
+        self.domains |= own.domains
+        self.emails |= own.emails
+        self.words |= own.words
+        for noun, counts in own.counted.items():
+            self.counted.setdefault(noun, set()).update(counts)
+        self.titles += own.titles
+        self.honorifics |= own.honorifics
+
     def add_field(self, text: str, *, links_allowed: bool) -> None:
         """A prospect/company field: data, unless it reads like an instruction (then nothing)."""
         if not text:
@@ -277,9 +303,19 @@ def build_sources(request: EngineRequest) -> Sources:
         sources.add_text(text, links_allowed=True)
     for text in (
         sender.sender_name, sender.sender_title, sender.company_name, sender.company_website,
-        sender.value_proposition, sender.signature, *sender.proof_points,
+        sender.value_proposition, sender.signature,
     ):
         sources.add_text(text, links_allowed=True)
+    # A proof point naming a customer is that customer's result (attribution.py): added last.
+    not_customers = frozenset(_words(sender.company_name) | _GENERIC_ACRONYMS | _NEVER_ENTITY
+                              | _COMPANY_SUFFIXES)
+    customer_results: list[tuple[str, frozenset[str]]] = []
+    for text in sender.proof_points:
+        customers = customers_in(text, ignore=not_customers, is_common=_is_common)
+        if customers:
+            customer_results.append((text, customers))
+        else:
+            sources.add_text(text, links_allowed=True)
     prospect, company = request.prospect, request.company
     for text in (prospect.first_name, prospect.last_name, prospect.company, prospect.job_title):
         sources.add_field(text, links_allowed=False)
@@ -295,6 +331,8 @@ def build_sources(request: EngineRequest) -> Sources:
         sources.words |= _words(company.domain)
     for text in (*prospect.custom_fields.values(), *company.metadata.values()):
         sources.add_field(text, links_allowed=False)
+    for text, customers in customer_results:
+        sources.add_customer_result(text, customers)
     return sources
 
 
@@ -312,18 +350,34 @@ def _fact_supported(fact: Fact, sources: Sources, text: str = "") -> bool:
         # is invented when the inputs say 6 hours, even if a 12 appears elsewhere.
         noun = _counted_noun(text, fact.end)
         if noun and noun in sources.counted:
-            return any(value in sources.counted[noun] for value in fact.values)
+            counted = [value for value in fact.values if value in sources.counted[noun]]
+            return bool(counted) and _theirs_said_so(counted, sources, text, fact.start)
+    matched: list[object] = []
     for value in fact.values:
         if value in sources.values:
-            return True
-        if (
+            matched.append(value)
+        elif (
             isinstance(value, tuple)
             and value[0] == "range"
             and ("number", value[1]) in sources.values
             and ("number", value[2]) in sources.values
         ):
-            return True
-    return False
+            matched += [("number", value[1]), ("number", value[2])]
+    return bool(matched) and _theirs_said_so(matched, sources, text, fact.start)
+
+
+def _theirs_said_so(matched: Sequence[object], sources: Sources, text: str, start: int) -> bool:
+    """Supported values that only a customer's proof point gives must be stated as that
+    customer's result where they appear ("Lumina doubles reply rates" is not Brightline's 2x)."""
+    if not sources.attributed or not text:
+        return True
+    customers: frozenset[str] = frozenset()
+    for value in matched:
+        owners = sources.attributed.get(value)
+        if owners is None:
+            return True  # another input says it plainly
+        customers |= owners
+    return attributed_in_context(text, start, customers)
 
 
 def _count_supported(fact: Fact, sources: Sources, text: str) -> bool:
@@ -331,7 +385,8 @@ def _count_supported(fact: Fact, sources: Sources, text: str) -> bool:
     noun = _counted_noun(text, fact.end)
     if not noun or noun not in sources.counted:
         return True
-    return any(value in sources.counted[noun] for value in fact.values)
+    counted = [value for value in fact.values if value in sources.counted[noun]]
+    return bool(counted) and _theirs_said_so(counted, sources, text, fact.start)
 
 
 #: Words before a title that make it a role in general, not this person's title ("your CFO",
