@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from ai.fake_openai_server import FakeOpenAI
 from ai_support import reset_ai_state
+from snapshot_text import mismatch_text
 
 
 @pytest.fixture
@@ -35,3 +36,17 @@ def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     finally:
         server.stop()
         reset_ai_state()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A failed snapshot test's report carries the mismatch as text (see snapshot_text.py)."""
+    report = yield
+    if report.when == "call" and report.failed and "snap_compare" in getattr(item, "fixturenames", ()):
+        try:
+            text = mismatch_text(item)
+        except Exception as error:  # a diagnostic must never hide the real failure
+            text = f"(could not read the snapshot comparison: {error!r})"
+        if text:
+            report.sections.append(("snapshot mismatch as text", text))
+    return report
