@@ -417,8 +417,15 @@ def find_facts(text: str) -> tuple[Fact, ...]:
     return _find_facts(text) if text else ()
 
 
+def find_links_and_money(text: str) -> tuple[Fact, ...]:
+    """The email, URL and money facts of `text`: exactly those of `find_facts(text)` (they are
+    found first, so nothing found later can take their place), without finding the rest. The
+    score needs only these, and finding every other kind was a third of its time."""
+    return _find_facts(text, links_and_money_only=True) if text else ()
+
+
 @lru_cache(maxsize=2048)
-def _find_facts(text: str) -> tuple[Fact, ...]:
+def _find_facts(text: str, links_and_money_only: bool = False) -> tuple[Fact, ...]:
     lowered = text.lower()
     claimed = _Claimed(len(text))
     facts: list[Fact] = []
@@ -450,6 +457,9 @@ def _find_facts(text: str) -> tuple[Fact, ...]:
         amount = words_to_number(match["words"])
         if amount is not None:
             add("money", match.start(), match.end(), (("money", _canon(amount)),))
+    if links_and_money_only:
+        facts.sort(key=lambda fact: fact.start)
+        return tuple(facts)
     percent_words = "percent" in lowered or "per cent" in lowered
     for match in PERCENT.finditer(text) if percent_words or "%" in text or "pct" in lowered else ():
         value = _number(match["num"])

@@ -148,8 +148,7 @@ _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 @lru_cache(maxsize=2048)
 def _words(text: str) -> frozenset[str]:
     found: set[str] = set()
-    for match in _WORD.finditer(text):
-        token = match.group()
+    for token in set(_WORD.findall(text)):  # each distinct token once: a draft repeats words
         if token[-1] in "'’s":
             token = _POSSESSIVE.sub("", token)
         token = token.rstrip(".").lower()
@@ -450,7 +449,7 @@ def _entity_claims(
     current: list[re.Match[str]] = []
     for match in _WORD.finditer(text):
         word = match.group()
-        if any(taken[match.start() : match.end()]) or not word[0].isupper():
+        if not word[0].isupper() or any(taken[match.start() : match.end()]):
             current = []
             continue
         key = _POSSESSIVE.sub("", word).rstrip(".").lower()

@@ -68,6 +68,44 @@ def textstat() -> Any:
     return _readability
 
 
+#: Syllables per (lower-case) word, as textstat's en-US route counts them (Pyphen positions + 1).
+#: A draft is scored on every pause in typing and repeats its words: Pyphen's own cache sits
+#: behind two Python calls and a list per word, which was a third of `score` (bench_ai.py).
+_SYLLABLES: dict[str, int] = {}
+_SYLLABLES_MAX = 50_000
+
+
+def flesch_kincaid_grade(text: str) -> float:
+    """textstat's Flesch-Kincaid grade for `text` (en-US), computed with textstat's own word and
+    sentence counts and its syllable rule, with the syllables of each word remembered.
+
+    The same arithmetic, in the same order, as `textstatistics().flesch_kincaid_grade` with
+    set_lang("en-US") (textstat.backend.metrics), so the figure is identical: tests/ai/
+    test_readability.py compares the two on a table of texts.
+    """
+    textstat()  # imports textstat without NLTK, once
+    from textstat.backend import counts, selections, utils  # type: ignore[import-untyped]
+
+    words = counts.count_words(text)
+    sentences = counts.count_sentences(text)
+    sentence_length = words / sentences if sentences else 0.0
+    pyphen = None
+    syllables = 0
+    for word in selections.list_words(text, lowercase=True) if text else ():
+        count = _SYLLABLES.get(word)
+        if count is None:
+            pyphen = pyphen or utils.get_pyphen(HYPHENATION_LANGUAGE)
+            count = len(pyphen.positions(word)) + 1
+            if len(_SYLLABLES) >= _SYLLABLES_MAX:
+                _SYLLABLES.clear()
+            _SYLLABLES[word] = count
+        syllables += count
+    per_word = syllables / words if words else 0.0
+    if sentence_length == 0 or per_word == 0:
+        return 0.0
+    return (0.39 * sentence_length) + (11.8 * per_word) - 15.59
+
+
 def resource(path: str) -> Traversable:
     """A file shipped inside textstat (e.g. "resources/en/easy_words.txt"), without NLTK."""
     _import_textstat()

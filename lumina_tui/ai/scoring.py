@@ -21,11 +21,11 @@ import math
 import re
 from dataclasses import dataclass
 
-from .facts import find_facts, normalize_url
+from .facts import find_links_and_money, normalize_url
 from .jargon import find_jargon
 from .mime_reader import html_to_text, parse_message
 from .models import Advice, CompanyInput, ProspectInput, Score, ScoreSignals, SenderProfile, SpamRuleHit
-from .readability import textstat
+from .readability import flesch_kincaid_grade
 from .signals import banned_phrases_in, company_fields_used, prospect_fields_used
 
 BASE_REPLY_RATE = 0.08
@@ -178,7 +178,7 @@ class _Content:
 
 
 def _links(text: str) -> list[str]:
-    return [fact.text for fact in find_facts(text) if fact.kind == "url"]
+    return [fact.text for fact in find_links_and_money(text) if fact.kind == "url"]
 
 
 def _readable(text: str) -> str:
@@ -192,7 +192,7 @@ def reading_grade(text: str) -> float:
     prepared = _readable(text)
     if not _WORDS.search(prepared):
         return 0.0
-    return round(max(0.0, float(textstat().flesch_kincaid_grade(prepared))), 1)
+    return round(max(0.0, float(flesch_kincaid_grade(prepared))), 1)
 
 
 def _spam_rules(content: _Content, signals: ScoreSignals) -> tuple[list[SpamRuleHit], list[str]]:
@@ -251,7 +251,8 @@ def _spam_rules(content: _Content, signals: ScoreSignals) -> tuple[list[SpamRule
     if signals.link_count > 3:
         hit("MANY_LINKS", 0.8 if signals.link_count <= 5 else 1.5,
             f"{signals.link_count} links.")
-    money = [fact for part in (subject, text) for fact in find_facts(part) if fact.kind == "money"]
+    money = [fact for part in (subject, text) for fact in find_links_and_money(part)
+             if fact.kind == "money"]
     if len(money) >= 2:
         hit("MONEY_AMOUNTS", min(1.2, 0.4 * len(money)), f"{len(money)} money amounts.")
     if content.html_only:

@@ -41,3 +41,45 @@ def test_reading_grade_is_textstats_own_without_loading_nltk() -> None:
     assert word_count > 2000  # the Dale-Chall list grounding uses
     assert nltk_loaded is False
     assert real_nltk is True and module_type == "module"
+
+
+#: Texts whose grade must not move: sentences long and short (textstat ignores "sentences" of two
+#: words or fewer), contractions, hyphens, digits, accents, a URL, repeated words (the syllable
+#: memo), a wall without punctuation, only punctuation, a single word, and an empty text.
+GRADE_TABLE = [
+    TEXT,
+    "",
+    "Hi.",
+    "Thanks!",
+    "...?!",
+    "Unbelievably",
+    "Hi Dana. Best. Jordan.",
+    "I'm sure you're busy, so I'll keep it short: we'd love to show you what's possible.",
+    "Our state-of-the-art, end-to-end platform re-imagines follow-ups for mid-market teams.",
+    "Lumina cuts research time by 40% and plugs into Salesforce; Ramp books 1,200 meetings a "
+    "quarter with it. See https://lumina.example/case-studies/ramp for details.",
+    "Revolutionary organizational infrastructure unquestionably accelerates interdepartmental "
+    "communication, notwithstanding considerable implementation responsibilities.",
+    "Go. Go now. We go. You go too, and they go with us to the big red barn by the old mill.",
+    "Congrats on the Zürich office — the café opening looked wonderful. Señor García agreed.",
+    "no punctuation at all just a long run of words that never seems to end and keeps going on "
+    "and on without a single stop for the reader to take a breath or think about anything",
+    "Research research research. Research time is research time, and research matters. " * 5,
+    "Hi Dana,\n\nQuick one: would a 20-minute call on Thursday work?\n\nBest,\nJordan",
+]
+
+
+def test_remembered_syllables_give_textstats_exact_grade() -> None:
+    """`readability.flesch_kincaid_grade` (textstat's counts, syllables remembered per word) is
+    the number textstat itself computes, to the last bit, on every text of the table, on the
+    first call and on a repeat (when every syllable count comes from the memo)."""
+    from textstat.textstat import textstatistics
+
+    from lumina_tui.ai import readability
+
+    stats = textstatistics()
+    stats.set_lang("en-US")
+    for text in GRADE_TABLE:
+        expected = stats.flesch_kincaid_grade(text)
+        assert readability.flesch_kincaid_grade(text) == expected, text
+        assert readability.flesch_kincaid_grade(text) == expected, text

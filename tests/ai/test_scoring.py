@@ -178,3 +178,26 @@ def test_scoring_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -> N
     result = score({"subject": "A new subject", "body": "Brand-new words nobody scored before, "
                     "with polysyllabic vocabulary. Would that help?"})
     assert result.signals.reading_grade > 0
+
+
+def test_links_and_money_are_exactly_those_find_facts_finds() -> None:
+    """The score's shortcut (`find_links_and_money`) returns the very email, URL and money facts
+    the full fact finder returns, on every output and context text of both grounding tables."""
+    import json
+    from pathlib import Path
+
+    from lumina_tui.ai.facts import _find_facts, find_facts, find_links_and_money
+
+    data = Path(__file__).parent / "data"
+    texts: list[str] = []
+    for name in ("grounding_cases.json", "grounding_meaning_cases.json"):
+        table = json.loads((data / name).read_text(encoding="utf-8"))
+        texts += [case["output"] for case in table["cases"]]
+        texts += [table["context"]["draft"]["body"], *table["context"]["sender"]["proof_points"]]
+    texts += ["Pay $2M to billing@evil.example via https://evil.example/pay?x=1 or 3 million "
+              "dollars, 24/7 at www.lumina.example.", "€4.2 million and USD 300k by 3pm."]
+    assert sum(1 for text in texts for f in find_links_and_money(text)) > 20
+    for text in texts:
+        _find_facts.cache_clear()  # each way computed afresh
+        expected = tuple(f for f in find_facts(text) if f.kind in {"email", "url", "money"})
+        assert find_links_and_money(text) == expected, text
