@@ -59,6 +59,20 @@ def _close_queues() -> Iterator[None]:
 
 
 @pytest.fixture
+def child_readable_secrets() -> Iterator[None]:
+    """Secrets written by this test go to the 0600 file the worker processes read (no OS keyring)."""
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
 def sink() -> Iterator[TimedSink]:
     with TimedSink() as server:
         yield server

@@ -1,4 +1,5 @@
-"""Helpers for the send-path tests: polling with a deadline, a timed SMTP sink, a worker process.
+"""Helpers for the send-path tests: polling with a deadline, a timed SMTP sink, a worker process,
+and the chaos tests' attribution of SMTP duplicates to the kills that explain them.
 
 (A module of its own, not conftest.py, so test files can import these names unambiguously.)
 """
@@ -8,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,3 +164,66 @@ class WorkerProcess:
                 self.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+# -- chaos: which duplicates a kill explains -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KilledWorker:
+    """One SIGKILLed worker, as the chaos tests attribute duplicates to it."""
+
+    killed: float  # time.time() of the SIGKILL
+    #: Which of the server's acceptances can have come from this worker: by time when one worker
+    #: runs at once (from its start to its successor's), by its taken-back claims when several do.
+    owns: Callable[[Acceptance], bool]
+
+
+def kills_in_window(
+    killed: Sequence[KilledWorker], acceptances: Sequence[Acceptance], sent_at: Mapping[str, float]
+) -> tuple[Counter[str], int]:
+    """Per email, how many kills landed in its window, and how many kills landed in any.
+
+    A kill lands in an email's window when the server had accepted the email's message from the
+    killed worker (its 250, or data already on the wire that the server accepted just after) and
+    the email's final SENT commit came after the kill: the worker died between the two, so the
+    row still said "not sent" and a retry sent it again (SMTP cannot be asked whether it has it).
+    """
+    in_window: Counter[str] = Counter()
+    kills_hit = 0
+    for worker in killed:
+        hit = {a.email_id for a in acceptances if worker.owns(a) and sent_at[a.email_id] > worker.killed}
+        kills_hit += bool(hit)
+        in_window.update(hit)
+    return in_window, kills_hit
+
+
+def duplicates_outside_window(received: Counter[str], in_window: Counter[str]) -> dict[str, int]:
+    """The emails that arrived more often than the kills in their window explain (should be empty)."""
+    return {email_id: count - 1 for email_id, count in received.items() if count - 1 > in_window[email_id]}
+
+
+def window_ms(
+    acceptances: Sequence[Acceptance], sent_at: Mapping[str, float], received: Counter[str]
+) -> tuple[list[float], list[float]]:
+    """The measured window of each email that arrived once: from the message's last byte at the
+    server to the SENT commit (server hold + reply + the worker's UPDATE), and its worker-side part
+    alone (the server's 250 to the SENT commit), in ms."""
+    full, worker = [], []
+    for acceptance in acceptances:
+        if received[acceptance.email_id] == 1:
+            full.append(max(0.0, (sent_at[acceptance.email_id] - acceptance.data_received_at) * 1000))
+            worker.append(max(0.0, (sent_at[acceptance.email_id] - acceptance.at) * 1000))
+    return full, worker
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def spread(values: Sequence[float]) -> str:
+    return (
+        f"p50 {statistics.median(values):.1f} ms, p99 {percentile(values, 0.99):.1f} ms, "
+        f"max {max(values):.1f} ms"
+    )

@@ -8,7 +8,6 @@ against the kills (the figures quoted in the README's "When an email can go out 
 from __future__ import annotations
 
 import random
-import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -16,7 +15,15 @@ from datetime import UTC
 
 import pytest
 from polling import wait_until
-from sending_support import TimedSink, WorkerProcess
+from sending_support import (
+    KilledWorker,
+    TimedSink,
+    WorkerProcess,
+    duplicates_outside_window,
+    kills_in_window,
+    spread,
+    window_ms,
+)
 from sqlalchemy import select
 
 from lumina_tui.config import Settings
@@ -31,11 +38,6 @@ pytestmark = pytest.mark.chaos  # make chaos (they also run in make test)
 EMAILS = 300
 MIN_KILLS = 10
 MAX_KILLS = 40
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @pytest.mark.slow
@@ -96,46 +98,23 @@ def test_sigkill_chaos_loses_nothing_and_duplicates_only_inside_the_window(
     sent_at = {email_id: rows[email_id].sent_at.replace(tzinfo=UTC).timestamp() for email_id in ids}
 
     # The window of an email runs from the moment its message left the worker to the SENT commit.
-    # A kill "lands in it" when the server accepted the message from the killed worker and the
-    # email's SENT (the final one: an interrupted SENT was never committed) came after the kill.
     # An acceptance belongs to the worker alive before it: data already sent when SIGKILL hit can
     # be accepted a few ms after the kill, but before the next worker started.
-    in_window: Counter[str] = Counter()
-    kills_in_window = 0
     next_born = [born for born, _ in lives[1:]] + [final.started[-1]]
-    for (born, killed), successor_born in zip(lives, next_born, strict=True):
-        hit = {
-            acceptance.email_id
-            for acceptance in sink.acceptances
-            if born <= acceptance.at < successor_born and sent_at[acceptance.email_id] > killed
-        }
-        kills_in_window += bool(hit)
-        in_window.update(hit)
+    killed_workers = [
+        KilledWorker(killed, lambda a, b=born, s=successor_born: b <= a.at < s)
+        for (born, killed), successor_born in zip(lives, next_born, strict=True)
+    ]
+    in_window, kills_hit = kills_in_window(killed_workers, sink.acceptances, sent_at)
     duplicates = {email_id: count - 1 for email_id, count in received.items() if count > 1}
-    for email_id, extra in duplicates.items():
-        assert extra <= in_window[email_id], f"email {email_id} arrived {extra + 1} times without cause"
+    assert not duplicates_outside_window(received, in_window), "duplicates without a kill in their window"
     assert sum(duplicates.values()) <= sum(in_window.values())
-
-    # The measured window, for the emails that arrived once: from the message's last byte at the
-    # server to the SENT commit (server hold + reply + the worker's UPDATE), and its worker-side
-    # part alone (the server's 250 to the SENT commit).
-    once = {email_id for email_id, count in received.items() if count == 1}
-    full_ms, worker_ms = [], []
-    for acceptance in sink.acceptances:
-        if acceptance.email_id in once:
-            full_ms.append(max(0.0, (sent_at[acceptance.email_id] - acceptance.data_received_at) * 1000))
-            worker_ms.append(max(0.0, (sent_at[acceptance.email_id] - acceptance.at) * 1000))
-
-    def spread(values: list[float]) -> str:
-        return (
-            f"p50 {statistics.median(values):.1f} ms, p99 {_percentile(values, 0.99):.1f} ms, "
-            f"max {max(values):.1f} ms"
-        )
+    full_ms, worker_ms = window_ms(sink.acceptances, sent_at, received)
 
     print(
         f"\nchaos: {EMAILS} emails, {len(lives)} SIGKILLs in {elapsed:.1f} s; "
         f"{len(sink.acceptances)} messages received, {sum(duplicates.values())} duplicates "
-        f"({len(duplicates)} emails); kills landing between acceptance and SENT: {kills_in_window} "
+        f"({len(duplicates)} emails); kills landing between acceptance and SENT: {kills_hit} "
         f"({sum(in_window.values())} email-kill pairs); "
         f"{sum(duplicates.values()) / len(lives):.2f} duplicates per kill\n"
         f"window, last byte at the server -> SENT committed ({sink.data_delay * 1000:.0f} ms server hold): "

@@ -13,28 +13,23 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import keyring
 import pytest
 from fakes.gmail_server import GmailServer
 from fakes.graph_server import GraphServer
 from fakes.oauth_server import OAuthServer
-from keyring.backends.fail import Keyring as FailKeyring
+from mailbox_accounts import UNLIMITED_ENV, gmail_account, mailbox_copies, outlook_account
 from polling import wait_until
 from sending_support import WorkerProcess
 from sqlalchemy import select
 
-from lumina_tui.config import Settings, load_settings
-from lumina_tui.providers.google_oauth import GoogleGrant
-from lumina_tui.providers.microsoft_oauth import MicrosoftKey, cache_path, sign_in
-from lumina_tui.providers.token_cache import EncryptedTokenCache
-from lumina_tui.services import accounts, sending
+from lumina_tui.config import load_settings
+from lumina_tui.services import sending
 from lumina_tui.services.actors import Actor
 from lumina_tui.services.email_state import EmailStatus
-from lumina_tui.store import Database, new_id
-from lumina_tui.store.models import Account, Email, EmailDraft, EmailEvent
+from lumina_tui.store import Database
+from lumina_tui.store.models import Email, EmailDraft, EmailEvent
 
 pytestmark = pytest.mark.chaos  # make chaos (they also run in make test)
 
@@ -47,49 +42,8 @@ CHAOS_ENV = {
     # lease keeps a slow (loaded CI) but living worker's claim its own.
     "LUMINA_WORKER__LEASE_SECONDS": "30",
     "LUMINA_WORKER__SWEEP_INTERVAL_SECONDS": "0.3",
-    "LUMINA_SEND_LIMITS__GMAIL__PER_MINUTE": "0",
-    "LUMINA_SEND_LIMITS__GMAIL__PER_DAY": "0",
-    "LUMINA_SEND_LIMITS__OUTLOOK__PER_MINUTE": "0",
-    "LUMINA_SEND_LIMITS__OUTLOOK__PER_DAY": "0",
+    **UNLIMITED_ENV,
 }
-
-
-@pytest.fixture
-def child_readable_secrets() -> Iterator[None]:
-    """Secrets written by this test go to the 0600 file the worker processes read (no OS keyring)."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FailKeyring())
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
-
-
-def _gmail_account(db: Database, actor: Actor, oauth: OAuthServer) -> Account:
-    grant = GoogleGrant(oauth.issue_tokens()["refresh_token"])
-    return accounts.add_account(
-        db, actor, provider="gmail", email=oauth.user, name="Gmail", secret=grant.dumps(), make_default=True
-    )
-
-
-def _outlook_account(db: Database, actor: Actor, oauth: OAuthServer, settings: Settings) -> Account:
-    oauth.device_interval = 0
-    signed = sign_in(settings.microsoft, say=lambda _text: None)
-    key, account_id = MicrosoftKey.new(), new_id()
-    EncryptedTokenCache(cache_path(settings.data_dir / "tokens", account_id), key.cache_key).save(
-        signed.cache_text
-    )
-    return accounts.add_account(
-        db,
-        actor,
-        provider="outlook",
-        email=signed.username,
-        name="Outlook",
-        settings={"home_account_id": signed.home_account_id},
-        secret=key.dumps(),
-        make_default=True,
-        account_id=account_id,
-    )
 
 
 @pytest.mark.slow
@@ -111,18 +65,12 @@ def test_sigkill_chaos_on_oauth_mailboxes_loses_nothing_and_duplicates_nothing(
         monkeypatch.setenv(name, value)
     settings = load_settings()
     if kind == "gmail":
-        _gmail_account(db, actor, oauth)
+        gmail_account(db, actor, oauth)
         server: GmailServer | GraphServer = gmail
-
-        def copies() -> Counter[str]:
-            return Counter(m.header("X-Lumina-Email-Id") or "" for m in gmail.sent())
-
     else:
-        _outlook_account(db, actor, oauth, settings)
+        outlook_account(db, actor, oauth, settings)
         server = graph
-
-        def copies() -> Counter[str]:
-            return Counter(m.header("x-lumina-email-id") or "" for m in graph.sent())
+    copies = mailbox_copies(server)
 
     # Accept, then answer late: the window in which a kill leaves a sent message unrecorded.
     server.inject_fault("send", delay=HOLD_SECONDS, apply=True, times=None)
