@@ -76,8 +76,11 @@ class Housekeeping(threading.Thread):
             if now >= next_renew:
                 next_renew = now + renew_every
                 was_holding = self.periodic.holding()
-                if self.periodic.refresh() and not was_holding:
-                    log.info("worker %s holds the periodic lease now", self.ctx.worker_id)
+                if self.periodic.refresh():
+                    if not was_holding:
+                        log.info("worker %s holds the periodic lease now", self.ctx.worker_id)
+                elif was_holding:
+                    log.info("worker %s no longer holds the periodic lease", self.ctx.worker_id)
             if now >= next_sweep and self.periodic.holding():
                 next_sweep = now + interval
                 try:

@@ -520,6 +520,8 @@ def sweep(ctx: WorkerRuntime, *, grace_seconds: float | None = None) -> SweepRep
                 data={
                     "attempt": email.attempts,
                     "result": "interrupted",
+                    # Which worker's sweep took it back: in team mode, the periodic lease's holder.
+                    "taken_back_by": ctx.worker_id,
                     "reason": "the worker stopped or overran its lease mid-send; whether the provider "
                     "accepted the message is unknown",
                 },
