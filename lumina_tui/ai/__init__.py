@@ -33,8 +33,8 @@ if TYPE_CHECKING:  # the type checker sees every name; at run time `__getattr__`
     from .orchestrator import clear_cache as clear_cache
     from .orchestrator import personalize as personalize
     from .orchestrator import rewrite as rewrite
-    from .orchestrator import score as score
-    from .orchestrator import score_message as score_message
+    from .scoring_api import score as score
+    from .scoring_api import score_message as score_message
 
 _EXPORTS = {
     "AIError": "errors",
@@ -56,8 +56,8 @@ _EXPORTS = {
     "clear_cache": "orchestrator",
     "personalize": "orchestrator",
     "rewrite": "orchestrator",
-    "score": "orchestrator",
-    "score_message": "orchestrator",
+    "score": "scoring_api",
+    "score_message": "scoring_api",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -4,7 +4,7 @@ The AI path already treats prospect and company fields as data (`grounding.py`):
 address from a free-text field is never "supported", and a field that talks to the writer is an
 injection. A template copies those same fields into the email verbatim, so the send review asks
 the same questions of every field value that appears in what goes out, with the same detectors
-(`grounding.looks_like_instruction`, `facts.find_facts` for links and addresses), plus one the AI
+(`injection.looks_like_instruction`, `facts.find_facts` for links and addresses), plus one the AI
 path did not need: payment instructions (IBAN, wire the deposit, pay at a URL, gift cards...).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from .facts import find_facts
-from .grounding import looks_like_instruction
+from .injection import looks_like_instruction
 
 # An IBAN: country code, check digits, then 11-30 letters/digits, maybe grouped by fours.
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")

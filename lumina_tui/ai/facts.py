@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from .lazy_regex import lazy_regex
+
 # ------------------------------------------------------------------------------------ the fact
 
 
@@ -53,7 +55,7 @@ _TENS = {
 }
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, *_SCALES], key=len, reverse=True))
-NUMBER_WORDS = re.compile(
+NUMBER_WORDS = lazy_regex(
     rf"\b(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b", re.IGNORECASE
 )
 
@@ -86,8 +88,8 @@ _TLDS = (
     "com|net|org|io|co|ai|app|dev|example|test|invalid|ly|gl|me|us|uk|de|fr|es|it|nl|biz|info|"
     "gd|cc|gy|so|xyz|tech|cloud|edu|gov|ca|au|in|jp|to|sh|link|page|site|online|store|at"
 )
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-URL = re.compile(
+EMAIL = lazy_regex(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+URL = lazy_regex(
     r"(?:\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+"
     rf"|(?<![\w@.-])(?:[A-Za-z0-9-]+\.)+(?:{_TLDS})\b(?:/[^\s<>\"')\]]*)?)",
     re.IGNORECASE,
@@ -100,22 +102,22 @@ _MAGNITUDE = {
 }
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MAG = r"(?:\s?(?:k|m|mm|mn|bn|b)\b|\s(?:thousand|million|billion)\b)"
-MONEY = re.compile(
+MONEY = lazy_regex(
     rf"(?P<cur>[$€£¥])\s?(?P<num>{_NUM})(?P<mag>{_MAG})?"
     rf"|(?P<num2>{_NUM})(?P<mag2>{_MAG})?\s?(?:dollars|usd|euros?|eur|pounds|gbp)\b"
     rf"|\b(?:usd|eur|gbp)\s?(?P<num3>{_NUM})(?P<mag3>{_MAG})?",
     re.IGNORECASE,
 )
-MONEY_WORDS = re.compile(
+MONEY_WORDS = lazy_regex(
     rf"(?P<words>{NUMBER_WORDS.pattern})\s+(?:dollars|euros|pounds)\b", re.IGNORECASE
 )
-PERCENT = re.compile(rf"(?=\d)(?P<num>{_NUM})\s?(?:%|percent\b|per\s?cent\b|pct\b)",
+PERCENT = lazy_regex(rf"(?=\d)(?P<num>{_NUM})\s?(?:%|percent\b|per\s?cent\b|pct\b)",
                      re.IGNORECASE)
-PERCENT_WORDS = re.compile(
+PERCENT_WORDS = lazy_regex(
     rf"(?P<words>{NUMBER_WORDS.pattern})[\s-]+(?:percent|per\s?cent)\b", re.IGNORECASE
 )
 _TZ = r"(?:\s?(?:ET|EST|EDT|CT|CST|CDT|MT|MST|MDT|PT|PST|PDT|UTC|GMT|CET|CEST|BST|IST))?"
-TIME = re.compile(
+TIME = lazy_regex(
     rf"\b(?P<h>1[0-2]|0?[1-9])(?::(?P<m>[0-5]\d))?\s?(?P<ap>a\.?m\.?|p\.?m\.?)(?![A-Za-z]){_TZ}"
     rf"|\b(?P<h24>[01]?\d|2[0-3]):(?P<m24>[0-5]\d)\b{_TZ}"
     rf"|\b(?P<word>noon|midnight)\b"
@@ -203,28 +205,28 @@ _DATE_OTHER = (
 )
 #: Dates in three passes, most specific first, each run only when its cheap hint is present.
 DATE_PASSES = (
-    (re.compile(r"\d[/-]\d"), re.compile(_DATE_NUMERIC)),
-    (re.compile(rf"\b{_FULL_MONTH}\b|\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d"),
-     re.compile(_DATE_MONTH)),
-    (None, re.compile(_DATE_OTHER)),
+    (lazy_regex(r"\d[/-]\d"), lazy_regex(_DATE_NUMERIC)),
+    (lazy_regex(rf"\b{_FULL_MONTH}\b|\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d"),
+     lazy_regex(_DATE_MONTH)),
+    (None, lazy_regex(_DATE_OTHER)),
 )
-PHONE = re.compile(r"(?:\+?\d{1,2}[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])?\d{3}[.-]\d{4}\b")
-RANGE = re.compile(
+PHONE = lazy_regex(r"(?:\+?\d{1,2}[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])?\d{3}[.-]\d{4}\b")
+RANGE = lazy_regex(
     rf"(?=\d|between\s)(?<![\w.$€£])(?:between\s+)?(?P<lo>{_NUM})\s?(?:-|–|to|and)\s?(?P<hi>{_NUM})(?![\w%])"
 )
-NUMBER = re.compile(
+NUMBER = lazy_regex(
     rf"(?=\d)(?<![\w.])(?P<num>{_NUM})(?:(?P<mag>\s?(?:k|m|mm|bn)\b|\s(?:thousand|million|billion)\b)"
     r"|(?P<mult>\s?[x×](?![\w]))|(?P<ord>st|nd|rd|th)\b)?"
 )
 #: Idioms that contain digits but state nothing ("24/7", "1:1 meetings", "Office 365").
-NOT_FACTS = re.compile(r"\b(?:24/7|24x7|1:1|1-on-1|one-on-one|365|2FA|B2B|B2C|P\.S\.)", re.I)
+NOT_FACTS = lazy_regex(r"\b(?:24/7|24x7|1:1|1-on-1|one-on-one|365|2FA|B2B|B2C|P\.S\.)", re.I)
 
 
 _CURRENCY_SIGNS = ("$", "€", "£", "¥")
 _CURRENCY_WORDS = ("dollar", "usd", "euro", "eur ", "pound", "gbp")
-_URL_HINT = re.compile(r"://|www\.|[A-Za-z0-9]\.[A-Za-z]")
-_TIME_HINT = re.compile(r"\d ?[ap]\.?m\b|\d:\d\d|noon|midnight|o'clock")  # on lowered text
-_PHONE_HINT = re.compile(r"\d{3}[.-]\d{4}")
+_URL_HINT = lazy_regex(r"://|www\.|[A-Za-z0-9]\.[A-Za-z]")
+_TIME_HINT = lazy_regex(r"\d ?[ap]\.?m\b|\d:\d\d|noon|midnight|o'clock")  # on lowered text
+_PHONE_HINT = lazy_regex(r"\d{3}[.-]\d{4}")
 _BIG_NUMBER_WORDS = frozenset([*list(_UNITS)[11:], *_TENS, *_SCALES])
 
 
@@ -274,7 +276,7 @@ _ORDINAL_WORD_PATTERN = LazyPattern(
 _ORDINAL_HINT = LazyPattern(
     r"third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|teenth|tieth|hundredth"
 )
-_WORD_FACT_HINT = re.compile(
+_WORD_FACT_HINT = lazy_regex(
     r"half|halv|third|quarter|fifth|tenth|doubl|twice|tripl|thrice|quadrupl|times|dozen|"
     r"fourth|sixth|seventh|eighth|ninth|eleventh|twelfth|teenth|tieth|hundredth"
 )

@@ -43,28 +43,11 @@ from functools import lru_cache
 from . import readability
 from .attribution import attributed_in_context, customers_in
 from .facts import Fact, find_counts, find_facts, normalize_url
+from .injection import looks_like_instruction as looks_like_instruction
+from .lazy_regex import lazy_regex
 from .models import Claim, EngineOutput, EngineRequest
 from .normaliser import LANGUAGES, date_values, readings
 from .titles import Title, find_titles, source_honorifics, supports
-
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:instructions?|above|previous|prior|"
-    r"rules|prompt)\b"
-    r"|\b(?:add|include|insert|put|append|attach)\b[^.]{0,40}\b(?:link|url|website|phone|"
-    r"number|e-?mail|address|attachment)\b"
-    r"|(?:^|\n|\.\s*)\s*(?:system|assistant|developer|user)\s*:"
-    r"|\b(?:new|updated|additional) instructions?\b"
-    r"|\b(?:you must|you should now|you are now|act as|pretend|roleplay)\b"
-    r"|\b(?:tell|say|inform|ask|remind)\b[^.]{0,25}\b(?:the reader|the recipient|them|they)\b"
-    r"|\b(?:reply|respond|send (?:your|their)|write)\b[^.]{0,30}\b(?:to|with)\b[^.]{0,30}@",
-    re.IGNORECASE,
-)
-
-
-def looks_like_instruction(text: str) -> bool:
-    """True when a data field talks to the writer instead of describing the prospect."""
-    return bool(_INSTRUCTION.search(text))
-
 
 # ----------------------------------------------------------------------------- common words
 
@@ -141,8 +124,8 @@ def _is_common(word: str) -> bool:
 
 # --------------------------------------------------------------------------------- sources
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’.-]*[A-Za-z0-9]|[A-Za-z]")
-_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_WORD = lazy_regex(r"[A-Za-z][A-Za-z0-9&'’.-]*[A-Za-z0-9]|[A-Za-z]")
+_POSSESSIVE = lazy_regex(r"(?:'s|’s|'|’)$")
 
 
 @lru_cache(maxsize=2048)
@@ -163,7 +146,7 @@ _COUNT_FILLER = frozenset("""
 new more additional other extra full-time part-time open active big large small great key top
 major different separate regional local global main existing current dedicated quick short
 """.split())  # noqa: SIM905
-_NOUN = re.compile(r"[\s-]*([A-Za-z][A-Za-z'’]*)")
+_NOUN = lazy_regex(r"[\s-]*([A-Za-z][A-Za-z'’]*)")
 
 
 def _counted_noun(text: str, end: int) -> str | None:
@@ -390,12 +373,12 @@ def _count_supported(fact: Fact, sources: Sources, text: str) -> bool:
 
 #: Words before a title that make it a role in general, not this person's title ("your CFO",
 #: "most VPs of Sales"); "as a CFO" and "you're the VP" are about the reader again.
-_GENERIC_BEFORE = re.compile(
+_GENERIC_BEFORE = lazy_regex(
     r"(?:\b(?:your|our|their|his|her|its|my|every|any|most|many|other|each|some|no|which|"
     r"whose|a|an|the|new|former|future|which|that|this)\s+)$",
     re.IGNORECASE,
 )
-_PERSONAL_BEFORE = re.compile(
+_PERSONAL_BEFORE = lazy_regex(
     r"(?:\b(?:as|you're|you are|you’re|i'm|i’m|i am|being|promoted to|named|appointed)\s+"
     r"(?:(?:a|an|the)\s+)?)$",
     re.IGNORECASE,
@@ -492,7 +475,7 @@ def _entity_claims(
 
 
 _INJECTION_RUN = 5
-_TOKEN = re.compile(r"[\w'$.@/-]+")
+_TOKEN = lazy_regex(r"[\w'$.@/-]+")
 
 
 def _injection_claims(text: str, sources: Sources) -> list[tuple[str, int, int]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from .lazy_regex import LazyRegex, lazy_regex
+
 Intent = Literal["plain", "shorter", "longer", "formal", "casual", "friendly", "question", "cta"]
 
 #: Order in which intents are applied: cut before adding, tone last so it covers new sentences.
@@ -17,29 +19,29 @@ ORDER: tuple[Intent, ...] = (
     "plain", "shorter", "longer", "question", "cta", "formal", "casual", "friendly",
 )
 
-_PATTERNS: dict[Intent, re.Pattern[str]] = {
-    "casual": re.compile(
+_PATTERNS: dict[Intent, LazyRegex] = {
+    "casual": lazy_regex(
         r"\b(?:more casual|casual|relaxed|conversational|less formal|informal|laid[- ]back|"
         r"less stiff|chill(?:er)?)\b", re.IGNORECASE),
-    "formal": re.compile(
+    "formal": lazy_regex(
         r"\b(?:more formal|formal|professional|polished|less casual|more respectful)\b",
         re.IGNORECASE),
-    "shorter": re.compile(
+    "shorter": lazy_regex(
         r"\b(?:shorter|shorten|concise|brief(?:er)?|cut|trim|tighten|condense|less wordy|"
         r"fewer words|succinct|to the point)\b", re.IGNORECASE),
-    "longer": re.compile(
+    "longer": lazy_regex(
         r"\b(?:longer|lengthen|expand|elaborate|more detail(?:s|ed)?|flesh (?:it )?out|"
         r"add (?:more )?(?:context|detail))\b", re.IGNORECASE),
-    "friendly": re.compile(
+    "friendly": lazy_regex(
         r"\b(?:friendl(?:y|ier)|warm(?:er)?|nicer|kinder|personable|more human)\b",
         re.IGNORECASE),
-    "question": re.compile(
+    "question": lazy_regex(
         r"\b(?:add (?:a |one )?question|ask (?:a |them a )?question|end with a question|"
         r"more questions?)\b", re.IGNORECASE),
-    "cta": re.compile(
+    "cta": lazy_regex(
         r"\b(?:call[- ]to[- ]action|cta|(?:add|clear|stronger|clearer) (?:an? )?(?:ask|next step|"
         r"close)|book a (?:call|meeting)|ask for (?:a )?(?:call|meeting))\b", re.IGNORECASE),
-    "plain": re.compile(
+    "plain": lazy_regex(
         r"\b(?:jargon|plain (?:english|language|words)|simpler|simplify|buzzwords?|less salesy|"
         r"no buzzwords)\b", re.IGNORECASE),
 }
@@ -77,7 +79,7 @@ _FILLER_TEXT = """a an and also the it its it's this that these those email mail
     some sound feel read tone overall whole remove add use write rewrite reword rephrase give get put
     end start"""
 _FILLER_WORDS = frozenset(_FILLER_TEXT.split())
-_SEPARATORS = re.compile(
+_SEPARATORS = lazy_regex(
     r"\s*(?:[,;.!?|]|\band\b|\bthen\b|\bbut\b|\balso\b|\bplus\b)\s*", re.IGNORECASE
 )
 

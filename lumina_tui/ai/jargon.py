@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .lazy_regex import lazy_regex
+
 #: jargon (lowercase, regex-safe words) -> plain replacement
 JARGON: dict[str, str] = {
     "synergy": "working together",
@@ -58,7 +60,7 @@ JARGON: dict[str, str] = {
     "pain points": "problems",
 }
 
-_PATTERN = re.compile(
+_PATTERN = lazy_regex(
     r"\b(" + "|".join(re.escape(k) for k in sorted(JARGON, key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
 )

@@ -49,7 +49,14 @@ def _flat_fields(value: Any) -> dict[str, str]:
     return flat
 
 
-class _Input(BaseModel):
+class _Model(BaseModel):
+    """Every model here builds its validator on first use, not at import: `lumina ai score`
+    starts a process per message and uses a third of these models (issue 9 point 22)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Input(_Model):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
@@ -181,7 +188,7 @@ class EngineOutput(_Input):
 # ---------------------------------------------------------------------------------------- outputs
 
 
-class DiffOp(BaseModel):
+class DiffOp(_Model):
     """One word-level change; offsets are character positions in the old and the new body."""
 
     type: Literal["insert", "delete", "replace"]
@@ -193,7 +200,7 @@ class DiffOp(BaseModel):
     new_end: int
 
 
-class Claim(BaseModel):
+class Claim(_Model):
     """A fact in the suggestion that none of the inputs supports; offsets point into the body."""
 
     text: str
@@ -203,7 +210,7 @@ class Claim(BaseModel):
     field: Literal["subject", "body"] = "body"
 
 
-class SourceSignals(BaseModel):
+class SourceSignals(_Model):
     """How well the suggestion uses the prospect, the company and the requested tone (0..1)."""
 
     prospect_match: float
@@ -211,13 +218,13 @@ class SourceSignals(BaseModel):
     tone_match: float
 
 
-class SuggestionContent(BaseModel):
+class SuggestionContent(_Model):
     subject: str | None = None
     body: str | None = None
     diff: list[DiffOp] = Field(default_factory=list)
 
 
-class Suggestion(BaseModel):
+class Suggestion(_Model):
     """What the composer shows in the glow panel. Nothing here is applied until the rep accepts."""
 
     model_config = ConfigDict(frozen=True)
@@ -242,7 +249,7 @@ class Suggestion(BaseModel):
     not_applied: list[str] = Field(default_factory=list)
 
 
-class Advice(BaseModel):
+class Advice(_Model):
     """One sentence a rep can act on; `level` says whether it is already right ("good"), worth
     fixing ("fix") or context ("info"), so the score card can put what needs work first."""
 
@@ -251,7 +258,7 @@ class Advice(BaseModel):
     level: Literal["good", "fix", "info"] = "fix"
 
 
-class SpamRuleHit(BaseModel):
+class SpamRuleHit(_Model):
     """A SpamAssassin-style content rule that fired, with the points it added."""
 
     rule: str
@@ -259,7 +266,7 @@ class SpamRuleHit(BaseModel):
     description: str
 
 
-class ScoreSignals(BaseModel):
+class ScoreSignals(_Model):
     subject_length: int
     subject_words: int
     body_length: int
@@ -284,7 +291,7 @@ class ScoreSignals(BaseModel):
     jargon: list[str] = Field(default_factory=list)
 
 
-class Score(BaseModel):
+class Score(_Model):
     """Advisory pre-send lint: two numbers, the signals behind them and what to do about each."""
 
     spam_risk: float

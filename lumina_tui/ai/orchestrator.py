@@ -12,11 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
-
-from . import scoring
 from .cache import SuggestionCache
 from .diff import word_diff
 from .engines.base import Engine
@@ -31,18 +28,19 @@ from .models import (
     EngineRequest,
     Operation,
     ProspectInput,
-    Score,
     SenderProfile,
     Suggestion,
     SuggestionContent,
 )
 from .placeholders import PLACEHOLDER
 from .prompt import PROMPT_VERSION
+from .scoring_api import coerce as _coerce
+from .scoring_api import score as score
+from .scoring_api import score_message as score_message
 from .signals import banned_phrases_in, confidence, source_signals
 from .tone import measure_tone
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=BaseModel)
 
 _cache: SuggestionCache[Suggestion] = SuggestionCache(maxsize=256)
 
@@ -54,17 +52,6 @@ def suggestion_cache() -> SuggestionCache[Suggestion]:
 
 def clear_cache() -> None:
     _cache.clear()
-
-
-def _coerce(model: type[M], value: M | Mapping[str, Any] | None) -> M:
-    if value is None:
-        return model()
-    if isinstance(value, model):
-        return value
-    if isinstance(value, Mapping):
-        return model.model_validate(dict(value))
-    raise AIError("invalid_input", f"expected {model.__name__} or a mapping, got "
-                  f"{type(value).__name__}")
 
 
 def _default_engine() -> Engine:
@@ -289,40 +276,3 @@ def rewrite(
     """Propose the draft rewritten as the rep's instruction says ("shorter", "more formal"...)."""
     request = _request("rewrite", draft, prospect, company, sender, tone, instruction)
     return _suggest(request, engine or _default_engine(), use_cache)
-
-
-def score(
-    draft: DraftInput | Mapping[str, Any],
-    prospect: ProspectInput | Mapping[str, Any] | None = None,
-    company: CompanyInput | Mapping[str, Any] | None = None,
-    sender: SenderProfile | Mapping[str, Any] | None = None,
-    *,
-    html: str | None = None,
-) -> Score:
-    """Spam risk, reply probability, signals and advice for a draft."""
-    draft_in = _coerce(DraftInput, draft)
-    return scoring.score(
-        draft_in.subject,
-        draft_in.body,
-        prospect=_coerce(ProspectInput, prospect) if prospect is not None else None,
-        company=_coerce(CompanyInput, company) if company is not None else None,
-        sender=_coerce(SenderProfile, sender) if sender is not None else None,
-        html=html,
-    )
-
-
-def score_message(
-    raw: bytes | str,
-    prospect: ProspectInput | Mapping[str, Any] | None = None,
-    company: CompanyInput | Mapping[str, Any] | None = None,
-    sender: SenderProfile | Mapping[str, Any] | None = None,
-) -> Score:
-    """Score a whole RFC 5322 message (headers and MIME parts count)."""
-    if not raw or not raw.strip():
-        raise AIError("invalid_input", "The message is empty.")
-    return scoring.score_message(
-        raw,
-        prospect=_coerce(ProspectInput, prospect) if prospect is not None else None,
-        company=_coerce(CompanyInput, company) if company is not None else None,
-        sender=_coerce(SenderProfile, sender) if sender is not None else None,
-    )

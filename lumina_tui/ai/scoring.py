@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from .facts import find_links_and_money, normalize_url
 from .jargon import find_jargon
+from .lazy_regex import lazy_regex
 from .mime_reader import html_to_text, parse_message
 from .models import Advice, CompanyInput, ProspectInput, Score, ScoreSignals, SenderProfile, SpamRuleHit
 from .readability import flesch_kincaid_grade
@@ -142,26 +143,26 @@ _PHRASES: list[tuple[str, float, str, tuple[str, ...]]] = [
      ("increase", "boost")),
 ]
 _PHRASE_PATTERNS = [
-    (re.compile(pattern, re.IGNORECASE), points, label, triggers)
+    (lazy_regex(pattern, re.IGNORECASE), points, label, triggers)
     for pattern, points, label, triggers in _PHRASES
 ]
-_FREE = re.compile(r"\bfree\b(?!\s+(?:up|time|to|of|from|-))", re.IGNORECASE)
+_FREE = lazy_regex(r"\bfree\b(?!\s+(?:up|time|to|of|from|-))", re.IGNORECASE)
 _KNOWN_CAPS = {
     "CRM", "ROI", "API", "KPI", "SAAS", "B2B", "SDR", "SDRS", "BDR", "CEO", "CFO", "CTO", "VP",
     "AWS", "SEO", "HR", "IT", "AI", "SLA", "PDF", "USA", "UK", "EU", "US", "SMB", "ERP", "OKR",
     "FAQ", "ETA", "PS", "ET", "PT", "AM", "PM", "HVAC", "CSV", "SOC", "QA", "UX", "UI",
 }
-_YOU = re.compile(r"\b(?:you|your|yours|yourself|you're|you've|you'll|you'd)\b", re.IGNORECASE)
-_ME = re.compile(
+_YOU = lazy_regex(r"\b(?:you|your|yours|yourself|you're|you've|you'll|you'd)\b", re.IGNORECASE)
+_ME = lazy_regex(
     r"\b(?:i|i'm|i've|i'll|i'd|me|my|mine|we|we're|we've|we'll|we'd|our|ours|us)\b",
     re.IGNORECASE,
 )
-_QUESTION = re.compile(r"\?+")  # one per question, "??" counts once
-_WORDS = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
-_SHOUTED = re.compile(r"\b[A-Z]{3,}\b")
-_NOT_LETTER = re.compile(r"[^A-Za-z]+")
-_NOT_UPPER = re.compile(r"[^A-Z]+")
-_RAW_IP = re.compile(r"\bhttps?://\d{1,3}(?:\.\d{1,3}){3}")
+_QUESTION = lazy_regex(r"\?+")  # one per question, "??" counts once
+_WORDS = lazy_regex(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+_SHOUTED = lazy_regex(r"\b[A-Z]{3,}\b")
+_NOT_LETTER = lazy_regex(r"[^A-Za-z]+")
+_NOT_UPPER = lazy_regex(r"[^A-Z]+")
+_RAW_IP = lazy_regex(r"\bhttps?://\d{1,3}(?:\.\d{1,3}){3}")
 
 
 @dataclass

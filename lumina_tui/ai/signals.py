@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import re
 
-from .grounding import looks_like_instruction
+from .injection import looks_like_instruction
+from .lazy_regex import lazy_regex
 from .models import HARD_FACT_KINDS, Claim, CompanyInput, ProspectInput, SourceSignals
 from .tone import measure_tone
 
 HARD_FACT_CAP = 0.3
-_GREETING_NAME = re.compile(
+_GREETING_NAME = lazy_regex(
     r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\s+(?:there\s+)?"
     r"(?P<name>[A-Z][\w'’-]+)",
     re.IGNORECASE,

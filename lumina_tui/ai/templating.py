@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .grounding import looks_like_instruction
+from .injection import looks_like_instruction
 from .models import EngineRequest
 from .placeholders import ALIASES, CANONICAL, PLACEHOLDER, default_of, field_key, leftovers
 

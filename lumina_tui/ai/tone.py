@@ -18,34 +18,36 @@ from __future__ import annotations
 import math
 import re
 
+from .lazy_regex import lazy_regex
+
 # The word lists below match lower-cased text (tone_features lowers it once): four
 # case-insensitive scans of a 300-word body cost four times as much (bench/bench_ai.py).
-CONTRACTION = re.compile(
+CONTRACTION = lazy_regex(
     r"\b(?:i'm|i've|i'll|i'd|you're|you've|you'll|you'd|we're|we've|we'll|we'd|they're|they've|"
     r"they'll|it's|that's|there's|here's|what's|who's|how's|let's|he's|she's|"
     r"don't|doesn't|didn't|can't|won't|wouldn't|couldn't|shouldn't|isn't|aren't|wasn't|"
     r"weren't|haven't|hasn't|hadn't)\b",
 )
-EXPANDED = re.compile(
+EXPANDED = lazy_regex(
     r"\b(?:i am|i have|i will|i would|you are|you have|you will|you would|we are|we have|we will|"
     r"we would|they are|it is|that is|there is|here is|let us|do not|does not|did not|cannot|"
     r"can not|will not|would not|could not|should not|is not|are not|was not|were not|"
     r"have not|has not)\b",
 )
-CASUAL_WORDS = re.compile(
+CASUAL_WORDS = lazy_regex(
     r"\b(?:awesome|cool|super|totally|gonna|wanna|kinda|sorta|yeah|yep|nope|folks|guys|stuff|"
     r"a ton|figured|pretty much|quick chat|chat|ping|shoot me|grab|no worries|btw|fyi|lol|"
     r"just|maybe|love to|happy to|heads up|quick one|catch up|swing by|worth a|up for)\b",
 )
-FORMAL_WORDS = re.compile(
+FORMAL_WORDS = lazy_regex(
     r"\b(?:kindly|regarding|pursuant|furthermore|moreover|therefore|hence|thus|whereas|"
     r"accordingly|sincerely|respectfully|i would be grateful|please find|do not hesitate|"
     r"at your earliest convenience|i am writing|i would like to|assist|inquire|request|"
     r"appreciate|conversation|discuss|endeavou?r|commence|utili[sz]e|in your capacity|"
     r"perhaps|would you be available|would be pleased|thank you for your time)\b",
 )
-EMOTICON = re.compile(r"(?::\)|:-\)|;\)|:D|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
-GREETING = re.compile(
+EMOTICON = lazy_regex(r"(?::\)|:-\)|;\)|:D|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
+GREETING = lazy_regex(
     r"^\s*(?P<word>hey there|hey|hiya|yo|hi there|hi|hello|dear|good (?:morning|afternoon|evening)"
     r"|greetings)\b",
     re.IGNORECASE,
@@ -55,7 +57,7 @@ GREETING_WEIGHT = {
     "hello": -0.4, "dear": -1.3, "greetings": -0.8,
     "good morning": -0.7, "good afternoon": -0.7, "good evening": -0.7,
 }
-SIGN_OFF = re.compile(
+SIGN_OFF = lazy_regex(
     r"^\s*(?P<word>cheers|thanks!|thanks so much|talk soon|catch you later|take care|"
     r"all the best|best regards|kind regards|warm regards|regards|sincerely|respectfully|"
     r"yours (?:truly|sincerely|faithfully)|yours|thank you|thanks|best|warmly)\b",
@@ -68,8 +70,8 @@ SIGN_OFF_WEIGHT = {
     "regards": -0.8, "sincerely": -1.2, "respectfully": -1.2, "yours truly": -1.1,
     "yours sincerely": -1.3, "yours faithfully": -1.3, "yours": -0.8, "thank you": -0.4,
 }
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
-_WORD = re.compile(r"[A-Za-z0-9']+")
+_SENTENCE = lazy_regex(r"[^.!?\n]+[.!?]?")
+_WORD = lazy_regex(r"[A-Za-z0-9']+")
 
 def _clip(value: float, limit: float) -> float:
     return max(-limit, min(limit, value))
