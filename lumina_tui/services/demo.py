@@ -30,7 +30,7 @@ from lumina_tui.services.errors import InvalidStateError, StorageError
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.db import rows_changed
 from lumina_tui.store.models import Account, CompanyData, EmailDraft, Prospect, Template, UserPreferences
-from lumina_tui.store.upsert import insert
+from lumina_tui.store.upsert import insert, inserted
 
 DEMO_ACCOUNT_NAME = "Local outbox"
 PROFILE_FIELDS = (
@@ -136,10 +136,9 @@ def load_assets(folder: Path | None = None) -> DemoAssets:
 
 def _insert_missing(session: Session, model: type, conflict: list[str], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when a row was created."""
-    statement = insert(session, model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    # RETURNING, not rowcount: psycopg's rowcount for an upsert is not the rows inserted (events.py).
-    primary = next(iter(model.__table__.primary_key.columns))  # type: ignore[attr-defined]  # SQLModel table
-    return session.execute(statement.returning(primary)).first() is not None
+    return inserted(
+        session, insert(session, model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    )
 
 
 def _seed_rows(session: Session, actor: Actor, assets: DemoAssets, report: DemoReport) -> None:

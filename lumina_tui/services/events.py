@@ -23,7 +23,7 @@ from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import Email, EmailEvent
-from lumina_tui.store.upsert import insert
+from lumina_tui.store.upsert import insert, inserted
 
 LUMINA_PROVIDER = "lumina"
 
@@ -77,7 +77,8 @@ def append_event(
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
     now = utcnow()
-    result = session.execute(
+    return inserted(
+        session,
         insert(session, EmailEvent)
         .values(
             id=new_id(),
@@ -91,12 +92,9 @@ def append_event(
             occurred_at=occurred_at or now,
             recorded_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
-        # RETURNING, not rowcount: on PostgreSQL psycopg reports -1 for an upsert's rowcount, which
-        # made every append look like a duplicate there.
-        .returning(EmailEvent.id)
+        # `inserted`, not rowcount: psycopg's rowcount once made every append look like a duplicate.
+        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"]),
     )
-    return result.first() is not None
 
 
 def events_for(session: Session, workspace_id: str, email_id: str) -> list[EmailEvent]:

@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 
 from lumina_tui.store import Database, utcnow
+from lumina_tui.store.db import rows_changed
+from lumina_tui.store.upsert import inserted
 
 log = logging.getLogger(__name__)
 
@@ -49,24 +51,31 @@ def try_acquire(
             text("SELECT holder, expires_at FROM leases WHERE name = :n"), {"n": name}
         ).first()
         if row is None:
-            session.execute(
+            # Another worker may create the row between that SELECT and this INSERT (PostgreSQL
+            # reads outside the writer's lock): only the one whose INSERT made the row holds it.
+            return inserted(
+                session,
                 text(
                     "INSERT INTO leases (name, holder, acquired_at, renewed_at, expires_at)"
                     " VALUES (:n, :h, :now, :now, :exp) ON CONFLICT (name) DO NOTHING"
                 ),
                 {"n": name, "h": holder, "now": now, "exp": expires},
             )
-            return True
         current, expires_at = row[0], _as_datetime(row[1])
         if current != holder and expires_at > now and holder_alive(current):
             return False
         taken = "" if current == holder else ", acquired_at = :now"
-        session.execute(
+        # Conditional on the holder read above: of two workers taking over one expired lease at
+        # once, the second's UPDATE finds another holder and changes nothing.
+        won = session.execute(
             text(
-                f"UPDATE leases SET holder = :h, renewed_at = :now, expires_at = :exp{taken} WHERE name = :n"
+                f"UPDATE leases SET holder = :h, renewed_at = :now, expires_at = :exp{taken}"
+                " WHERE name = :n AND holder = :current"
             ),
-            {"n": name, "h": holder, "now": now, "exp": expires},
+            {"n": name, "h": holder, "now": now, "exp": expires, "current": current},
         )
+        if rows_changed(won) != 1:
+            return False
         if current != holder:
             log.info("lease %s taken over from %s by %s", name, current, holder)
         return True

@@ -20,7 +20,7 @@ from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.db import rows_changed
 from lumina_tui.store.models import Suppression
-from lumina_tui.store.upsert import insert
+from lumina_tui.store.upsert import insert, inserted
 
 
 def as_json(row: Suppression) -> dict[str, Any]:
@@ -49,7 +49,8 @@ def suppress_in(session: Session, workspace_id: str, value: str, reason: str = "
     False when it was already suppressed (the first entry and its reason are kept)."""
     kind, clean = _normalise(value)
     reason = " ".join((reason or "").split())[:500]
-    result = session.execute(
+    return inserted(
+        session,
         insert(session, Suppression)
         .values(
             id=new_id(),
@@ -59,11 +60,8 @@ def suppress_in(session: Session, workspace_id: str, value: str, reason: str = "
             reason=reason,
             created_at=utcnow(),
         )
-        .on_conflict_do_nothing(index_elements=["workspace_id", "value"])
-        # RETURNING, not rowcount: psycopg's rowcount for an upsert is not the rows inserted (events.py).
-        .returning(col(Suppression.id))
+        .on_conflict_do_nothing(index_elements=["workspace_id", "value"]),
     )
-    return result.first() is not None
 
 
 @validation.checked_arguments

@@ -44,7 +44,7 @@ from lumina_tui.services import email_state, events, suppressions
 from lumina_tui.services.errors import AuthenticationError, ConflictError, ValidationError
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Email, WebhookReceipt
-from lumina_tui.store.upsert import insert
+from lumina_tui.store.upsert import insert, inserted
 
 PROVIDERS = ("mailgun", "sendgrid", "postmark")
 EMAIL_ID_KEY = "lumina_email_id"
@@ -495,14 +495,13 @@ def receive(
     result = WebhookResult()
     with db.write() as session:
         if receipt is not None:
-            stored = session.execute(
+            stored = inserted(
+                session,
                 insert(session, WebhookReceipt)
                 .values(provider=provider, receipt_id=receipt, received_at=now)
-                .on_conflict_do_nothing(index_elements=["provider", "receipt_id"])
-                # RETURNING, not rowcount: psycopg reports -1 for an upsert's rowcount.
-                .returning(WebhookReceipt.receipt_id)
+                .on_conflict_do_nothing(index_elements=["provider", "receipt_id"]),
             )
-            if stored.first() is None:
+            if not stored:
                 raise ConflictError("this webhook was already received; refused as a replay", field="token")
             # A receipt older than the freshness window guards nothing (that replay is stale anyway).
             session.execute(

@@ -253,7 +253,21 @@ def rows_changed(result: object) -> int:
     it is a `CursorResult`, which is where `rowcount` lives."""
     if not isinstance(result, CursorResult):
         raise TypeError(f"rows_changed needs the result of an UPDATE, INSERT or DELETE, not {result!r}")
+    if _is_upsert(result):
+        # psycopg's rowcount for INSERT ... ON CONFLICT is not the rows inserted; SQLite's is. A
+        # caller relying on it would be right on one engine only.
+        raise TypeError("rows_changed cannot tell what an upsert inserted: use store.upsert.inserted")
     return result.rowcount
+
+
+def _is_upsert(result: CursorResult[Any]) -> bool:
+    """Whether `result` came from an INSERT ... ON CONFLICT (Core or text)."""
+    compiled = getattr(result.context, "compiled", None)
+    statement = getattr(compiled, "statement", None)
+    if getattr(statement, "_post_values_clause", None) is not None:  # Core's on_conflict_do_*
+        return True
+    sql = getattr(statement, "text", None)
+    return isinstance(sql, str) and "ON CONFLICT" in " ".join(sql.upper().split())
 
 
 def close_all() -> None:

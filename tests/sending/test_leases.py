@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+import pytest
+
 from lumina_tui.services import leases
 from lumina_tui.store import Database
 
@@ -78,3 +80,67 @@ def test_a_dead_holder_on_this_host_is_replaced_at_once(db: Database) -> None:
     assert heir.refresh() and heir.holding()  # no wait for the 10 s expiry
     stored = leases.current_holder(db, leases.PERIODIC)
     assert stored is not None and stored[0] == "host:2:heir"
+
+
+# -- two workers at the same instant on PostgreSQL --------------------------------------------------
+# There the SELECT in `try_acquire` runs outside any lock, so both of two workers can read the same
+# row (or no row) and then write; only the write tells who won. Another connection holds its write
+# uncommitted while `try_acquire` runs into it, so the interleaving is forced, not hoped for.
+
+
+def _contended(db: Database, first_write: str, params: dict[str, object]) -> bool:
+    """`try_acquire` for "host:1:me", run into `first_write` of another worker left uncommitted until
+    `try_acquire` waits on its lock; returns what `try_acquire` answered."""
+    import threading
+
+    import psycopg
+    from polling import wait_until
+
+    url = db.writer.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    answer: list[bool] = []
+    with psycopg.connect(url) as other, psycopg.connect(url, autocommit=True) as watcher:
+        other.execute(first_write, params)  # type: ignore[arg-type]  # test SQL, bound parameters
+        me = threading.Thread(
+            target=lambda: answer.append(leases.try_acquire(db, leases.PERIODIC, "host:1:me", 10.0))
+        )
+        me.start()
+        wait_until(
+            lambda: watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).fetchone()[0]  # type: ignore[index]  # count(*) always returns a row
+        )
+        other.commit()
+        me.join(timeout=60)
+    assert answer, "try_acquire did not return"
+    return answer[0]
+
+
+@pytest.mark.postgresql_only
+def test_of_two_workers_creating_the_lease_at_once_only_one_holds_it(db: Database) -> None:
+    now = datetime.now()
+    won = _contended(
+        db,
+        "INSERT INTO leases (name, holder, acquired_at, renewed_at, expires_at)"
+        " VALUES (%(n)s, 'host:2:other', %(now)s, %(now)s, %(exp)s)",
+        {"n": leases.PERIODIC, "now": now, "exp": now + timedelta(hours=1)},
+    )
+    assert won is False  # the other worker's INSERT made the row
+    stored = leases.current_holder(db, leases.PERIODIC)
+    assert stored is not None and stored[0] == "host:2:other"
+
+
+@pytest.mark.postgresql_only
+def test_of_two_workers_taking_over_an_expired_lease_at_once_only_one_holds_it(db: Database) -> None:
+    long_ago = datetime.now() - timedelta(hours=2)
+    assert leases.try_acquire(db, leases.PERIODIC, "host:3:gone", 10.0, now=long_ago)  # expired since
+    now = datetime.now()
+    won = _contended(
+        db,
+        "UPDATE leases SET holder = 'host:2:other', renewed_at = %(now)s, expires_at = %(exp)s"
+        " WHERE name = %(n)s",
+        {"n": leases.PERIODIC, "now": now, "exp": now + timedelta(hours=1)},
+    )
+    assert won is False  # the other worker's UPDATE took it first
+    stored = leases.current_holder(db, leases.PERIODIC)
+    assert stored is not None and stored[0] == "host:2:other"

@@ -3,7 +3,10 @@ engines (psycopg's rowcount for an upsert is not the rows inserted: callers read
 
 from __future__ import annotations
 
+import pytest
+
 from lumina_tui.services import demo, suppressions
+from lumina_tui.store import new_id, utcnow
 
 
 def test_a_suppression_is_new_once(db, actor) -> None:
@@ -18,3 +21,57 @@ def test_the_demo_seed_counts_what_it_created_and_a_second_seed_nothing(db, acto
     created = demo.seed(db, actor).created
     assert created["prospects"] == 27 and created["templates"] == 3
     assert not demo.seed(db, actor).changed
+
+
+def test_inserted_says_whether_the_upsert_created_the_row_on_both_engines(db, actor) -> None:
+    from sqlalchemy import text
+
+    from lumina_tui.store.models import Suppression
+    from lumina_tui.store.upsert import insert, inserted
+
+    def core(value: str, reason: str) -> object:
+        return (
+            insert(session, Suppression)
+            .values(
+                id=new_id(),
+                workspace_id=actor.workspace_id,
+                kind="address",
+                value=value,
+                reason=reason,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["workspace_id", "value"])
+        )
+
+    raw = text(
+        "INSERT INTO suppressions (id, workspace_id, kind, value, reason, created_at)"
+        " VALUES (:id, :w, 'address', :v, 'raw', :at) ON CONFLICT (workspace_id, value) DO NOTHING"
+    )
+    with db.write() as session:
+        assert inserted(session, core("bo@example.com", "first")) is True
+        assert inserted(session, core("bo@example.com", "second")) is False
+        params = {"w": actor.workspace_id, "v": "cy@example.com", "at": utcnow()}
+        assert inserted(session, raw, {**params, "id": new_id()}) is True
+        assert inserted(session, raw, {**params, "id": new_id()}) is False
+    kept = {row.value: row.reason for row in suppressions.list_suppressions(db, actor)}
+    assert kept == {"bo@example.com": "first", "cy@example.com": "raw"}
+
+
+def test_rows_changed_refuses_an_upsert_so_no_caller_reads_its_rowcount(db, actor) -> None:
+    from sqlalchemy import text
+
+    from lumina_tui.store.db import rows_changed
+
+    with db.write() as session:
+        upsert = session.execute(
+            text(
+                "INSERT INTO suppressions (id, workspace_id, kind, value, reason, created_at)"
+                " VALUES (:id, :w, 'address', 'dee@example.com', '', :at)"
+                " ON CONFLICT (workspace_id, value) DO NOTHING"
+            ),
+            {"id": new_id(), "w": actor.workspace_id, "at": utcnow()},
+        )
+        with pytest.raises(TypeError, match="inserted"):
+            rows_changed(upsert)
+        removed = session.execute(text("DELETE FROM suppressions WHERE value = 'dee@example.com'"))
+        assert rows_changed(removed) == 1  # a plain DELETE (or UPDATE) still counts
