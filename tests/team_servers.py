@@ -24,8 +24,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
@@ -52,6 +54,55 @@ def _wait_for_port(port: int, timeout: float) -> bool:
         except OSError:
             time.sleep(0.05)
     return False
+
+
+def _stop(process: subprocess.Popen[bytes] | None, root: Path) -> None:
+    """End a private server (gracefully, then by force) and throw its folder away."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+Server = TypeVar("Server", bound=_Stoppable)
+
+
+class _SessionServer(Generic[Server]):
+    """One private server for the whole test session: started on first use, stopped at exit.
+
+    `get()` returns it, or raises RuntimeError with the reason it cannot run (`why_not` says what
+    is missing; a failed start says what went wrong), and keeps raising the same reason without
+    trying again, so every test that needs it skips quickly with one clear message."""
+
+    def __init__(self, what: str, why_not: Callable[[], str | None], start: Callable[[], Server]) -> None:
+        self._what, self._why_not, self._start = what, why_not, start
+        self._server: Server | None = None
+        self._error: str | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Server:
+        with self._lock:
+            if self._server is not None:
+                return self._server
+            if self._error is None:
+                self._error = self._why_not()
+            if self._error is None:
+                try:
+                    self._server = self._start()
+                except Exception as exc:  # any start-up failure becomes the skip reason
+                    self._error = f"{self._what} could not start: {exc}"
+                else:
+                    atexit.register(self._server.stop)
+                    return self._server
+            raise RuntimeError(self._error)
 
 
 @dataclass
@@ -105,14 +156,7 @@ class PostgresServer:
             self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+        _stop(self.process, self.root)
 
 
 def _as_user(argv: list[str], user: str | None) -> list[str]:
@@ -134,31 +178,6 @@ def why_no_postgres() -> str | None:
         if shutil.which("runuser") is None:
             return "running as root and runuser is missing, so PostgreSQL cannot be started"
     return None
-
-
-_pg: PostgresServer | None = None
-_pg_error: str | None = None
-_pg_lock = threading.Lock()
-
-
-def postgres() -> PostgresServer:
-    """The session's cluster, started on first use; raises RuntimeError with the reason it cannot."""
-    global _pg, _pg_error
-    with _pg_lock:
-        if _pg is not None:
-            return _pg
-        if _pg_error is not None:
-            raise RuntimeError(_pg_error)
-        reason = why_no_postgres()
-        if reason is None:
-            try:
-                _pg = _start_postgres()
-                atexit.register(_pg.stop)
-                return _pg
-            except Exception as exc:  # any start-up failure becomes the skip reason
-                reason = f"PostgreSQL could not start: {exc}"
-        _pg_error = reason
-        raise RuntimeError(reason)
 
 
 def _start_postgres() -> PostgresServer:
@@ -261,18 +280,7 @@ class RedisServer:
             client.close()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-_redis: RedisServer | None = None
-_redis_error: str | None = None
+        _stop(self.process, self.root)
 
 
 def why_no_redis() -> str | None:
@@ -285,42 +293,44 @@ def why_no_redis() -> str | None:
     return None
 
 
+def _start_redis() -> RedisServer:
+    root = Path(tempfile.mkdtemp(prefix="lumina-redis-"))
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(root),
+            "--protected-mode",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = RedisServer(port=port, root=root, process=process)
+    if not _wait_for_port(port, 60) or process.poll() is not None:
+        server.stop()
+        raise RuntimeError(f"redis-server did not listen on 127.0.0.1:{port}")
+    return server
+
+
+_postgres = _SessionServer("PostgreSQL", why_no_postgres, _start_postgres)
+_redis = _SessionServer("Redis", why_no_redis, _start_redis)
+
+
+def postgres() -> PostgresServer:
+    """The session's cluster, started on first use; raises RuntimeError with the reason it cannot."""
+    return _postgres.get()
+
+
 def redis_server() -> RedisServer:
     """The session's Redis, started on first use; raises RuntimeError with the reason it cannot."""
-    global _redis, _redis_error
-    with _pg_lock:
-        if _redis is not None:
-            return _redis
-        if _redis_error is not None:
-            raise RuntimeError(_redis_error)
-        reason = why_no_redis()
-        if reason is None:
-            root = Path(tempfile.mkdtemp(prefix="lumina-redis-"))
-            port = _free_port()
-            process = subprocess.Popen(
-                [
-                    "redis-server",
-                    "--port",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(root),
-                    "--protected-mode",
-                    "no",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            if _wait_for_port(port, 60) and process.poll() is None:
-                _redis = RedisServer(port=port, root=root, process=process)
-                atexit.register(_redis.stop)
-                return _redis
-            process.kill()
-            reason = f"redis-server did not listen on 127.0.0.1:{port}"
-        _redis_error = reason
-        raise RuntimeError(reason)
+    return _redis.get()
