@@ -28,11 +28,11 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from lumina_tui.config import Settings
 from lumina_tui.errors import LuminaError
@@ -97,6 +97,34 @@ def _json_column(value: Any) -> Any:
     return None if value is None else json.loads(value)
 
 
+Row = TypeVar("Row", ProspectRow, DraftRow)
+
+# How a stored value becomes the field's value, as SQLAlchemy's column types read it; a field not
+# named here is taken as SQLite returns it (text, integer, NULL).
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "custom_fields": _json_column,
+    "created_at": _time,
+    "updated_at": _time,
+    "sent_at": _optional_time,
+}
+
+
+def _columns(row_type: type[Row]) -> str:
+    """The SELECT list for `row_type`: its fields, in order, are the columns read."""
+    return ", ".join(f.name for f in fields(row_type))
+
+
+def _read_row(row_type: type[Row], row: tuple[Any, ...]) -> Row:
+    """A row selected with `_columns(row_type)` as `row_type`, each value read as the ORM would."""
+    names = [f.name for f in fields(row_type)]
+    values = zip(names, row, strict=True)
+    return row_type(**{name: _READERS.get(name, _same)(value) for name, value in values})
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 @contextmanager
 def _snapshot(settings: Settings) -> Iterator[tuple[sqlite3.Connection, str]]:
     """A read transaction on the current-schema store and the local workspace's id, or _NotPlain."""
@@ -142,11 +170,6 @@ def _answer(read: Any) -> dict[str, Any] | None:
         return None
 
 
-_PROSPECT_COLUMNS = (
-    "id, email, first_name, last_name, company, job_title, custom_fields, created_at, updated_at"
-)
-
-
 def prospects_page(
     settings: Settings, *, search: str | None, limit: int, offset: int
 ) -> dict[str, Any] | None:
@@ -160,35 +183,14 @@ def prospects_page(
                 "SELECT count(*) FROM prospects WHERE workspace_id = ?", (workspace_id,)
             ).fetchone()[0]
             rows = conn.execute(
-                f"SELECT {_PROSPECT_COLUMNS} FROM prospects WHERE workspace_id = ? "
+                f"SELECT {_columns(ProspectRow)} FROM prospects WHERE workspace_id = ? "
                 "ORDER BY lower(first_name), lower(last_name), email LIMIT ? OFFSET ?",
                 (workspace_id, max(1, min(limit, _LIST_LIMIT)), max(0, min(offset, _MAX_OFFSET))),
             ).fetchall()
-        items = [
-            prospect_json(
-                ProspectRow(
-                    id=row[0],
-                    email=row[1],
-                    first_name=row[2],
-                    last_name=row[3],
-                    company=row[4],
-                    job_title=row[5],
-                    custom_fields=_json_column(row[6]),
-                    created_at=_time(row[7]),
-                    updated_at=_time(row[8]),
-                )
-            )
-            for row in rows
-        ]
+        items = [prospect_json(_read_row(ProspectRow, row)) for row in rows]
         return {"items": items, "total": int(total)}
 
     return _answer(read)
-
-
-_DRAFT_COLUMNS = (
-    "id, workspace_id, subject, body_text, body_html, prospect_id, template_id, account_id, revision, "
-    "sent_at, email_id, created_at, updated_at"
-)
 
 
 def draft_document(settings: Settings, draft_id: str) -> dict[str, Any] | None:
@@ -200,25 +202,13 @@ def draft_document(settings: Settings, draft_id: str) -> dict[str, Any] | None:
         wanted = uuid_text(draft_id, "draft_id")  # a ValidationError: the ORM path says it
         with _snapshot(settings) as (conn, workspace_id):
             row = conn.execute(
-                f"SELECT {_DRAFT_COLUMNS} FROM email_drafts WHERE id = ?", (wanted,)
+                f"SELECT {_columns(DraftRow)} FROM email_drafts WHERE id = ?", (wanted,)
             ).fetchone()
-            if row is None or row[1] != workspace_id:
+            if row is None:
                 raise _NotPlain("not found: the ORM path words the error")
-            draft = DraftRow(
-                id=row[0],
-                workspace_id=row[1],
-                subject=row[2],
-                body_text=row[3],
-                body_html=row[4],
-                prospect_id=row[5],
-                template_id=row[6],
-                account_id=row[7],
-                revision=row[8],
-                sent_at=_optional_time(row[9]),
-                email_id=row[10],
-                created_at=_time(row[11]),
-                updated_at=_time(row[12]),
-            )
+            draft = _read_row(DraftRow, row)
+            if draft.workspace_id != workspace_id:
+                raise _NotPlain("not found: the ORM path words the error")
             email_status = None
             if draft.sent_at is not None and draft.email_id:
                 # As `drafts.status_of`: the email's status, scoped to the workspace.
