@@ -38,6 +38,15 @@ GOAL_P95_MS = 500.0
 PASSWORD = "bench-password-123"
 
 
+def load_average() -> str:
+    """The machine's 1-minute load average: on a shared box the absolute figures mean little
+    without it (the ratio to the bare endpoint is what carries over)."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "n/a"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -197,7 +206,7 @@ def main() -> int:
             print(
                 f"{name:<22} {len(latencies)} requests, {args.clients} clients: p50 {q['p50']:.0f} ms"
                 f"  p95 {q['p95']:.0f} ms  p99 {q['p99']:.0f} ms  ({len(latencies) / elapsed:.0f} req/s)"
-                f"  statuses {statuses}",
+                f"  statuses {statuses}  load average {load_average()}",
                 flush=True,
             )
     finally:
@@ -227,7 +236,7 @@ def main() -> int:
             goal="p95 < 500 ms",
             met=met,
             target_met=met,
-            note=f"{len(latencies) / elapsed:.0f} req/s; statuses {statuses}",
+            note=f"{len(latencies) / elapsed:.0f} req/s; statuses {statuses}; load average {load_average()}",
         )
         print(
             f"{name}: p95 {q['p95']:.0f} ms vs bare {base_q['p95']:.0f} ms "

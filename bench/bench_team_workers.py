@@ -65,8 +65,14 @@ def one_run(workers: int, emails: int, hold: float, pg: team_servers.PostgresSer
 
     Sink.handle_DATA = held  # type: ignore[method-assign]
     accounts.add_account(
-        db, actor, provider="smtp", email="sam@acme.test", name="Bench SMTP", display_name="Sam",
-        settings={"host": "127.0.0.1", "port": port, "security": "plain", "timeout": 60}, make_default=True,
+        db,
+        actor,
+        provider="smtp",
+        email="sam@acme.test",
+        name="Bench SMTP",
+        display_name="Sam",
+        settings={"host": "127.0.0.1", "port": port, "security": "plain", "timeout": 60},
+        make_default=True,
     )
     prospect = prospects.create(db, actor, email="ana@example.com", first_name="Ana")
     for n in range(emails):
@@ -83,8 +89,13 @@ def one_run(workers: int, emails: int, hold: float, pg: team_servers.PostgresSer
         home = root / f"machine-{n}"
         home.mkdir(parents=True)
         procs.append(
-            subprocess.Popen(lumina("worker"), env={**env, "LUMINA_HOME": str(home)},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            subprocess.Popen(
+                lumina("worker"),
+                env={**env, "LUMINA_HOME": str(home)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+            )
         )
     try:
         if not sink.wait(lambda: len(sink.accepted) >= emails, timeout=600):
@@ -126,7 +137,10 @@ def main() -> None:
     rates: dict[int, float] = {}
     for workers in (1, 2, 4):
         rates[workers] = one_run(workers, emails, args.hold, pg, redis_url)
-        print(f"{workers} worker(s) on PostgreSQL + Redis: {rates[workers]:.1f} emails/s ({emails} emails)")
+        print(
+            f"{workers} worker(s) on PostgreSQL + Redis: {rates[workers]:.1f} emails/s ({emails} emails), "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
     base = rates[1]
     for workers in (1, 2, 4):
         rows.add(
@@ -137,7 +151,7 @@ def main() -> None:
             baseline_name="1 worker, same run",
             baseline=single(base),
             higher_is_better=True,
-            note=f"x{rates[workers] / base:.2f} of 1 worker",
+            note=f"x{rates[workers] / base:.2f} of 1 worker; load average {os.getloadavg()[0]:.1f}",
         )
     rows.write()
 
