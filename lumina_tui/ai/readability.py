@@ -15,16 +15,15 @@ keep the parsed table (the services layer caches it in a file; this package neve
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
-import importlib.resources
 import sys
 import threading
 import types
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     import pyphen
 
 #: The Pyphen language textstat's en-US route uses.
@@ -108,6 +107,8 @@ def flesch_kincaid_grade(text: str) -> float:
 
 def resource(path: str) -> Traversable:
     """A file shipped inside textstat (e.g. "resources/en/easy_words.txt"), without NLTK."""
+    import importlib.resources  # only grounding reads a word list; the score does not
+
     _import_textstat()
     return importlib.resources.files("textstat").joinpath(path)
 
@@ -131,9 +132,18 @@ def _parsed_dictionaries() -> dict[Path, pyphen.HyphDict]:
 def hyphenation_key() -> str:
     """Names the dictionary Pyphen would parse (file, size, mtime, Pyphen version): a cached
     table is used only under the same key."""
+    import pyphen
+
     path = _hyphenation_path()
     stat = path.stat()
-    return f"pyphen-{importlib.metadata.version('pyphen')}-{path.name}-{stat.st_size}-{stat.st_mtime_ns}"
+    # Pyphen's own __version__, not importlib.metadata (whose import alone cost a tenth of an
+    # `ai score` process); the metadata only if a Pyphen ever lacks it.
+    version = getattr(pyphen, "__version__", None)
+    if not isinstance(version, str):
+        import importlib.metadata
+
+        version = importlib.metadata.version("pyphen")
+    return f"pyphen-{version}-{path.name}-{stat.st_size}-{stat.st_mtime_ns}"
 
 
 def hyphenation_patterns() -> dict[str, tuple[int, tuple[int, ...]]] | None:
