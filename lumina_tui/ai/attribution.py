@@ -25,17 +25,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from .lazy_regex import lazy_regex
-
-_NAME = lazy_regex(r"[A-Z][A-Za-z0-9&-]*(?:['’]s)?")
-_SENTENCE_END = lazy_regex(r"[.!?\n]+\s*")
+_NAME = re.compile(r"[A-Z][A-Za-z0-9&-]*(?:['’]s)?")
+_SENTENCE_END = re.compile(r"[.!?\n]+\s*")
 #: One unnamed customer is still one customer: "one of our customers saw 2x more replies".
-_ONE_CUSTOMER = lazy_regex(
+_ONE_CUSTOMER = re.compile(
     r"\b(?:a|one|another)\s+(?:of\s+(?:our|my)\s+)?(?:[a-z-]+\s+)?(?:customers?|clients?)\b",
     re.IGNORECASE,
 )
-_EXAMPLE_BEFORE = lazy_regex(r"\b(?:like|such\s+as|including|as\s+with)\s+$", re.IGNORECASE)
-_FOLLOW_ON = lazy_regex(r"^\s*(?:they|their|it|its|that\s+team|the\s+team)\b", re.IGNORECASE)
+_EXAMPLE_BEFORE = re.compile(r"\b(?:like|such\s+as|including|as\s+with)\s+$", re.IGNORECASE)
+_FOLLOW_ON = re.compile(r"^\s*(?:they|their|it|its|that\s+team|the\s+team)\b", re.IGNORECASE)
 
 
 def customers_in(text: str, *, ignore: frozenset[str],

@@ -23,11 +23,8 @@ MAX_MATCH_WORDS = 2_000
 
 def _bounds(text: str) -> tuple[list[str], list[int]]:
     """Words and region starts: region i runs from starts[i] to starts[i + 1] (word + spacing)."""
-    words: list[str] = []
-    starts: list[int] = []
-    for match in _WORD.finditer(text):
-        words.append(match.group())
-        starts.append(match.start())
+    words: list[str] = _WORD.findall(text)
+    starts = [match.start() for match in _WORD.finditer(text)]  # two C scans beat one Python loop
     if starts:
         starts[0] = 0  # leading spacing belongs to the first region
     starts.append(len(text))

@@ -44,7 +44,6 @@ from . import readability
 from .attribution import attributed_in_context, customers_in
 from .facts import Fact, find_counts, find_facts, normalize_url
 from .injection import looks_like_instruction as looks_like_instruction
-from .lazy_regex import lazy_regex
 from .models import Claim, EngineOutput, EngineRequest
 from .normaliser import LANGUAGES, date_values, readings
 from .titles import Title, find_titles, source_honorifics, supports
@@ -124,8 +123,8 @@ def _is_common(word: str) -> bool:
 
 # --------------------------------------------------------------------------------- sources
 
-_WORD = lazy_regex(r"[A-Za-z][A-Za-z0-9&'’.-]*[A-Za-z0-9]|[A-Za-z]")
-_POSSESSIVE = lazy_regex(r"(?:'s|’s|'|’)$")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’.-]*[A-Za-z0-9]|[A-Za-z]")
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 
 
 @lru_cache(maxsize=2048)
@@ -146,7 +145,7 @@ _COUNT_FILLER = frozenset("""
 new more additional other extra full-time part-time open active big large small great key top
 major different separate regional local global main existing current dedicated quick short
 """.split())  # noqa: SIM905
-_NOUN = lazy_regex(r"[\s-]*([A-Za-z][A-Za-z'’]*)")
+_NOUN = re.compile(r"[\s-]*([A-Za-z][A-Za-z'’]*)")
 
 
 def _counted_noun(text: str, end: int) -> str | None:
@@ -373,12 +372,12 @@ def _count_supported(fact: Fact, sources: Sources, text: str) -> bool:
 
 #: Words before a title that make it a role in general, not this person's title ("your CFO",
 #: "most VPs of Sales"); "as a CFO" and "you're the VP" are about the reader again.
-_GENERIC_BEFORE = lazy_regex(
+_GENERIC_BEFORE = re.compile(
     r"(?:\b(?:your|our|their|his|her|its|my|every|any|most|many|other|each|some|no|which|"
     r"whose|a|an|the|new|former|future|which|that|this)\s+)$",
     re.IGNORECASE,
 )
-_PERSONAL_BEFORE = lazy_regex(
+_PERSONAL_BEFORE = re.compile(
     r"(?:\b(?:as|you're|you are|you’re|i'm|i’m|i am|being|promoted to|named|appointed)\s+"
     r"(?:(?:a|an|the)\s+)?)$",
     re.IGNORECASE,
@@ -475,7 +474,7 @@ def _entity_claims(
 
 
 _INJECTION_RUN = 5
-_TOKEN = lazy_regex(r"[\w'$.@/-]+")
+_TOKEN = re.compile(r"[\w'$.@/-]+")
 
 
 def _injection_claims(text: str, sources: Sources) -> list[tuple[str, int, int]]:
