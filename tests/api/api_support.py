@@ -1,4 +1,5 @@
-"""Shared pieces of the API tests: an app over the test's real SQLite store, signed-in workspaces."""
+"""Shared pieces of the API tests: an app over the test's real store, signed-in workspaces, a send
+through the endpoints, access-token claims. The fixtures built from them are in conftest.py."""
 
 from __future__ import annotations
 
@@ -37,6 +38,60 @@ def team_workspace(db: Any, name: str, email: str) -> Workspace:
 
 def client_for(settings: Any, db: Any) -> TestClient:
     return TestClient(create_app(settings, db=db), raise_server_exceptions=False)
+
+
+@dataclass
+class Sent:
+    """What `send_through_api` made: the prospect, the sent draft and the queued email."""
+
+    prospect_id: str
+    draft_id: str
+    email: dict[str, Any]
+
+
+def send_through_api(
+    api: TestClient,
+    ws: Workspace,
+    *,
+    to: str = "ana@bright.test",
+    subject: str = "Hi",
+    body: str = "Hi Ana",
+) -> Sent:
+    """A prospect, a draft to them from the workspace's account and its send, all through the
+    endpoints (each step must succeed: a failure shows the endpoint's answer, not a KeyError)."""
+    prospect = api.post("/prospects", headers=ws.headers, json={"email": to, "first_name": "Ana"})
+    assert prospect.status_code == 201, prospect.text
+    draft = api.post(
+        "/emails/draft",
+        headers=ws.headers,
+        json={
+            "prospect_id": prospect.json()["id"],
+            "subject": subject,
+            "body": body,
+            "account_id": ws.account_id,
+        },
+    )
+    assert draft.status_code == 201, draft.text
+    email = api.post("/emails/send", headers=ws.headers, json={"draft_id": draft.json()["id"]})
+    assert email.status_code == 202, email.text
+    return Sent(prospect.json()["id"], draft.json()["id"], email.json())
+
+
+def access_claims(actor: Actor, **changes: Any) -> dict[str, Any]:
+    """The claims of a valid five-minute access token for `actor`, with `changes` applied (an
+    expired, foreign or malformed token is these claims with one thing changed)."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "iss": team.ISSUER,
+        "aud": team.AUDIENCE,
+        "sub": actor.user_id,
+        "wid": actor.workspace_id,
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+    }
+    return {**claims, **changes}
 
 
 # -- a real `lumina serve` process -----------------------------------------------------------------

@@ -9,19 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 
-import pytest
-from api_support import PASSWORD, client_for, team_workspace
-
-
-@pytest.fixture
-def api(settings, db):
-    with client_for(settings, db) as client:
-        yield client
-
-
-@pytest.fixture
-def ws(db):
-    return team_workspace(db, "Northwind", "lead@north.test")
+from api_support import PASSWORD, client_for
 
 
 def _error(response) -> dict:

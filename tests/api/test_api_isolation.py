@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from api_support import client_for, rows_snapshot, team_workspace
+from api_support import access_claims, client_for, rows_snapshot, send_through_api, team_workspace
 
 from lumina_tui.services import (
     accounts,
@@ -40,33 +40,22 @@ def world(settings, db):
     a = team_workspace(db, "Alpha", "lead@alpha.test")
     b = team_workspace(db, "Beta", "lead@beta.test")
     with client_for(settings, db) as api:
-        prospect = api.post(
-            "/prospects", headers=a.headers, json={"email": "ana@bright.test", "first_name": "Ana"}
-        ).json()
-        sent_draft = api.post(
+        sent = send_through_api(api, a)
+        draft = api.post(
             "/emails/draft",
             headers=a.headers,
-            json={
-                "prospect_id": prospect["id"],
-                "subject": "Hi",
-                "body": "Hi Ana",
-                "account_id": a.account_id,
-            },
-        ).json()
-        email = api.post("/emails/send", headers=a.headers, json={"draft_id": sent_draft["id"]}).json()
-        draft = api.post(
-            "/emails/draft", headers=a.headers, json={"prospect_id": prospect["id"], "subject": "Open draft"}
+            json={"prospect_id": sent.prospect_id, "subject": "Open draft"},
         ).json()
         yield {
             "api": api,
             "a": a,
             "b": b,
             "ids": {
-                "prospect": prospect["id"],
+                "prospect": sent.prospect_id,
                 "prospect_email": "ana@bright.test",
                 "draft": draft["id"],
-                "sent_draft": sent_draft["id"],
-                "email": email["id"],
+                "sent_draft": sent.draft_id,
+                "email": sent.email["id"],
                 "account": a.account_id,
             },
         }
@@ -153,20 +142,6 @@ def test_every_service_verb_behind_the_endpoints_is_scoped(world, db, settings) 
     assert rows_snapshot(db) == before
 
 
-def _claims(actor, **changes):
-    now = datetime.now(UTC)
-    claims = {
-        "iss": team.ISSUER,
-        "aud": team.AUDIENCE,
-        "sub": actor.user_id,
-        "wid": actor.workspace_id,
-        "iat": now,
-        "exp": now + timedelta(minutes=5),
-    }
-    claims.update(changes)
-    return claims
-
-
 def test_every_protected_operation_refuses_bad_tokens_with_401(world) -> None:
     api, a = world["api"], world["a"]
     key = team.signing_key()
@@ -174,10 +149,10 @@ def test_every_protected_operation_refuses_bad_tokens_with_401(world) -> None:
     bad_tokens = {
         "none": None,
         "expired": jwt.encode(
-            _claims(a.actor, iat=now - timedelta(hours=1), exp=now - timedelta(seconds=5)), key
+            access_claims(a.actor, iat=now - timedelta(hours=1), exp=now - timedelta(seconds=5)), key
         ),
-        "forged": jwt.encode(_claims(a.actor), "not the server's key, but long enough 0123456789"),
-        "alg none": jwt.encode(_claims(a.actor), None, algorithm="none"),
+        "forged": jwt.encode(access_claims(a.actor), "not the server's key, but long enough 0123456789"),
+        "alg none": jwt.encode(access_claims(a.actor), None, algorithm="none"),
         "garbage": "abc.def.ghi",
         "refresh token as access": a.refresh_token,
     }

@@ -13,7 +13,7 @@ import os
 
 import pytest
 import schemathesis
-from api_support import team_workspace
+from api_support import send_through_api, team_workspace
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -30,13 +30,7 @@ def api_world(settings, db):
     from fastapi.testclient import TestClient
 
     with TestClient(app) as client:
-        pid = client.post("/prospects", headers=ws.headers, json={"email": "ana@bright.test"}).json()["id"]
-        draft = client.post(
-            "/emails/draft",
-            headers=ws.headers,
-            json={"prospect_id": pid, "subject": "Hi", "body": "Hi Ana", "account_id": ws.account_id},
-        ).json()
-        client.post("/emails/send", headers=ws.headers, json={"draft_id": draft["id"]})
+        pid = send_through_api(client, ws).prospect_id
         client.post("/emails/draft", headers=ws.headers, json={"prospect_id": pid, "subject": "Open"})
     return app, ws
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from api_support import access_claims
 
 from lumina_tui.services import team
 from lumina_tui.services.errors import (
@@ -119,14 +120,7 @@ def _token(claims: dict, key: str, algorithm: str = "HS256") -> str:
 def test_expired_forged_and_alg_none_tokens_are_refused(db, actor, owner) -> None:
     key = team.signing_key()
     now = datetime.now(UTC)
-    claims = {
-        "iss": team.ISSUER,
-        "aud": team.AUDIENCE,
-        "sub": actor.user_id,
-        "wid": actor.workspace_id,
-        "iat": now,
-        "exp": now + timedelta(minutes=5),
-    }
+    claims = access_claims(actor)
     assert team.authenticate(db, _token(claims, key), key=key) == actor
     expired = {**claims, "iat": now - timedelta(hours=1), "exp": now - timedelta(minutes=1)}
     with pytest.raises(AuthenticationError, match="expired"):

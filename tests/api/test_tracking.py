@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from api_support import client_for, team_workspace
+from api_support import client_for, send_through_api, team_workspace
 from click.testing import CliRunner
 from db_snapshot import snapshot
 
@@ -26,13 +26,7 @@ def tracked(settings, db):
 
 
 def _send(api, ws, body: str) -> dict:
-    pid = api.post("/prospects", headers=ws.headers, json={"email": "ana@bright.test"}).json()["id"]
-    draft = api.post(
-        "/emails/draft",
-        headers=ws.headers,
-        json={"prospect_id": pid, "subject": "Hi", "body": body, "account_id": ws.account_id},
-    ).json()
-    return api.post("/emails/send", headers=ws.headers, json={"draft_id": draft["id"]}).json()
+    return send_through_api(api, ws, body=body).email
 
 
 BODY = "Hi Ana,\n\nOur pricing: https://bright.test/pricing?a=1&b=2\n\nJordan"
@@ -110,9 +104,7 @@ def test_cli_turns_tracking_on_with_a_warning(db, actor) -> None:
     assert missing.exit_code == 2 and json.loads(missing.stderr)["error"]["code"] == "not_found"
 
 
-def test_sending_without_public_url_leaves_html_alone(settings, db) -> None:
-    ws = team_workspace(db, "Northwind", "lead@north.test")
+def test_sending_without_public_url_leaves_html_alone(api, ws, db) -> None:
     tracking.set_tracking(db, ws.actor, "outbox", True)
-    with client_for(settings, db) as api:
-        email = _send(api, ws, BODY)
+    email = _send(api, ws, BODY)
     assert "/t/" not in outbox.get_email(db, ws.actor, email["id"]).body_html

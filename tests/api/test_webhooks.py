@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 
 import pytest
-from api_support import client_for, rows_snapshot, team_workspace
+from api_support import client_for, rows_snapshot, send_through_api, team_workspace
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -108,15 +108,7 @@ def hooked(settings, db):
     quick = settings.model_copy(update={"undo_window_seconds": 0.0})
     ws = team_workspace(db, "Northwind", "lead@north.test")
     with client_for(quick, db) as api:
-        pid = api.post(
-            "/prospects", headers=ws.headers, json={"email": "ana@bright.test", "first_name": "Ana"}
-        ).json()["id"]
-        draft = api.post(
-            "/emails/draft",
-            headers=ws.headers,
-            json={"prospect_id": pid, "subject": "Hi", "body": "Hi Ana", "account_id": ws.account_id},
-        ).json()
-        email_id = api.post("/emails/send", headers=ws.headers, json={"draft_id": draft["id"]}).json()["id"]
+        email_id = send_through_api(api, ws).email["id"]
         ctx = tasks.WorkerRuntime(
             settings=quick,
             db=db,
