@@ -198,7 +198,7 @@ def test_three_workers_on_postgres_and_redis_killed_at_random_lose_nothing(
             if current and _pid(current) == victim.pid:
                 gone = time.monotonic()
                 # The holder on this host is dead: a live worker takes the lease at its next renewal.
-                wait_until(lambda v=victim.pid: (h := holder()) is not None and _pid(h) != v, 60)
+                wait_until(lambda v=victim.pid: (h := holder()) is not None and _pid(h) != v, 120)
                 new = holder()
                 assert new is not None and _pid(new) in {w.pid for w in workers}
                 takeovers.append(time.monotonic() - gone)
