@@ -9,6 +9,7 @@ keys stay bound either way; the rest are in the command palette and in help.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.reactive import reactive
@@ -47,7 +48,41 @@ class KeyFooter(Footer):
     #: The width to fit (the screen's); 0 until the first resize.
     fit_width: reactive[int] = reactive(0, recompose=True)
 
+    def __init__(self, *children: Widget, **options: Any) -> None:
+        super().__init__(*children, **options)
+        #: What the keys shown were built from (`_shown_as`), to skip rebuilding the same row.
+        self._composed_as: tuple[object, ...] | None = None
+
+    def _shown_as(self) -> tuple[object, ...]:
+        """Everything `compose` reads. Textual's Footer rebuilds its keys (a layout of the whole
+        screen) on every change of bindings, which happens on every focus change and on every
+        return from a modal, mostly to show the same keys: the send review's Enter paid for two
+        such rebuilds before its "Queued" frame (issue 10 point 9)."""
+        if not self._bindings_ready or not self.is_attached:
+            return (False,)
+        app = self.app
+        keys = tuple(
+            (
+                key,
+                app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                enabled,
+                tooltip,
+                None if binding.group is None else (binding.group.description, binding.group.compact),
+            )
+            for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            if binding.show or key == app.COMMAND_PALETTE_BINDING
+        )
+        return (True, self.narrow, self.fit_width, self.compact, self.show_command_palette, keys)
+
+    async def recompose(self) -> None:
+        if self._composed_as is not None and self._shown_as() == self._composed_as:
+            return
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
+        self._composed_as = self._shown_as()
         widgets = list(super().compose())
         keys: list[tuple[str, int]] = []
         for widget in _footer_keys(widgets):
