@@ -1,4 +1,5 @@
-"""`lumina` with no command: open the runtime, start the sidecar worker if none runs, run the composer.
+"""`lumina` with no command: run the composer, which opens the runtime and starts the sidecar worker
+(if none runs) right after its first frame.
 
 Textual is imported here, inside the function, so `lumina --help` and every scripted command
 stay fast; the first frame is the composer's.
@@ -26,22 +27,15 @@ def run_composer(draft_id: str | None = None, start_worker: bool = True) -> int:
 
 
 def _run_composer(draft_id: str | None, start_worker: bool) -> int:
-    from lumina_tui.services import worker_control
-    from lumina_tui.services.runtime import open_runtime
-
-    runtime = open_runtime()
-    # The composer works without it (the status bar says "offline"); ensure_running never raises.
-    if start_worker and worker_control.ensure_running(runtime.settings):
-        log.info("started the sidecar send worker")
-    if draft_id is not None:
-        from lumina_tui.services import drafts
-
-        drafts.get(runtime.db, runtime.actor, draft_id)  # a bad id fails here, with the CLI's error contract
-
+    # Only Textual and the composer's widgets stand between `lumina` and its first frame: the app
+    # opens the runtime (settings, store, --draft, the sidecar worker) in a thread right after it
+    # (`tui/app.py: open_for_composer`; issue 10 point 9).
     from lumina_tui.tui.app import LuminaApp
 
-    app = LuminaApp(runtime, draft_id=draft_id)
+    app = LuminaApp(draft_id=draft_id, start_worker=start_worker)
     app.run()
+    if app.start_error is not None:
+        raise app.start_error  # the CLI's error contract (an unknown --draft: exit 2), terminal restored
     code = int(app.return_code or 0)
     if code:
         raise SystemExit(code)  # 128 + n after SIGTERM/SIGHUP, as a shell expects

@@ -15,9 +15,12 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -25,13 +28,14 @@ from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import APP_BINDINGS
 from lumina_tui.tui.palette import LuminaCommands
 from lumina_tui.tui.screens.compose import ComposeScreen
-from lumina_tui.tui.service_jobs import ServiceFailed
+from lumina_tui.tui.service_jobs import ServiceFailed, run_service
 
 if TYPE_CHECKING:
     from lumina_tui.tui.alert_watch import AlertsRead  # imported when the app mounts (services.stats)
 
-if TYPE_CHECKING:  # for the annotation only: the CLI opens the runtime before the app starts
+if TYPE_CHECKING:  # for annotations only: the app opens the runtime in a thread (`open_for_composer`)
     from lumina_tui.services.runtime import Runtime
+    from lumina_tui.tui.compose.reads import ComposerOpened
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,46 @@ def stats_screen() -> Screen[None]:
     from lumina_tui.tui.screens.stats import StatsScreen  # plotext loads only when f5 is pressed
 
     return StatsScreen()
+
+
+@dataclass
+class RuntimeOpened(Message):
+    """The store, the settings and the composer's first read, opened after the first frame."""
+
+    runtime: Runtime
+    first_read: ComposerOpened
+
+
+@dataclass
+class RuntimeFailed(Message):
+    """The runtime could not be opened (bad settings, no store, an unknown --draft): the app closes
+    and `lumina` reports the error with the CLI's contract once the terminal is back."""
+
+    error: BaseException
+
+
+def open_for_composer(draft_id: str | None, start_worker: bool) -> Message:
+    """Thread worker, after the first frame: open the runtime, check --draft, start the sidecar
+    worker if none runs, and read what the composer shows first.
+
+    This is everything `lumina` used to do before its first frame (importing SQLAlchemy and
+    pydantic-settings, opening and checking the store, the first queries): about two thirds of
+    its start-up (issue 10 point 9)."""
+    try:
+        from lumina_tui.services import drafts, worker_control
+        from lumina_tui.services.runtime import open_runtime
+        from lumina_tui.tui.compose import reads
+
+        runtime = open_runtime()
+        if draft_id is not None:
+            drafts.get(runtime.db, runtime.actor, draft_id)  # an unknown id ends `lumina` with exit 2
+        # The composer works without it (the status bar says "offline"); ensure_running never raises.
+        if start_worker and worker_control.ensure_running(runtime.settings):
+            log.info("started the sidecar send worker")
+        first_read = reads.open_composer(runtime, draft_id)
+    except Exception as exc:  # reported by `lumina` after the app closes (cli/tui_entry.py)
+        return RuntimeFailed(exc)
+    return RuntimeOpened(runtime, first_read)
 
 
 class LuminaApp(App[None]):
@@ -93,20 +137,78 @@ class LuminaApp(App[None]):
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: Runtime | None = None,
         *,
         draft_id: str | None = None,
         clock: Callable[[], float] | None = None,
         handle_signals: bool = True,
+        start_worker: bool = False,
     ) -> None:
+        """With a `runtime` (tests, scripts) the app starts on it; without one (`lumina`) the app
+        draws its first frame first and opens the runtime in a thread right after it."""
         super().__init__()
-        self.runtime: Runtime = runtime
+        self._runtime = runtime
         self._switch_interval = sys.getswitchinterval()
         self.initial_draft_id = draft_id
         self._clock = clock or time.monotonic
         self.handle_signals = handle_signals
+        self.start_worker = start_worker
         self.composer: ComposeScreen | None = None
-        self.set_keymap(dict(runtime.settings.keymap or {}))
+        #: Why the runtime could not be opened; `lumina` raises it once the app has closed.
+        self.start_error: BaseException | None = None
+        #: Keys and pastes that arrive before the runtime is open, replayed once it is (None: open).
+        self._typeahead: list[events.Key | events.Paste] | None = None
+        if runtime is None:
+            self._typeahead = []
+        else:
+            self.set_keymap(dict(runtime.settings.keymap or {}))
+
+    @property
+    def runtime(self) -> Runtime:
+        """Settings, store and acting user; every screen reads it once `runtime_ready`."""
+        if self._runtime is None:
+            raise RuntimeError("the runtime is not open yet")
+        return self._runtime
+
+    @property
+    def runtime_ready(self) -> bool:
+        return self._runtime is not None
+
+    async def on_event(self, event: events.Event) -> None:
+        """Until the runtime is open, keys and pastes wait (in order) and clicks are ignored: every
+        action needs the store, and a key typed into the empty composer would land before the draft."""
+        if self._typeahead is not None and isinstance(event, events.InputEvent) and not event.is_forwarded:
+            if isinstance(event, (events.Key, events.Paste)):
+                self._typeahead.append(event)
+                return
+            if isinstance(event, (events.MouseDown, events.MouseUp, events.Click)):
+                return
+        await super().on_event(event)
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now open the runtime (`lumina`; tests hand one in)."""
+        if self._runtime is None:
+            draft_id, start_worker = self.initial_draft_id, self.start_worker
+            run_service(self, lambda: open_for_composer(draft_id, start_worker), group="runtime")
+
+    def on_runtime_opened(self, message: RuntimeOpened) -> None:
+        self._runtime = message.runtime
+        self.set_keymap(dict(message.runtime.settings.keymap or {}))
+        self._watch_alerts()
+        composer = self.composer
+        if composer is not None and composer.is_mounted:
+            composer.fill(message.first_read)
+        typed, self._typeahead = self._typeahead or [], None
+        for event in typed:  # ahead of any key that arrives from now on
+            if isinstance(event, events.Key):
+                self.post_message(events.Key(event.key, event.character))
+            else:
+                self.post_message(events.Paste(event.text))
+        self.call_after_refresh(self.settle_memory)
+
+    def on_runtime_failed(self, message: RuntimeFailed) -> None:
+        self.start_error = message.error
+        self.exit(return_code=2)
 
     def settle_memory(self, *, full: bool = False) -> None:
         """Collect garbage, then freeze what is alive (at a typing pause, after a big load such as a
@@ -138,10 +240,9 @@ class LuminaApp(App[None]):
         # Everything loaded so far (Textual, SQLAlchemy, pydantic, the draft) lives as long as the
         # app: moving it out of the collector's reach keeps full collections, and the pauses they
         # cause between keystrokes, as short as in a bare Textual app.
-        self.call_after_refresh(self.settle_memory)
-        from lumina_tui.tui.alert_watch import AlertWatch
-
-        self.alert_watch = AlertWatch(self, self.runtime)
+        if self._runtime is not None:
+            self.call_after_refresh(self.settle_memory)
+            self._watch_alerts()
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for number in TERMINATING_SIGNALS:
@@ -149,6 +250,11 @@ class LuminaApp(App[None]):
                     loop.add_signal_handler(number, self._terminate, number)
                 except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / Windows
                     log.info("cannot handle signal %s here", number)
+
+    def _watch_alerts(self) -> None:
+        from lumina_tui.tui.alert_watch import AlertWatch
+
+        self.alert_watch = AlertWatch(self, self.runtime)
 
     def on_alerts_read(self, message: AlertsRead) -> None:
         self.alert_watch.done(message)

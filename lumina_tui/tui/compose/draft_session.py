@@ -17,19 +17,20 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message import Message
 from textual.screen import Screen
 
-from lumina_tui.services import accounts as account_service
-from lumina_tui.services.runtime import Runtime
 from lumina_tui.tui.compose import editor as external_editor
 from lumina_tui.tui.compose import reads
 from lumina_tui.tui.compose.reads import Choices, DraftRead, DraftView, Recipient
 from lumina_tui.tui.screens.dialogs import ChoiceDialog
 from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
 from lumina_tui.tui.widgets.prospect_picker import ProspectPicker
+
+if TYPE_CHECKING:
+    from lumina_tui.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -373,6 +374,8 @@ class DraftSession:
             self.host.edited()
 
     def choose_account(self, picked: Callable[[str | None], None]) -> None:
+        from lumina_tui.services import accounts as account_service
+
         choices = [(a.id, account_service.choice_label(a)) for a in self.choices.accounts]
         self.host.ask(
             ChoiceDialog("Send from", choices, empty="No accounts: `lumina accounts add …`, `lumina demo`."),

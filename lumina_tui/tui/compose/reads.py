@@ -14,18 +14,17 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 from textual.notifications import SeverityLevel
 
-from lumina_tui.services import accounts as account_service
-from lumina_tui.services import company_data, drafts, preferences, templates
-from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.errors import LuminaError
-from lumina_tui.services.runtime import Runtime
 from lumina_tui.tui.messages import error_text
 from lumina_tui.tui.widgets.prospect_card import company_name, prospect_name
+
+if TYPE_CHECKING:
+    from lumina_tui.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +53,8 @@ class Choices:
     def shown_as(self) -> tuple[list[tuple[str, str]], list[str]]:
         """What the selectors show (an account's label changes with its status, e.g. "needs sign-in"):
         two reads that compare equal need no repaint."""
+        from lumina_tui.services import accounts as account_service
+
         return [(a.id, account_service.choice_label(a)) for a in self.accounts], [
             t.id for t in self.templates
         ]
@@ -169,6 +170,9 @@ class Rediffed(Message):
 
 def read_choices(runtime: Runtime) -> Choices:
     """Accounts, templates and the sender's defaults (small reads). Raises LuminaError."""
+    from lumina_tui.services import accounts as account_service
+    from lumina_tui.services import preferences, templates
+
     accounts = account_service.list_accounts(runtime.db, runtime.actor)
     template_rows = templates.list_templates(runtime.db, runtime.actor)
     default_account_id: str | None = None
@@ -182,6 +186,9 @@ def read_choices(runtime: Runtime) -> Choices:
 
 def read_recipient(runtime: Runtime, prospect_id: str | None) -> Recipient:
     """The prospect and its company data. Raises LuminaError."""
+    from lumina_tui.services import company_data
+    from lumina_tui.services import prospects as prospect_service
+
     if not prospect_id:
         return Recipient()
     prospect = prospect_service.get(runtime.db, runtime.actor, prospect_id)
@@ -193,6 +200,8 @@ def read_view(
 ) -> tuple[DraftView, str | None]:
     """A stored draft (or a new one for `prospect_id`) with its recipient; the second item is why the
     prospect could not be read (the draft opens without it, as before)."""
+    from lumina_tui.services import drafts
+
     pid = draft.prospect_id if draft is not None else prospect_id
     problem = None
     try:
@@ -208,6 +217,8 @@ def read_view(
 
 def open_composer(runtime: Runtime, draft_id: str | None) -> ComposerOpened:
     """The composer's first read: choices, then the draft asked for (else the latest unsent one)."""
+    from lumina_tui.services import drafts
+
     choices: Choices | None = None
     problems: list[tuple[str, str]] = []
     try:
@@ -237,6 +248,8 @@ def refresh_choices(runtime: Runtime) -> ChoicesRead | None:
 
 
 def open_draft(runtime: Runtime, request: int, draft_id: str, *, note: str | None = None) -> DraftRead:
+    from lumina_tui.services import drafts
+
     try:
         draft = drafts.get(runtime.db, runtime.actor, draft_id)
     except LuminaError as exc:
@@ -260,6 +273,8 @@ def choose_recipient(runtime: Runtime, draft_id: str, prospect_id: str) -> Recip
 def fill_template(
     runtime: Runtime, draft_id: str, template_id: str, prospect_id: str | None
 ) -> TemplateFilled:
+    from lumina_tui.services import templates
+
     try:
         filled = templates.fill_for_prospect(runtime.db, runtime.actor, template_id, prospect_id)
     except LuminaError as exc:
@@ -270,6 +285,8 @@ def fill_template(
 def list_drafts(runtime: Runtime) -> DraftsListed:
     """Each draft with what became of it: a send undone in its window reads "cancelled" (its
     editable copy is listed beside it), never "sent"."""
+    from lumina_tui.services import drafts
+
     try:
         page = drafts.list_overview(runtime.db, runtime.actor, include_sent=True, limit=DRAFTS_LISTED)
     except LuminaError as exc:
@@ -300,6 +317,8 @@ class Duplicate:
 
 def duplicate_for(runtime: Runtime, request: int, source: Duplicate, prospect_id: str) -> DraftRead:
     """A new stored draft for `prospect_id` with the source's names swapped for the new prospect's."""
+    from lumina_tui.services import drafts
+
     try:
         target = read_recipient(runtime, prospect_id)
         old = source.recipient
@@ -322,6 +341,8 @@ def duplicate_for(runtime: Runtime, request: int, source: Duplicate, prospect_id
 
 def check_account(runtime: Runtime, ref: str | None) -> AccountChecked:
     """Sign-in and connection of the From account, without sending."""
+    from lumina_tui.services import accounts as account_service
+
     try:
         result = account_service.test_account(runtime.db, runtime.actor, ref, runtime.settings)
     except LuminaError as exc:

@@ -20,11 +20,11 @@ from textual.message import Message
 from textual.screen import Screen
 
 from lumina_tui.services.errors import LuminaError
-from lumina_tui.services.runtime import Runtime
 from lumina_tui.tui.messages import ReviewReady, SendFailed, SendQueued, SendUndone, UndoFailed, error_text
 from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
 
 if TYPE_CHECKING:
+    from lumina_tui.services.runtime import Runtime
     from lumina_tui.services.send_review import SendReview
 
 #: A send is stored in a few tens of ms; "Queuing…" shows only if this one takes longer, so the
@@ -128,12 +128,22 @@ def build_review(
     return ReviewReady(review)
 
 
-def prepare_to_send(runtime: Runtime) -> None:
-    """Thread worker, while the rep reads the review: open the queue the send will ring, so that
-    Enter to "Queued" does not pay for it (issue 10 point 9). Nothing comes back."""
+def prepare_to_send(runtime: Runtime, review: SendReview) -> None:
+    """Thread worker, while the rep reads the review: open the queue the send will ring and rehearse
+    the send's checks on this draft, so that Enter to "Queued" pays for neither (issue 10 point 9).
+    Nothing comes back."""
     from lumina_tui.services import sending
 
-    sending.prepare_to_send(runtime.settings)
+    sending.prepare_to_send(
+        runtime.settings,
+        runtime.db,
+        runtime.actor,
+        draft_id=review.draft_id,
+        idempotency_key=review.idempotency_key,
+        revision=review.revision,
+        from_account=review.account_id,
+        to_email=review.to_email,
+    )
 
 
 def queue_send(runtime: Runtime, review: SendReview, accepted_ids: list[str]) -> Message:
@@ -226,7 +236,7 @@ class SendFlow:
         self.last_review = review
         self.host.ask(SendReviewScreen(review), lambda ok: self.review_closed(review, bool(ok)))
         runtime = self.host.runtime
-        self.host.run_service(lambda: prepare_to_send(runtime), group="prepare-send")
+        self.host.run_service(lambda: prepare_to_send(runtime, review), group="prepare-send")
 
     def review_closed(self, review: SendReview, confirmed: bool) -> None:
         if not confirmed:

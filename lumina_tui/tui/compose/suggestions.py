@@ -24,7 +24,6 @@ from textual.message import Message
 from textual.screen import Screen
 
 from lumina_tui.services.errors import LuminaError, StaleRevisionError
-from lumina_tui.services.runtime import Runtime
 from lumina_tui.tui.compose import reads
 from lumina_tui.tui.messages import ScoreArrived, ScoreFailed, SuggestionArrived, SuggestionFailed, error_text
 from lumina_tui.tui.screens.dialogs import ChoiceDialog, ConfirmDialog
@@ -33,6 +32,7 @@ from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
 
 if TYPE_CHECKING:
     from lumina_tui.ai.models import Score, Suggestion
+    from lumina_tui.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

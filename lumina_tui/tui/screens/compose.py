@@ -35,9 +35,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from lumina_tui.ai.hashing import hash_draft
-from lumina_tui.services import accounts as account_service
-from lumina_tui.services.runtime import Runtime
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import COMPOSE_BINDINGS, key_display
 from lumina_tui.tui.compose import reads
@@ -75,6 +72,7 @@ from lumina_tui.tui.widgets.word_count import WordCount
 
 if TYPE_CHECKING:
     from lumina_tui.ai.models import Score, Suggestion
+    from lumina_tui.services.runtime import Runtime
     from lumina_tui.tui.app import LuminaApp
 
 log = logging.getLogger(__name__)
@@ -99,6 +97,8 @@ PROVIDER_WORDS = {"maildir": "local outbox", "smtp": "SMTP", "gmail": "Gmail", "
 
 def from_choice(account: Any) -> str:
     """`account_service.choice_label`, with the kind named briefly (any trouble is still said)."""
+    from lumina_tui.services import accounts as account_service
+
     trouble = account_service.status_text(account)
     kind = PROVIDER_WORDS.get(account.provider, account.provider)
     return f"{account.email} · {kind}" + (f" · {trouble}" if trouble else "")
@@ -196,10 +196,23 @@ class ComposeScreen(Screen[None]):
         if self.initial_draft_id is None:
             self.initial_draft_id = self.lumina.initial_draft_id
         self.query_one("#send-banner", Static).display = False
-        self.panel.hint = f"{self.key_of('accept')} accept · {self.key_of('reject')} reject"
+        self.body.focus()
+        if not self.lumina.runtime_ready:
+            # `lumina` itself: the first frame is this screen, empty and saying so; the app opens
+            # the store in a thread after that frame and hands the first read to `fill` (keys
+            # typed meanwhile are kept by the app and replayed into the draft).
+            self.status.saved = "opening…"
+            self.body.placeholder = "Opening your draft…"
+            return
         # The first read runs in a thread like every other; the screen waits for it (the loop
         # does not), so its first frame already shows the draft.
         opened = await asyncio.to_thread(reads.open_composer, self.runtime, self.initial_draft_id)
+        self.fill(opened)
+
+    def fill(self, opened: reads.ComposerOpened) -> None:
+        """The first read arrived (awaited in `on_mount`, or from the app once the store is open)."""
+        self.panel.hint = f"{self.key_of('accept')} accept · {self.key_of('reject')} reject"
+        self.body.placeholder = ""
         self.drafts.opened(opened)
         self.set_interval(1.0, self._every_second, name="compose-tick")
         self._poll_worker()
@@ -486,6 +499,8 @@ class ComposeScreen(Screen[None]):
 
     def current_hash(self) -> str:
         """`hash_draft` of what is on screen (cached: the stale check runs after every edit)."""
+        from lumina_tui.ai.hashing import hash_draft
+
         key = (self.subject.value, self.body.text, self.prospect_id)
         if self._hash_cache is None or self._hash_cache[0] != key:
             self._hash_cache = (key, hash_draft(*key))
@@ -576,7 +591,9 @@ class ComposeScreen(Screen[None]):
         self.drafts.save_soon()
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
-        if self.is_mounted and self.autosave is not None:
+        # Back from the send review with the send confirmed: nothing there changes accounts or
+        # templates, and the send being stored should not share its moment with a read.
+        if self.is_mounted and self.autosave is not None and not self.sending.in_flight:
             self.drafts.refresh_choices()
 
     def flush_blocking(self) -> int | None:
@@ -785,6 +802,10 @@ class ComposeScreen(Screen[None]):
     def sent(self) -> None:
         # The sent draft is frozen; a fresh one starts for the next email, right after the frame
         # that shows the banner (resetting every widget is most of that frame's work otherwise).
+        # The screen itself is marked for layout first: the banner's own request reaches the
+        # screen only when the banner next idles, and a callback queued before it ran ahead of
+        # the frame, putting the new draft's reset between Enter and "Queued".
+        self.refresh(layout=True)
         self.call_after_refresh(self._start_after_send)
 
     def _start_after_send(self) -> None:

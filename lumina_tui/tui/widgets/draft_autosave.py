@@ -25,12 +25,11 @@ from typing import TYPE_CHECKING, Literal
 from textual.timer import Timer
 from textual.widget import Widget
 
-from lumina_tui.services import drafts
-from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import ConflictError, LuminaError
 from lumina_tui.tui.messages import DraftSaved, DraftSaveFailed
 
 if TYPE_CHECKING:
+    from lumina_tui.services.actors import Actor
     from lumina_tui.services.runtime import Database
 
 log = logging.getLogger(__name__)
@@ -241,6 +240,8 @@ class DraftAutosave:
             self._lock.release()
 
     def _store(self, snapshot: DraftSnapshot, revision: int) -> int:
+        from lumina_tui.services import drafts
+
         def save(rev: int) -> drafts.SaveResult:
             return drafts.save(
                 self.db,

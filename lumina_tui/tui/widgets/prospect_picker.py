@@ -20,7 +20,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from lumina_tui.services import prospects as prospect_service
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.tui.bindings import DIALOG_BINDINGS, key_display
 from lumina_tui.tui.service_jobs import run_service
@@ -112,6 +111,8 @@ class ProspectPicker(ModalScreen[str | None]):
         self._load()
 
     def _load(self) -> None:
+        from lumina_tui.services import prospects as prospect_service
+
         runtime = self.app.runtime
 
         def load() -> PickerLoaded:
