@@ -11,15 +11,19 @@ LUMINA_HOME with the demo workspace and the offline AI engine.
    arrives between `CSI ?2026h` and `CSI ?2026l`; a key's latency runs from writing it to the end
    of the first frame that shows it. Keys are `~`, which nothing else on either screen contains.
    Goals: p50 and p95 within 1.25x of the bare app, p50 < 16 ms.
-2. Cold start: from spawning `lumina --no-worker` to the end of its first frame (the composer with
-   its draft), against the bare app's; goal < 1 s.
+2. Cold start: from spawning `lumina --no-worker` to the end of its first frame (the composer,
+   saying "opening…" while the store opens in a thread), against the bare app's; goals p50 < 800 ms
+   and < 2x the bare app (issue 10 point 9). Also shown, without a goal: the time until the draft
+   is on screen ("ready"). The package is byte-compiled first, as an install leaves it (this
+   machine sets PYTHONDONTWRITEBYTECODE, which made every start compile Lumina's modules again).
 3. Send confirmation: Enter in the send review to the frame showing "Queued — sending in …"
-   (the email row stored, the undo banner up); goal < 200 ms. No worker runs, so nothing leaves.
+   (the email row stored, the undo banner up); goal p95 < 100 ms. No worker runs, so nothing leaves.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import fcntl
 import os
@@ -46,8 +50,11 @@ WORDS = 5_000
 PARAGRAPH_WORDS = 100
 GOAL_RATIO = 1.25
 GOAL_P50_MS = 16.0
-GOAL_COLD_MS = 1000.0
-GOAL_SEND_MS = 200.0
+GOAL_COLD_MS = 800.0
+GOAL_COLD_RATIO = 2.0
+GOAL_SEND_MS = 100.0
+#: On screen once the composer shows a draft of the bench's (every subject starts so).
+READY_TEXT = b"Weekly reporting"
 WARM_UP_KEYS = 10  # per app, not counted: the first edits fill caches in both
 
 VOCABULARY = [
@@ -268,8 +275,11 @@ def ms(seconds: float) -> str:
 # ------------------------------------------------------------------------------------ the runs
 
 
-def cold_starts(env: dict[str, str], body_file: Path, runs: int) -> tuple[list[float], list[float]]:
-    lumina, bare = [], []
+def cold_starts(
+    env: dict[str, str], body_file: Path, runs: int
+) -> tuple[list[float], list[float], list[float]]:
+    """First frames of `lumina` and of the bare app, alternating; and when `lumina` showed the draft."""
+    lumina, bare, ready = [], [], []
     for _ in range(runs):
         for argv, into in (
             (lumina_argv("--no-worker"), lumina),
@@ -278,9 +288,12 @@ def cold_starts(env: dict[str, str], body_file: Path, runs: int) -> tuple[list[f
             terminal = Terminal(argv, env)
             try:
                 into.append(terminal.first_frame())
+                if into is lumina:
+                    terminal.wait_for_text(READY_TEXT)
+                    ready.append(time.perf_counter() - terminal.spawned)
             finally:
                 terminal.close()
-    return lumina, bare
+    return lumina, bare, ready
 
 
 def keystrokes(
@@ -360,6 +373,9 @@ def main() -> int:
         }
     )
     env = dict(os.environ)
+    import lumina_tui
+
+    compileall.compile_dir(Path(lumina_tui.__file__).parent, quiet=1)
     rng = random.Random(5000)
     try:
         body = make_body(rng)
@@ -368,7 +384,7 @@ def main() -> int:
         draft_id, ready = prepare(home, body, args.sends)
         print(f"body: {len(body.split())} words, {len(body)} characters; terminal {COLS}x{ROWS}")
 
-        lumina_cold, bare_cold = cold_starts(env, body_file, args.cold_runs)
+        lumina_cold, bare_cold, ready_cold = cold_starts(env, body_file, args.cold_runs)
         lumina_times, bare_times = keystrokes(env, draft_id, body_file, args.keys, rng)
         send_times = send_confirmations(env, ready)
     finally:
@@ -393,22 +409,27 @@ def main() -> int:
     print(f"  mean: lumina {ms(mean_lumina)}   bare TextArea {ms(mean_bare)}")
 
     cold = statistics.median(lumina_cold)
-    good = cold * 1000 < GOAL_COLD_MS
-    ok &= good
-    print(f"\ncold start to first frame ({args.cold_runs} runs each):")
     bare_cold_p50 = statistics.median(bare_cold)
-    verdict = "PASS" if good else "FAIL"
+    cold_ratio = cold / bare_cold_p50
+    cold_met = cold * 1000 < GOAL_COLD_MS and cold_ratio < GOAL_COLD_RATIO
+    ok &= cold_met
+    print(f"\ncold start to first frame ({args.cold_runs} runs each):")
+    verdict = "PASS" if cold_met else "FAIL"
     print(
         f"  p50: lumina {ms(cold)} (max {ms(max(lumina_cold))})   bare TextArea {ms(bare_cold_p50)}"
-        f"   ratio {cold / bare_cold_p50:4.2f}x   goal < {GOAL_COLD_MS:g} ms {verdict}"
+        f"   ratio {cold_ratio:4.2f}x   goal < {GOAL_COLD_MS:g} ms and < {GOAL_COLD_RATIO:g}x {verdict}"
     )
+    print(f"  draft on screen (ready) p50: {ms(statistics.median(ready_cold))} (max {ms(max(ready_cold))})")
 
-    send_p50, send_max = statistics.median(send_times), max(send_times)
-    good = send_max * 1000 < GOAL_SEND_MS
-    ok &= good
+    send_p50, send_p95 = percentile(send_times, 0.5), percentile(send_times, 0.95)
+    send_met = send_p95 * 1000 < GOAL_SEND_MS
+    ok &= send_met
     print(f"\nsend confirmation, Enter to the 'Queued' banner ({len(send_times)} sends):")
-    verdict = "PASS" if good else "FAIL"
-    print(f"  p50 {ms(send_p50)}   max {ms(send_max)}   goal < {GOAL_SEND_MS:g} ms {verdict}")
+    verdict = "PASS" if send_met else "FAIL"
+    print(
+        f"  p50 {ms(send_p50)}   p95 {ms(send_p95)}   max {ms(max(send_times))}"
+        f"   goal p95 < {GOAL_SEND_MS:g} ms {verdict}"
+    )
 
     rows = Rows("tui", args.json)
     k50, k95 = percentile(lumina_times, 0.5), percentile(lumina_times, 0.95)
@@ -420,10 +441,11 @@ def main() -> int:
              met=k50 <= GOAL_RATIO * b50 and k95 <= GOAL_RATIO * b95 and k50 * 1000 < GOAL_P50_MS)
     rows.add("cold start to first frame", "ms", quantiles(lumina_cold),
              baseline_name="bare Textual app", baseline=quantiles(bare_cold),
-             goal=f"p50 < {GOAL_COLD_MS:g} ms", met=cold * 1000 < GOAL_COLD_MS)
+             goal=f"p50 < {GOAL_COLD_MS:g} ms and < {GOAL_COLD_RATIO:g}x bare", met=cold_met)
+    rows.add("cold start to the draft on screen", "ms", quantiles(ready_cold))
     rows.add("send confirmation (Enter to 'Queued')", "ms", quantiles(send_times),
-             target=f"< {GOAL_SEND_MS:g} ms", target_met=send_max * 1000 < GOAL_SEND_MS,
-             goal=f"max < {GOAL_SEND_MS:g} ms", met=send_max * 1000 < GOAL_SEND_MS)
+             target=f"p95 < {GOAL_SEND_MS:g} ms", target_met=send_met,
+             goal=f"p95 < {GOAL_SEND_MS:g} ms", met=send_met)
     rows.write()
     return 0 if ok else 1
 
