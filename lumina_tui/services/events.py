@@ -11,6 +11,8 @@ and `append_event` inserts with ON CONFLICT DO NOTHING: appending is idempotent.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +24,7 @@ from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.db import sqlite_stamp
 from lumina_tui.store.models import Email, EmailEvent
 from lumina_tui.store.upsert import insert, inserted
 
@@ -95,6 +98,46 @@ def append_event(
         # `inserted`, not rowcount: psycopg's rowcount once made every append look like a duplicate.
         .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"]),
     )
+
+
+_INSERT_SQLITE = (
+    "INSERT INTO email_events (id, workspace_id, email_id, provider, provider_event_id, event_type, "
+    "event_data, occurred_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (provider, provider_event_id) DO NOTHING"
+)
+
+
+def append_event_sqlite(
+    conn: sqlite3.Connection,
+    *,
+    workspace_id: str,
+    email_id: str,
+    event_type: str,
+    provider: str = LUMINA_PROVIDER,
+    provider_event_id: str,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> bool:
+    """`append_event` on the sqlite3 connection of `Database.write_sqlite` (the worker's finish, once
+    per email sent): the same row, the same scrubbing, stored as SQLAlchemy stores it."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    now = utcnow()
+    cursor = conn.execute(
+        _INSERT_SQLITE,
+        (
+            new_id(),
+            workspace_id,
+            email_id,
+            provider,
+            provider_event_id,
+            event_type,
+            json.dumps(scrub_data(data or {})),  # SQLAlchemy's JSON column stores json.dumps
+            sqlite_stamp(occurred_at or now),
+            sqlite_stamp(now),
+        ),
+    )
+    return cursor.rowcount == 1
 
 
 def events_for(session: Session, workspace_id: str, email_id: str) -> list[EmailEvent]:

@@ -85,3 +85,24 @@ def wait_seconds(session: Session, settings: Settings, email: Email, now: dateti
             seconds = max(1.0, ((oldest + span) - now).total_seconds()) if oldest is not None else 1.0
             return Wait(seconds, f"{count} sent in {label} (limit {cap})")
     return None
+
+
+def room(session: Session, settings: Settings, provider: str, account: Account | None,
+         now: datetime) -> int | None:
+    """How many more emails the account may claim now (None: no caps), from the rows as they are.
+
+    The worker's batch claim reads this once per account per batch and counts down in memory as it
+    claims, inside the same transaction (BEGIN IMMEDIATE), so the rows stay the truth and a second
+    worker sees the claims when it counts.
+    """
+    if account is None:
+        return None
+    limits = limits_for(settings, provider, account)
+    if not limits.any:
+        return None
+    left: list[int] = []
+    for cap, span in ((limits.per_minute, MINUTE), (limits.per_day, DAY)):
+        if cap > 0:
+            count, _oldest = _window(session, account.id, now - span)
+            left.append(max(0, cap - count))
+    return min(left)

@@ -29,6 +29,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +246,12 @@ def _sqlite3(driver: object) -> sqlite3.Connection:
     if not isinstance(driver, sqlite3.Connection):
         raise TypeError(f"a SQLite database was expected, not {type(driver).__name__}")
     return driver
+
+
+def sqlite_stamp(moment: datetime | None) -> str | None:
+    """A datetime as SQLAlchemy stores it in SQLite, for the raw sqlite3 paths (`write_sqlite`), so
+    both paths read each other's rows."""
+    return None if moment is None else moment.isoformat(sep=" ", timespec="microseconds")
 
 
 def rows_changed(result: object) -> int:

@@ -40,9 +40,16 @@ SIDECAR_LOCK_WAIT_SECONDS = 5.0
 class LuminaConsumer(Consumer):  # type: ignore[misc]  # huey ships no types: its Consumer is Any
     """huey's consumer, with SIGINT as graceful as SIGTERM (a second signal still stops at once)."""
 
+    stopping: threading.Event | None = None  # set first on stop: a drain ends after its batch
+
     def _set_signal_handlers(self) -> None:
         self._signal_actions[self._interrupt_sig] = (False, True)
         super()._set_signal_handlers()
+
+    def stop(self, graceful: bool = False) -> None:
+        if self.stopping is not None:
+            self.stopping.set()
+        super().stop(graceful=graceful)
 
 
 class Housekeeping(threading.Thread):
@@ -135,9 +142,14 @@ def _route_huey_logs() -> None:
     huey_log.propagate = False
 
 
-def _then(result: str, after: Callable[[], None]) -> str:
-    """A send appended events: wake the consumers (in this process, no doorbell needed)."""
-    after()
+def _send_and_drain(ctx: tasks.WorkerRuntime, email_id: str, after: Callable[[], None]) -> str:
+    """The email the doorbell names, then every other due one (`tasks.drain`); then wake the
+    consumers, since the sends appended events (in this process, no doorbell needed)."""
+    try:
+        result = tasks.send_email(ctx, email_id)
+        tasks.drain(ctx)
+    finally:
+        after()
     return result
 
 
@@ -184,7 +196,7 @@ def run_worker(
     try:
         bells = queue.doorbells(settings)
         queue.register_handlers(
-            send_email=lambda email_id: _then(tasks.send_email(ctx, email_id), consumer_runner.request),
+            send_email=lambda email_id: _send_and_drain(ctx, email_id, consumer_runner.request),
             sweep=lambda: tasks.sweep(ctx) if periodic.holding() else None,
             sync_mailboxes=syncer.request,
             run_consumers=consumer_runner.request,
@@ -220,6 +232,7 @@ def run_worker(
             scheduler_interval=1,
             graceful_signal="TERM",
         )
+        consumer.stopping = ctx.stopping
         housekeeping = Housekeeping(
             ctx, exit_when_idle, lambda: os.kill(os.getpid(), signal.SIGTERM), heartbeat_writer, periodic
         )

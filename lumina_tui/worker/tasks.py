@@ -10,6 +10,12 @@ restarted worker can never move a row twice:
     fail     SENDING, lease is mine    -> FAILED   (+ the `failed` event)
     sweep    SENDING, owner dead or lease expired -> PENDING_SEND (+ `interrupted`)
 
+A doorbell is a wake-up, not a unit of work: after the email it names, the worker drains every due
+email (`drain`: a few claimed per transaction, each sent on the thread's open connection and
+finished in its own transaction right after the provider accepted it), so a burst costs one
+doorbell's overhead, not one per email; the later doorbells of drained emails find them gone
+(`not_claimable`, from a plain read).
+
 Every attempt therefore leaves exactly one event saying how it ended, with its number (`attempt`)
 and `result` (sent, transient_failure, needs_sign_in, permanent_failure, interrupted); with the
 `queued` event of the send transaction they make the outbox timeline. Each event's provider_event_id
@@ -67,10 +73,17 @@ from lumina_tui.services.email_state import (
 from lumina_tui.services.jsonable import iso
 from lumina_tui.services.worker_heartbeat import pid_alive
 from lumina_tui.store import Database, utcnow
-from lumina_tui.store.models import Email, EmailEvent
+from lumina_tui.store.models import Account, Email, EmailEvent
 from lumina_tui.worker.provider_pool import AccountGone, ProviderPool
 
 log = logging.getLogger(__name__)
+
+#: Emails claimed per transaction by `drain`: enough to spread the claim's cost, few enough that a
+#: worker killed mid-batch leaves only a handful of untouched claims for the sweep to take back.
+DRAIN_BATCH = 8
+#: The most attempts one doorbell's drain makes before it hands its thread back to the queue (its
+#: other doorbells, a graceful stop); every email still due has a doorbell of its own, or the sweep.
+DRAIN_LIMIT = 200
 
 INTERRUPTED_ERROR = (
     f"{INTERRUPTED_PREFIX} the worker stopped or overran its lease mid-send; "
@@ -116,6 +129,8 @@ class WorkerRuntime:
     rng: random.Random = field(default_factory=random.Random)
     # Naive UTC now for every claim, finish, back-off and sweep; a test hands in its own.
     clock: Callable[[], datetime] = utcnow
+    # Set when the worker is asked to stop: a drain ends after its current batch.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def lease_token(self) -> str:
         """The owner of one claim: this worker plus a token, so only this attempt may finish it."""
@@ -235,6 +250,8 @@ def send_email(ctx: WorkerRuntime, email_id: str) -> str:
 
 
 def _send_email(ctx: WorkerRuntime, email_id: str) -> str:
+    if not _pending(ctx, email_id):
+        return "not_claimable"  # sent (often by a drain), cancelled, failed, claimed or gone
     email, current = claim(ctx, email_id)
     if email is None:
         if current is not None and current.status == EmailStatus.PENDING_SEND:
@@ -243,7 +260,150 @@ def _send_email(ctx: WorkerRuntime, email_id: str) -> str:
             queue.enqueue_send(ctx.settings, email_id, delay_seconds=delay)
             return "not_due"
         return "not_claimable"
+    return _attempt(ctx, email)
 
+
+def _pending(ctx: WorkerRuntime, email_id: str) -> bool:
+    """Is the row still PENDING_SEND? A plain read, so a doorbell whose email a drain already sent
+    costs no write transaction (the claim's conditional UPDATE stays the one that decides)."""
+    with ctx.db.reader.connect() as conn:
+        status = conn.execute(select(Email.status).where(Email.id == email_id)).scalar_one_or_none()
+    return status == EmailStatus.PENDING_SEND
+
+
+def _due_now(now: datetime) -> list[Any]:
+    return [
+        col(Email.status) == EmailStatus.PENDING_SEND,
+        col(Email.send_after) <= now,
+        or_(col(Email.next_attempt_at).is_(None), col(Email.next_attempt_at) <= now),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What one `claim_due` transaction did: the rows it won, and how many it parked for a limit."""
+
+    emails: list[Email]
+    parked: int
+
+
+def claim_due(ctx: WorkerRuntime, limit: int = DRAIN_BATCH) -> Claimed:
+    """Claim up to `limit` due emails in one transaction (oldest first), under one lease token.
+
+    The mailbox limits are read once per account from the rows and counted down in memory; an
+    email over its account's limit is parked as `claim` parks it (PENDING_SEND, due when a slot
+    frees) and rung again then. The claim itself is one conditional UPDATE (`claim_all`): a row
+    another worker took meanwhile is simply not among those read back.
+    """
+    now = ctx.clock()
+    with ctx.db.reader.connect() as conn:  # an idle worker's drain ends on this plain read
+        if conn.execute(select(Email.id).where(*_due_now(now)).limit(1)).first() is None:
+            return Claimed([], 0)
+    token = ctx.lease_token()
+    parked: list[Email] = []
+    with ctx.db.write() as session:
+        candidates = session.execute(
+            select(Email.id, Email.account_id, Email.provider)
+            .where(*_due_now(now))
+            .order_by(col(Email.send_after))
+            .limit(limit)
+        ).all()
+        rooms: dict[tuple[str, str], int | None] = {}
+        allowed: list[str] = []
+        over: list[str] = []
+        for email_id, account_id, provider in candidates:
+            if not account_id:
+                allowed.append(email_id)  # no account: the attempt fails it, with the reason
+                continue
+            key = (account_id, provider)
+            if key not in rooms:
+                account = session.get(Account, account_id)
+                rooms[key] = mailbox_limits.room(session, ctx.settings, provider, account, now)
+            left = rooms[key]
+            if left is None:
+                allowed.append(email_id)
+            elif left > 0:
+                rooms[key] = left - 1
+                allowed.append(email_id)
+            else:
+                over.append(email_id)
+        email_state.claim_all(
+            session,
+            allowed,
+            now=now,
+            when=_due_now(now),
+            values={
+                "attempts": Email.attempts + 1,
+                "lease_owner": token,
+                "lease_expires_at": now + timedelta(seconds=ctx.settings.worker.lease_seconds),
+            },
+        )
+        for email_id in over:  # after the claims, so the limit counts them
+            row = _over_mailbox_limit(ctx, session, email_id, now)
+            if row is not None:
+                parked.append(row)
+        claimed = list(
+            session.execute(
+                select(Email)
+                .where(Email.lease_owner == token)
+                .order_by(col(Email.send_after))
+                .execution_options(populate_existing=True)
+            ).scalars()
+        )
+    for row in parked:
+        queue.enqueue_send(ctx.settings, row.id, delay_seconds=max(0.0, (_due(row) - now).total_seconds()))
+    return Claimed(claimed, len(parked))
+
+
+def drain(ctx: WorkerRuntime, *, limit: int = DRAIN_LIMIT, batch: int = DRAIN_BATCH) -> int:
+    """Send due emails until none is left (or `limit` attempts, or the worker is stopping).
+
+    What a doorbell's handler does after its own email: a burst of sends then costs a claim
+    transaction per `batch`, one open connection per account and thread, and one finish
+    transaction per email, committed right after the provider accepted it (never batched: that
+    commit closes the window in which a crash could send a message twice). Returns the attempts.
+    """
+    done = 0
+    ctx.activity.begin()
+    try:
+        while done < limit and not ctx.stopping.is_set():
+            claimed = claim_due(ctx, min(batch, limit - done))
+            if not claimed.emails and not claimed.parked:
+                break
+            for index, email in enumerate(claimed.emails):
+                try:
+                    _attempt(ctx, email)
+                except BaseException:
+                    _hand_back(ctx, claimed.emails[index + 1 :])
+                    raise
+                done += 1
+    finally:
+        ctx.activity.end()
+    return done
+
+
+def _hand_back(ctx: WorkerRuntime, emails: list[Email]) -> None:
+    """After an error mid-batch: the batch's claims not yet attempted go back, due now, each with
+    its `deferred` event (nothing was sent for them), rather than waiting for their lease to expire."""
+    now = ctx.clock()
+    for email in emails:
+        try:
+            _defer(
+                ctx,
+                email,
+                last_error=email.last_error or "handed back unattempted after a worker error",
+                next_attempt_at=now,
+                uncertain=may_have_gone_out(email.last_error),
+                data={"result": "transient_failure", "reason": "handed back unattempted after an "
+                      "error earlier in the worker's batch", "code": None},
+                now=now,
+            )
+        except Exception:
+            log.exception("could not hand back email %s; its lease expiry will", email.id)
+
+
+def _attempt(ctx: WorkerRuntime, email: Email) -> str:
+    """One claimed email: ask first when it may already have gone out, send, then finish or back off."""
     uncertain = email.attempts > 1 and may_have_gone_out(email.last_error)
     checked = False  # did the provider answer whether it already had the message?
     try:
@@ -317,44 +477,63 @@ def _mine(email: Email) -> list[Any]:
 
 
 def _finish(ctx: WorkerRuntime, email: Email, receipt: SendReceipt, *, recovered: bool) -> str:
+    """SENT and its `sent` event, committed right after the provider's acceptance (one per email:
+    the commit closes the window in which a crash would send the message twice)."""
     now = ctx.clock()
-    with ctx.db.write() as session:
-        moved = email_state.transition(
-            session,
-            email,
-            email_state.FINISH,
-            when=[
-                or_(
-                    col(Email.lease_owner) == email.lease_owner,
-                    # Our lease ran out mid-send and the sweep took the row back: it did go out.
-                    col(Email.status) == EmailStatus.PENDING_SEND,
-                ),
-            ],
-            values={
-                "sent_at": now,
-                "provider_message_id": receipt.provider_message_id or email.message_id,
-                "provider_thread_id": receipt.thread_id,
-                "sent_message_id": receipt.sent_message_id or email.message_id,
-                "last_error": None,
-                **email_state.RELEASED,
-            },
-            provider_event_id=f"{email.id}:sent",
-            data={
-                "attempt": email.attempts,
-                "result": "sent",
-                "provider": email.provider,
-                "attempts": email.attempts,
-                "detail": receipt.detail,
-                "provider_message_id": receipt.provider_message_id,
-                "provider_thread_id": receipt.thread_id,
-                "sent_message_id": receipt.sent_message_id or email.message_id,
-                "recovered": recovered,
-            },
-            now=now,
-        )
-        if not moved:
-            log.warning("email %s was delivered but its row had moved on; not marking it SENT", email.id)
-            return "sent_unrecorded"
+    values = {
+        "sent_at": now,
+        "provider_message_id": receipt.provider_message_id or email.message_id,
+        "provider_thread_id": receipt.thread_id,
+        "sent_message_id": receipt.sent_message_id or email.message_id,
+        "last_error": None,
+        **email_state.RELEASED,
+    }
+    data = {
+        "attempt": email.attempts,
+        "result": "sent",
+        "provider": email.provider,
+        "attempts": email.attempts,
+        "detail": receipt.detail,
+        "provider_message_id": receipt.provider_message_id,
+        "provider_thread_id": receipt.thread_id,
+        "sent_message_id": receipt.sent_message_id or email.message_id,
+        "recovered": recovered,
+    }
+    event_id = f"{email.id}:sent"
+    if ctx.db.is_sqlite:
+        with ctx.db.write_sqlite() as conn:
+            moved = email_state.transition_sqlite(
+                conn,
+                email,
+                email_state.FINISH,
+                # Mine, or our lease ran out mid-send and the sweep took the row back: it did go out.
+                when=("lease_owner = ? OR status = ?", (email.lease_owner, EmailStatus.PENDING_SEND.value)),
+                values=values,
+                provider_event_id=event_id,
+                data=data,
+                now=now,
+            )
+    else:
+        with ctx.db.write() as session:
+            moved = email_state.transition(
+                session,
+                email,
+                email_state.FINISH,
+                when=[
+                    or_(
+                        col(Email.lease_owner) == email.lease_owner,
+                        # Our lease ran out mid-send and the sweep took the row back: it did go out.
+                        col(Email.status) == EmailStatus.PENDING_SEND,
+                    ),
+                ],
+                values=values,
+                provider_event_id=event_id,
+                data=data,
+                now=now,
+            )
+    if not moved:
+        log.warning("email %s was delivered but its row had moved on; not marking it SENT", email.id)
+        return "sent_unrecorded"
     return "sent"
 
 
