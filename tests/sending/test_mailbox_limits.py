@@ -144,3 +144,23 @@ def test_an_interrupted_email_keeps_its_check_before_retry_while_it_waits(
     parked = _row(db, second)
     assert email_state.may_have_gone_out(parked.last_error)
     assert email_state.status_note(parked) == "scheduled (mailbox limit)"
+
+
+def test_a_drain_claims_no_more_than_the_cap_and_parks_the_rest_of_its_batch(
+    db: Database,
+    actor: Actor,
+    make_draft: Callable[..., EmailDraft],
+    maildir_account: Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LUMINA_SEND_LIMITS__MAILDIR__PER_MINUTE", "2")
+    settings = load_settings()
+    ctx = _ctx(db, settings)
+    ids = [_send(db, actor, settings, make_draft, n) for n in range(4)]
+    assert tasks.drain(ctx, batch=8) == 2  # one batch held all four; the cap let two through
+    rows = [_row(db, email_id) for email_id in ids]
+    assert [r.status for r in rows] == [EmailStatus.SENT] * 2 + [EmailStatus.PENDING_SEND] * 2
+    for waiting in rows[2:]:
+        assert waiting.attempts == 0 and email_state.status_note(waiting) == "scheduled (mailbox limit)"
+        assert waiting.next_attempt_at is not None and waiting.next_attempt_at > utcnow()
+    assert tasks.drain(ctx) == 0  # parked: not due, so a second drain has nothing to do

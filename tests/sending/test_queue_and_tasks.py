@@ -380,3 +380,87 @@ def test_a_manual_retry_restarts_the_age_that_backoff_gives_up_at(
     _queued, retried = outbox.list_events(db, actor, email.id)
     with db.read() as session:
         assert tasks._delivery_started(session, row(db, email.id)) == retried.occurred_at > email.created_at
+
+
+# -- drain: a doorbell sends every due email -------------------------------------------------------
+
+
+def test_drain_sends_every_due_email_once_in_batches_and_leaves_the_rest(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    ctx: tasks.WorkerRuntime,
+    maildir_account: Account,
+    make_draft: Callable[..., EmailDraft],
+) -> None:
+    due = [sending.send(db, actor, draft_id=make_draft().id, settings=settings).email.id for _ in range(5)]
+    later = sending.send(
+        db, actor, draft_id=make_draft().id, settings=load_settings(undo_window_seconds=300)
+    ).email.id
+    cancelled = sending.send(
+        db, actor, draft_id=make_draft().id, settings=load_settings(undo_window_seconds=300)
+    ).email.id
+    outbox.cancel(db, actor, cancelled)
+
+    assert tasks.drain(ctx, batch=2, limit=3) == 3  # the limit ends a drain; the rest stays due
+    assert tasks.drain(ctx, batch=2) == 2  # 2 + 0: it stops when nothing is due
+    for email_id in due:
+        sent = row(db, email_id)
+        assert (sent.status, sent.attempts, sent.lease_owner) == (EmailStatus.SENT, 1, None)
+        assert [e.event_type for e in outbox.list_events(db, actor, email_id)] == ["queued", "sent"]
+    assert (row(db, later).status, row(db, later).attempts) == (EmailStatus.PENDING_SEND, 0)
+    assert row(db, cancelled).status == EmailStatus.CANCELLED
+    assert len(outbox_files(settings)) == 5
+    # The doorbells of the drained emails find them gone: no second message, no second event.
+    assert {tasks.send_email(ctx, email_id) for email_id in due} == {"not_claimable"}
+    assert len(outbox_files(settings)) == 5
+
+
+def test_a_stopping_worker_drains_nothing(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    ctx: tasks.WorkerRuntime,
+    maildir_account: Account,
+    make_draft: Callable[..., EmailDraft],
+) -> None:
+    email = sending.send(db, actor, draft_id=make_draft().id, settings=settings).email
+    ctx.stopping.set()
+    assert tasks.drain(ctx) == 0
+    assert row(db, email.id).status == EmailStatus.PENDING_SEND
+
+
+def test_after_an_error_mid_batch_the_unattempted_claims_go_back_due_now(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    ctx: tasks.WorkerRuntime,
+    maildir_account: Account,
+    make_draft: Callable[..., EmailDraft],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = [sending.send(db, actor, draft_id=make_draft().id, settings=settings).email.id for _ in range(3)]
+    real_attempt = tasks._attempt
+    calls: list[str] = []
+
+    def failing_second(ctx: tasks.WorkerRuntime, email: Email) -> str:  # fault injection
+        calls.append(email.id)
+        if len(calls) == 2:
+            raise RuntimeError("the store went away")
+        return real_attempt(ctx, email)
+
+    monkeypatch.setattr(tasks, "_attempt", failing_second)
+    with pytest.raises(RuntimeError):
+        tasks.drain(ctx, batch=3)
+    first, failed, untouched = (row(db, email_id) for email_id in calls + [i for i in ids if i not in calls])
+    assert first.status == EmailStatus.SENT
+    # The one that raised keeps its claim (its lease says so; the sweep takes it back); the one
+    # never attempted is handed back at once, due now, with its own `deferred` event.
+    assert failed.status == EmailStatus.SENDING
+    assert (untouched.status, untouched.lease_owner) == (EmailStatus.PENDING_SEND, None)
+    assert untouched.next_attempt_at is not None and untouched.next_attempt_at <= utcnow()
+    events = outbox.list_events(db, actor, untouched.id)
+    assert [e.event_type for e in events] == ["queued", "deferred"]
+    assert events[-1].event_data["may_have_gone_out"] is False
+    monkeypatch.setattr(tasks, "_attempt", real_attempt)
+    assert tasks.drain(ctx) == 1 and row(db, untouched.id).status == EmailStatus.SENT
