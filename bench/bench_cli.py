@@ -99,6 +99,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=25, help="processes per command (default 25)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as rows for bench/report.py")
+    parser.add_argument("--no-pyc", action="store_true",
+                        help="keep PYTHONDONTWRITEBYTECODE as the shell has it (no .pyc files)")
     args = parser.parse_args()
     rows = Rows("cli", args.json)
 
@@ -106,6 +108,14 @@ def main() -> int:
     env = {key: value for key, value in os.environ.items() if not key.startswith("LUMINA_")}
     env.update({"LUMINA_HOME": str(home), "LUMINA_WORKER__AUTOSTART_SIDECAR": "false",
                 "LUMINA_AI_ENGINE": "offline"})
+    # An installed Lumina has its .pyc files (pip byte-compiles a wheel). A shell or CI job with
+    # PYTHONDONTWRITEBYTECODE=1 would make every measured process compile ~30 of Lumina's
+    # modules from source (~0.15 s of CPU each time), which no rep's machine does. The warm-up
+    # round below writes them, into a folder of this run (PYTHONPYCACHEPREFIX): the checkout
+    # stays clean. `--no-pyc` measures the other way.
+    if not args.no_pyc:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
     try:
         message, draft_id = prepare(home, env)
         commands: dict[str, tuple[list[str], float | None]] = {
@@ -131,7 +141,8 @@ def main() -> int:
         shutil.rmtree(home, ignore_errors=True)
 
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"CLI start-up, whole processes ({args.runs} runs each, interleaved; Python "
+    pyc = "no .pyc files" if args.no_pyc and os.environ.get("PYTHONDONTWRITEBYTECODE") else ".pyc files"
+    print(f"CLI start-up, whole processes ({args.runs} runs each, interleaved, {pyc}; Python "
           f"{sys.version.split()[0]}; {os.cpu_count()} CPUs, load average {load})")
     base = samples["python -c pass"]
     base_wall, base_cpu = statistics.median(base.wall), statistics.median(base.cpu)
