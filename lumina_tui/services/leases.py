@@ -51,8 +51,10 @@ def try_acquire(
             text("SELECT holder, expires_at FROM leases WHERE name = :n"), {"n": name}
         ).first()
         if row is None:
-            # Another worker may create the row between that SELECT and this INSERT (PostgreSQL
-            # reads outside the writer's lock): only the one whose INSERT made the row holds it.
+            # Only the worker whose INSERT made the row holds it. Lumina's writes run one at a time
+            # (SQLite's write lock, PostgreSQL's advisory lock), so no other worker can create it
+            # between that SELECT and this INSERT today; the answer comes from the write itself, so
+            # the lease stays right if writes ever run side by side or another writer skips the lock.
             return inserted(
                 session,
                 text(
@@ -65,8 +67,8 @@ def try_acquire(
         if current != holder and expires_at > now and holder_alive(current):
             return False
         taken = "" if current == holder else ", acquired_at = :now"
-        # Conditional on the holder read above: of two workers taking over one expired lease at
-        # once, the second's UPDATE finds another holder and changes nothing.
+        # Conditional on the holder read above, for the same reason: of two workers taking over one
+        # expired lease at once, the second's UPDATE would find another holder and change nothing.
         won = session.execute(
             text(
                 f"UPDATE leases SET holder = :h, renewed_at = :now, expires_at = :exp{taken}"

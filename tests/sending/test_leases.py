@@ -83,9 +83,11 @@ def test_a_dead_holder_on_this_host_is_replaced_at_once(db: Database) -> None:
 
 
 # -- two workers at the same instant on PostgreSQL --------------------------------------------------
-# There the SELECT in `try_acquire` runs outside any lock, so both of two workers can read the same
-# row (or no row) and then write; only the write tells who won. Another connection holds its write
-# uncommitted while `try_acquire` runs into it, so the interleaving is forced, not hoped for.
+# Lumina's own writes are serialised (the store's advisory write lock), so between two Lumina workers
+# `try_acquire`'s SELECT always sees the other's commit. The lease does not lean on that: the write
+# itself says who won. Here the other worker is a plain connection that skips the store's lock and
+# holds its write uncommitted while `try_acquire` runs into it, so the interleaving the lock rules
+# out today is forced, not hoped for.
 
 
 def _contended(db: Database, first_write: str, params: dict[str, object]) -> bool:

@@ -77,7 +77,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Below this width the prospect card, AI panel and score fold away (UI.md, 80x24).
+#: Below this width the prospect card, AI panel and score fold away, so 80x24 keeps the subject,
+#: body, status line and footer (tests/tui/test_compose_keys.py).
 NARROW_WIDTH = 100
 WORKER_POLL_TICKS = 3
 #: Results that re-lay out the side column (a new score, a re-diff) wait for this much quiet typing.
