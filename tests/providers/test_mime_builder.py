@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 from datetime import UTC, datetime
 
@@ -104,3 +105,35 @@ def test_line_breaks_in_cc_and_extra_headers_are_refused() -> None:
 def test_non_ascii_mailbox_names_are_refused_clearly() -> None:
     with pytest.raises(ValueError, match="SMTPUTF8"):
         make(to_email="jörg@brightwave.example")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"subject": "Volume", "from_name": "Sam", "body_text": "Hi Vic", "body_html": ""},
+        {"subject": "A long subject line " * 12, "cc": ["cc@acme.test"], "bcc": ["bcc@acme.test"]},
+        {"to_email": "ana@bücher.example", "to_name": "Ana \"the\" Okafor, Ph.D."},
+        {"to_email": "jörg@bücher.example", "smtputf8": True, "subject": "Grüße — " * 20},
+    ],
+    ids=["non-ascii", "plain", "long-folded-cc-bcc", "idna-quoted-name", "smtputf8"],
+)
+def test_the_reused_header_classes_build_byte_for_byte_the_stdlib_message(
+    overrides: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policies keep the header classes (a speed-up): the bytes must be exactly the stdlib's."""
+    from lumina_tui.providers import mime_builder
+
+    ours = make(**overrides)
+    monkeypatch.setattr(mime_builder, "_DEFAULT", email.policy.default)
+    monkeypatch.setattr(mime_builder, "_SMTPUTF8", email.policy.SMTPUTF8)
+    stdlib = make(**overrides)
+    assert ours.policy is not stdlib.policy
+
+    def wire(message: email.message.EmailMessage, linesep: str) -> bytes:
+        data = message.as_bytes(policy=message.policy.clone(linesep=linesep))
+        boundary = message.get_boundary()  # random per message: the one difference allowed
+        return data.replace(boundary.encode(), b"BOUNDARY") if boundary else data
+
+    for linesep in ("\n", "\r\n"):
+        assert wire(ours, linesep) == wire(stdlib, linesep)
