@@ -103,7 +103,7 @@ def append_event(
 _INSERT_SQLITE = (
     "INSERT INTO email_events (id, workspace_id, email_id, provider, provider_event_id, event_type, "
     "event_data, occurred_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (provider, provider_event_id) DO NOTHING"
+    "ON CONFLICT (provider, provider_event_id) DO NOTHING RETURNING 1"
 )
 
 
@@ -137,7 +137,8 @@ def append_event_sqlite(
             sqlite_stamp(now),
         ),
     )
-    return cursor.rowcount == 1
+    # RETURNING, as `store.upsert.inserted` reads it: one way to ask on every path and engine.
+    return cursor.fetchone() is not None
 
 
 def events_for(session: Session, workspace_id: str, email_id: str) -> list[EmailEvent]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from huey import PostgresHuey, PriorityRedisHuey, SqliteHuey
+from huey import PriorityRedisHuey, SqliteHuey
 from sqlalchemy import select, text, update
 
 from lumina_tui import queue
@@ -75,23 +75,6 @@ def test_queue_url_picks_redis_and_explains_what_it_cannot_use() -> None:
     with pytest.raises(queue.QueueConfigurationError) as caught:
         queue.build_huey(load_settings(queue_url="amqp://user:hunter2@mq.example/lumina"))
     assert "hunter2" not in str(caught.value) and "unsupported scheme 'amqp'" in str(caught.value)
-
-
-@pytest.mark.postgresql_only
-def test_a_postgresql_queue_carries_doorbells_now_and_later(pg_server) -> None:  # type: ignore[no-untyped-def]
-    """`LUMINA_QUEUE_URL=postgresql://...` (huey's PostgresHuey) on a real server, not only built."""
-    url = pg_server.new_database(migrated=False).replace("postgresql+psycopg://", "postgresql://", 1)
-    settings = load_settings(queue_url=url)
-    huey = queue.get_huey(settings)
-    assert isinstance(huey, PostgresHuey)
-    queue.enqueue_send(settings, "email-now")
-    queue.enqueue_send(settings, "email-later", delay_seconds=600)  # an undo window
-    # huey queues a delayed task with its eta; the consumer holds it back until then.
-    now, later = huey.dequeue(), huey.dequeue()
-    assert now is not None and now.name.endswith(queue.SEND_EMAIL) and now.args == ("email-now",)
-    assert now.eta is None
-    assert later is not None and later.args == ("email-later",) and later.eta is not None
-    assert huey.pending_count() == 0 and huey.dequeue() is None
 
 
 def test_a_doorbell_rings_only_the_handler_a_worker_registered(settings: Settings) -> None:

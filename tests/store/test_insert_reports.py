@@ -75,3 +75,26 @@ def test_rows_changed_refuses_an_upsert_so_no_caller_reads_its_rowcount(db, acto
             rows_changed(upsert)
         removed = session.execute(text("DELETE FROM suppressions WHERE value = 'dee@example.com'"))
         assert rows_changed(removed) == 1  # a plain DELETE (or UPDATE) still counts
+
+
+@pytest.mark.sqlite_only  # the worker's sqlite3 fast path
+def test_the_sqlite3_event_append_says_whether_it_recorded(db, settings) -> None:
+    import sqlite3
+
+    from guard_rows import seed_email
+
+    from lumina_tui.services import events
+
+    seeder = sqlite3.connect(settings.db_path)
+    try:
+        seed_email(seeder)  # email e1 of workspace w1, with its event "e1:sent"
+    finally:
+        seeder.close()
+
+    def append(event_id: str) -> bool:
+        with db.write_sqlite() as conn:
+            return events.append_event_sqlite(
+                conn, workspace_id="w1", email_id="e1", event_type="replied", provider_event_id=event_id
+            )
+
+    assert (append("e1:reply"), append("e1:reply"), append("e1:sent")) == (True, False, False)
