@@ -1,5 +1,6 @@
-"""`lumina` itself: help without Textual, a bad --draft refused before the TUI starts, and the
-sidecar worker started when none runs (and not with --no-worker)."""
+"""`lumina` itself: help without Textual, a bad --draft refused with the CLI's error contract (the
+composer, drawn first, closes when the runtime finds no such draft), and the sidecar worker started
+when none runs (and not with --no-worker)."""
 
 from __future__ import annotations
 
