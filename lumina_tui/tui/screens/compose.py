@@ -156,8 +156,12 @@ class ComposeScreen(Screen[None]):
             with Vertical(id="side-column"):
                 yield GlowPanel(id="ai-panel")
                 yield ScoreCard(id="score-card")
-        yield ToneSlider(id="tone")
-        yield Static(id="send-banner", markup=False)
+        # The send banner lies over the tone row (a layer above it) rather than adding a row: showing
+        # "Queued" then changes no other widget's size, so its frame repaints one line instead of
+        # re-laying out and re-wrapping the whole composer (issue 10 point 9).
+        with Horizontal(id="bottom-row"):
+            yield ToneSlider(id="tone")
+            yield Static(id="send-banner", markup=False)
         yield KeyFooter()
 
     @property
