@@ -144,11 +144,17 @@ def bench_score(draft: DraftInput) -> bool:
 def bench_openai_overhead(draft: DraftInput) -> bool:
     server = FakeOpenAI().start()
     try:
-        server.reply = {
-            "subject": "Research time at Northwind Logistics",
-            "body": draft.body.replace("{{first_name}}", "Dana").replace(
-                "{{company}}", "Northwind Logistics"),
-        }
+        def reply_to(sent: DraftInput) -> None:
+            """The model's answer to `sent`: its body with the placeholders filled. A new answer
+            every round, as a real model gives: a fixed one let the fact finder's memo answer the
+            output check from the previous round (0.85 ms instead of ~2.3 ms CPU at load ~12)."""
+            server.reply = {
+                "subject": "Research time at Northwind Logistics",
+                "body": sent.body.replace("{{first_name}}", "Dana").replace(
+                    "{{company}}", "Northwind Logistics"),
+            }
+
+        reply_to(draft)
         engine = choose_engine("openai", base_url=server.base_url, model="bench-model",
                                timeout=30, rate_limit=None)
         url = urlparse(server.base_url)
@@ -174,6 +180,7 @@ def bench_openai_overhead(draft: DraftInput) -> bool:
         totals, bares, overheads, cpu_overheads = [], [], [], []
         for index in range(300):
             edited = draft.model_copy(update={"body": f"{draft.body}\nP.S. Note {index}."})
+            reply_to(edited)
             bare, bare_cpu = bare_round_trip()
             started, cpu = time.perf_counter(), time.process_time()
             personalize(edited, PROSPECT, COMPANY, SENDER, tone=(index % 11) / 10,
