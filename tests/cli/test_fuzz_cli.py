@@ -113,7 +113,9 @@ def value_for(param: click.Parameter, world: dict[str, str], tmp: Path) -> st.Se
 
 def argv_for(data: st.DataObject, path: tuple[str, ...], command: click.Command,
              world: dict[str, str], tmp: Path) -> list[str]:
-    argv = list(path)
+    # `--json` right after the command: a drawn "--" ends the options, and a `--json` after it
+    # would be an argument, not the flag (the error then is rightly plain text, not JSON).
+    argv = [*path, "--json"]
     for param in command.params:
         if param.name in {"as_json", "help"}:
             continue
@@ -131,7 +133,7 @@ def argv_for(data: st.DataObject, path: tuple[str, ...], command: click.Command,
         else:
             for _ in range(data.draw(st.integers(1, 2)) if param.multiple else 1):
                 argv += [param.opts[0], data.draw(value_for(param, world, tmp))]
-    return [*argv, "--json"]
+    return argv
 
 
 def check_documented(argv: list[str], result: Any) -> None:
