@@ -83,7 +83,7 @@ def flesch_kincaid_grade(text: str) -> float:
     test_readability.py compares the two on a table of texts.
     """
     textstat()  # imports textstat without NLTK, once
-    from textstat.backend import counts, selections, utils  # type: ignore[import-untyped]
+    from textstat.backend import counts, selections, utils  # type: ignore[import-untyped]  # textstat ships no type hints
 
     words = counts.count_words(text)
     sentences = counts.count_sentences(text)
