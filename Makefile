@@ -53,7 +53,7 @@ bench: $(STAMP)
 # a full database (max_page_count) and a corrupted queue file:
 # every test marked `chaos`; -rA prints one line per test (the summary), -s the tests' own counts.
 chaos: $(STAMP)
-	$(BIN)/python -m pytest -m chaos -rA -s -p no:cacheprovider
+	LUMINA_CHAOS=full $(BIN)/python -m pytest -m chaos -rA -s -p no:cacheprovider
 
 # Property-based fuzzing of every service verb, every CLI command, the CSV import and the inbound
 # mail parser (MIME), with far more examples than `make test`.

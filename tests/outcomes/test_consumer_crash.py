@@ -8,6 +8,7 @@ import os
 import random
 import subprocess
 
+from chaos_scale import sized
 from outcome_support import (
     bulk_append_events,
     insert_emails,
@@ -18,7 +19,7 @@ from outcome_support import (
 from polling import wait_until
 from sqlalchemy import text
 
-EVENTS = 100_000
+EVENTS = sized(100_000, 30_000)
 # On PostgreSQL the seeding alone (per-row commit-order trigger, a loaded CI box) takes a minute per
 # 100,000: a tenth of the log still puts the four kills mid-batch (batches are far smaller).
 EVENTS_ON_POSTGRES = 10_000

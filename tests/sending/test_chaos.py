@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC
 
 import pytest
+from chaos_scale import sized
 from polling import wait_until
 from sending_support import (
     KilledWorker,
@@ -33,11 +34,11 @@ from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Account, Email, EmailDraft
 
-pytestmark = pytest.mark.chaos  # make chaos (they also run in make test)
+pytestmark = pytest.mark.chaos  # make chaos at full size; make test at a smaller one (chaos_scale.py)
 
-EMAILS = 300
-MIN_KILLS = 10
-MAX_KILLS = 40
+EMAILS = sized(300, 100)
+MIN_KILLS = sized(10, 6)
+MAX_KILLS = sized(40, 15)
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from chaos_scale import sized
 from fakes.gmail_server import GmailServer
 from fakes.graph_server import GraphServer
 from fakes.oauth_server import OAuthServer
@@ -31,11 +32,11 @@ from lumina_tui.services.email_state import EmailStatus
 from lumina_tui.store import Database
 from lumina_tui.store.models import Email, EmailDraft, EmailEvent
 
-pytestmark = pytest.mark.chaos  # make chaos (they also run in make test)
+pytestmark = pytest.mark.chaos  # make chaos at full size; make test at a smaller one (chaos_scale.py)
 
-EMAILS = 80
-MIN_KILLS = 8
-MAX_KILLS = 16
+EMAILS = sized(80, 40)
+MIN_KILLS = sized(8, 5)
+MAX_KILLS = sized(16, 12)
 HOLD_SECONDS = 0.15  # how long the fake holds its answer after accepting a send
 CHAOS_ENV = {
     # Killed workers' claims are taken back by the sweep because their process is gone; a long

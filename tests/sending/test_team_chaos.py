@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from mailbox_accounts import UNLIMITED_ENV, gmail_account, mailbox_copies, outlook_account
+from chaos_scale import sized
 from polling import wait_until
 from sending_support import (
     KilledWorker,
@@ -51,7 +52,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.postgresql_only]
 WORKERS = 3
 # Kills per run (LUMINA_TEAM_CHAOS_KILLS makes it bigger for `make chaos` on a quiet machine). On
 # Gmail/Outlook the run goes on (up to MAX_KILLS) until a kill has landed inside the window.
-KILLS = int(os.environ.get("LUMINA_TEAM_CHAOS_KILLS", "6"))
+KILLS = int(os.environ.get("LUMINA_TEAM_CHAOS_KILLS", sized(12, 6)))
 MAX_KILLS = max(KILLS, 16)
 BATCH = 20  # emails are queued in batches whenever fewer than BACKLOG wait, so kills find work
 BACKLOG = 15
