@@ -120,9 +120,13 @@ def _record_bounce(
                 provider=provider,
                 occurred_at=occurred,
             )
-            suppressions.suppress_in(
-                session, account.workspace_id, recipient.address, f"hard bounce: {reason}"
-            )
+            # Only an address this email went to: a damaged report can name a cut-off or foreign
+            # address (seen by make fuzz), which must neither be suppressed nor fail the sync.
+            sent_to = {str(a).lower() for a in [email.to_email, *(email.cc or []), *(email.bcc or [])]}
+            if recipient.address.lower() in sent_to:
+                suppressions.suppress_in(
+                    session, account.workspace_id, recipient.address, f"hard bounce: {reason}"
+                )
         if not recorded:
             recorded = events.append_event(
                 session,
