@@ -327,3 +327,24 @@ def test_a_bounce_read_before_the_worker_commits_sent_still_ends_bounced(
     assert (again.bounced, again.duplicates, again.hard_bounced) == (0, 1, 0)
     assert len(events_of(db, email.id, "bounced")) == 1
     ctx.providers.close_all()
+
+
+@pytest.mark.parametrize(
+    ("name", "recipient", "damaged"),
+    [
+        ("postfix_unknown_user.eml", "ana.okafor@lumina.test", "ana.okafor@lu"),  # not an address
+        ("qmail_non_dsn.eml", "li.wei@oldhost.example", "li.wei@oldt.example"),  # never mailed
+    ],
+)
+def test_a_damaged_report_naming_another_address_suppresses_nothing(
+    db: Database, actor: Actor, settings: Settings, outbox: Account, deliver: Any,
+    name: str, recipient: str, damaged: str,
+) -> None:
+    """make fuzz found these: a cut-off address failed the whole sync, a changed one was suppressed."""
+    returned = deliver(recipient)
+    raw = fixture(name, returned).replace(recipient.encode(), damaged.encode())
+
+    report = sync(db, settings, actor, outbox, [raw])  # no exception, no account error
+
+    assert report.error is None
+    assert suppression_for(db, damaged) is None and suppression_for(db, recipient) is None
