@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from mailbox_accounts import UNLIMITED_ENV, gmail_account, mailbox_copies, outlook_account
 from chaos_scale import sized
+from mailbox_accounts import UNLIMITED_ENV, gmail_account, mailbox_copies, outlook_account
 from polling import wait_until
 from sending_support import (
     KilledWorker,
@@ -138,6 +138,13 @@ def test_three_workers_on_postgres_and_redis_killed_at_random_lose_nothing(
         with db.read() as session:
             return len(session.execute(select(Email.id).where(Email.status != EmailStatus.SENT)).all())
 
+    def has_claims(pid: int) -> bool:
+        """Whether the worker `pid` holds a claim; keeps work waiting meanwhile, since the other two
+        workers can drain the backlog while a slow victim (one just started, say) has none yet."""
+        if unsent() < BACKLOG:
+            queue_more()
+        return bool(claims_of(pid))
+
     def claims_of(pid: int) -> set[str]:
         with db.read() as session:
             rows = session.execute(
@@ -182,7 +189,7 @@ def test_three_workers_on_postgres_and_redis_killed_at_random_lose_nothing(
                 victim = rng.choice(workers)
             # Kill only once the victim has an email in hand (a kill after a fixed delay could land
             # before a slow worker did anything), at a random moment after that: the chaos itself.
-            wait_until(lambda v=victim.pid: bool(claims_of(v)), timeout=120)
+            wait_until(lambda v=victim.pid: has_claims(v), timeout=120)
             time.sleep(rng.uniform(0.0, 0.3))
             at = time.time()
             victim.kill()
