@@ -148,6 +148,19 @@ def may_have_gone_out(last_error: str | None) -> bool:
 RELEASED: dict[str, Any] = {"next_attempt_at": None, "lease_owner": None, "lease_expires_at": None}
 
 
+def _move_values(values: dict[str, Any] | None) -> dict[str, Any]:
+    """The columns a move sets besides its status, as both `transition` paths store them: never
+    `status` (the move says that), and `last_error` scrubbed before it reaches the row."""
+    from lumina_tui.logs import scrub
+
+    values = dict(values or {})
+    if "status" in values:
+        raise ValueError("transition: the move sets the status; do not pass it in values")
+    if isinstance(values.get("last_error"), str):
+        values["last_error"] = scrub(values["last_error"])
+    return values
+
+
 def transition(
     session: Session,
     email: Email,
@@ -172,18 +185,13 @@ def transition(
     from sqlalchemy import update
     from sqlmodel import col
 
-    from lumina_tui.logs import scrub
     from lumina_tui.services import events
     from lumina_tui.store.db import rows_changed
     from lumina_tui.store.models import Email
 
-    values = dict(values or {})
-    if "status" in values:
-        raise ValueError("transition: the move sets the status; do not pass it in values")
+    values = _move_values(values)
     if move.event_type is not None and provider_event_id is None:
         raise ValueError(f"transition: the {move.name} move records an event; name its provider_event_id")
-    if isinstance(values.get("last_error"), str):
-        values["last_error"] = scrub(values["last_error"])
     result = session.execute(
         update(Email)
         .where(
@@ -229,17 +237,12 @@ def transition_sqlite(
     the WHERE names the move's sources and the caller's guard (`when`: an SQL condition and its
     parameters), the event lands in the same transaction, False (nothing written) if the row moved on.
     """
-    from lumina_tui.logs import scrub
     from lumina_tui.services import events
     from lumina_tui.store.db import sqlite_stamp
 
-    values = dict(values or {})
-    if "status" in values:
-        raise ValueError("transition: the move sets the status; do not pass it in values")
+    values = _move_values(values)
     if move.event_type is None:
         raise ValueError("transition_sqlite: only for moves that record an event")
-    if isinstance(values.get("last_error"), str):
-        values["last_error"] = scrub(values["last_error"])
     values["status"] = move.target.value
     values["updated_at"] = now
     names = sorted(values)

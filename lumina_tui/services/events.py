@@ -65,6 +65,11 @@ def as_json(event: EmailEvent) -> dict[str, Any]:
     }
 
 
+def _check_type(event_type: str) -> None:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+
+
 def append_event(
     session: Session,
     *,
@@ -77,8 +82,7 @@ def append_event(
     occurred_at: datetime | None = None,
 ) -> bool:
     """Append one event inside the caller's transaction; False if it was already recorded."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type!r}")
+    _check_type(event_type)
     now = utcnow()
     return inserted(
         session,
@@ -120,8 +124,7 @@ def append_event_sqlite(
 ) -> bool:
     """`append_event` on the sqlite3 connection of `Database.write_sqlite` (the worker's finish, once
     per email sent): the same row, the same scrubbing, stored as SQLAlchemy stores it."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type!r}")
+    _check_type(event_type)
     now = utcnow()
     cursor = conn.execute(
         _INSERT_SQLITE,
