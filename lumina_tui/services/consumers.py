@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from lumina_tui.logs import scrub
 from lumina_tui.store import Database, new_id, utcnow
+from lumina_tui.store.db import read_stamp
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,6 @@ class PassReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def _parse_time(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
 def _events_after(session: Session, workspace_id: str, seq: int, limit: int) -> list[LogEvent]:
     rows = session.execute(
         text(
@@ -106,7 +101,7 @@ def _events_after(session: Session, workspace_id: str, seq: int, limit: int) -> 
                 event_type=r[3],
                 provider=r[4],
                 data=data if isinstance(data, dict) else {},
-                occurred_at=_parse_time(r[6]),
+                occurred_at=read_stamp(r[6]),
                 user_id=r[7],
                 template_id=r[8],
                 account_id=r[9],
@@ -136,7 +131,7 @@ def _cursor(session: Session, workspace_id: str, name: str) -> dict[str, Any]:
         "last_seq": int(row[0] or 0),
         "last_event_id": row[1],
         "failures": int(row[2] or 0),
-        "next_try_at": _parse_time(row[3]) if row[3] else None,
+        "next_try_at": read_stamp(row[3]) if row[3] else None,
     }
 
 
@@ -297,10 +292,10 @@ def lag(session: Session, workspace_id: str, names: Sequence[str]) -> list[Consu
             ConsumerLag(
                 name=name,
                 behind=int(behind or 0),
-                as_of=_parse_time(row[1]) if row and row[1] else None,
+                as_of=read_stamp(row[1]) if row and row[1] else None,
                 failures=int(row[2] or 0) if row else 0,
                 last_error=row[3] if row else None,
-                next_try_at=_parse_time(row[4]) if row and row[4] else None,
+                next_try_at=read_stamp(row[4]) if row and row[4] else None,
             )
         )
     return out

@@ -32,9 +32,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from lumina_tui.services.consumers import BATCH_SIZE, LogEvent, _parse_time
+from lumina_tui.services.consumers import BATCH_SIZE, LogEvent
 from lumina_tui.services.stats import wilson_interval
 from lumina_tui.store import utcnow
+from lumina_tui.store.db import read_stamp
 
 MIN_KNOWN = 50
 REPLY_WINDOW = timedelta(days=7)
@@ -188,7 +189,7 @@ def known_outcomes(session: Session, workspace_id: str, now: datetime) -> list[K
     for sent_at, replied_at, score in rows:
         if isinstance(score, str):
             score = json.loads(score)
-        out.append(Known(_parse_time(sent_at), score or {}, replied_at is not None))
+        out.append(Known(read_stamp(sent_at), score or {}, replied_at is not None))
     return out
 
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 
 from lumina_tui.store import Database, utcnow
-from lumina_tui.store.db import rows_changed
+from lumina_tui.store.db import read_stamp, rows_changed
 from lumina_tui.store.upsert import inserted
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def try_acquire(
                 ),
                 {"n": name, "h": holder, "now": now, "exp": expires},
             )
-        current, expires_at = row[0], _as_datetime(row[1])
+        current, expires_at = row[0], read_stamp(row[1])
         if current != holder and expires_at > now and holder_alive(current):
             return False
         taken = "" if current == holder else ", acquired_at = :now"
@@ -97,11 +97,7 @@ def current_holder(db: Database, name: str) -> tuple[str, datetime] | None:
         row = session.execute(
             text("SELECT holder, expires_at FROM leases WHERE name = :n"), {"n": name}
         ).first()
-    return None if row is None else (str(row[0]), _as_datetime(row[1]))
-
-
-def _as_datetime(value: object) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return None if row is None else (str(row[0]), read_stamp(row[1]))
 
 
 @dataclass

@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from lumina_tui.services.consumers import Consumer, LogEvent, _parse_time
+from lumina_tui.services.consumers import Consumer, LogEvent
 from lumina_tui.services.terminal_text import terminal_safe
 from lumina_tui.store import new_id, utcnow
+from lumina_tui.store.db import read_stamp
 
 _IN_CHUNK = 900  # bound parameters per IN (...) list
 
@@ -73,7 +74,7 @@ class DashboardConsumer:
             ).all()
             for r in rows:
                 states[r[0]] = _State(
-                    r[1], r[2], r[3], *(_parse_time(v) if v else None for v in (r[4], r[5], r[6], r[7]))
+                    r[1], r[2], r[3], *(read_stamp(v) if v else None for v in (r[4], r[5], r[6], r[7]))
                 )
         return states
 

@@ -23,7 +23,7 @@ from lumina_tui.services.actors import Actor
 from lumina_tui.services.errors import NotFoundError, ValidationError
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, utcnow
-from lumina_tui.store.db import rows_changed
+from lumina_tui.store.db import read_stamp, rows_changed
 
 CONSUMER_NAMES = ("dashboard", "alerts", "learning")
 Z_95 = 1.959963984540054  # the two-sided 95 % normal quantile
@@ -248,9 +248,7 @@ def consumer_lag(db: Database, actor: Actor) -> list[dict[str, Any]]:
 
 
 def _as_dt(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
+    return None if value is None else read_stamp(value)
 
 
 def unread_alerts(db: Database, actor: Actor, *, after_seq: int | None = None) -> dict[str, Any]:

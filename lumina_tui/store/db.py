@@ -254,6 +254,12 @@ def sqlite_stamp(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(sep=" ", timespec="microseconds")
 
 
+def read_stamp(value: object) -> datetime:
+    """A timestamp read by raw SQL as a datetime: PostgreSQL's driver hands one back, SQLite the
+    text SQLAlchemy (or `sqlite_stamp`) stored."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
 def rows_changed(result: object) -> int:
     """How many rows an UPDATE, INSERT or DELETE touched: the answer to "did my conditional
     UPDATE win?". `Session.execute` is typed as returning a plain `Result`; for those statements
