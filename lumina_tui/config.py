@@ -27,39 +27,34 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-APP_NAME = "lumina"
+from lumina_tui.paths import (  # re-exported: config.data_dir() etc. are used everywhere
+    APP_NAME,
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
+    cache_dir,
+    config_dir,
+    config_file,
+    data_dir,
+    ensure_private_dir,
+    ensure_private_file,
+    log_dir,
+)
 
-
-def _home() -> Path | None:
-    home = os.environ.get("LUMINA_HOME")
-    return Path(home).expanduser() if home else None
-
-
-def data_dir() -> Path:
-    home = _home()
-    if home:
-        return home / "data"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def config_dir() -> Path:
-    home = _home()
-    if home:
-        return home / "config"
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-
-
-def log_dir() -> Path:
-    home = _home()
-    if home:
-        return home / "logs"
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+__all__ = [
+    "APP_NAME",
+    "PRIVATE_DIR_MODE",
+    "PRIVATE_FILE_MODE",
+    "ConfigError",
+    "Settings",
+    "cache_dir",
+    "config_dir",
+    "config_file",
+    "data_dir",
+    "ensure_private_dir",
+    "ensure_private_file",
+    "load_settings",
+    "log_dir",
+]
 
 
 class ConfigError(ValueError):
@@ -75,32 +70,6 @@ class ConfigError(ValueError):
 
     def as_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "field": self.key, "message": self.message}
-
-
-PRIVATE_DIR_MODE = 0o700
-PRIVATE_FILE_MODE = 0o600
-
-
-def ensure_private_dir(path: Path) -> None:
-    """Create `path` (and missing parents) readable by this user only; an existing one is kept as is."""
-    if path.is_dir():
-        return
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
-    os.chmod(path, PRIVATE_DIR_MODE)
-
-
-def ensure_private_file(path: Path) -> None:
-    """Create an empty `path` with mode 0600 unless it exists (SQLite gives its -wal/-shm the same mode)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
-    except FileExistsError:
-        return
-    os.close(fd)
-
-
-def config_file() -> Path:
-    explicit = os.environ.get("LUMINA_CONFIG_FILE")
-    return Path(explicit).expanduser() if explicit else config_dir() / "config.toml"
 
 
 class WorkerSettings(BaseSettings):

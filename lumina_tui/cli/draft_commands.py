@@ -125,9 +125,10 @@ def show_command(draft_id: str, as_json: bool) -> None:
     if as_json:
         # A script's verb: answered without importing the ORM when it can be (issue 9 point 22).
         from lumina_tui.services import plain_reads
-        from lumina_tui.services.runtime import cli_settings
+        from lumina_tui.services.runtime import cli_store_location
 
-        document = run_guarded(lambda: plain_reads.draft_document(cli_settings(), draft_id), as_json=True)
+        document = run_guarded(lambda: plain_reads.draft_document(cli_store_location(), draft_id),
+                               as_json=True)
         if document is not None:
             emit_json(document)
             return

@@ -63,10 +63,11 @@ def list_command(search: str | None, limit: int, offset: int, as_json: bool) -> 
     if as_json:
         # A script's verb: answered without importing the ORM when it can be (issue 9 point 22).
         from lumina_tui.services import plain_reads
-        from lumina_tui.services.runtime import cli_settings
+        from lumina_tui.services.runtime import cli_store_location
 
         document = run_guarded(
-            lambda: plain_reads.prospects_page(cli_settings(), search=search, limit=limit, offset=offset),
+            lambda: plain_reads.prospects_page(cli_store_location(), search=search, limit=limit,
+                                               offset=offset),
             as_json=True,
         )
         if document is not None:

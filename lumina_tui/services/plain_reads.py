@@ -18,9 +18,11 @@ takes the ORM path, which gives whatever answer or error that path gives:
   an id that is not a UUID, a draft that is not found (the error's words belong to the service);
 - SQLite says anything but rows (locked, corrupt, ...): the ORM path meets it and reports it.
 
-Settings are read and checked in full first (`runtime.cli_settings`), so a wrong setting is the
-same `invalid_config` error on both paths. Nothing is written: the connection only reads, in one
-deferred transaction (the count and the page are one snapshot, as on the ORM path).
+Settings are checked in full first (`runtime.cli_store_location`), so a wrong setting is the
+same `invalid_config` error on both paths; a process whose settings inputs passed that check
+before takes the store's location from its memo (`settings_check.py`) without importing pydantic.
+Nothing is written: the connection only reads, in one deferred transaction (the count and the
+page are one snapshot, as on the ORM path).
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from lumina_tui.config import Settings
 from lumina_tui.errors import LuminaError
 from lumina_tui.services.jsonable import draft_json, draft_status, prospect_json
+from lumina_tui.settings_check import StoreLocation
 
 # The same bounds as `prospects.list_prospects` and `prospects.MAX_OFFSET`.
 _LIST_LIMIT = 1000
@@ -126,7 +128,7 @@ def _same(value: Any) -> Any:
 
 
 @contextmanager
-def _snapshot(settings: Settings) -> Iterator[tuple[sqlite3.Connection, str]]:
+def _snapshot(settings: StoreLocation) -> Iterator[tuple[sqlite3.Connection, str]]:
     """A read transaction on the current-schema store and the local workspace's id, or _NotPlain."""
     from lumina_tui.store.migrations import head_version
     from lumina_tui.store.sqlite_file import check_file, file_path
@@ -171,7 +173,7 @@ def _answer(read: Any) -> dict[str, Any] | None:
 
 
 def prospects_page(
-    settings: Settings, *, search: str | None, limit: int, offset: int
+    settings: StoreLocation, *, search: str | None, limit: int, offset: int
 ) -> dict[str, Any] | None:
     """`prospects list --json`'s document (`{items, total}`), or None: take the ORM path."""
 
@@ -193,7 +195,7 @@ def prospects_page(
     return _answer(read)
 
 
-def draft_document(settings: Settings, draft_id: str) -> dict[str, Any] | None:
+def draft_document(settings: StoreLocation, draft_id: str) -> dict[str, Any] | None:
     """`drafts show ID --json`'s document (the draft with its status), or None: take the ORM path."""
 
     def read() -> dict[str, Any]:

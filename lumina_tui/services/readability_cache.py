@@ -13,24 +13,13 @@ import logging
 import marshal
 import os
 import threading
-from pathlib import Path
 
 from lumina_tui.ai import readability
+from lumina_tui.paths import cache_dir
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _warmed = False
-
-
-def cache_dir() -> Path:
-    """Where disposable caches go. LUMINA_HOME wins, as for every other folder (config.py);
-    resolved here without loading the settings, which `ai score --file` does not need."""
-    home = os.environ.get("LUMINA_HOME")
-    if home:
-        return Path(home).expanduser() / "cache"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("lumina", appauthor=False))
 
 
 def _valid(table: object) -> bool:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from lumina_tui.config import Settings, load_settings
+from lumina_tui import paths, settings_check
 from lumina_tui.logs import setup_logging
+from lumina_tui.settings_check import StoreLocation
 
 if TYPE_CHECKING:
+    from lumina_tui.config import Settings
     from lumina_tui.services.actors import Actor
 
     # Re-exported by name: `lumina serve` (api/) annotates with the store's type without importing it.
@@ -46,10 +48,19 @@ _settings: Settings | None = None
 
 def prepared_settings(settings: Settings | None = None, *, log_file: str = "lumina.log") -> Settings:
     """Settings (read afresh unless given), their folders made and logging to the file set up."""
-    settings = settings or load_settings()
-    settings.ensure_dirs()
-    setup_logging(settings.log_dir, filename=log_file)
+    if settings is None:
+        from lumina_tui.config import load_settings  # pydantic: only a full check pays for it
+
+        settings = load_settings()
+    _prepare_folders(log_file)
     return settings
+
+
+def _prepare_folders(log_file: str = "lumina.log") -> None:
+    """The data, config and log folders made private, and logging to the file set up."""
+    for folder in (paths.data_dir(), paths.config_dir(), paths.log_dir()):
+        paths.ensure_private_dir(folder)
+    setup_logging(paths.log_dir(), filename=log_file)
 
 
 def open_runtime(settings: Settings | None = None, *, log_file: str = "lumina.log") -> Runtime:
@@ -80,6 +91,23 @@ def cli_settings() -> Settings:
     if _settings is None:
         _settings = prepared_settings()
     return _settings
+
+
+def cli_store_location() -> StoreLocation:
+    """Where the store is, for the CLI's plain read path: from the memo of the last settings check
+    with the same inputs when there is one (no pydantic imported: `settings_check.py` says why),
+    else from the full check (`cli_settings`), which then leaves the memo for the next process."""
+    global _settings
+    if _settings is not None:
+        return _settings
+    checked = settings_check.recall()
+    if checked is not None:
+        _prepare_folders()
+        return checked
+    before = settings_check.inputs_now()
+    settings = cli_settings()
+    settings_check.remember(settings, before)
+    return settings
 
 
 def runtime() -> Runtime:
