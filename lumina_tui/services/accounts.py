@@ -323,18 +323,26 @@ def _in_workspace(session: Session, actor: Actor) -> list[Account]:
 
 def _find(session: Session, actor: Actor, ref: str) -> Account | None:
     """By id, then by name (ignoring case), then by email; an email shared by accounts is ambiguous."""
+    if not (ref or "").strip():
+        return None
+    return choose_by_ref(_in_workspace(session, actor), ref)
+
+
+def choose_by_ref(accounts: list[Account], ref: str) -> Account | None:
+    """`_find`'s rule over the workspace's accounts (`_in_workspace`'s order): by id, then by name
+    (ignoring case), then by email; an email shared by accounts is ambiguous. Shared with the send's
+    sqlite3 path (services/sending.py), which reads the same list its own way."""
     ref = (ref or "").strip()
     if not ref:
         return None
     try:
-        account_id = validation.uuid_text(ref, "account")
+        account_id: str | None = validation.uuid_text(ref, "account")
     except ValidationError:
         account_id = None
     if account_id is not None:
-        account = session.get(Account, account_id)
-        if account is not None and account.workspace_id == actor.workspace_id:
-            return account
-    accounts = _in_workspace(session, actor)
+        by_id = [a for a in accounts if a.id == account_id]
+        if by_id:
+            return by_id[0]
     by_name = [a for a in accounts if a.name.lower() == ref.lower()]
     if by_name:
         return by_name[0]
@@ -361,13 +369,13 @@ def get_account(db: Database, actor: Actor, account_id: str) -> Account:
     return account
 
 
-def _default(session: Session, actor: Actor) -> Account:
-    preferences = session.get(UserPreferences, actor.user_id)
-    if preferences is not None and preferences.default_account_id:
-        account = session.get(Account, preferences.default_account_id)
-        if account is not None and account.workspace_id == actor.workspace_id:
-            return account
-    accounts = _in_workspace(session, actor)
+def choose_default(accounts: list[Account], default_account_id: str | None) -> Account:
+    """The account a send uses without `--from`: the rep's chosen default, else the one marked
+    default, else the only one; `accounts` in `_in_workspace`'s order."""
+    if default_account_id:
+        chosen = [a for a in accounts if a.id == default_account_id]
+        if chosen:
+            return chosen[0]
     defaults = [a for a in accounts if a.is_default]
     if defaults:
         return defaults[0]
@@ -387,15 +395,22 @@ def _default(session: Session, actor: Actor) -> Account:
     )
 
 
-def resolve_account(db: Database, actor: Actor, ref: str | None) -> Account:
-    """The account `--from` names (id, name or email), or the default one when `ref` is None."""
-    with db.read() as session:
-        if ref is None or not str(ref).strip():
-            return _default(session, actor)
-        account = _find(session, actor, str(ref))
+def choose_account(accounts: list[Account], default_account_id: str | None, ref: str | None) -> Account:
+    """`resolve_account`'s rule over the workspace's accounts, whichever way they were read."""
+    if ref is None or not str(ref).strip():
+        return choose_default(accounts, default_account_id)
+    account = choose_by_ref(accounts, str(ref))
     if account is None:
         raise NotFoundError(f"from: no account {ref!r} (see `lumina accounts list`)", field="from")
     return account
+
+
+def resolve_account(db: Database, actor: Actor, ref: str | None) -> Account:
+    """The account `--from` names (id, name or email), or the default one when `ref` is None."""
+    with db.read() as session:
+        preferences = session.get(UserPreferences, actor.user_id)
+        accounts = _in_workspace(session, actor)
+    return choose_account(accounts, preferences.default_account_id if preferences else None, ref)
 
 
 # -- changes ---------------------------------------------------------------------------------------

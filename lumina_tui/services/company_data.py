@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func
@@ -12,6 +14,7 @@ from lumina_tui.services.actors import Actor
 from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.models import CompanyData, Prospect
+from lumina_tui.store.sqlite_rows import select_model
 from lumina_tui.store.upsert import insert
 
 COMPANY_FIELDS = ("name", "industry", "size", "location")
@@ -67,20 +70,45 @@ def for_prospect(db: Database, actor: Actor, prospect: Prospect) -> CompanyData 
 def find_for_prospect(session: Session, actor: Actor, prospect: Prospect) -> CompanyData | None:
     """By the email's domain first; else by company name, since an import may key a company by its
     website (`brightwave.example`) while the prospect writes from another domain (`bw-mail.example`)."""
+
+    def by_name(name: str) -> CompanyData | None:
+        return session.execute(
+            select(CompanyData)
+            .where(CompanyData.workspace_id == actor.workspace_id, func.lower(CompanyData.name) == name)
+            .limit(1)
+        ).scalar_one_or_none()
+
+    return choose_for_prospect(prospect, lambda domain: find(session, actor, domain), by_name)
+
+
+def find_for_prospect_sqlite(
+    conn: sqlite3.Connection, actor: Actor, prospect: Prospect
+) -> CompanyData | None:
+    """`find_for_prospect` on the sqlite3 connection of `Database.write_sqlite` (the send intent)."""
+    return choose_for_prospect(
+        prospect,
+        lambda domain: select_model(
+            conn, CompanyData, "workspace_id = ? AND domain = ?", (actor.workspace_id, domain)
+        ),
+        lambda name: select_model(
+            conn, CompanyData, "workspace_id = ? AND lower(name) = ?", (actor.workspace_id, name)
+        ),
+    )
+
+
+def choose_for_prospect(
+    prospect: Prospect,
+    by_domain: Callable[[str], CompanyData | None],
+    by_name: Callable[[str], CompanyData | None],
+) -> CompanyData | None:
+    """The rule of both finders: the email's domain first, else the company's name (lower case)."""
     if "@" in prospect.email:
-        found = find(session, actor, normalise_domain(validation.email_domain(prospect.email)))
+        found = by_domain(normalise_domain(validation.email_domain(prospect.email)))
         if found is not None:
             return found
     if not prospect.company.strip():
         return None
-    return session.execute(
-        select(CompanyData)
-        .where(
-            CompanyData.workspace_id == actor.workspace_id,
-            func.lower(CompanyData.name) == prospect.company.strip().lower(),
-        )
-        .limit(1)
-    ).scalar_one_or_none()
+    return by_name(prospect.company.strip().lower())
 
 
 def upsert(

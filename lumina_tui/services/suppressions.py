@@ -7,6 +7,7 @@ A domain entry covers its subdomains too (suppressing `acme.example` also stops
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from typing import Any
 
 from sqlalchemy import delete, or_
@@ -20,6 +21,7 @@ from lumina_tui.services.jsonable import iso
 from lumina_tui.store import Database, new_id, utcnow
 from lumina_tui.store.db import rows_changed
 from lumina_tui.store.models import Suppression
+from lumina_tui.store.sqlite_rows import select_model
 from lumina_tui.store.upsert import insert, inserted
 
 
@@ -130,4 +132,16 @@ def is_suppressed(session: Session, workspace_id: str, address: str) -> Suppress
         )
         .scalars()
         .first()
+    )
+
+
+def is_suppressed_sqlite(conn: sqlite3.Connection, workspace_id: str, address: str) -> Suppression | None:
+    """`is_suppressed` on the sqlite3 connection of `Database.write_sqlite` (the send intent)."""
+    candidates = _candidates(address)
+    marks = ", ".join("?" for _ in candidates)
+    return select_model(
+        conn,
+        Suppression,
+        f"workspace_id = ? AND value IN ({marks}) ORDER BY kind",  # 'address' first, as above
+        (workspace_id, *candidates),
     )

@@ -204,6 +204,20 @@ class Database:
                 raise
             raise store_error from exc
 
+    @contextmanager
+    def read_sqlite(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN ... ROLLBACK on a pooled sqlite3 reader connection: `read()` without a Session, for
+        rehearsing a `write_sqlite` path's reads (the send review warms the send's statements)."""
+        try:
+            with self.reader.connect() as conn, conn.begin() as transaction:
+                yield _sqlite3(conn.connection.driver_connection)
+                transaction.rollback()
+        except BaseException as exc:
+            store_error = self._translated(exc)
+            if store_error is None:
+                raise
+            raise store_error from exc
+
     def dispose(self) -> None:
         self.reader.dispose()
         self.writer.dispose()
