@@ -52,7 +52,7 @@ from lumina_tui.store.models import (
     User,
     UserPreferences,
 )
-from lumina_tui.store.sqlite_rows import insert_model, select_model, select_models
+from lumina_tui.store.sqlite_rows import detached, insert_model, select_model, select_models
 
 log = logging.getLogger(__name__)
 
@@ -503,7 +503,7 @@ def _message_id(email_id: str, account: Account) -> str:
         raise ValidationError(f"from: {exc}", field="from") from None
 
 
-def _new_email(
+def _email_values(
     actor: Actor,
     settings: Settings,
     plan: _Plan,
@@ -514,12 +514,12 @@ def _new_email(
     fingerprint: str,
     suggestions: list[str],
     now: datetime,
-) -> Email:
-    """The immutable snapshot row, built once, whichever path inserts it."""
+) -> dict[str, Any]:
+    """The immutable snapshot row's values, whichever path inserts it."""
     from lumina_tui.services import tracking
 
     draft, account = plan.draft, plan.account
-    return Email(
+    return dict(
         id=email_id,
         workspace_id=actor.workspace_id,
         user_id=actor.user_id,
@@ -600,9 +600,11 @@ def _insert(
     # INSERT below raises IntegrityError, this transaction rolls back, and `send` re-reads the row.
     with db.write() as session:
         _check_not_suppressed(session, actor, plan.to_email)
-        email = _new_email(
-            actor, settings, plan, email_id=email_id, message_id=message_id, key=key,
-            fingerprint=fingerprint, suggestions=suggestions, now=clock(),
+        email = Email(
+            **_email_values(
+                actor, settings, plan, email_id=email_id, message_id=message_id, key=key,
+                fingerprint=fingerprint, suggestions=suggestions, now=clock(),
+            )
         )
         session.add(email)
         session.flush()
@@ -705,9 +707,12 @@ def _send_sqlite(
     message_id = _message_id(email_id, plan.account)
     entry = suppressions.is_suppressed_sqlite(conn, actor.workspace_id, plan.to_email)
     _refuse_suppressed(entry, plan.to_email)
-    email = _new_email(
-        actor, settings, plan, email_id=email_id, message_id=message_id, key=key,
-        fingerprint=fingerprint, suggestions=suggestions, now=clock(),
+    email = detached(
+        Email,
+        _email_values(
+            actor, settings, plan, email_id=email_id, message_id=message_id, key=key,
+            fingerprint=fingerprint, suggestions=suggestions, now=clock(),
+        ),
     )
     insert_model(conn, email)
     draft = plan.draft

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Boolean, DateTime, inspect
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel
 
 M = TypeVar("M", bound=SQLModel)
@@ -57,12 +58,35 @@ def row_values(model: type[SQLModel], row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def detached(model: type[M], values: dict[str, Any]) -> M:
+    """The instance the ORM would hand back for a row it read (a detached object), without `__init__`.
+
+    Built as SQLAlchemy's loader builds a row's object (`ClassManager.new_instance`, SQLModel's
+    `__new__`, the values into the instance dict) and then detached with its identity key, as every
+    object a service returns after its session closed. Profiled: `Model(**values)` set each
+    attribute through pydantic and SQLAlchemy's instrumentation, ~80 us per model, a tenth of a
+    send's CPU once its SQL was lean. A nullable column missing from `values` is None; another is
+    an error (the object would otherwise raise on first reading it).
+    """
+    mapper = inspect(model)
+    _sql, fields = _plan(model)
+    missing = [key for key, _convert in fields if key not in values]
+    for key in missing:
+        if not mapper.columns[key].nullable:
+            raise KeyError(f"{model.__name__}.{key}: a value is required")
+        values[key] = None
+    instance: M = mapper.class_manager.new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    return instance
+
+
 def select_models(
     conn: sqlite3.Connection, model: type[M], where: str, params: Sequence[Any]
 ) -> list[M]:
-    """`SELECT <every column of model> FROM <its table> WHERE <where>` as model instances."""
+    """`SELECT <every column of model> FROM <its table> WHERE <where>` as detached model instances."""
     sql, _fields = _plan(model)
-    return [model(**row_values(model, row)) for row in conn.execute(f"{sql} WHERE {where}", params)]
+    return [detached(model, row_values(model, row)) for row in conn.execute(f"{sql} WHERE {where}", params)]
 
 
 def select_model(conn: sqlite3.Connection, model: type[M], where: str, params: Sequence[Any]) -> M | None:
