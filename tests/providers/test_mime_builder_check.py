@@ -21,8 +21,10 @@ from lumina_tui.providers.mime_builder import build_message, check_buildable
 # Characters that have broken header handling somewhere: line breaks and Unicode line separators,
 # controls, surrogates, quotes and specials of RFC 5322, encoded-word markers, non-ASCII and wide text.
 _HOSTILE = st.sampled_from(
-    list("\r\n\t\x00\x1b\x0b\x0c\x1c\x85\u2028\u2029\ud800\udfff\"\\()<>[]:;@,.= ?_-'")
-    + ["=?utf-8?q?x?=", "ü", "é", "中", "😀", "\u200b", "\ufeff", "a" * 80, " " * 3]
+    [
+        *"\r\n\t\x00\x1b\x0b\x0c\x1c\x85\u2028\u2029\ud800\udfff\"\\()<>[]:;@,.= ?_-'",
+        *["=?utf-8?q?x?=", "ü", "é", "中", "😀", "\u200b", "\ufeff", "a" * 80, " " * 3],
+    ]
 )
 _CLEAN = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=12)
 _MIXED = st.lists(st.one_of(_HOSTILE, st.text(max_size=6)), max_size=8).map("".join)
@@ -34,7 +36,9 @@ _LOCAL = st.one_of(
     st.sampled_from(["\"a b\"", "a@b", "", " ana ", "a\nb", "a..b", ".a", "a\u2028"]),
     _CLEAN,
 )
-_GOOD_DOMAIN = st.sampled_from(["acme.test", "bücher.example", "brightwave.example", "中国.cn", "xn--bcher-kva.ex"])
+_GOOD_DOMAIN = st.sampled_from(
+    ["acme.test", "bücher.example", "brightwave.example", "中国.cn", "xn--bcher-kva.ex"]
+)
 _DOMAIN = st.one_of(
     _GOOD_DOMAIN, _GOOD_DOMAIN,
     st.sampled_from(["a..b", "", "-x.test", "x y.test", "x>y.test", "acme.test.", "\u00e9" * 70]),
