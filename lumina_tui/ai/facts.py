@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from .lazy_regex import lazy_regex
+from .segments import by_sentence
 
 # ------------------------------------------------------------------------------------ the fact
 
@@ -414,9 +415,14 @@ class _Claimed:
 
 
 def find_facts(text: str) -> tuple[Fact, ...]:
-    """Every checkable fact in `text`, ordered by position (memoised: drafts are re-checked
-    on every tone change, and the sender's fields on every request)."""
-    return _find_facts(text) if text else ()
+    """Every checkable fact in `text`, ordered by position. Read sentence by sentence
+    (`segments.py`) and memoised per sentence: a suggestion repeats most of the draft's sentences,
+    drafts are re-checked on every tone change, and the sender's fields on every request."""
+    return by_sentence(text, _find_facts, _moved) if text else ()
+
+
+def _moved(fact: Fact, offset: int) -> Fact:
+    return Fact(fact.kind, fact.text, fact.start + offset, fact.end + offset, fact.values)
 
 
 def find_links_and_money(text: str) -> tuple[Fact, ...]:
@@ -426,7 +432,7 @@ def find_links_and_money(text: str) -> tuple[Fact, ...]:
     return _find_facts(text, links_and_money_only=True) if text else ()
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=4096)
 def _find_facts(text: str, links_and_money_only: bool = False) -> tuple[Fact, ...]:
     lowered = text.lower()
     claimed = _Claimed(len(text))

@@ -1,0 +1,81 @@
+"""Reading a text sentence by sentence finds exactly what reading it whole finds.
+
+`segments.py` lets the fact finder and the title reader read a long text a sentence at a time (so a
+suggestion's sentences that repeat the draft's are not read twice). That is only an optimisation
+if nothing changes: every text of the grounding tables (suggestions, drafts, fields, each table's
+texts also joined into one long email so every sentence end is a cut) and of the spam table must
+give the same facts and titles, at the same offsets, both ways.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lumina_tui.ai import facts, segments, titles
+
+DATA = Path(__file__).parent / "data"
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _texts() -> list[str]:
+    texts: list[str] = []
+    for name in ("grounding_cases.json", "grounding_meaning_cases.json"):
+        table = json.loads((DATA / name).read_text(encoding="utf-8"))
+        outputs = [text for case in table["cases"] for text in _strings(case.get("output"))]
+        texts += outputs + _strings(table["context"])
+        texts += [text for case in table["cases"]
+                  for text in _strings(case.get("context_overrides"))]
+        texts.append(" ".join(outputs))  # one long email: every sentence end in one text
+    spam = json.loads((DATA / "spam_labelled.json").read_text(encoding="utf-8"))
+    texts += _strings(spam["emails"])
+    return [text for text in texts if text]
+
+
+TEXTS = _texts()
+
+
+@pytest.fixture
+def cut_short_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut every text, not only long ones: most of the tables' texts are a few sentences."""
+    monkeypatch.setattr(segments, "MIN_LENGTH", 0)
+
+
+def test_the_tables_are_read_in_pieces(cut_short_texts: None) -> None:
+    """The check below means something: many of the texts are cut into sentences."""
+    cut = [len(segments.pieces(text)) for text in TEXTS if len(segments.pieces(text)) > 1]
+    assert len(cut) >= 50 and max(cut) >= 100, cut
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=lambda text: text[:40])
+def test_sentence_by_sentence_reads_what_the_whole_text_says(text: str,
+                                                             cut_short_texts: None) -> None:
+    assert facts.find_facts(text) == facts._find_facts(text)
+    assert titles.find_titles(text) == titles._find_titles(text)
+
+
+@pytest.mark.parametrize(("text", "whole"), [
+    ("We met Dr. Ruiz at 3 p.m. ET. Then we talked.", True),
+    ("Prof. Ruiz and our Snr. Director Kim agreed with Exec. Director Lee.", True),
+    ("The call is at 3pm. ET works for me.", True),
+    ("Revenue grew 40% last quarter. Lumina helped. Would Friday work?", False),
+])
+def test_cuts_only_at_sentence_ends(text: str, whole: bool) -> None:
+    long_text = text + " " + "filler words here " * 12
+    cut_points = segments.cuts(long_text)
+    assert all(long_text[at].isupper() for at in cut_points)
+    if whole:
+        assert all(at > len(text) for at in cut_points), [long_text[at:at + 10] for at in cut_points]
+    else:
+        assert cut_points
