@@ -193,9 +193,13 @@ class Timer:
         self.wall.append(time.perf_counter() - self._wall)
 
 
+#: `--quick` divides every round count by this (a look while working, not a figure to report).
+SCALE = {"divisor": 1}
+
+
 def interleaved(versions: list[Version], rounds: int, one: Callable[[Version, int], None]) -> None:
     """`one(version, index)` for every round and version, alternating which version goes first."""
-    for index in range(rounds):
+    for index in range(max(10, rounds // SCALE["divisor"])):
         order = versions if index % 2 == 0 else versions[::-1]
         for version in order:
             one(version, index)
@@ -336,7 +340,10 @@ def main() -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the figures as rows for bench/report.py")
     parser.add_argument("--before", metavar="REF",
                         help="also measure lumina_tui/ai at this git ref, interleaved in this run")
+    parser.add_argument("--quick", action="store_true", help="a fifth of the rounds (a look, not a figure)")
+    parser.add_argument("--only", choices=("offline", "score", "openai"), help="run one bench")
     args = parser.parse_args()
+    SCALE["divisor"] = 5 if args.quick else 1
     ROWS.path = args.json
     versions = [load_version(importlib.import_module("lumina_tui.ai"), "this tree")]
     with tempfile.TemporaryDirectory() as folder:
@@ -346,7 +353,9 @@ def main() -> int:
         load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
         print(f"AI benchmarks (email of {words} words; Python {sys.version.split()[0]}; "
               f"{os.cpu_count()} CPUs, load average {load})")
-        results = [bench_offline(versions), bench_score(versions), bench_openai_overhead(versions)]
+        benches = {"offline": bench_offline, "score": bench_score, "openai": bench_openai_overhead}
+        results = [bench(versions) for name, bench in benches.items()
+                   if args.only in (None, name)]
         load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
         print(f"load average at the end: {load}")
     ROWS.write()

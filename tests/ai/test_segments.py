@@ -58,11 +58,11 @@ def test_the_tables_are_read_in_pieces(cut_short_texts: None) -> None:
     assert len(cut) >= 50 and max(cut) >= 100, cut
 
 
-@pytest.mark.parametrize("text", TEXTS, ids=lambda text: text[:40])
-def test_sentence_by_sentence_reads_what_the_whole_text_says(text: str,
-                                                             cut_short_texts: None) -> None:
-    assert facts.find_facts(text) == facts._find_facts(text)
-    assert titles.find_titles(text) == titles._find_titles(text)
+def test_sentence_by_sentence_reads_what_the_whole_text_says(cut_short_texts: None) -> None:
+    differ = [text for text in TEXTS
+              if facts.find_facts(text) != facts._find_facts(text)
+              or titles.find_titles(text) != titles._find_titles(text)]
+    assert not differ
 
 
 @pytest.mark.parametrize(("text", "whole"), [
