@@ -49,14 +49,15 @@ from benchrows import Rows, quantiles  # noqa: E402
 from fake_openai_server import FakeOpenAI  # noqa: E402
 
 #: One paragraph of the benchmark's draft. Each sentence carries a figure that differs in every
-#: paragraph of every draft (`{sdrs}`, `{cut}`, `{meetings}`): no analysis of a sentence made for
+#: paragraph of every draft (`{sdrs}`, `{teams}`, `{meetings}`): no analysis of a sentence made for
 #: an earlier draft, or for another paragraph of the same draft, can answer for it (the fact
 #: finder remembers what it read sentence by sentence; a draft of one paragraph repeated would
 #: let it read each sentence once and measure less work than a real draft costs).
 PARAGRAPH = (
     "I noticed {{{{company}}}} is hiring {sdrs} SDRs in Denver, and most teams we talk to spend "
     "about six hours a week per rep on prospect research before a single email goes out. Lumina "
-    "cuts that research time by {cut}% and plugs into Salesforce and HubSpot, so reps spend their "
+    "cuts that research time by 40% for {teams} teams and plugs into Salesforce and HubSpot, so reps "
+    "spend their "
     "mornings selling instead of digging through tabs. Ramp's sales team now books {meetings} "
     "meetings a quarter with it, and their new hires ramp faster because the research is already "
     "done."
@@ -71,8 +72,7 @@ def new_body() -> str:
     words = 0
     while words < 290:
         k = number * 8 + len(paragraphs)
-        paragraph = PARAGRAPH.format(sdrs=k + 3, cut=f"{k % 60 + 20}.{k // 60}",
-                                     meetings=f"{1200 + k:,}")
+        paragraph = PARAGRAPH.format(sdrs=k + 3, teams=k + 2, meetings=f"{1200 + k:,}")
         paragraphs.append(paragraph)
         words += len(paragraph.split())
     body = "Hi {{first_name}},\n\n" + "\n\n".join(paragraphs)
