@@ -111,3 +111,21 @@ def test_compiled_matcher_gives_difflibs_opcodes() -> None:
         new = [rnd.choice(words) for _ in range(rnd.randint(0, 90))]
         assert (diff.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
                 == difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes())
+
+
+def test_word_bounds_are_the_words_and_their_starts() -> None:
+    """`_bounds` (one scan, lengths summed in C) gives exactly the \\S+ words and their starts,
+    whatever the spacing: tabs, new lines, no-break and other Unicode spaces, control spaces."""
+    import random
+    import re
+
+    from lumina_tui.ai.diff import _bounds
+
+    pieces = ["a", "bc", " ", "  ", "\n", "\t", "\u00a0", "\u2003", "x\u200b", "é", "\x1c", "{{x}}"]
+    rng = random.Random(15)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        starts = [match.start() for match in re.finditer(r"\S+", text)]
+        if starts:
+            starts[0] = 0
+        assert _bounds(text) == (re.findall(r"\S+", text), [*starts, len(text)]), repr(text)
