@@ -126,26 +126,50 @@ def stop_worker(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(30)
 
 
-def bench_intent(rt: Runtime, n: int) -> tuple[list[float], list[float]]:
+def sending_at(rev: str) -> Any:
+    """`services/sending.py` as it was at git revision `rev`, loaded beside today's, so that a
+    before/after comparison runs interleaved in one process against one store (`--before REV`)."""
+    import importlib.util
+
+    source = subprocess.run(
+        ["git", "show", f"{rev}:lumina_tui/services/sending.py"],
+        cwd=Path(__file__).resolve().parent.parent, check=True, capture_output=True, text=True,
+    ).stdout
+    spec = importlib.util.spec_from_loader(f"sending_{rev}", loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    exec(compile(source, f"sending.py@{rev}", "exec"), module.__dict__)  # our own file, at rev
+    return module
+
+
+def bench_intent(rt: Runtime, n: int, before: Any = None) -> dict[str, list[float]]:
+    """Wall and CPU (thread_time) per send; with `before` (an older sending module), that one too,
+    each draft sent by one of them in turn (ABBA order), so both see the same store and load."""
     settings = load_settings(undo_window_seconds=10)
     prospect = prospects.create(rt.db, rt.actor, email="bench@brightwave.example", first_name="Bea")
+    versions = [("ours", sending)] + ([("before", before)] if before is not None else [])
     ids = [
         drafts.create(
             rt.db, rt.actor, prospect_id=prospect.id, subject="Quick question", body="Hi Bea,\n\nA call?"
         ).id
-        for _ in range(n)
+        for _ in range(n * len(versions))
     ]
-    sending.send(
-        rt.db,
-        rt.actor,
-        draft_id=drafts.create(rt.db, rt.actor, prospect_id=prospect.id, body="warm").id,
-        settings=settings,
-    )  # warm-up: imports, pools, the scorer's first run
-    ours = []
-    for draft_id in ids:
-        start = time.perf_counter()
-        sending.send(rt.db, rt.actor, draft_id=draft_id, settings=settings)
-        ours.append(time.perf_counter() - start)
+    for _name, module in versions:
+        module.send(
+            rt.db,
+            rt.actor,
+            draft_id=drafts.create(rt.db, rt.actor, prospect_id=prospect.id, body="warm").id,
+            settings=settings,
+        )  # warm-up: imports, pools, the scorer's first run
+    out: dict[str, list[float]] = {}
+    for i, draft_id in enumerate(ids):
+        turn = (i // len(versions)) % 2
+        name, module = versions[(i + turn) % len(versions)]
+        start, cpu = time.perf_counter(), time.thread_time()
+        module.send(rt.db, rt.actor, draft_id=draft_id, settings=settings)
+        out.setdefault(name, []).append(time.perf_counter() - start)
+        out.setdefault(f"{name}_cpu", []).append(time.thread_time() - cpu)
 
     # Baseline: the least any durable send intent costs here — one INSERT committed, one enqueue.
     conn = sqlite3.connect(HOME / "baseline.db", isolation_level=None)
@@ -160,16 +184,16 @@ def bench_intent(rt: Runtime, n: int) -> tuple[list[float], list[float]]:
         results=False,
     )
     ring = huey.task()(lambda email_id: None)
-    base = []
     for i in range(n):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("INSERT INTO outbox VALUES (?, ?)", (f"e{i}", "Hi Bea, a call?"))
         conn.execute("COMMIT")
         ring(f"e{i}")
-        base.append(time.perf_counter() - start)
+        out.setdefault("base", []).append(time.perf_counter() - start)
+        out.setdefault("base_cpu", []).append(time.thread_time() - cpu)
     conn.close()
-    return ours, base
+    return out
 
 
 def bench_latency(rt: Runtime, port: int, sink: Sink, n: int) -> tuple[list[float], ...]:
@@ -250,6 +274,8 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the figures as rows for bench/report.py")
     parser.add_argument("--only", choices=["intent", "latency", "throughput"], action="append",
                         help="run only these parts (repeatable; default: all)")
+    parser.add_argument("--before", metavar="REV",
+                        help="also run services/sending.py as of git revision REV, interleaved (intent)")
     args = parser.parse_args()
     try:
         run(args)
@@ -278,7 +304,7 @@ def run(args: argparse.Namespace) -> None:
     parts = set(args.only or ["intent", "latency", "throughput"])
     rows = Rows("send", args.json)
     if "intent" in parts:
-        bench_intent_part(rt, rows, n_intent)
+        bench_intent_part(rt, rows, n_intent, args.before)
     if "latency" in parts:
         bench_latency_part(rt, rows, port, sink, n_latency)
     if "throughput" in parts:
@@ -287,22 +313,38 @@ def run(args: argparse.Namespace) -> None:
     sink.controller.stop()
 
 
-def bench_intent_part(rt: Runtime, rows: Rows, n_intent: int) -> None:
-    ours, base = bench_intent(rt, n_intent)
+def bench_intent_part(rt: Runtime, rows: Rows, n_intent: int, before_rev: str | None = None) -> None:
+    found = bench_intent(rt, n_intent, sending_at(before_rev) if before_rev else None)
+    ours, base = found["ours"], found["base"]
     print(f"\n1. send intent, n={n_intent} (services.sending.send, undo window 10 s)")
-    print(f"   lumina   p50 {ms(pct(ours, 0.5))}   p99 {ms(pct(ours, 0.99))}")
-    print(
-        f"   baseline p50 {ms(pct(base, 0.5))}   p99 {ms(pct(base, 0.99))}   (sqlite3 INSERT + huey enqueue)"
-    )
+    print(f"   load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    print(f"   {'':24s} {'wall p50':>10s} {'p95':>9s} {'p99':>9s}   {'CPU p50':>9s} {'p99':>9s}")
+    shown = [("lumina", "ours"), *([(f"lumina at {before_rev}", "before")] if before_rev else []),
+             ("baseline (INSERT+enqueue)", "base")]
+    for label, key in shown:
+        wall, cpu = found[key], found[f"{key}_cpu"]
+        print(
+            f"   {label:24s} {pct(wall, 0.5) * 1000:10.2f} {pct(wall, 0.95) * 1000:9.2f} "
+            f"{pct(wall, 0.99) * 1000:9.2f}   {pct(cpu, 0.5) * 1000:9.2f} {pct(cpu, 0.99) * 1000:9.2f}  ms"
+        )
     print(
         f"   ratio    p50 {pct(ours, 0.5) / pct(base, 0.5):5.1f}x     "
-        f"p99 {pct(ours, 0.99) / pct(base, 0.99):5.1f}x"
+        f"p99 {pct(ours, 0.99) / pct(base, 0.99):5.1f}x     "
+        f"CPU p50 {pct(found['ours_cpu'], 0.5) / pct(found['base_cpu'], 0.5):5.1f}x"
         f"     goal p99 < 5 ms: {'met' if pct(ours, 0.99) < 0.005 else 'MISSED'}"
     )
+    if before_rev:
+        print(
+            f"   ours / before: wall p50 {pct(ours, 0.5) / pct(found['before'], 0.5):.2f}x, "
+            f"CPU p50 {pct(found['ours_cpu'], 0.5) / pct(found['before_cpu'], 0.5):.2f}x"
+        )
     rows.add("send intent (sending.send, undo 10 s)", "ms", quantiles(ours),
              baseline_name="sqlite3 INSERT + huey enqueue", baseline=quantiles(base),
              target="< 200 ms (send confirmation)", target_met=pct(ours, 0.99) < 0.2,
              goal="p99 < 5 ms", met=pct(ours, 0.99) < 0.005)
+    rows.add("send intent CPU (thread_time per send)", "ms", quantiles(found["ours_cpu"]),
+             baseline_name="sqlite3 INSERT + huey enqueue, CPU", baseline=quantiles(found["base_cpu"]),
+             note="CPU time: what a loaded machine's queueing for a core does not inflate")
     print(f"   (sending.send mean {statistics.mean(ours) * 1000:.2f} ms)")
     queue.close_all()
 
