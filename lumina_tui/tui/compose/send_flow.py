@@ -5,6 +5,8 @@ keeps (docs/invariants.md):
 - the review (and its idempotency key) is built off the event loop after the draft is saved; the
   same draft revision reviewed again keeps its key, so a retry can never send twice;
 - Send is disabled while a send is in flight (from the key press until it is queued or failed);
+  once Enter is pressed the review stays up (nothing to edit, nothing drawn) until the email is
+  stored, and comes down in the step that shows "Queued" or why not;
 - undo cancels inside the window and brings the draft back as an editable copy;
 - a queued email needs a worker to hear its doorbell: after the "Queued" banner the flow asks for
   one (`worker_control.ensure_running`, in a thread); the send service itself starts none.
@@ -26,6 +28,7 @@ from lumina_tui.tui.widgets.draft_autosave import DraftAutosave, DraftSnapshot
 if TYPE_CHECKING:
     from lumina_tui.services.runtime import Runtime
     from lumina_tui.services.send_review import SendReview
+    from lumina_tui.tui.screens.send_review import SendReviewScreen
 
 #: A send is stored in a few tens of ms; "Queuing…" shows only if this one takes longer, so the
 #: usual first frame after Enter is already the "Queued" banner.
@@ -82,9 +85,6 @@ class SendHost(Protocol):
 
     def hide_banner(self) -> None: ...
 
-    def lock_editing(self, locked: bool) -> None:
-        """Freeze the subject and body while the send is stored (unfreeze: unless the draft is sent)."""
-
     def focus_body(self) -> None: ...
 
     def send_warnings(self, body: str) -> list[str]:
@@ -95,8 +95,9 @@ class SendHost(Protocol):
     def shown_score(self) -> tuple[Any, int]:
         """The score on the card and the revision it is about."""
 
-    def sent(self) -> None:
-        """The draft is queued (and frozen): start a fresh one after the frame that shows the banner."""
+    def sent(self, then: Callable[[], None] | None) -> None:
+        """The draft is queued: freeze it, start a fresh one after the frame that shows the banner,
+        then run `then`."""
 
     def reopen(self, draft_id: str, after: Callable[[], None] | None) -> None:
         """Open `draft_id` (the copy a cancelled send brings back); then run `after`."""
@@ -195,6 +196,8 @@ class SendFlow:
         self.in_flight = False
         self.last_review: SendReview | None = None
         self.pending: PendingSend | None = None
+        #: The review on screen (None when none is); closed by the send's outcome once confirmed.
+        self.review_screen: SendReviewScreen | None = None
         self._after_undo: Callable[[], None] | None = None
 
     def draft_opened(self) -> None:
@@ -234,24 +237,43 @@ class SendFlow:
             # The same draft revision reviewed again (a retry): the same key, so it cannot go twice.
             review.idempotency_key = last.idempotency_key
         self.last_review = review
-        self.host.ask(SendReviewScreen(review), lambda ok: self.review_closed(review, bool(ok)))
+        screen = SendReviewScreen(review, on_confirm=lambda: self.confirmed(review))
+        self.review_screen = screen
+        self.host.ask(screen, lambda ok: self.review_closed(bool(ok)))
         runtime = self.host.runtime
         self.host.run_service(lambda: prepare_to_send(runtime, review), group="prepare-send")
 
-    def review_closed(self, review: SendReview, confirmed: bool) -> None:
-        if not confirmed:
-            self.in_flight = False
-            self.host.refresh_bindings()
-            self.host.focus_body()
-            return
-        self.host.lock_editing(True)
+    def confirmed(self, review: SendReview) -> None:
+        """Enter in the review: store the email. The review stays up until it is stored (or not):
+        `queued` and `failed` close it in the same step that shows the outcome, so the first frame
+        after Enter is the "Queued" one, and no frame is drawn while the send runs (issue 10.9)."""
         self.host.set_timer(SLOW_SEND_SECONDS, self._still_queuing, name="still-queuing")
         runtime, accepted = self.host.runtime, list(self.host.accepted_suggestion_ids())
         self.host.run_service(lambda: queue_send(runtime, review, accepted), group="send")
 
+    def review_closed(self, confirmed: bool) -> None:
+        self.review_screen = None
+        if not confirmed:  # Esc: back to the draft, nothing sent
+            self.in_flight = False
+            self.host.refresh_bindings()
+            self.host.focus_body()
+
+    def _close_review(self) -> None:
+        """The send's outcome is known: take the review down (with anything opened over it)."""
+        screen = self.review_screen
+        if screen is None or not screen.is_attached:
+            self.review_screen = None
+            return
+        if screen is not screen.app.screen:
+            screen.pop_until_active()  # e.g. help, opened over the review while the send ran
+        screen.dismiss(True)
+
     def _still_queuing(self) -> None:
         if self.in_flight:
-            self.host.show_banner("Queuing…")
+            if self.review_screen is not None:
+                self.review_screen.show_queuing()
+            else:
+                self.host.show_banner("Queuing…")
 
     def queued(self, message: SendQueued) -> None:
         email = message.email
@@ -261,21 +283,25 @@ class SendFlow:
         autosave = self.host.autosave
         if autosave is not None:
             autosave.cancel()
+        self._close_review()
         self.show_countdown()
-        self.host.sent()
-        if message.created:  # after the confirmation is on screen: starting a process must not delay it
-            runtime = self.host.runtime
-            self.host.run_service(lambda: ensure_worker(runtime), group="worker")
+        # The draft is frozen now; the screen starts a fresh one after the frame with the banner,
+        # and only then asks for a worker (starting a process must not delay that frame).
+        self.host.sent(self._after_queued if message.created else None)
+
+    def _after_queued(self) -> None:
+        runtime = self.host.runtime
+        self.host.run_service(lambda: ensure_worker(runtime), group="worker")
 
     def failed(self, message: SendFailed) -> None:
         self.in_flight = False
-        if not self.host.read_only:
-            self.host.lock_editing(False)
+        self._close_review()
         hint = ""
         if message.retryable:
             hint = f" — {self.host.key_of('send')} to try again (same send, it cannot go twice)"
         self.host.show_banner(f"Not sent: {message.message}{hint}", error=True)
         self.host.refresh_bindings()
+        self.host.focus_body()
 
     # ------------------------------------------------------------------ the undo window
 

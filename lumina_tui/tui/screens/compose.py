@@ -596,9 +596,14 @@ class ComposeScreen(Screen[None]):
         self.drafts.save_soon()
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
-        # Back from the send review with the send confirmed: nothing there changes accounts or
-        # templates, and the send being stored should not share its moment with a read.
+        # Accounts or templates may have changed on another screen; read them after the frame
+        # that shows this one (back from the send review that frame is "Queued": no read shares
+        # its moment).
         if self.is_mounted and self.autosave is not None and not self.sending.in_flight:
+            self.call_after_refresh(self._refresh_choices_if_open)
+
+    def _refresh_choices_if_open(self) -> None:
+        if self.is_mounted and self.autosave is not None:
             self.drafts.refresh_choices()
 
     def flush_blocking(self) -> int | None:
@@ -794,29 +799,29 @@ class ComposeScreen(Screen[None]):
     def hide_banner(self) -> None:
         self.query_one("#send-banner", Static).display = False
 
-    def lock_editing(self, locked: bool) -> None:
-        self.body.read_only = locked
-        self.subject.disabled = locked
-
     def send_warnings(self, body: str) -> list[str]:
         return self.suggestions.claims_in(body)
 
     def accepted_suggestion_ids(self) -> list[str]:
         return self.suggestions.accepted_ids
 
-    def sent(self) -> None:
-        # The sent draft is frozen; a fresh one starts for the next email, right after the frame
-        # that shows the banner (resetting every widget is most of that frame's work otherwise).
+    def sent(self, then: Callable[[], None] | None) -> None:
+        # The sent draft is frozen at once (an edit in this frame is not saved); a fresh one starts
+        # for the next email right after the frame that shows the banner (resetting every widget is
+        # most of that frame's work otherwise), then `then` runs (asking for a worker).
         # The screen itself is marked for layout first: the banner's own request reaches the
         # screen only when the banner next idles, and a callback queued before it ran ahead of
         # the frame, putting the new draft's reset between Enter and "Queued".
+        self.drafts.read_only = True
         self.refresh(layout=True)
-        self.call_after_refresh(self._start_after_send)
+        self.call_after_refresh(lambda: self._start_after_send(then))
 
-    def _start_after_send(self) -> None:
+    def _start_after_send(self, then: Callable[[], None] | None) -> None:
         self.drafts.open(DraftView(None, Recipient()))
         self.body.focus()
         self.refresh_bindings()
+        if then is not None:
+            then()
 
     def reopen(self, draft_id: str, after: Callable[[], None] | None) -> None:
         self.drafts.open_by_id(draft_id, after=after)

@@ -3,10 +3,17 @@
 The screen only shows a `SendReview` (built by `services.send_review.build_review`, off the event
 loop, by the composer) and answers True or False; the composer does the send with the review's
 idempotency key. Blockers disable Enter and say why, in words, next to the disabled key.
+
+With `on_confirm` (the composer), Enter does not close the review: it calls `on_confirm`, which
+starts storing the email, and the review stays up, Enter and Esc ignored, until the composer closes
+it (`dismiss(True)`) in the same step that shows "Queued" or why not. So nothing is drawn between
+Enter and that frame, the send has the CPU to itself, and nobody can edit the draft meanwhile
+(issue 10 point 9).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
@@ -43,9 +50,12 @@ class SendReviewScreen(ModalScreen[bool]):
 
     CSS_PATH = "send_review.tcss"  # its layout; the shared dialog box is .dialog in app.tcss
 
-    def __init__(self, review: SendReview) -> None:
+    def __init__(self, review: SendReview, on_confirm: Callable[[], None] | None = None) -> None:
         super().__init__()
         self.review = review
+        self.on_confirm = on_confirm
+        #: Enter was pressed and `on_confirm` called: the email is being stored.
+        self.confirmed = False
 
     def compose(self) -> ComposeResult:
         review = self.review
@@ -91,13 +101,23 @@ class SendReviewScreen(ModalScreen[bool]):
         return True
 
     def action_confirm(self) -> None:
-        if self.review.can_send:
-            self.dismiss(True)
-        else:
+        if not self.review.can_send:
             self.notify(self.review.blockers[0], title="Not sent", severity="warning")
+        elif self.on_confirm is None:
+            self.dismiss(True)
+        elif not self.confirmed:  # a second Enter while the email is stored does nothing
+            self.confirmed = True
+            self.on_confirm()
 
     def action_back(self) -> None:
-        self.dismiss(False)
+        if not self.confirmed:  # once sending, the composer closes the review with the outcome
+            self.dismiss(False)
+
+    def show_queuing(self) -> None:
+        """The send takes longer than usual: say so where the rep is looking."""
+        if self.is_mounted:
+            self.query_one("#review", Vertical).border_title = "Queuing…"
+            self.query_one("#review-send", Button).label = "Queuing…"
 
     @on(Button.Pressed, "#review-send")
     def _send_pressed(self) -> None:

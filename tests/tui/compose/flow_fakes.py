@@ -78,7 +78,7 @@ class Host:
     glow: list[str] = field(default_factory=list)
     banner: str | None = None
     banner_error: bool = False
-    locked: bool = False
+    after_sent: list[Callable[[], None] | None] = field(default_factory=list)
     replaced: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
     reopened: list[tuple[str, Callable[[], None] | None]] = field(default_factory=list)
     bells: int = 0
@@ -198,17 +198,16 @@ class Host:
     def hide_banner(self) -> None:
         self.banner = None
 
-    def lock_editing(self, locked: bool) -> None:
-        self.locked = locked
-
     def send_warnings(self, body: str) -> list[str]:
         return [claim for claim in self.claims if claim in body]
 
     def accepted_suggestion_ids(self) -> list[str]:
         return self.accepted
 
-    def sent(self) -> None:
+    def sent(self, then: Callable[[], None] | None) -> None:
+        """The screen runs `then` after the next frame; a test runs it when it wants."""
         self.new_drafts += 1
+        self.after_sent.append(then)
 
     def reopen(self, draft_id: str, after: Callable[[], None] | None) -> None:
         self.reopened.append((draft_id, after))
@@ -236,6 +235,7 @@ class Review:
     idempotency_key: str
     to_email: str = "ana@example.com"
     account_id: str = "a-1"
+    can_send: bool = True
 
 
 @dataclass

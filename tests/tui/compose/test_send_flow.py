@@ -62,17 +62,20 @@ def test_the_same_revision_reviewed_again_keeps_its_key() -> None:
     assert newer.idempotency_key == "key-3"  # another revision is another send
 
 
-def test_confirming_locks_the_editor_and_queues() -> None:
+def test_enter_keeps_the_review_up_and_queues_once() -> None:
     send, host = flow()
     send.send()
     send.review_ready(ReviewReady(Review("d-1", 3, "key-1")))
-    host.asked[-1][1](True)
-    assert host.locked
-    # review, the queue opened while the rep reads the review (issue 10.9), the send itself
+    screen, _answered = host.asked[-1]
+    screen.action_confirm()  # Enter
+    screen.action_confirm()  # Enter again while the email is stored: nothing more
+    screen.action_back()  # Esc meanwhile: the review stays (the outcome closes it)
+    assert send.in_flight and send.review_screen is screen
+    # review, the queue opened while the rep reads the review (issue 10.9), the send itself, once
     assert [group for group, _job in host.jobs] == ["send", "prepare-send", "send"]
     slow = next(t for t in host.timers if t.name == "still-queuing")
     slow.callback()
-    assert host.banner == "Queuing…"
+    assert host.banner is None  # "Queuing…" is said in the review, which is still up
 
 
 def test_queued_then_the_countdown_then_the_worker() -> None:
@@ -83,6 +86,12 @@ def test_queued_then_the_countdown_then_the_worker() -> None:
     assert send.pending == {"email_id": "e-1", "send_after": T0 + timedelta(seconds=10), "draft_id": "d-1"}
     assert host.autosave.cancelled and host.new_drafts == 1
     assert host.banner == "Queued — sending in 10 s · f8 undo"
+    # The worker is asked for only after the frame with the banner (the screen runs `then` then).
+    assert [group for group, _job in host.jobs] == []
+    then = host.after_sent[-1]
+    assert then is not None
+    then()
+    assert [group for group, _job in host.jobs] == ["worker"]
     assert send.seconds_until_send() == 10.0
     send.now_cell[0] = T0 + timedelta(seconds=7.4)  # type: ignore[attr-defined]
     send.show_countdown()
@@ -94,11 +103,17 @@ def test_queued_then_the_countdown_then_the_worker() -> None:
     assert host.banner is not None and host.banner.startswith("Handed to the worker")
 
 
-def test_a_failed_send_can_be_retried_and_unlocks_the_editor() -> None:
+def test_the_same_email_queued_again_asks_for_no_worker() -> None:
     send, host = flow()
-    send.in_flight, host.locked = True, True
+    send.queued(SendQueued(Email("e-1", T0 + timedelta(seconds=10)), False))
+    assert host.after_sent == [None]
+
+
+def test_a_failed_send_can_be_retried() -> None:
+    send, host = flow()
+    send.in_flight = True
     send.failed(SendFailed("SMTP said no", retryable=True))
-    assert not send.in_flight and not host.locked and host.banner_error
+    assert not send.in_flight and host.banner_error
     assert host.banner == "Not sent: SMTP said no — ^s to try again (same send, it cannot go twice)"
     send.failed(SendFailed("no recipient", retryable=False))
     assert host.banner == "Not sent: no recipient"
