@@ -31,10 +31,20 @@ class ServiceFailed(Message):
 
 
 def run_service(
-    node: DOMNode, job: Callable[[], Message | None], *, group: str, exclusive: bool = True
+    node: DOMNode,
+    job: Callable[[], Message | None],
+    *,
+    group: str,
+    exclusive: bool = True,
+    owner: DOMNode | None = None,
 ) -> Worker[None]:
     """Run `job` in a thread worker and post the message it returns to `node`. A job replaced by a
-    newer one of its group (`exclusive`) posts nothing: its answer is out of date."""
+    newer one of its group (`exclusive`) posts nothing: its answer is out of date.
+
+    `owner` (default `node`) is the node the worker belongs to: it gets the worker's state-change
+    messages and cancels the worker when it is removed. A screen under a modal must not own a job
+    that runs while the modal is up: Textual repaints a background screen, and the whole modal over
+    it, for every message it handles (the send review's send: `compose/send_flow.py`)."""
 
     def work() -> None:
         try:
@@ -45,6 +55,6 @@ def run_service(
         if message is not None and not get_current_worker().is_cancelled:
             node.post_message(message)
 
-    return node.run_worker(
+    return (owner or node).run_worker(
         work, thread=True, group=group, exclusive=exclusive, exit_on_error=False, name=group
     )

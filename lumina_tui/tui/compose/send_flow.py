@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 #: A send is stored in a few tens of ms; "Queuing…" shows only if this one takes longer, so the
 #: usual first frame after Enter is already the "Queued" banner.
-SLOW_SEND_SECONDS = 0.15
+SLOW_SEND_SECONDS = 0.5
 #: How long "Handed to the worker" and "Cancelled" stay up.
 BANNER_SECONDS = 6.0
 
@@ -66,7 +67,12 @@ class SendHost(Protocol):
     def draft_id(self) -> str: ...
 
     def run_service(
-        self, job: Callable[[], Message | None], *, group: str, exclusive: bool = True
+        self,
+        job: Callable[[], Message | None],
+        *,
+        group: str,
+        exclusive: bool = True,
+        owner: DOMNode | None = None,
     ) -> None: ...
 
     def set_timer(self, delay: float, callback: Callable[[], Any], *, name: str | None = None) -> Any: ...
@@ -241,7 +247,7 @@ class SendFlow:
         self.review_screen = screen
         self.host.ask(screen, lambda ok: self.review_closed(bool(ok)))
         runtime = self.host.runtime
-        self.host.run_service(lambda: prepare_to_send(runtime, review), group="prepare-send")
+        self.host.run_service(lambda: prepare_to_send(runtime, review), group="prepare-send", owner=screen)
 
     def confirmed(self, review: SendReview) -> None:
         """Enter in the review: store the email. The review stays up until it is stored (or not):
@@ -249,7 +255,11 @@ class SendFlow:
         after Enter is the "Queued" one, and no frame is drawn while the send runs (issue 10.9)."""
         self.host.set_timer(SLOW_SEND_SECONDS, self._still_queuing, name="still-queuing")
         runtime, accepted = self.host.runtime, list(self.host.accepted_suggestion_ids())
-        self.host.run_service(lambda: queue_send(runtime, review, accepted), group="send")
+        # The review owns the job (its worker's messages go there, not to the composer under it,
+        # which Textual would repaint for each of them); the outcome comes to the composer.
+        self.host.run_service(
+            lambda: queue_send(runtime, review, accepted), group="send", owner=self.review_screen
+        )
 
     def review_closed(self, confirmed: bool) -> None:
         self.review_screen = None

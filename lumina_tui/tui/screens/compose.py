@@ -29,6 +29,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.events import DescendantBlur, Resize, ScreenResume, ScreenSuspend
 from textual.message import Message
 from textual.screen import Screen
@@ -127,6 +128,7 @@ class ComposeScreen(Screen[None]):
         self._tick = 0
         self._hash_cache: tuple[tuple[str, str, str | None], str] | None = None
         self._full_settle_due = False
+        self._tick_timer: Timer | None = None
         #: Whether the footer last showed Accept/Reject live (it rebuilds on a bindings refresh).
         self._bindings_for_suggestion: bool | None = None
 
@@ -219,7 +221,7 @@ class ComposeScreen(Screen[None]):
         self.panel.hint = f"{self.key_of('accept')} accept · {self.key_of('reject')} reject"
         self.body.placeholder = ""
         self.drafts.opened(opened)
-        self.set_interval(1.0, self._every_second, name="compose-tick")
+        self._tick_timer = self.set_interval(1.0, self._every_second, name="compose-tick")
         self._poll_worker()
         self.body.focus()
 
@@ -238,9 +240,17 @@ class ComposeScreen(Screen[None]):
 
     # ================================================================== running services
 
-    def run_service(self, job: Callable[[], Message | None], *, group: str, exclusive: bool = True) -> None:
-        """Run `job` (a service call) in a thread worker; the message it returns comes back here."""
-        run_service(self, job, group=group, exclusive=exclusive)
+    def run_service(
+        self,
+        job: Callable[[], Message | None],
+        *,
+        group: str,
+        exclusive: bool = True,
+        owner: DOMNode | None = None,
+    ) -> None:
+        """Run `job` (a service call) in a thread worker; the message it returns comes back here.
+        `owner`: see `service_jobs.run_service` (a modal over the composer owns its jobs)."""
+        run_service(self, job, group=group, exclusive=exclusive, owner=owner)
 
     def _poll_worker(self) -> None:
         settings = self.settings
@@ -594,8 +604,16 @@ class ComposeScreen(Screen[None]):
 
     def on_screen_suspend(self, _event: ScreenSuspend) -> None:
         self.drafts.save_soon()
+        # Under a modal (the send review, help) the composer is still drawn, and Textual repaints
+        # it and the whole modal for every message it handles: its once-a-second tick would cost
+        # a full frame a second, and land inside a send now and then. It waits until the composer
+        # is back on top.
+        if self._tick_timer is not None:
+            self._tick_timer.pause()
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
+        if self._tick_timer is not None:
+            self._tick_timer.reset()  # resumes a second from now: not inside the frame that shows it
         # Accounts or templates may have changed on another screen; read them after the frame
         # that shows this one (back from the send review that frame is "Queued": no read shares
         # its moment).

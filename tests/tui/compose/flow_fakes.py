@@ -72,6 +72,7 @@ class Host:
     hash: str = "h-1"
     now: float = 100.0
     jobs: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
+    owners: list[Any] = field(default_factory=list)
     timers: list[Timer] = field(default_factory=list)
     asked: list[tuple[Any, Callable[[Any], None]]] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
@@ -93,8 +94,11 @@ class Host:
     panel_subject: str | None = None
 
     # shared
-    def run_service(self, job: Callable[[], Any], *, group: str, exclusive: bool = True) -> None:
+    def run_service(
+        self, job: Callable[[], Any], *, group: str, exclusive: bool = True, owner: Any = None
+    ) -> None:
         self.jobs.append((group, job))
+        self.owners.append(owner)
 
     def set_timer(self, delay: float, callback: Callable[[], Any], *, name: str | None = None) -> Timer:
         timer = Timer(delay, callback, name)

@@ -73,6 +73,7 @@ def test_enter_keeps_the_review_up_and_queues_once() -> None:
     assert send.in_flight and send.review_screen is screen
     # review, the queue opened while the rep reads the review (issue 10.9), the send itself, once
     assert [group for group, _job in host.jobs] == ["send", "prepare-send", "send"]
+    assert host.owners[-1] is screen  # the review owns the send's worker, not the composer under it
     slow = next(t for t in host.timers if t.name == "still-queuing")
     slow.callback()
     assert host.banner is None  # "Queuing…" is said in the review, which is still up
