@@ -19,7 +19,7 @@ from compose_support import (
 )
 from polling import pilot_wait_until
 
-from lumina_tui.services import drafts, outbox, sending
+from lumina_tui.services import drafts, outbox, sending, suppressions
 from lumina_tui.tui.screens.send_review import SendReviewScreen
 
 pytestmark = pytest.mark.anyio
@@ -122,3 +122,61 @@ async def test_a_sent_draft_opens_read_only() -> None:
         await pilot.press("ctrl+s")
         assert not isinstance(app.screen, SendReviewScreen)
         assert drafts.get(runtime.db, runtime.actor, draft.id).revision == draft.revision
+
+
+async def test_the_review_stays_up_until_the_email_is_stored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10 point 9: Enter stores the email with the review still up (nothing to edit, nothing
+    drawn meanwhile); the review comes down in the step that shows "Queued". The send is held
+    until the test lets it go, so what happens in between is seen."""
+    import threading
+
+    from lumina_tui.tui.compose import send_flow
+
+    gate = threading.Event()
+    real = send_flow.queue_send
+    calls: list[str] = []
+
+    def held(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        calls.append(threading.current_thread().name)
+        assert gate.wait(60), "the test never let the send go"
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(send_flow, "queue_send", held)
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, first_prospect(runtime), BODY)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        review = await open_review(pilot, app)
+        await pilot.press("enter")
+        await pilot_wait_until(pilot, lambda: calls)
+        await pilot.press("enter", "escape")  # ignored while the email is stored
+        await pilot.pause()
+        assert app.screen is review and review.confirmed
+        assert screen.sending.in_flight and screen._pending_send is None
+        assert calls[0] != threading.main_thread().name
+        gate.set()
+        await pilot_wait_until(pilot, lambda: screen._pending_send is not None)
+        # The handler that took the review down also put the banner up: one step, one frame.
+        assert app.screen is screen
+        assert str(screen.query_one("#send-banner").render()).startswith("Queued — sending in")
+        assert len(calls) == 1  # the second Enter sent nothing
+        assert len(outbox.list_emails(runtime.db, runtime.actor).items) == 1
+
+
+async def test_a_send_that_fails_takes_the_review_down_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = seeded_runtime()
+    draft = draft_for(runtime, first_prospect(runtime), BODY)
+    app = make_app(runtime, draft_id=draft.id)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = composer(app)
+        await open_review(pilot, app)
+        # Between the review and Enter the address lands on the suppression list (another window).
+        suppressions.add(runtime.db, runtime.actor, first_prospect(runtime).email, reason="unsubscribed")
+        await pilot.press("enter")
+        await pilot_wait_until(pilot, lambda: not screen.sending.in_flight)
+        assert app.screen is screen
+        banner = str(screen.query_one("#send-banner").render())
+        assert banner.startswith("Not sent:")
+        assert outbox.list_emails(runtime.db, runtime.actor).items == []
+        assert screen.draft_id == draft.id and not screen.read_only  # the draft stays, editable
