@@ -431,21 +431,15 @@ def send(
         accepted_suggestion_ids=suggestion_ids,
     )
 
+    request: dict[str, Any] = {
+        "draft_id": draft_id, "revision": revision, "from_account": from_account, "to_email": to_email
+    }
     if db.is_sqlite:
         try:
             with db.write_sqlite() as conn:
                 email = _send_sqlite(
-                    conn,
-                    actor,
-                    settings,
-                    key=key or None,
-                    fingerprint=fingerprint,
-                    draft_id=draft_id,
-                    revision=revision,
-                    from_account=from_account,
-                    to_email=to_email,
-                    suggestions=suggestion_ids,
-                    clock=clock,
+                    conn, actor, settings, key=key or None, fingerprint=fingerprint,
+                    suggestions=suggestion_ids, clock=clock, **request,
                 )
         except _Replay as replay:
             return _replay(replay.existing, fingerprint)
@@ -453,23 +447,9 @@ def send(
         return SendResult(email=email, created=True)
 
     try:
-        plan = _prepare(
-            db,
-            actor,
-            key=key,
-            draft_id=draft_id,
-            revision=revision,
-            from_account=from_account,
-            to_email=to_email,
-        )
+        plan = _prepare(db, actor, key=key, **request)
         email = _insert(
-            db,
-            actor,
-            settings,
-            plan,
-            key=key,
-            fingerprint=fingerprint,
-            suggestions=suggestion_ids,
+            db, actor, settings, plan, key=key, fingerprint=fingerprint, suggestions=suggestion_ids,
             clock=clock,
         )
     except _Replay as replay:
