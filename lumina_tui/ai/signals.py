@@ -23,6 +23,7 @@ Confidence is Lumina's, never the model's self-report:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .injection import looks_like_instruction
 from .lazy_regex import lazy_regex
@@ -59,7 +60,14 @@ def _contains(haystack: str, needle: str) -> bool:
     return False
 
 
-def _phrase_used(text_lower: str, text_tokens: set[str], value: str) -> bool:
+@lru_cache(maxsize=8)
+def _read(text: str) -> tuple[str, frozenset[str]]:
+    """The text lower-cased and its word set, read once for both the prospect's and the
+    company's fields (each looked for them in the whole body again)."""
+    return text.lower(), frozenset(_tokens(text))
+
+
+def _phrase_used(text_lower: str, text_tokens: frozenset[str], value: str) -> bool:
     """Whole value present, or most of its meaningful words (titles get reworded)."""
     if _contains(text_lower, value):
         return True
@@ -87,8 +95,7 @@ def _usable(values: dict[str, str]) -> dict[str, str]:
 
 def prospect_fields_used(text: str, prospect: ProspectInput) -> tuple[list[str], float | None]:
     """(names of fields used, prospect_match or None when the prospect has no usable field)."""
-    lower = text.lower()
-    tokens = set(_tokens(text))
+    lower, tokens = _read(text)
     used: list[str] = []
     total = 0.0
     score = 0.0
@@ -124,8 +131,7 @@ def prospect_fields_used(text: str, prospect: ProspectInput) -> tuple[list[str],
 
 def company_fields_used(text: str, company: CompanyInput) -> tuple[list[str], float | None]:
     """(names of fields used, company_match or None when the company has no usable field)."""
-    lower = text.lower()
-    tokens = set(_tokens(text))
+    lower, tokens = _read(text)
     used: list[str] = []
     total = 0.0
     score = 0.0
