@@ -125,6 +125,9 @@ def _is_common(word: str) -> bool:
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'’.-]*[A-Za-z0-9]|[A-Za-z]")
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+#: The parts of a hyphenated, dotted or joined word ("Salesforce-native", "Q&A"); compiled once
+#: (a pattern string looked up in `re`'s cache per word cost more than the split).
+_PARTS = re.compile(r"[-.&]")
 
 
 @lru_cache(maxsize=2048)
@@ -136,7 +139,7 @@ def _words(text: str) -> frozenset[str]:
         token = token.rstrip(".").lower()
         found.add(token)
         if "-" in token or "." in token or "&" in token:
-            found.update(part for part in re.split(r"[-.&]", token) if part)
+            found.update(part for part in _PARTS.split(token) if part)
     return frozenset(found)
 
 
@@ -439,7 +442,7 @@ def _entity_claims(
             current = []
             continue
         joined = bool(current) and text[current[-1].end() : match.start()] in {" ", " & "}
-        joined = joined and not re.search(r"(?:'s|’s|'|’)$", current[-1].group())
+        joined = joined and not _POSSESSIVE.search(current[-1].group())
         if joined:
             current.append(match)
         else:
@@ -458,7 +461,7 @@ def _entity_claims(
         unsupported = False
         for match in words:
             key = _POSSESSIVE.sub("", match.group()).rstrip(".").lower()
-            parts = [part for part in re.split(r"[-.&]", key) if part]
+            parts = [part for part in _PARTS.split(key) if part]
             if key in sources.words or key in _COMPANY_SUFFIXES or key in _GENERIC_ACRONYMS:
                 continue
             if parts and all(p in sources.words or _is_common(p) for p in parts) and len(parts) > 1:
