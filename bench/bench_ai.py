@@ -12,8 +12,9 @@ Every measured call gets a draft none of whose sentences any earlier call saw (`
 no memo of an earlier call answers for it: these are the cold figures, and the goals are measured
 on them. On the OpenAI path the local server answers as the prompt asks a model to (rule 3: keep
 the rep's sentences, fill the fields); a second figure has it reword every sentence (nothing of
-the draft's analysis can serve the suggestion's), and a third re-runs the same draft at another
-tone (a rep moving the tone slider: the draft's facts were read by the call before).
+the draft's analysis can serve the suggestion's). Two warm figures follow a cold call on the same
+draft, as a rep's next requests do: the same draft at another tone (the tone slider), and the
+draft with one sentence edited. They are not the goal figures.
 
 `--before REF` also loads `lumina_tui/ai` as it is at git REF (a copy under another package name)
 and runs both versions in the same process, round by round in alternating order, so the before
@@ -263,7 +264,7 @@ class PathFigures:
 
 def bench_openai_overhead(versions: list[Version]) -> bool:
     server = FakeOpenAI().start()
-    kinds = ("kept", "reworded", "same draft, new tone")
+    kinds = ("kept", "reworded", "same draft, new tone", "one sentence edited")
     figures = {(v.label, kind): PathFigures([], [], [], []) for v in versions for kind in kinds}
     try:
         engines = {v.label: v.choose_engine("openai", base_url=server.base_url, model="bench-model",
@@ -304,6 +305,9 @@ def bench_openai_overhead(versions: list[Version]) -> bool:
             measure(v, "kept", body, filled(body), tone, timed)
             # The rep moves the tone slider: the same draft again (its facts were read above).
             measure(v, "same draft, new tone", body, filled(body), 1.0 - tone, timed)
+            # The rep edits one sentence and asks again: the other sentences were read above.
+            edited = body.replace("Lumina cuts that", "Lumina trims that", 1)
+            measure(v, "one sentence edited", edited, filled(edited), tone, timed)
             other = new_body()
             measure(v, "reworded", other, reworded(other), tone, timed)
 

@@ -2,17 +2,17 @@
 
 A suggestion keeps most of the rep's sentences (the prompt asks the model to: rule 3), so the
 grounding check of a suggestion reads, sentence for sentence, what reading the draft's facts just
-read; and a rep's next request on the same draft changes a sentence or two. The fact finder and
-the title reader are pure functions of their text, memoised per text: given a sentence at a time
-instead of the whole body, their memo answers for every sentence read before, and only the new
-ones cost anything.
+read; and a rep's next request on the same draft changes a sentence or two. The fact finder is a
+pure function of its text, memoised per text: given a sentence at a time instead of the whole
+body, its memo answers for every sentence read before, and only the new ones cost anything.
 
 That is exact only where no pattern can match across the cut. The cut is made after a sentence's
 end: `.`, `!` or `?` right after two lower-case letters, then white space, then a capital letter
 ("... already done. Lumina cuts ..."). No fact or title pattern joins words across ". " and a
 capital (they join words with white space only, or need a digit after the point: "Dec. 14"),
 and what the cut leaves out (a capital after "Dr." or "Mr.", "p.m. ET", "Prof. Ruiz") is not a
-cut: the letters before the point must be lower case and the word not one of `_NOT_AN_END`.
+cut: the letters before the point must be lower case and the word not one of `_NOT_AN_END`
+(titles and times; the title reader reads whole texts today, but the cut stays safe for it).
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .facts import LazyPattern
-from .segments import by_sentence
 
 # ------------------------------------------------------------------------------- the ladder
 
@@ -285,20 +284,11 @@ def _rank_of(match: re.Match[str]) -> _Read | None:
     return None
 
 
+@lru_cache(maxsize=2048)
 def find_titles(text: str) -> tuple[Title, ...]:
-    """Every role title and honorific in `text`, in order. Read sentence by sentence
-    (`segments.py`) and memoised per sentence: sources repeat per request, and a suggestion
-    repeats most of the draft's sentences."""
-    return by_sentence(text, _find_titles, _moved) if text else ()
-
-
-def _moved(title: Title, offset: int) -> Title:
-    return Title(title.text, title.start + offset, title.end + offset, title.rank,
-                 title.functions, title.plural)
-
-
-@lru_cache(maxsize=4096)
-def _find_titles(text: str) -> tuple[Title, ...]:
+    """Every role title and honorific in `text`, in order (memoised: sources repeat per request).
+    Read whole: the pattern skips to capitals, so reading a sentence at a time (`segments.py`)
+    saved nothing."""
     if not text:
         return ()
     found: list[Title] = []
