@@ -31,6 +31,8 @@ from lumina_tui.tui.screens.compose import ComposeScreen
 from lumina_tui.tui.service_jobs import ServiceFailed, run_service
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from lumina_tui.tui.alert_watch import AlertsRead  # imported when the app mounts (services.stats)
 
 if TYPE_CHECKING:  # for annotations only: the app opens the runtime in a thread (`open_for_composer`)
@@ -143,10 +145,12 @@ class LuminaApp(App[None]):
         clock: Callable[[], float] | None = None,
         handle_signals: bool = True,
         start_worker: bool = False,
+        driver_class: type[Driver] | None = None,
     ) -> None:
         """With a `runtime` (tests, scripts) the app starts on it; without one (`lumina`) the app
-        draws its first frame first and opens the runtime in a thread right after it."""
-        super().__init__()
+        draws its first frame first and opens the runtime in a thread right after it.
+        `driver_class`: `lumina`'s (cli/typeahead.py), or Textual's choice."""
+        super().__init__(driver_class=driver_class)
         self._runtime = runtime
         self._switch_interval = sys.getswitchinterval()
         self.initial_draft_id = draft_id
