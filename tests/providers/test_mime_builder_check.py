@@ -8,6 +8,7 @@ them over hostile subjects, display names, addresses and bodies.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import pytest
@@ -17,6 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lumina_tui.providers.mime_builder import build_message, check_buildable
+
+# Bounded for `make test` (a few seconds); `make fuzz` runs it with LUMINA_FUZZ_EXAMPLES (1000).
+EXAMPLES = int(os.environ.get("LUMINA_FUZZ_EXAMPLES", "120"))
 
 # Characters that have broken header handling somewhere: line breaks and Unicode line separators,
 # controls, surrogates, quotes and specials of RFC 5322, encoded-word markers, non-ASCII and wide text.
@@ -78,7 +82,8 @@ def _both(from_email: str, from_name: str, to_email: str, to_name: str, subject:
     return full, cheap
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 120,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(
     from_email=_ADDRESS, from_name=_TEXT, to_email=_ADDRESS, to_name=_TEXT, subject=_TEXT, body=_TEXT,
     smtputf8=st.booleans(),
