@@ -109,6 +109,11 @@ def reworded(body: str) -> str:
     return text.replace("Would a", "So, would a")
 
 
+def retoned(body: str) -> str:
+    """The reply at another tone: the greeting and the sign-off change, the rest is kept."""
+    return filled(body).replace("Hi Dana,", "Hey Dana,").replace("Best,\nJordan", "Cheers,\nJordan")
+
+
 @dataclass
 class Version:
     """One version of `lumina_tui.ai`: its entry points and its own input models."""
@@ -303,8 +308,10 @@ def bench_openai_overhead(versions: list[Version]) -> bool:
             tone = (index % 11) / 10
             body = new_body()
             measure(v, "kept", body, filled(body), tone, timed)
-            # The rep moves the tone slider: the same draft again (its facts were read above).
-            measure(v, "same draft, new tone", body, filled(body), 1.0 - tone, timed)
+            # The rep moves the tone slider: the same draft again (its facts were read above); a
+            # model answers another tone in other words where the tone shows (greeting, sign-off)
+            # and keeps the rest: the same reply as above would be a memo hit no rep gets.
+            measure(v, "same draft, new tone", body, retoned(body), 1.0 - tone, timed)
             # The rep edits one sentence and asks again: the other sentences were read above.
             edited = body.replace("Lumina cuts that", "Lumina trims that", 1)
             measure(v, "one sentence edited", edited, filled(edited), tone, timed)
