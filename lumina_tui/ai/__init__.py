@@ -26,13 +26,13 @@ if TYPE_CHECKING:  # the type checker sees every name; at run time `__getattr__`
     from .models import EngineOutput as EngineOutput
     from .models import EngineRequest as EngineRequest
     from .models import ProspectInput as ProspectInput
-    from .models import Score as Score
     from .models import SenderProfile as SenderProfile
     from .models import SourceSignals as SourceSignals
     from .models import Suggestion as Suggestion
     from .orchestrator import clear_cache as clear_cache
     from .orchestrator import personalize as personalize
     from .orchestrator import rewrite as rewrite
+    from .score_models import Score as Score
     from .scoring_api import score as score
     from .scoring_api import score_message as score_message
 
@@ -45,7 +45,7 @@ _EXPORTS = {
     "EngineOutput": "models",
     "EngineRequest": "models",
     "ProspectInput": "models",
-    "Score": "models",
+    "Score": "score_models",
     "SenderProfile": "models",
     "SourceSignals": "models",
     "Suggestion": "models",

@@ -12,6 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# The score's types are plain dataclasses (score_models.py says why); re-exported under their names.
+from .score_models import Advice as Advice
+from .score_models import Score as Score
+from .score_models import ScoreSignals as ScoreSignals
+from .score_models import SpamRuleHit as SpamRuleHit
+
 Operation = Literal["personalize", "rewrite"]
 ClaimKind = Literal[
     "number", "money", "percent", "date", "time", "url", "email", "title", "entity", "injection"
@@ -247,60 +253,3 @@ class Suggestion(_Model):
     unfilled_fields: list[str] = Field(default_factory=list)
     #: Parts of the rewrite instruction that were not followed.
     not_applied: list[str] = Field(default_factory=list)
-
-
-class Advice(_Model):
-    """One sentence a rep can act on; `level` says whether it is already right ("good"), worth
-    fixing ("fix") or context ("info"), so the score card can put what needs work first."""
-
-    signal: str
-    message: str
-    level: Literal["good", "fix", "info"] = "fix"
-
-
-class SpamRuleHit(_Model):
-    """A SpamAssassin-style content rule that fired, with the points it added."""
-
-    rule: str
-    points: float
-    description: str
-
-
-class ScoreSignals(_Model):
-    subject_length: int
-    subject_words: int
-    body_length: int
-    link_count: int
-    spam_keywords: list[str]
-    reading_grade: float
-    question_count: int
-    you_vs_i_ratio: float
-    you_count: int
-    i_we_count: int
-    personalization: int
-    personalization_fields: list[str]
-    exclamation_count: int
-    uppercase_ratio: float
-    all_caps_subject: bool
-    missing_subject: bool
-    url_shorteners: list[str]
-    html_only: bool = False
-    image_only: bool = False
-    parts_mismatch: bool = False
-    banned_phrases: list[str] = Field(default_factory=list)
-    jargon: list[str] = Field(default_factory=list)
-
-
-class Score(_Model):
-    """Advisory pre-send lint: two numbers, the signals behind them and what to do about each."""
-
-    spam_risk: float
-    reply_probability: float
-    signals: ScoreSignals
-    advice: list[Advice]
-    spam_rules: list[SpamRuleHit]
-    #: True when `reply_probability` comes from the workspace's own calibration (services.learning),
-    #: which the service layer applies; `rule_reply_probability` then keeps the built-in rule's value
-    #: (the calibration's input, so a later refit never learns from its own output).
-    calibrated: bool = False
-    rule_reply_probability: float | None = None

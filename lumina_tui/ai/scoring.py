@@ -20,14 +20,18 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .facts import find_links_and_money, normalize_url
 from .jargon import find_jargon
 from .lazy_regex import lazy_regex
 from .mime_reader import html_to_text, parse_message
-from .models import Advice, CompanyInput, ProspectInput, Score, ScoreSignals, SenderProfile, SpamRuleHit
 from .readability import flesch_kincaid_grade
+from .score_models import Advice, AdviceLevel, Score, ScoreSignals, SpamRuleHit
 from .signals import banned_phrases_in, company_fields_used, prospect_fields_used
+
+if TYPE_CHECKING:  # pydantic models: `ai score --file` imports no pydantic (score_models.py)
+    from .models import CompanyInput, ProspectInput, SenderProfile
 
 BASE_REPLY_RATE = 0.08
 HEURISTIC_NOTE = (
@@ -302,7 +306,7 @@ def _reply_probability(signals: ScoreSignals, spam_risk: float) -> float:
 def _advice(signals: ScoreSignals, spam_risk: float, hits: list[SpamRuleHit]) -> list[Advice]:
     advice: list[Advice] = []
 
-    def say(signal: str, message: str, level: str = "fix") -> None:
+    def say(signal: str, message: str, level: AdviceLevel = "fix") -> None:
         advice.append(Advice(signal=signal, message=message, level=level))
 
     words = signals.body_length

@@ -8,15 +8,18 @@ grounding, instructions, the suggestion cache) for a score cost more than the sc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import scoring
 from .errors import AIError
-from .models import CompanyInput, DraftInput, ProspectInput, Score, SenderProfile
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:  # pydantic only when an input needs validating: `ai score --file` has none
+    from pydantic import BaseModel
+
+    from .models import CompanyInput, DraftInput, ProspectInput, SenderProfile
+    from .score_models import Score
+
+M = TypeVar("M", bound="BaseModel")
 
 
 def coerce(model: type[M], value: M | Mapping[str, Any] | None) -> M:
@@ -40,6 +43,8 @@ def score(
     html: str | None = None,
 ) -> Score:
     """Spam risk, reply probability, signals and advice for a draft."""
+    from .models import CompanyInput, DraftInput, ProspectInput, SenderProfile
+
     draft_in = coerce(DraftInput, draft)
     return scoring.score(
         draft_in.subject,
@@ -60,6 +65,10 @@ def score_message(
     """Score a whole RFC 5322 message (headers and MIME parts count)."""
     if not raw or not raw.strip():
         raise AIError("invalid_input", "The message is empty.")
+    if prospect is None and company is None and sender is None:  # a message alone: no pydantic
+        return scoring.score_message(raw)
+    from .models import CompanyInput, ProspectInput, SenderProfile
+
     return scoring.score_message(
         raw,
         prospect=coerce(ProspectInput, prospect) if prospect is not None else None,

@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .injection import looks_like_instruction
 from .lazy_regex import lazy_regex
-from .models import HARD_FACT_KINDS, Claim, CompanyInput, ProspectInput, SourceSignals
 from .tone import measure_tone
+
+if TYPE_CHECKING:  # the score reads fields through these without importing pydantic (score_models.py)
+    from .models import Claim, CompanyInput, ProspectInput, SourceSignals
 
 HARD_FACT_CAP = 0.3
 _GREETING_NAME = lazy_regex(
@@ -181,6 +184,8 @@ def source_signals(
     (the body: a subject line has no greeting or sign-off) when given."""
     _, prospect_score = prospect_fields_used(text, prospect)
     _, company_score = company_fields_used(text, company)
+    from .models import SourceSignals  # pydantic: loaded by the suggestion path, never by the score
+
     tone_score = 1.0 - abs(tone - measure_tone(text if tone_text is None else tone_text))
     signals = SourceSignals(
         prospect_match=round(prospect_score or 0.0, 3),
@@ -194,6 +199,8 @@ def confidence(
     applicable: dict[str, float | None], claims: list[Claim], banned_hits: int
 ) -> float:
     """Lumina's confidence in a suggestion (see the module docstring for the formula)."""
+    from .models import HARD_FACT_KINDS
+
     weights = {"tone": 0.4, "prospect": 0.35, "company": 0.25}
     present = {key: value for key, value in applicable.items() if value is not None}
     weight = sum(weights[key] for key in present)

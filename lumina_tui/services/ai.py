@@ -13,6 +13,7 @@ changed since the caller read it is a `StaleRevisionError` (exit 2); an AI failu
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable
@@ -224,7 +225,7 @@ def _apply_calibration(db: Database, actor: Actor, result: pure.Score) -> pure.S
     from lumina_tui.services import learning
 
     calibration = learning.stored_calibration(db, actor.workspace_id)
-    probability = learning.calibrated_probability(calibration, result.model_dump(mode="json"))
+    probability = learning.calibrated_probability(calibration, result.as_json())
     if probability is None or calibration is None:
         return result
     note = (
@@ -233,15 +234,16 @@ def _apply_calibration(db: Database, actor: Actor, result: pure.Score) -> pure.S
         f"{calibration['brier_rule']:.3f} for the built-in rule's {result.reply_probability:.2f})."
     )
     advice = [
-        item.model_copy(update={"message": note}) if item.signal == "reply_probability" else item
+        dataclasses.replace(item, message=note) if item.signal == "reply_probability" else item
         for item in result.advice
     ]
-    return result.model_copy(update={
-        "reply_probability": round(probability, 4),
-        "rule_reply_probability": result.reply_probability,
-        "calibrated": True,
-        "advice": advice,
-    })
+    return dataclasses.replace(
+        result,
+        reply_probability=round(probability, 4),
+        rule_reply_probability=result.reply_probability,
+        calibrated=True,
+        advice=advice,
+    )
 
 
 def score_message(raw: bytes | str) -> pure.Score:
@@ -323,7 +325,7 @@ def suggestion_json(suggestion: pure.Suggestion) -> dict[str, Any]:
 
 
 def score_json(result: pure.Score) -> dict[str, Any]:
-    return result.model_dump(mode="json")
+    return result.as_json()
 
 
 def feedback_json(row: AIFeedback) -> dict[str, Any]:

@@ -184,7 +184,7 @@ def score_snapshot(
             sender=sender,
             html=draft.body_html or None,
         )
-        plain: dict[str, Any] = json.loads(json.dumps(result.model_dump(mode="json"), default=str))
+        plain: dict[str, Any] = json.loads(json.dumps(result.as_json(), default=str))
         return plain
     except Exception:
         log.warning("scoring at send time failed; the email is stored without a score", exc_info=True)

@@ -69,8 +69,9 @@ def _loaded_after(args: list[str], tmp_path, stdin: bytes | None = None) -> tupl
 
 #: What `ai score --file` must never pay for (issue 9 point 22: under 0.4 s as a whole process;
 #: bench/bench_cli.py measures it). NLTK is textstat's, unused on the en-US route Lumina takes.
+#: pydantic: the score's types are dataclasses (ai/score_models.py), the settings are not read.
 SCORE_MUST_NOT_LOAD = {"sqlalchemy", "sqlmodel", "openai", "httpx", "nltk", "textual", "huey",
-                       "rich", "pydantic_settings", "keyring"}
+                       "rich", "pydantic_settings", "keyring", "pydantic", "pydantic_core"}
 
 
 def test_ai_score_file_imports_only_what_scoring_needs(tmp_path) -> None:

@@ -38,7 +38,7 @@ def synthetic_score(rng: random.Random) -> dict:
         missing_subject=False,
         url_shorteners=[],
     )
-    return {"reply_probability": _reply_probability(signals, 0.0), "signals": signals.model_dump(mode="json")}
+    return {"reply_probability": _reply_probability(signals, 0.0), "signals": signals.as_json()}
 
 
 def known_rule(score: dict) -> float:
