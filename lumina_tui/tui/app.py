@@ -106,7 +106,11 @@ def open_for_composer(draft_id: str | None, start_worker: bool) -> Message:
 
 
 class LuminaApp(App[None]):
-    CSS_PATH = "app.tcss"
+    # The composer's layout is read with the app's own CSS, before the first frame, although it is
+    # the composer's file (ComposeScreen.CSS_PATH names it too): a screen that brings a new .tcss
+    # when it is first shown makes Textual re-parse every rule of every widget from scratch and
+    # restyle every node, and the composer is always shown first (issue 10 point 9).
+    CSS_PATH: ClassVar[list[str]] = ["app.tcss", "screens/compose.tcss"]
     TITLE = "Lumina"
     BINDINGS = APP_BINDINGS
     MODES: ClassVar[dict[str, Any]] = {
