@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
@@ -110,7 +111,7 @@ class LuminaApp(App[None]):
     # the composer's file (ComposeScreen.CSS_PATH names it too): a screen that brings a new .tcss
     # when it is first shown makes Textual re-parse every rule of every widget from scratch and
     # restyle every node, and the composer is always shown first (issue 10 point 9).
-    CSS_PATH: ClassVar[list[str]] = ["app.tcss", "screens/compose.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["app.tcss", "screens/compose.tcss"]
     TITLE = "Lumina"
     BINDINGS = APP_BINDINGS
     MODES: ClassVar[dict[str, Any]] = {
