@@ -128,6 +128,14 @@ _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 #: The parts of a hyphenated, dotted or joined word ("Salesforce-native", "Q&A"); compiled once
 #: (a pattern string looked up in `re`'s cache per word cost more than the split).
 _PARTS = re.compile(r"[-.&]")
+#: The `_WORD` tokens that start with a capital, found by the regex engine: a token is a run of
+#: letters, digits and &'’.- from its first letter to its last letter or digit, so one starts
+#: with a capital exactly where such a run's first letter is one. (Looping over every word of a
+#: 300-word body in Python to skip the lower-case ones was most of the entity scan.)
+_CAPITAL_WORD = re.compile(
+    r"(?<![A-Za-z0-9&'’.-])[0-9&'’.-]*(?P<w>[A-Z][A-Za-z0-9&'’.-]*[A-Za-z0-9]|[A-Z])"
+)
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'-]+\b")
 
 
 @lru_cache(maxsize=2048)
@@ -428,39 +436,42 @@ def _entity_claims(
     spans: list[Fact | Title] = [*facts, *titles]
     for span in spans:
         taken[span.start : span.end] = b"\x01" * (span.end - span.start)
-    lowered_text_words = {w.lower() for w in re.findall(r"\b[a-z][a-z'-]+\b", text)}
+    lowered_words: set[str] | None = None  # read only if a sentence opens with a rare word
 
-    groups: list[list[re.Match[str]]] = []
-    current: list[re.Match[str]] = []
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if not word[0].isupper() or any(taken[match.start() : match.end()]):
+    groups: list[list[tuple[str, int, int]]] = []
+    current: list[tuple[str, int, int]] = []
+    for match in _CAPITAL_WORD.finditer(text):
+        word, start, end = match["w"], match.start("w"), match.end("w")
+        if any(taken[start:end]):
             current = []
             continue
         key = _POSSESSIVE.sub("", word).rstrip(".").lower()
         if key in _NEVER_ENTITY:
             current = []
             continue
-        joined = bool(current) and text[current[-1].end() : match.start()] in {" ", " & "}
-        joined = joined and not _POSSESSIVE.search(current[-1].group())
+        # A lower-case word between two capitals ends a run too: the gap is then not " ".
+        joined = bool(current) and text[current[-1][2] : start] in {" ", " & "}
+        joined = joined and not _POSSESSIVE.search(current[-1][0])
         if joined:
-            current.append(match)
+            current.append((word, start, end))
         else:
-            current = [match]
+            current = [(word, start, end)]
             groups.append(current)
 
     claims: list[tuple[str, int, int]] = []
     for group in groups:
         words = list(group)
-        first = words[0]
-        first_key = _POSSESSIVE.sub("", first.group()).rstrip(".").lower()
-        if _sentence_initial(text, first.start()) and (
-            _is_common(first_key) or first_key in lowered_text_words
-        ):
-            words = words[1:]
+        first_word, first_start, _ = words[0]
+        first_key = _POSSESSIVE.sub("", first_word).rstrip(".").lower()
+        if _sentence_initial(text, first_start):
+            common = _is_common(first_key)
+            if not common and lowered_words is None:
+                lowered_words = {w.lower() for w in _LOWER_WORD.findall(text)}
+            if common or first_key in (lowered_words or ()):
+                words = words[1:]
         unsupported = False
-        for match in words:
-            key = _POSSESSIVE.sub("", match.group()).rstrip(".").lower()
+        for word, _, _ in words:
+            key = _POSSESSIVE.sub("", word).rstrip(".").lower()
             parts = [part for part in _PARTS.split(key) if part]
             if key in sources.words or key in _COMPANY_SUFFIXES or key in _GENERIC_ACRONYMS:
                 continue
@@ -470,7 +481,7 @@ def _entity_claims(
                 continue
             unsupported = True
         if unsupported and words:
-            start, end = words[0].start(), words[-1].end()
+            start, end = words[0][1], words[-1][2]
             claim_text = _POSSESSIVE.sub("", text[start:end])
             claims.append((claim_text, start, start + len(claim_text)))
     return claims

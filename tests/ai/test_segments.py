@@ -111,3 +111,26 @@ def test_look_around_prefixes_change_no_match() -> None:
             for fast, plain in pairs:
                 assert ([m.group() for m in fast.finditer(sample)]
                         == [m.group() for m in plain.finditer(sample)]), sample
+
+
+def test_capital_words_are_the_word_tokens_that_start_with_a_capital() -> None:
+    """Grounding's entity scan visits only capitalised words (`_CAPITAL_WORD`, found by the regex
+    engine) instead of every `_WORD` token: the same tokens at the same places, on every table
+    text and on random strings of the characters that decide where a token starts and ends."""
+    import random
+
+    from lumina_tui.ai import grounding
+
+    def expected(text: str) -> list[tuple[str, int]]:
+        return [(m.group(), m.start()) for m in grounding._WORD.finditer(text)
+                if m.group()[0].isupper()]
+
+    def found(text: str) -> list[tuple[str, int]]:
+        return [(m["w"], m.start("w")) for m in grounding._CAPITAL_WORD.finditer(text)]
+
+    rng = random.Random(4)
+    alphabet = ["A", "b", "Cd", "3", "&", "'", "’", ".", "-", " ", "\n", "é", "É", ",", "_"]
+    samples = [*TEXTS, *HOSTILE,
+               *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+                 for _ in range(3000))]
+    assert [text for text in samples if found(text) != expected(text)] == []
