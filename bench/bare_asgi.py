@@ -5,27 +5,34 @@ API runs its handlers, on a connection per thread with the store's own pragmas: 
 NORMAL, busy timeout), answer 201 with a tiny JSON body. Whatever `lumina serve` costs beyond this
 is the price of FastAPI, the bearer token, validation and the service layer.
 
-Run: python bench/bare_asgi.py DB_PATH PORT
+It is served exactly as `lumina serve` is (uvicorn, the same keep-alive, the same number of worker
+processes), so the ratio compares the apps, not two ways of serving them. The database path comes
+from BARE_ASGI_DB (uvicorn's worker processes import this module afresh).
+
+Run: BARE_ASGI_DB=path python bench/bare_asgi.py PORT [WORKERS]
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import threading
 import uuid
+from pathlib import Path
 
 import anyio
 import uvicorn
 
 _local = threading.local()
-DB_PATH = ""
 
 
 def _connection() -> sqlite3.Connection:
     conn = getattr(_local, "conn", None)
     if conn is None:
-        conn = sqlite3.connect(DB_PATH, isolation_level=None, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(
+            os.environ["BARE_ASGI_DB"], isolation_level=None, check_same_thread=False, timeout=30
+        )
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA busy_timeout = 30000")
@@ -72,14 +79,25 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    global DB_PATH
-    DB_PATH, port = sys.argv[1], int(sys.argv[2])
-    conn = sqlite3.connect(DB_PATH)
+    port = int(sys.argv[1])
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    conn = sqlite3.connect(os.environ["BARE_ASGI_DB"])
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("CREATE TABLE IF NOT EXISTS bare_rows (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
     conn.commit()
     conn.close()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", server_header=False)
+    # The same uvicorn settings as `lumina serve` (lumina_tui/cli/serve_commands.py).
+    uvicorn.run(
+        "bare_asgi:app",
+        app_dir=str(Path(__file__).resolve().parent),
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        server_header=False,
+        timeout_keep_alive=30,
+        proxy_headers=False,
+    )
 
 
 if __name__ == "__main__":

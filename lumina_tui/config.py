@@ -192,6 +192,14 @@ class ApiSettings(BaseSettings):
     webhook_max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # A webhook whose signed timestamp is older than this (or this far in the future) is refused.
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    # Threads (per server process) that run the handlers, which spend their time on the CPU (the
+    # store, the MIME check) under one GIL: anyio's default of 40 had 40 threads taking turns at
+    # the GIL and the write lock, ~50% more CPU per request at 200 clients than 8 (bench/FINDINGS.md,
+    # "Team API"). Requests beyond this wait their turn in order; more cores: `serve --workers`.
+    threads: int = Field(default=8, ge=1, le=256)
+    # The AI routes wait seconds on the model: they run in a pool of their own, so a burst of them
+    # cannot hold every handler thread while drafts and sends wait.
+    ai_threads: int = Field(default=16, ge=1, le=256)
 
 
 class Settings(BaseSettings):

@@ -8,6 +8,8 @@ without Content-Length as well.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -41,7 +43,18 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     settings = settings or load_settings()
     context = server_context(settings, db)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        import anyio
+
+        # FastAPI runs plain-def handlers through anyio's default limiter: size it once per process.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api.threads
+        context.ai_limiter.total_tokens = settings.api.ai_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Lumina",
         version=__version__,
         summary="Drafts, AI suggestions, sending, prospects, events and stats of a Lumina workspace.",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -25,6 +26,8 @@ class ServerContext:
     db: Database
     jwt_key: str
     tracking_key: str
+    # The AI routes' own threads (api.ai_threads, set at start-up): they wait on the model.
+    ai_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(16))
 
 
 def server(request: Request) -> ServerContext:

@@ -1,22 +1,26 @@
 """The design document's endpoints (spec "API Endpoints (MVP)"), plus sign-in, events and stats.
 
-Each handler is a plain `def` (FastAPI runs it in its threadpool), takes the caller's Actor from the
+Each handler is a plain `def` (FastAPI runs it in its threadpool, api.threads per process; the two
+routes that wait on the model run in threads of their own, api.ai_threads), takes the caller's Actor from the
 bearer token and hands it to the service verb; a workspace never sees another's rows because every
 verb filters by `actor.workspace_id` (another workspace's id is simply not found: 404).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, Header, Query, Response, status
 
 from lumina_tui.api import schemas
-from lumina_tui.api.deps import Caller, Ctx
+from lumina_tui.api.deps import Caller, Ctx, ServerContext
 from lumina_tui.services import drafts, outbox, prospects, sending, team, worker_control
 from lumina_tui.services import events as events_service
 
 MAX_OFFSET = 1_000_000_000
+_T = TypeVar("_T")
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter()
@@ -123,24 +127,38 @@ def delete_draft(draft_id: str, actor: Caller, ctx: Ctx) -> Response:
 
 
 # -- AI --------------------------------------------------------------------------------------------
+# These wait seconds on the model: each runs in the AI routes' own threads (ServerContext.ai_limiter),
+# not in the handler pool the store-bound routes share (api.threads).
+
+
+async def _in_ai_thread(ctx: ServerContext, call: Callable[[], _T]) -> _T:
+    return await anyio.to_thread.run_sync(call, limiter=ctx.ai_limiter)
 
 
 @router.post("/ai/personalize", tags=["ai"])
-def personalize(body: schemas.PersonalizeRequest, actor: Caller, ctx: Ctx) -> dict[str, Any]:
+async def personalize(body: schemas.PersonalizeRequest, actor: Caller, ctx: Ctx) -> dict[str, Any]:
     from lumina_tui.services import ai
 
-    suggestion = ai.personalize(ctx.db, actor, body.draft_id, body.tone, body.revision, settings=ctx.settings)
-    return ai.suggestion_json(suggestion)
+    def call() -> dict[str, Any]:
+        suggestion = ai.personalize(
+            ctx.db, actor, body.draft_id, body.tone, body.revision, settings=ctx.settings
+        )
+        return ai.suggestion_json(suggestion)
+
+    return await _in_ai_thread(ctx, call)
 
 
 @router.post("/ai/rewrite", tags=["ai"])
-def rewrite(body: schemas.RewriteRequest, actor: Caller, ctx: Ctx) -> dict[str, Any]:
+async def rewrite(body: schemas.RewriteRequest, actor: Caller, ctx: Ctx) -> dict[str, Any]:
     from lumina_tui.services import ai
 
-    suggestion = ai.rewrite(
-        ctx.db, actor, body.draft_id, body.instruction, body.revision, settings=ctx.settings
-    )
-    return ai.suggestion_json(suggestion)
+    def call() -> dict[str, Any]:
+        suggestion = ai.rewrite(
+            ctx.db, actor, body.draft_id, body.instruction, body.revision, settings=ctx.settings
+        )
+        return ai.suggestion_json(suggestion)
+
+    return await _in_ai_thread(ctx, call)
 
 
 @router.post("/ai/score", tags=["ai"])

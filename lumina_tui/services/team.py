@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from lumina_tui.secrets import get_secret, set_secret
@@ -329,6 +329,17 @@ def _revoke(session: Session, conditions: list[Any], now: datetime) -> int:
     return int(rows_changed(result))
 
 
+# The user a valid access token names, if still in its workspace (authenticate, every request).
+_ACTIVE_MEMBER = (
+    select(col(User.id))
+    .where(
+        col(User.id) == bindparam("user_id"),
+        col(User.workspace_id) == bindparam("workspace_id"),
+        col(User.removed_at).is_(None),
+    )
+    .limit(1)
+)
+
 # -- tokens ----------------------------------------------------------------------------------------
 
 
@@ -492,8 +503,12 @@ def authenticate(db: Database, token: str, *, key: str) -> Actor:
     user_id, workspace_id = claims.get("sub"), claims.get("wid")
     if not isinstance(user_id, str) or not isinstance(workspace_id, str):
         raise AuthenticationError("the access token is not valid")
-    with db.read() as session:
-        user = session.get(User, user_id)
-    if user is None or user.workspace_id != workspace_id or user.removed_at is not None:
+    # One indexed SELECT on a Core connection, on every request (no cache: a removed user's token
+    # stops working at once, whichever process removed them); the ORM Session cost 1.7 ms here.
+    with db.read_rows() as conn:
+        member = conn.execute(
+            _ACTIVE_MEMBER, {"user_id": user_id, "workspace_id": workspace_id}
+        ).first()
+    if member is None:
         raise AuthenticationError("the access token is not valid")
     return Actor(workspace_id=workspace_id, user_id=user_id)

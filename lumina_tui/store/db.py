@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import CursorResult, Engine, create_engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, create_engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
@@ -113,6 +113,12 @@ class Database:
             )
         self._migrated = False
         self._lock = threading.Lock()
+        # Writers of this process queue here before SQLite's (or PostgreSQL's) own lock: a thread
+        # waiting in SQLite's busy handler sleeps in steps of up to 100 ms and is not woken when
+        # the lock comes free, so under load (the API's threadpool, 40 threads) the write lock sat
+        # idle between commits; a threading lock hands it over at once. Reentrant with a timeout,
+        # so a nested write or a stuck holder falls back to the database's own wait as before.
+        self._write_gate = threading.RLock()
 
     @staticmethod
     def _prepare_file(path: Path) -> None:
@@ -170,9 +176,38 @@ class Database:
                 session.rollback()
 
     @contextmanager
+    def read_rows(self) -> Iterator[Connection]:
+        """`read()` without an ORM Session: a Core connection in the same snapshot transaction.
+
+        For a check on every API request (is the token's user still in the workspace?), where the
+        Session's set-up and teardown cost ~10x the one indexed SELECT. Same error translation.
+        """
+        try:
+            with self.reader.connect() as conn:
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+        except BaseException as exc:
+            store_error = self._translated(exc)
+            if store_error is None:
+                raise
+            raise store_error from exc
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """This process's turn to write (see `_write_gate`); the database's lock is taken after."""
+        gated = self._write_gate.acquire(timeout=max(self.busy_timeout_seconds, 0.001))
+        try:
+            yield
+        finally:
+            if gated:
+                self._write_gate.release()
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """BEGIN IMMEDIATE ... COMMIT; rolls back on any exception."""
-        with Session(self.writer, expire_on_commit=False) as session:
+        with self._writer_turn(), Session(self.writer, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -199,19 +234,20 @@ class Database:
             # The pooled connection itself, BEGIN IMMEDIATE and COMMIT sent by us: SQLAlchemy's
             # Connection and its begin/commit events cost ~0.14 ms CPU per transaction, this ~0.04
             # (a send's or a draft save's whole transaction is ~1-3 ms; issue 14 point 3).
-            pooled = self.writer.raw_connection()
-            try:
-                conn = _sqlite3(pooled.driver_connection)
-                conn.execute("BEGIN IMMEDIATE")
+            with self._writer_turn():
+                pooled = self.writer.raw_connection()
                 try:
-                    yield conn
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            finally:
-                pooled.close()  # back to the pool, which rolls back whatever is still open
+                    conn = _sqlite3(pooled.driver_connection)
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+                finally:
+                    pooled.close()  # back to the pool, which rolls back whatever is still open
         except BaseException as exc:
             store_error = self._translated(exc)
             if store_error is None:
