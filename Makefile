@@ -56,10 +56,10 @@ chaos: $(STAMP)
 	LUMINA_CHAOS=full $(BIN)/python -m pytest -m chaos -rA -s -p no:cacheprovider
 
 # Property-based fuzzing of every service verb, every CLI command, the CSV import and the inbound
-# mail parser (MIME), the send's message check against the full build, with far more examples
-# than `make test`.
+# mail parser (MIME), the send's message check against the full build, the worker's wire bytes
+# against the stdlib's, with far more examples than `make test`.
 FUZZ_TESTS = tests/services/test_fuzz_verbs.py tests/cli/test_fuzz_cli.py tests/mailbox/test_fuzz_mime.py \
-	tests/providers/test_mime_builder_check.py
+	tests/providers/test_mime_builder_check.py tests/providers/test_wire_bytes.py
 fuzz: $(STAMP)
 	LUMINA_FUZZ_EXAMPLES=$${LUMINA_FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest $(FUZZ_TESTS) -rA -p no:cacheprovider
 

@@ -12,13 +12,16 @@ then uses `email.policy.SMTPUTF8` (UTF-8 headers, no encoded words).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import policy
+from email import policy, quoprimime
+from email.generator import BytesGenerator
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, getaddresses
 
 from lumina_tui.providers.headers import header_value_problem, needs_smtputf8
 
@@ -207,6 +210,43 @@ def build_message(
 
     `smtputf8`: the provider carries SMTPUTF8, so a non-ASCII mailbox name may be built.
     """
+    fields = _checked(
+        from_email=from_email, from_name=from_name, to_email=to_email, to_name=to_name,
+        subject=subject, body_text=body_text, body_html=body_html, message_id=message_id,
+        email_id=email_id, cc=cc, bcc=bcc, smtputf8=smtputf8,
+    )
+    return _build(fields, date=date, body_text=body_text, body_html=body_html, extra_headers=extra_headers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """The header values of one message, checked (the same checks on every path)."""
+
+    sender: Address
+    recipient: Address
+    cc: list[Address]
+    bcc: list[Address]
+    international: bool
+    subject: str
+    message_id: str
+    email_id: str
+
+
+def _checked(
+    *,
+    from_email: str,
+    from_name: str,
+    to_email: str,
+    to_name: str,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    message_id: str,
+    email_id: str,
+    cc: Iterable[str],
+    bcc: Iterable[str],
+    smtputf8: bool,
+) -> _Fields:
     cc, bcc = list(cc), list(bcc)
     sender = _address(from_email, from_name, "from", smtputf8=smtputf8)
     recipient = _address(to_email, to_name, "to", smtputf8=smtputf8)
@@ -215,19 +255,30 @@ def build_message(
     international = any(needs_smtputf8(a) for a in [from_email, to_email, *cc, *bcc])
     subject, message_id = _checked_values(subject, message_id, email_id, body_text, body_html)
     email_id = email_id.strip()
+    return _Fields(sender, recipient, cc_addresses, bcc_addresses, international, subject, message_id,
+                   email_id)
 
-    message = EmailMessage(policy=_SMTPUTF8 if international else _DEFAULT)
-    message["From"] = sender
-    message["To"] = recipient
-    if cc_addresses:
-        message["Cc"] = cc_addresses
-    if bcc_addresses:
+
+def _build(
+    fields: _Fields,
+    *,
+    date: datetime,
+    body_text: str,
+    body_html: str,
+    extra_headers: Mapping[str, str] | None,
+) -> EmailMessage:
+    message = EmailMessage(policy=_SMTPUTF8 if fields.international else _DEFAULT)
+    message["From"] = fields.sender
+    message["To"] = fields.recipient
+    if fields.cc:
+        message["Cc"] = fields.cc
+    if fields.bcc:
         # Kept for the sender's own copy (Maildir); the SMTP provider strips it before transmission.
-        message["Bcc"] = bcc_addresses
-    message["Subject"] = subject
+        message["Bcc"] = fields.bcc
+    message["Subject"] = fields.subject
     message["Date"] = format_datetime(_utc(date))
-    message["Message-ID"] = message_id
-    message[EMAIL_ID_HEADER] = email_id
+    message["Message-ID"] = fields.message_id
+    message[EMAIL_ID_HEADER] = fields.email_id
     for name, value in (extra_headers or {}).items():
         if not isinstance(name, str) or not _HEADER_NAME.match(name):
             raise ValueError(f"extra_headers: {name!r} is not a valid header name")
@@ -241,3 +292,164 @@ def build_message(
         for part in message.iter_parts():
             del part["MIME-Version"]  # only the top level carries it (RFC 2045)
     return message
+
+
+# -- the wire form: what SMTP transmits ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WireMessage:
+    """A message as SMTP transmits it: the envelope and the bytes (CRLF, no Bcc header), made once.
+
+    `message` is the same message as an `EmailMessage` when the caller has one (None from the
+    plain-header path of `build_wire`, which never builds it).
+    """
+
+    envelope_from: str
+    recipients: tuple[str, ...]
+    data: bytes
+    message_id: str
+    message: EmailMessage | None = None
+
+
+def wire_from_message(message: EmailMessage) -> WireMessage:
+    """The envelope and the CRLF bytes of a built message (its Bcc header removed, its recipients kept)."""
+    sender = getaddresses([str(message.get("Sender") or message.get("From") or "")])
+    from_addr = sender[0][1] if sender else ""
+    fields = [str(v) for key in ("To", "Cc", "Bcc") for v in message.get_all(key, [])]
+    recipients = tuple(addr for _name, addr in getaddresses(fields) if addr)
+    outgoing = message
+    if message.get("Bcc") is not None:
+        outgoing = copy.deepcopy(message)
+        del outgoing["Bcc"]
+    data = outgoing.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    return WireMessage(from_addr, recipients, data, str(message.get("Message-ID", "")).strip(), message)
+
+
+def build_wire(
+    *,
+    from_email: str,
+    from_name: str,
+    to_email: str,
+    to_name: str,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    message_id: str,
+    email_id: str,
+    date: datetime,
+    cc: Iterable[str] = (),
+    bcc: Iterable[str] = (),
+    smtputf8: bool = False,
+) -> WireMessage:
+    """`build_message` serialised for SMTP, for the worker's hot path (issue 14 point 3).
+
+    Profiled, the stdlib's `email` package spent ~48% of a worker's CPU per email parsing each
+    header value it had just been given (the header registry), folding it back and walking the
+    message tree to serialise it. For the common message (plain ASCII header values that need no
+    quoting, encoding or folding, no Cc/Bcc) the header lines are exactly `Name: value`, so they are
+    written as such, and the bodies are encoded with the same stdlib functions `set_content` uses;
+    the bytes are the stdlib's, byte for byte (tests/providers/test_mime_builder.py compares them
+    over generated messages). Anything else takes `build_message` and the stdlib's serialiser.
+    The same checks refuse the same bad input on both paths (`_checked`).
+    """
+    fields = _checked(
+        from_email=from_email, from_name=from_name, to_email=to_email, to_name=to_name,
+        subject=subject, body_text=body_text, body_html=body_html, message_id=message_id,
+        email_id=email_id, cc=cc, bcc=bcc, smtputf8=smtputf8,
+    )
+    head = _plain_head(fields, date)
+    if head is None:
+        message = _build(fields, date=date, body_text=body_text, body_html=body_html, extra_headers=None)
+        return wire_from_message(message)
+    data = _plain_wire(head, body_text or "", body_html or "")
+    return WireMessage(fields.sender.addr_spec, (fields.recipient.addr_spec,), data, fields.message_id)
+
+
+# An atom's characters (RFC 5322 atext): a word of them needs no quoting in a display name or
+# a local part. The stdlib quotes a display name holding any "special" (.,:;@<>()[]"\\).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_PHRASE = re.compile(rf"{_ATEXT}+(?: {_ATEXT}+)*")
+_DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*")
+_DOMAIN = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+# Unstructured text the header parser keeps as it is: printable ASCII words, single spaces, and
+# nothing that could read as an RFC 2047 encoded word.
+_TEXT = re.compile(r"[!-~]+(?: [!-~]+)*")
+_MAX_LINE = 78  # the policies' max_line_length: a longer header line is folded
+_NEWLINES = re.compile(r"\r\n|\r|\n")  # the generator's NLCRE
+
+
+def _plain_mailbox(address: Address) -> str | None:
+    if not (_DOT_ATOM.fullmatch(address.username) and _DOMAIN.fullmatch(address.domain)):
+        return None
+    spec = f"{address.username}@{address.domain}"
+    if not address.display_name:
+        return spec
+    if not _PHRASE.fullmatch(address.display_name):
+        return None
+    return f"{address.display_name} <{spec}>"
+
+
+def _plain_text(value: str) -> bool:
+    return value == "" or (_TEXT.fullmatch(value) is not None and "=?" not in value)
+
+
+def _plain_head(fields: _Fields, date: datetime) -> list[str] | None:
+    """The header lines as the stdlib folds them, when each is plainly `Name: value`; else None."""
+    if fields.international or fields.cc or fields.bcc:
+        return None
+    sender = _plain_mailbox(fields.sender)
+    recipient = _plain_mailbox(fields.recipient)
+    if sender is None or recipient is None:
+        return None
+    if not (_plain_text(fields.subject) and _plain_text(fields.email_id)):
+        return None
+    left, _, right = fields.message_id[1:-1].rpartition("@")
+    if not (_DOT_ATOM.fullmatch(left) and _DOT_ATOM.fullmatch(right)):
+        return None
+    lines = [
+        f"From: {sender}",
+        f"To: {recipient}",
+        f"Subject: {fields.subject}" if fields.subject else "Subject:",
+        f"Date: {format_datetime(_utc(date))}",
+        f"Message-ID: {fields.message_id}",
+        f"{EMAIL_ID_HEADER}: {fields.email_id}" if fields.email_id else f"{EMAIL_ID_HEADER}:",
+    ]
+    if any(len(line) > _MAX_LINE for line in lines):
+        return None
+    return lines
+
+
+def _plain_part(subtype: str, text: str) -> str:
+    """One text part's Content-* lines and body, as `set_content(..., cte=...)` and the generator
+    write it: the body's line ends normalised, 7bit or quoted-printable, CRLF on the wire."""
+    cte = _transfer_encoding(text)
+    body = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
+    if cte == "7bit":
+        payload = body.decode("ascii")
+    else:
+        payload = quoprimime.body_encode(body.decode("latin-1"), _MAX_LINE)
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: {cte}\r\n\r\n'
+        + "\r\n".join(_NEWLINES.split(payload))
+    )
+
+
+def _plain_wire(head: list[str], body_text: str, body_html: str) -> bytes:
+    text = _plain_part("plain", body_text)
+    if not body_html:
+        # set_content adds its Content-* headers, then MIME-Version.
+        content, _, body = text.partition("\r\n\r\n")
+        return "\r\n".join([*head, content, "MIME-Version: 1.0", "", body]).encode("ascii")
+    html = _plain_part("html", body_html)
+    parts = [text.encode("ascii"), html.encode("ascii")]
+    # The generator's own choice of boundary, over the same text it checks.
+    boundary = BytesGenerator._make_boundary(b"\r\n".join(parts))
+    lines = "\r\n".join(
+        [*head, "MIME-Version: 1.0", "Content-Type: multipart/alternative;", f' boundary="{boundary}"', "", ""]
+    )
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    return b"".join(
+        [lines.encode("ascii"), delimiter, parts[0], b"\r\n", delimiter, parts[1],
+         f"\r\n--{boundary}--\r\n".encode("ascii")]
+    )

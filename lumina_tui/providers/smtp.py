@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import copy
 import ipaddress
 import logging
 import smtplib
@@ -21,7 +20,6 @@ import ssl
 import threading
 import time
 from email.message import EmailMessage
-from email.utils import getaddresses
 from typing import Any
 
 from lumina_tui.logs import register_secret, register_secrets
@@ -33,6 +31,7 @@ from lumina_tui.providers.base import (
     SendReceipt,
     TransientProviderError,
 )
+from lumina_tui.providers.mime_builder import WireMessage, wire_from_message
 
 log = logging.getLogger(__name__)
 
@@ -271,19 +270,6 @@ class SmtpProvider:
 
     # -- sending ----------------------------------------------------------------------------------
 
-    @staticmethod
-    def _envelope(message: EmailMessage) -> tuple[str, list[str], bytes]:
-        sender = getaddresses([str(message.get("Sender") or message.get("From") or "")])
-        from_addr = sender[0][1] if sender else ""
-        fields = [str(v) for key in ("To", "Cc", "Bcc") for v in message.get_all(key, [])]
-        recipients = [addr for _name, addr in getaddresses(fields) if addr]
-        outgoing = message
-        if message.get("Bcc") is not None:
-            outgoing = copy.deepcopy(message)
-            del outgoing["Bcc"]
-        data = outgoing.as_bytes(policy=message.policy.clone(linesep="\r\n"))
-        return from_addr, recipients, data
-
     def _transmit(
         self, conn: smtplib.SMTP, reused: bool, from_addr: str, rcpts: list[str], data: bytes
     ) -> str:
@@ -333,8 +319,12 @@ class SmtpProvider:
             conn.rset()
 
     def send(self, message: EmailMessage, *, email_id: str) -> SendReceipt:
-        message_id = str(message.get("Message-ID", "")).strip()
-        from_addr, rcpts, data = self._envelope(message)
+        return self.send_wire(wire_from_message(message), email_id=email_id)
+
+    def send_wire(self, wire: WireMessage, *, email_id: str) -> SendReceipt:
+        """Send a message already serialised (`mime_builder.build_wire`): what SMTP transmits."""
+        message_id = wire.message_id
+        from_addr, rcpts, data = wire.envelope_from, list(wire.recipients), wire.data
         if not rcpts:
             raise PermanentProviderError("the message has no recipient")
         with self._lock:

@@ -59,7 +59,7 @@ from lumina_tui.providers.base import (
     SignInRequired,
     TransientProviderError,
 )
-from lumina_tui.providers.mime_builder import build_message
+from lumina_tui.providers.mime_builder import WireMessage, build_message, build_wire
 from lumina_tui.providers.registry import SMTPUTF8_PROVIDERS
 from lumina_tui.services import accounts, email_state, mailbox_limits
 from lumina_tui.services.email_state import (
@@ -410,14 +410,20 @@ def _attempt(ctx: WorkerRuntime, email: Email) -> str:
         provider = ctx.providers.get(email.account_id)
         # A provider says whether it carries SMTPUTF8; else the registry's answer for its kind.
         smtputf8 = getattr(provider, "smtputf8", email.provider in SMTPUTF8_PROVIDERS) is True
-        message = _message(email, smtputf8=smtputf8)
+        message: EmailMessage | None = None
         found = None
         if uncertain:
+            message = _message(email, smtputf8=smtputf8)
             found = provider.find_sent(email_id=email.id, message_id=email.message_id, message=message)
             checked = True
         receipt = found
         if receipt is None:
-            receipt = provider.send(message, email_id=email.id)
+            # SMTP takes the bytes it transmits, built once without an EmailMessage (`build_wire`).
+            send_wire = getattr(provider, "send_wire", None)
+            if send_wire is not None:
+                receipt = send_wire(_wire(email, smtputf8=smtputf8), email_id=email.id)
+            else:
+                receipt = provider.send(message or _message(email, smtputf8=smtputf8), email_id=email.id)
     except SignInRequired as exc:
         ctx.providers.discard(email.account_id)
         return _wait_for_sign_in(ctx, email, exc.reason, uncertain=uncertain and not checked)
@@ -455,6 +461,24 @@ def _attempt(ctx: WorkerRuntime, email: Email) -> str:
 
 def _message(email: Email, *, smtputf8: bool = False) -> EmailMessage:
     return build_message(
+        smtputf8=smtputf8,
+        from_email=email.from_email,
+        from_name=email.from_name,
+        to_email=email.to_email,
+        to_name=email.to_name,
+        subject=email.subject,
+        body_text=email.body_text,
+        body_html=email.body_html,
+        message_id=email.message_id,
+        email_id=email.id,
+        date=email.send_after,
+        cc=email.cc,
+        bcc=email.bcc,
+    )
+
+
+def _wire(email: Email, *, smtputf8: bool = False) -> WireMessage:
+    return build_wire(
         smtputf8=smtputf8,
         from_email=email.from_email,
         from_name=email.from_name,
