@@ -23,6 +23,10 @@ from lumina_tui.store.models import Account
 log = logging.getLogger(__name__)
 
 
+#: An account row's version and status, as read in the caller's transaction.
+AccountSeen = tuple[datetime, str]
+
+
 class AccountGone(Exception):
     """The email's sending account was removed after the email was queued."""
 
@@ -41,15 +45,23 @@ class ProviderPool:
             cache = self._local.cache = {}
         return cache
 
-    def get(self, account_id: str | None) -> Provider:
+    def get(self, account_id: str | None, *, seen: AccountSeen | None = None) -> Provider:
+        """This thread's open provider for the account, reopened if the account row changed.
+
+        `seen`: the account's (updated_at, status) as the caller just read them in its own
+        transaction (the drain's batch claim does), so no read is made here; else two columns by
+        a plain read (the whole row through a Session cost ~9% of a worker's time per email, and
+        the plain read itself ~12% before the claim carried it: issue 14 point 3).
+        """
         if not account_id:
             raise AccountGone("the email has no sending account")
-        # Once per email sent: two columns by a plain read (the whole row through a Session cost
-        # ~9% of a worker's time per email, issue 14 point 3); the row only when it is needed.
-        with self.db.reader.connect() as conn:
-            found = conn.execute(
-                select(Account.updated_at, Account.status).where(col(Account.id) == account_id)
-            ).first()
+        found: tuple[datetime, str] | None = seen
+        if found is None:
+            with self.db.reader.connect() as conn:
+                row = conn.execute(
+                    select(Account.updated_at, Account.status).where(col(Account.id) == account_id)
+                ).first()
+            found = None if row is None else (row[0], row[1])
         if found is None:
             raise AccountGone(f"the sending account {account_id} was removed")
         updated_at, status = found

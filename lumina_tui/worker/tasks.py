@@ -74,7 +74,7 @@ from lumina_tui.services.jsonable import iso
 from lumina_tui.services.worker_heartbeat import pid_alive
 from lumina_tui.store import Database, utcnow
 from lumina_tui.store.models import Account, Email, EmailEvent
-from lumina_tui.worker.provider_pool import AccountGone, ProviderPool
+from lumina_tui.worker.provider_pool import AccountGone, AccountSeen, ProviderPool
 
 log = logging.getLogger(__name__)
 
@@ -285,6 +285,9 @@ class Claimed:
 
     emails: list[Email]
     parked: int
+    #: Each sending account's (updated_at, status) as the claim read them: the provider lookup
+    #: of the batch's sends needs no read of its own.
+    accounts: dict[str, AccountSeen] = field(default_factory=dict)
 
 
 def claim_due(ctx: WorkerRuntime, limit: int = DRAIN_BATCH) -> Claimed:
@@ -309,6 +312,7 @@ def claim_due(ctx: WorkerRuntime, limit: int = DRAIN_BATCH) -> Claimed:
             .limit(limit)
         ).all()
         rooms: dict[tuple[str, str], int | None] = {}
+        seen: dict[str, AccountSeen] = {}
         allowed: list[str] = []
         over: list[str] = []
         for email_id, account_id, provider in candidates:
@@ -318,6 +322,8 @@ def claim_due(ctx: WorkerRuntime, limit: int = DRAIN_BATCH) -> Claimed:
             key = (account_id, provider)
             if key not in rooms:
                 account = session.get(Account, account_id)
+                if account is not None:
+                    seen[account_id] = (account.updated_at, account.status)
                 rooms[key] = mailbox_limits.room(session, ctx.settings, provider, account, now)
             left = rooms[key]
             if left is None:
@@ -352,7 +358,7 @@ def claim_due(ctx: WorkerRuntime, limit: int = DRAIN_BATCH) -> Claimed:
         )
     for row in parked:
         queue.enqueue_send(ctx.settings, row.id, delay_seconds=max(0.0, (_due(row) - now).total_seconds()))
-    return Claimed(claimed, len(parked))
+    return Claimed(claimed, len(parked), seen)
 
 
 def drain(ctx: WorkerRuntime, *, limit: int = DRAIN_LIMIT, batch: int = DRAIN_BATCH) -> int:
@@ -372,7 +378,7 @@ def drain(ctx: WorkerRuntime, *, limit: int = DRAIN_LIMIT, batch: int = DRAIN_BA
                 break
             for index, email in enumerate(claimed.emails):
                 try:
-                    _attempt(ctx, email)
+                    _attempt(ctx, email, seen=claimed.accounts.get(email.account_id or ""))
                 except BaseException:
                     _hand_back(ctx, claimed.emails[index + 1 :])
                     raise
@@ -402,12 +408,15 @@ def _hand_back(ctx: WorkerRuntime, emails: list[Email]) -> None:
             log.exception("could not hand back email %s; its lease expiry will", email.id)
 
 
-def _attempt(ctx: WorkerRuntime, email: Email) -> str:
-    """One claimed email: ask first when it may already have gone out, send, then finish or back off."""
+def _attempt(ctx: WorkerRuntime, email: Email, *, seen: AccountSeen | None = None) -> str:
+    """One claimed email: ask first when it may already have gone out, send, then finish or back off.
+
+    `seen`: the account row's version and status as the claim read them (see `ProviderPool.get`).
+    """
     uncertain = email.attempts > 1 and may_have_gone_out(email.last_error)
     checked = False  # did the provider answer whether it already had the message?
     try:
-        provider = ctx.providers.get(email.account_id)
+        provider = ctx.providers.get(email.account_id, seen=seen)
         # A provider says whether it carries SMTPUTF8; else the registry's answer for its kind.
         smtputf8 = getattr(provider, "smtputf8", email.provider in SMTPUTF8_PROVIDERS) is True
         message: EmailMessage | None = None

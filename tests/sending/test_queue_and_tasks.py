@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from huey import PriorityRedisHuey, SqliteHuey
@@ -426,11 +427,11 @@ def test_after_an_error_mid_batch_the_unattempted_claims_go_back_due_now(
     real_attempt = tasks._attempt
     calls: list[str] = []
 
-    def failing_second(ctx: tasks.WorkerRuntime, email: Email) -> str:  # fault injection
+    def failing_second(ctx: tasks.WorkerRuntime, email: Email, **kwargs: Any) -> str:  # fault injection
         calls.append(email.id)
         if len(calls) == 2:
             raise RuntimeError("the store went away")
-        return real_attempt(ctx, email)
+        return real_attempt(ctx, email, **kwargs)
 
     monkeypatch.setattr(tasks, "_attempt", failing_second)
     with pytest.raises(RuntimeError):
