@@ -14,8 +14,10 @@ outbox and `lumina emails list` show as "scheduled (mailbox limit)".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -40,8 +42,13 @@ class Limits:
 
 
 def limits_for(settings: Settings, provider: str, account: Account | None) -> Limits:
+    return limits_of(settings, provider, account.settings if account is not None else None)
+
+
+def limits_of(settings: Settings, provider: str, account_settings: Mapping[str, Any] | None) -> Limits:
+    """The caps of a kind of account, an account's own settings (`per_minute`, `per_day`) winning."""
     default = settings.send_limits.for_kind(provider)
-    own = dict(account.settings or {}) if account is not None else {}
+    own = dict(account_settings or {})
     return Limits(
         per_minute=int(own.get("per_minute", default.per_minute) or 0),
         per_day=int(own.get("per_day", default.per_day) or 0),

@@ -20,8 +20,8 @@ import pytest
 from lumina_tui.providers.mime_builder import build_message, build_wire, make_message_id, wire_from_message
 
 pytest.importorskip("hypothesis")
-from hypothesis import event, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 EMAIL_ID = "0b7c2a4e-8a51-4c61-9f0e-3f2b1d1c9a77"
 EXAMPLES = int(os.environ.get("LUMINA_FUZZ_EXAMPLES", "15"))
@@ -143,7 +143,8 @@ domains = often(
     st.sampled_from(["bücher.example", "xn--bcher-kva.example", "a..b", "-x.test", "x_y.test"]),
 )
 texts = often(
-    st.lists(st.text(st.sampled_from(PRINTABLE), min_size=1, max_size=15), min_size=1, max_size=8).map(" ".join),
+    st.lists(st.text(st.sampled_from(PRINTABLE), min_size=1, max_size=15), min_size=1, max_size=8)
+    .map(" ".join),
     st.one_of(st.text(st.sampled_from(PRINTABLE + " \té"), max_size=90), st.text(max_size=90)),
 )
 email_ids = often(st.uuids().map(str), texts)
@@ -177,3 +178,31 @@ def test_any_message_is_the_stdlibs_bytes_or_its_refusal(
         )
     )
     event("refused" if wire is None else "direct" if wire.message is None else "stdlib")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"", b"--B", b"--B--", b"x\n--B\ny", b"x\n--B--\n", b"x--B\n", b"--Bx", b"--B---", b"--B\r\n",
+     b"a\n--B-", b"--B--x\n--B", b"\n\n--B"],
+)
+def test_the_boundary_check_is_the_generators(text: bytes) -> None:
+    """`_on_a_line` answers what the stdlib's regex answers (`^--boundary(--)?$`, MULTILINE)."""
+    import re
+
+    from lumina_tui.providers.mime_builder import _on_a_line
+
+    assert _on_a_line(text, b"--B") == bool(re.search(rb"^--B(--)?$", text, re.MULTILINE))
+
+
+def test_a_boundary_found_in_the_text_is_changed_as_the_generator_changes_it() -> None:
+    from email.generator import BytesGenerator
+
+    from lumina_tui.providers.mime_builder import _boundary
+
+    random.seed(7)
+    first = BytesGenerator._make_boundary()
+    text = f"x\n--{first}\n--{first}.0--".encode()
+    random.seed(7)
+    ours = _boundary(text)
+    random.seed(7)
+    assert ours == BytesGenerator._make_boundary(text) == f"{first}.1"

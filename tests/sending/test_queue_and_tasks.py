@@ -400,6 +400,30 @@ def test_drain_sends_every_due_email_once_in_batches_and_leaves_the_rest(
     assert len(outbox_files(settings)) == 5
 
 
+def test_a_batch_claim_reads_back_exactly_the_rows_it_won_as_stored(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    ctx: tasks.WorkerRuntime,
+    maildir_account: Account,
+    make_draft: Callable[..., EmailDraft],
+) -> None:
+    """The claim's read-back (RETURNING on SQLite, the ORM on PostgreSQL) is the row as stored,
+    column for column (dates, JSON, the lease), oldest first; the account's version comes along."""
+    ids = [sending.send(db, actor, draft_id=make_draft().id, settings=settings).email.id for _ in range(3)]
+    claimed = tasks.claim_due(ctx, 2)
+    assert [email.id for email in claimed.emails] == ids[:2]
+    for email in claimed.emails:
+        stored = row(db, email.id)
+        assert stored.status == EmailStatus.SENDING and stored.attempts == 1
+        assert email.model_dump() == stored.model_dump()
+    with db.read() as session:
+        account = session.get(Account, maildir_account.id)
+        assert account is not None
+        assert claimed.accounts == {account.id: (account.updated_at, account.status)}
+    assert row(db, ids[2]).status == EmailStatus.PENDING_SEND
+
+
 def test_a_stopping_worker_drains_nothing(
     db: Database,
     actor: Actor,
