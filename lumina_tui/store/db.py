@@ -268,20 +268,6 @@ class Database:
                 raise
             raise store_error from exc
 
-    @contextmanager
-    def read_sqlite(self) -> Iterator[sqlite3.Connection]:
-        """A pooled reader's sqlite3 connection for plain reads (each statement its own snapshot,
-        as pysqlite runs a SELECT outside any transaction): the worker's "anything due?" check
-        before each batch claim. Same error translation as `read()`; SQLite only."""
-        try:
-            with self.reader.connect() as conn:
-                yield _sqlite3(conn.connection.driver_connection)
-        except Exception as exc:
-            store_error = self._translated(exc)
-            if store_error is None:
-                raise
-            raise store_error from exc
-
     def dispose(self) -> None:
         self.reader.dispose()
         self.writer.dispose()
