@@ -393,7 +393,7 @@ def bench_throughput_part(rt: Runtime, rows: Rows, port: int, sink: Sink, n_volu
     print(f"\n3. one worker's throughput, n={n_volume}")
     print(f"   lumina   {rate:8.1f} emails/s   baseline {base_rate:8.1f} emails/s (smtplib, one connection)")
     if cpu is not None:
-        print(f"   worker CPU {cpu * 1000:6.2f} ms per email (all its threads; 250/s needs < 4 ms of one core)")
+        print(f"   worker CPU {cpu * 1000:6.2f} ms per email (all its threads; 250/s needs < 4 ms)")
     print(
         f"   ratio    {rate / base_rate:5.2f}x     goal >= 250 emails/s: {'met' if rate >= 250 else 'MISSED'}"
     )

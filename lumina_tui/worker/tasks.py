@@ -435,6 +435,12 @@ def drain(ctx: WorkerRuntime, *, limit: int = DRAIN_LIMIT, batch: int = DRAIN_BA
             if not claimed.emails and not claimed.parked:
                 break
             for index, email in enumerate(claimed.emails):
+                if _lease_running_out(ctx, email):
+                    # Slow sends ate the batch's lease: the sweep may take these rows back and
+                    # ring them while we still hold them in memory, and sending them now could send
+                    # one twice. Hand them back unattempted; the next claim leases them afresh.
+                    _hand_back(ctx, claimed.emails[index:])
+                    break
                 try:
                     _attempt(ctx, email, seen=claimed.accounts.get(email.account_id or ""))
                 except BaseException:
@@ -444,6 +450,15 @@ def drain(ctx: WorkerRuntime, *, limit: int = DRAIN_LIMIT, batch: int = DRAIN_BA
     finally:
         ctx.activity.end()
     return done
+
+
+def _lease_running_out(ctx: WorkerRuntime, email: Email) -> bool:
+    """Has less than half of this claim's lease time left? (The batch's later claims wait for the
+    sends before them; a send may take up to its provider's timeout.)"""
+    expires = email.lease_expires_at
+    if expires is None:
+        return False
+    return ctx.clock() >= expires - timedelta(seconds=ctx.settings.worker.lease_seconds / 2)
 
 
 def _hand_back(ctx: WorkerRuntime, emails: list[Email]) -> None:

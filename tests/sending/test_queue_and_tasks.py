@@ -424,6 +424,42 @@ def test_a_batch_claim_reads_back_exactly_the_rows_it_won_as_stored(
     assert row(db, ids[2]).status == EmailStatus.PENDING_SEND
 
 
+def test_claims_whose_lease_ran_low_during_slow_sends_go_back_unattempted(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    ctx: tasks.WorkerRuntime,
+    maildir_account: Account,
+    make_draft: Callable[..., EmailDraft],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch whose first send took most of the lease (a provider timing out) must not send the
+    rest on that lease: the sweep could take them back and ring them meanwhile. They go back due
+    now, unattempted, and the next claim sends them on a fresh lease, once each."""
+    ids = [sending.send(db, actor, draft_id=make_draft().id, settings=settings).email.id for _ in range(3)]
+    now = [utcnow()]
+    ctx.clock = lambda: now[0]
+    real_attempt = tasks._attempt
+    slow: list[str] = []
+
+    def slow_first(ctx: tasks.WorkerRuntime, email: Email, **kwargs: Any) -> str:
+        result = real_attempt(ctx, email, **kwargs)
+        if not slow:
+            slow.append(email.id)
+            now[0] += timedelta(seconds=settings.worker.lease_seconds * 0.6)  # a send that timed out
+        return result
+
+    monkeypatch.setattr(tasks, "_attempt", slow_first)
+    assert tasks.drain(ctx, batch=3) == 3
+    for email_id in ids:
+        sent = row(db, email_id)
+        assert sent.status == EmailStatus.SENT
+        events = [e.event_type for e in outbox.list_events(db, actor, email_id)]
+        assert events == (["queued", "sent"] if email_id == ids[0] else ["queued", "deferred", "sent"])
+        assert sent.attempts == (1 if email_id == ids[0] else 2)
+    assert len(outbox_files(settings)) == 3  # each message once
+
+
 def test_a_stopping_worker_drains_nothing(
     db: Database,
     actor: Actor,
