@@ -49,6 +49,12 @@ def _plan(model: type[SQLModel]) -> _Plan:
     return plan
 
 
+def columns(model: type[SQLModel]) -> str:
+    """Every column of the model, in `row_values`' order: for a `RETURNING` that reads rows back."""
+    sql, _fields = _plan(model)
+    return sql.removeprefix("SELECT ").rsplit(" FROM ", 1)[0]
+
+
 def row_values(model: type[SQLModel], row: Sequence[Any]) -> dict[str, Any]:
     """One row of `select_models`'s SELECT as the model's attribute values."""
     _sql, fields = _plan(model)
