@@ -143,18 +143,25 @@ class Database:
             return postgres.translate(exc, self.url, busy_seconds=self.busy_timeout_seconds)
         return translate(exc, self.file, busy_seconds=self.busy_timeout_seconds)
 
+    @contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        """Raise a StoreError (naming the file, the lock, the disk) in place of what the driver
+        raised; anything already a StoreError, or not an Exception, passes through."""
+        try:
+            yield
+        except BaseException as exc:
+            store_error = self._translated(exc)
+            if store_error is None:
+                raise
+            raise store_error from exc
+
     def migrate(self) -> int:
         """Bring the schema to the newest version; returns that version."""
         from lumina_tui.store.migrations import migrate
 
         with self._lock:
-            try:
+            with self._store_errors():
                 version = migrate(self.writer, check=lambda found: check_version(found, self.file))
-            except Exception as exc:
-                store_error = self._translated(exc)
-                if store_error is None:
-                    raise
-                raise store_error from exc
             self._migrated = True
             return version
 
@@ -163,12 +170,8 @@ class Database:
         """A consistent snapshot for reads; nothing is written."""
         with Session(self.reader, expire_on_commit=False) as session:
             try:
-                yield session
-            except Exception as exc:
-                store_error = self._translated(exc)
-                if store_error is None:
-                    raise
-                raise store_error from exc
+                with self._store_errors():
+                    yield session
             finally:
                 # A rollback expires every loaded row; detach them first so that callers can still
                 # read the rows a service returns after this block (expire_on_commit covers commits only).
@@ -182,17 +185,11 @@ class Database:
         For a check on every API request (is the token's user still in the workspace?), where the
         Session's set-up and teardown cost ~10x the one indexed SELECT. Same error translation.
         """
-        try:
-            with self.reader.connect() as conn:
-                try:
-                    yield conn
-                finally:
-                    conn.rollback()
-        except BaseException as exc:
-            store_error = self._translated(exc)
-            if store_error is None:
-                raise
-            raise store_error from exc
+        with self._store_errors(), self.reader.connect() as conn:
+            try:
+                yield conn
+            finally:
+                conn.rollback()
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
@@ -207,16 +204,14 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """BEGIN IMMEDIATE ... COMMIT; rolls back on any exception."""
-        with self._writer_turn(), Session(self.writer, expire_on_commit=False) as session:
+        with (self._store_errors(), self._writer_turn(),
+              Session(self.writer, expire_on_commit=False) as session):
             try:
                 yield session
                 session.commit()
-            except BaseException as exc:
+            except BaseException:
                 session.rollback()
-                store_error = self._translated(exc)
-                if store_error is None:
-                    raise
-                raise store_error from exc
+                raise
 
     @property
     def is_sqlite(self) -> bool:
@@ -230,43 +225,32 @@ class Database:
         every pause in the rep's typing: ~20x a bare upsert through the ORM). Same transaction,
         same error translation as `write()`; SQLite only (`is_sqlite`), the SQL is SQLite's.
         """
-        try:
-            # The pooled connection itself, BEGIN IMMEDIATE and COMMIT sent by us: SQLAlchemy's
-            # Connection and its begin/commit events cost ~0.14 ms CPU per transaction, this ~0.04
-            # (a send's or a draft save's whole transaction is ~1-3 ms; issue 14 point 3).
-            with self._writer_turn():
-                pooled = self.writer.raw_connection()
+        # The pooled connection itself, BEGIN IMMEDIATE and COMMIT sent by us: SQLAlchemy's
+        # Connection and its begin/commit events cost ~0.14 ms CPU per transaction, this ~0.04
+        # (a send's or a draft save's whole transaction is ~1-3 ms; issue 14 point 3).
+        with self._store_errors(), self._writer_turn():
+            pooled = self.writer.raw_connection()
+            try:
+                conn = _sqlite3(pooled.driver_connection)
+                conn.execute("BEGIN IMMEDIATE")
                 try:
-                    conn = _sqlite3(pooled.driver_connection)
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield conn
-                    except BaseException:
-                        if conn.in_transaction:
-                            conn.execute("ROLLBACK")
-                        raise
-                    conn.execute("COMMIT")
-                finally:
-                    pooled.close()  # back to the pool, which rolls back whatever is still open
-        except BaseException as exc:
-            store_error = self._translated(exc)
-            if store_error is None:
-                raise
-            raise store_error from exc
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                pooled.close()  # back to the pool, which rolls back whatever is still open
 
     @contextmanager
     def read_sqlite(self) -> Iterator[sqlite3.Connection]:
         """BEGIN ... ROLLBACK on a pooled sqlite3 reader connection: `read()` without a Session, for
         rehearsing a `write_sqlite` path's reads (the send review warms the send's statements)."""
-        try:
-            with self.reader.connect() as conn, conn.begin() as transaction:
-                yield _sqlite3(conn.connection.driver_connection)
-                transaction.rollback()
-        except BaseException as exc:
-            store_error = self._translated(exc)
-            if store_error is None:
-                raise
-            raise store_error from exc
+        with (self._store_errors(), self.reader.connect() as conn,
+              conn.begin() as transaction):
+            yield _sqlite3(conn.connection.driver_connection)
+            transaction.rollback()
 
     def dispose(self) -> None:
         self.reader.dispose()

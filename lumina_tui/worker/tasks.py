@@ -541,9 +541,9 @@ def _attempt(ctx: WorkerRuntime, email: Email, *, seen: AccountSeen | None = Non
     return _finish(ctx, email, receipt, recovered=found is not None)
 
 
-def _message(email: Email, *, smtputf8: bool = False) -> EmailMessage:
-    return build_message(
-        smtputf8=smtputf8,
+def _parts(email: Email) -> dict[str, Any]:
+    """What the message is built from: the email row's snapshot, the same for both builders."""
+    return dict(
         from_email=email.from_email,
         from_name=email.from_name,
         to_email=email.to_email,
@@ -557,24 +557,14 @@ def _message(email: Email, *, smtputf8: bool = False) -> EmailMessage:
         cc=email.cc,
         bcc=email.bcc,
     )
+
+
+def _message(email: Email, *, smtputf8: bool = False) -> EmailMessage:
+    return build_message(smtputf8=smtputf8, **_parts(email))
 
 
 def _wire(email: Email, *, smtputf8: bool = False) -> WireMessage:
-    return build_wire(
-        smtputf8=smtputf8,
-        from_email=email.from_email,
-        from_name=email.from_name,
-        to_email=email.to_email,
-        to_name=email.to_name,
-        subject=email.subject,
-        body_text=email.body_text,
-        body_html=email.body_html,
-        message_id=email.message_id,
-        email_id=email.id,
-        date=email.send_after,
-        cc=email.cc,
-        bcc=email.bcc,
-    )
+    return build_wire(smtputf8=smtputf8, **_parts(email))
 
 
 def _mine(email: Email) -> list[Any]:
