@@ -138,14 +138,14 @@ def test_the_score_a_rep_sees_uses_the_calibration_when_it_beats_the_rule(db, ac
     after = ai.score(db, actor, draft.id)
     assert after.calibrated is True
     assert after.rule_reply_probability == before.reply_probability
-    expected = learning.calibrated_probability(calibration, before.model_dump(mode="json"))
+    expected = learning.calibrated_probability(calibration, before.as_json())
     assert expected is not None and after.reply_probability == round(expected, 4)
     assert after.reply_probability != before.reply_probability
     note = next(a.message for a in after.advice if a.signal == "reply_probability")
     assert "calibrated on this workspace's 400 sends" in note
     # A refit reads the rule's value from a calibrated snapshot, not the calibration's own output.
-    rule_input = learning.features(before.model_dump(mode="json"))
-    assert learning.features(after.model_dump(mode="json")) == rule_input
+    rule_input = learning.features(before.as_json())
+    assert learning.features(after.as_json()) == rule_input
 
 
 def test_the_rule_stays_when_replies_carry_nothing_beyond_it(db, actor) -> None:
