@@ -194,11 +194,15 @@ class LuminaApp(App[None]):
                 return
         await super().on_event(event)
 
-    def on_ready(self) -> None:
-        """The first frame is on screen: now open the runtime (`lumina`; tests hand one in)."""
+    async def on_ready(self) -> None:
+        """The first frame is on screen: now open the runtime (`lumina`; tests hand one in), and
+        meanwhile put the composer's parts that the first frame only stood in for in place. The
+        runtime's answer (`on_runtime_opened`) is handled after this handler, so after them."""
         if self._runtime is None:
             draft_id, start_worker = self.initial_draft_id, self.start_worker
             run_service(self, lambda: open_for_composer(draft_id, start_worker), group="runtime")
+            if self.composer is not None:
+                await self.composer.mount_the_rest()
 
     def on_runtime_opened(self, message: RuntimeOpened) -> None:
         self._runtime = message.runtime

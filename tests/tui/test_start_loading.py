@@ -15,11 +15,14 @@ from typing import Any
 import pytest
 from compose_support import composer, draft_for, first_prospect, seeded_runtime
 from polling import pilot_wait_until
+from textual.widgets import Select
 
 from lumina_tui.services import drafts
 from lumina_tui.services.errors import NotFoundError
 from lumina_tui.tui import app as app_module
 from lumina_tui.tui.app import LuminaApp
+from lumina_tui.tui.widgets.glow_panel import GlowPanel
+from lumina_tui.tui.widgets.score_card import ScoreCard
 
 pytestmark = pytest.mark.anyio
 
@@ -59,6 +62,11 @@ async def test_keys_typed_while_the_runtime_opens_land_in_the_draft(monkeypatch:
         assert screen.body.text == "Hi, " + BODY  # the draft, then the keys, at its start
         assert screen.body.placeholder == ""
         assert screen.draft_id == draft.id
+        # The first frame's stand-ins (plain text) have been replaced by the real parts.
+        assert isinstance(screen.query_one("#template-select"), Select)
+        assert isinstance(screen.query_one("#account-select"), Select)
+        assert isinstance(screen.query_one("#ai-panel"), GlowPanel)
+        assert isinstance(screen.query_one("#score-card"), ScoreCard)
         await pilot.press("ctrl+q")  # saves what is on screen, then quits
     assert app.start_error is None
     assert drafts.get(runtime.db, runtime.actor, draft.id).body_text == "Hi, " + BODY

@@ -34,6 +34,7 @@ from textual.events import DescendantBlur, Resize, ScreenResume, ScreenSuspend
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from lumina_tui.services.terminal_text import terminal_safe
@@ -131,6 +132,8 @@ class ComposeScreen(Screen[None]):
         self._tick_timer: Timer | None = None
         #: Whether the footer last showed Accept/Reject live (it rebuilds on a bindings refresh).
         self._bindings_for_suggestion: bool | None = None
+        #: Stand-ins in the first frame and the parts that replace them (`_at_start`).
+        self._after_first_frame: list[tuple[Widget, Widget]] = []
 
     # ================================================================== layout
 
@@ -140,11 +143,14 @@ class ComposeScreen(Screen[None]):
             with Vertical(id="prospect-column"):
                 yield ProspectCard(id="prospect-card")
                 yield Button("Choose prospect", id="choose-prospect", compact=True)
-                yield Select[str]([], prompt="Template", id="template-select", compact=True)
+                yield self._at_start(Select[str]([], prompt="Template", id="template-select", compact=True), "Template")
             with Vertical(id="draft-column"):
                 with Horizontal(id="from-row", classes="field-row"):
                     yield Label("From:", classes="field-label")
-                    yield Select[str]([], prompt="choose an account", id="account-select", compact=True)
+                    yield self._at_start(
+                        Select[str]([], prompt="choose an account", id="account-select", compact=True),
+                        "choose an account",
+                    )
                 with Horizontal(id="to-row", classes="field-row"):
                     yield Label("To:", classes="field-label")
                     yield Static(recipient_line(None), id="to-line", markup=False)
@@ -156,8 +162,8 @@ class ComposeScreen(Screen[None]):
                     yield SafeInput(id="subject", placeholder="Subject", compact=True)
                 yield BodyEditor(id="body")
             with Vertical(id="side-column"):
-                yield GlowPanel(id="ai-panel")
-                yield ScoreCard(id="score-card")
+                yield self._at_start(GlowPanel(id="ai-panel"))
+                yield self._at_start(ScoreCard(id="score-card"))
         # The send banner lies over the tone row (a layer above it) rather than adding a row: showing
         # "Queued" then changes no other widget's size, so its frame repaints one line instead of
         # re-laying out and re-wrapping the whole composer (issue 10 point 9).
@@ -165,6 +171,36 @@ class ComposeScreen(Screen[None]):
             yield ToneSlider(id="tone")
             yield Static(id="send-banner", markup=False)
         yield KeyFooter()
+
+    def _at_start(self, part: Widget, words: str = "") -> Widget:
+        """`part` itself, or, when `lumina` starts (no runtime yet), a plain stand-in with its id
+        (so its layout rules apply) and `words`, swapped for `part` right after the first frame.
+
+        Why: the two selectors (each with its overlay list), the AI panel (the suggestion view and
+        its editor) and the score card are ~20 of the first frame's ~55 widgets, and each costs
+        Textual a parse of its DEFAULT_CSS and two restyles: ~100 ms of CPU before the first frame
+        (issue 10 point 9). None of them can be used before the store is open anyway.
+        """
+        if self.lumina.runtime_ready:
+            return part
+        stand_in = Static(words, id=part.id, markup=False)
+        self._after_first_frame.append((stand_in, part))
+        return stand_in
+
+    async def mount_the_rest(self) -> None:
+        """Put the real parts in place of the stand-ins (the app calls this after the first frame,
+        before it hands the composer its first read, so `fill` always finds them)."""
+        swaps, self._after_first_frame = self._after_first_frame, []
+        for stand_in, part in swaps:
+            parent = stand_in.parent
+            if not isinstance(parent, Widget):
+                continue
+            index = parent.children.index(stand_in)
+            await stand_in.remove()
+            if index < len(parent.children):
+                await parent.mount(part, before=index)
+            else:
+                await parent.mount(part)
 
     @property
     def lumina(self) -> LuminaApp:
