@@ -194,22 +194,23 @@ class LuminaApp(App[None]):
                 return
         await super().on_event(event)
 
-    async def on_ready(self) -> None:
+    def on_ready(self) -> None:
         """The first frame is on screen: now open the runtime (`lumina`; tests hand one in), and
-        meanwhile put the composer's parts that the first frame only stood in for in place. The
-        runtime's answer (`on_runtime_opened`) is handled after this handler, so after them."""
+        meanwhile put the composer's parts that the first frame only stood in for in place (queued
+        now, so handled before the runtime's answer; `on_runtime_opened` makes sure)."""
         if self._runtime is None:
             draft_id, start_worker = self.initial_draft_id, self.start_worker
             run_service(self, lambda: open_for_composer(draft_id, start_worker), group="runtime")
             if self.composer is not None:
-                await self.composer.mount_the_rest()
+                self.call_later(self.composer.mount_the_rest)
 
-    def on_runtime_opened(self, message: RuntimeOpened) -> None:
+    async def on_runtime_opened(self, message: RuntimeOpened) -> None:
         self._runtime = message.runtime
         self.set_keymap(dict(message.runtime.settings.keymap or {}))
         self._watch_alerts()
         composer = self.composer
         if composer is not None and composer.is_mounted:
+            await composer.mount_the_rest()  # done already (queued by `on_ready`): nothing left
             composer.fill(message.first_read)
         typed, self._typeahead = self._typeahead or [], None
         for event in typed:  # ahead of any key that arrives from now on

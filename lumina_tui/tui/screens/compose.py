@@ -143,7 +143,9 @@ class ComposeScreen(Screen[None]):
             with Vertical(id="prospect-column"):
                 yield ProspectCard(id="prospect-card")
                 yield Button("Choose prospect", id="choose-prospect", compact=True)
-                yield self._at_start(Select[str]([], prompt="Template", id="template-select", compact=True), "Template")
+                yield self._at_start(
+                    Select[str]([], prompt="Template", id="template-select", compact=True), "Template"
+                )
             with Vertical(id="draft-column"):
                 with Horizontal(id="from-row", classes="field-row"):
                     yield Label("From:", classes="field-label")
