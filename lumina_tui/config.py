@@ -27,6 +27,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from lumina_tui import paths
 from lumina_tui.paths import (  # re-exported: config.data_dir() etc. are used everywhere
     APP_NAME,
     PRIVATE_DIR_MODE,
@@ -288,8 +289,7 @@ class Settings(BaseSettings):
         return self.ai_api_key or os.environ.get("OPENAI_API_KEY") or None
 
     def ensure_dirs(self) -> None:
-        for path in (self.data_dir, self.config_dir, self.log_dir):
-            ensure_private_dir(path)
+        paths.ensure_dirs()
 
 
 def _env_name(location: tuple[int | str, ...]) -> str:

@@ -67,6 +67,12 @@ def ensure_private_file(path: Path) -> None:
     os.close(fd)
 
 
+def ensure_dirs() -> None:
+    """The data, config and log folders, made private (readable by this user only)."""
+    for folder in (data_dir(), config_dir(), log_dir()):
+        ensure_private_dir(folder)
+
+
 def cache_dir() -> Path:
     """Disposable caches (a parsed hyphenation table, the settings check): losing them only costs
     time."""

@@ -58,8 +58,7 @@ def prepared_settings(settings: Settings | None = None, *, log_file: str = "lumi
 
 def _prepare_folders(log_file: str = "lumina.log") -> None:
     """The data, config and log folders made private, and logging to the file set up."""
-    for folder in (paths.data_dir(), paths.config_dir(), paths.log_dir()):
-        paths.ensure_private_dir(folder)
+    paths.ensure_dirs()
     setup_logging(paths.log_dir(), filename=log_file)
 
 
